@@ -1,0 +1,125 @@
+"""Masthead's story archive: SQLite, usable from a plain script. Knows nothing of HTTP or Flask.
+
+from archive import open_archive, ingest
+with open_archive("news.db", domain="news.example", timezone="Europe/London") as archive:
+    story = archive.save(ingest.from_text(raw, defaults={"section": "sport"}), now=now)
+    archive.latest(limit=10)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from archive import queries, store
+from archive.errors import (
+    ArchiveError,
+    InvalidStory,
+    SlugConflict,
+    StoryMoved,
+    StoryNotFound,
+    StoryWithdrawn,
+)
+from archive.models import Author, Media, Publisher, Rights, Source, Story, slugify
+from archive.schema import migrate
+from archive.shape import story_from_dict, story_to_dict
+
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "Author",
+    "InvalidStory",
+    "Media",
+    "Publisher",
+    "Rights",
+    "SlugConflict",
+    "Source",
+    "Story",
+    "StoryMoved",
+    "StoryNotFound",
+    "StoryWithdrawn",
+    "open_archive",
+    "slugify",
+    "story_from_dict",
+    "story_to_dict",
+]
+
+# How long a connection waits for another process's write lock before giving up.
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Archive:
+    """An open archive: one SQLite connection plus the site facts that writes need."""
+
+    def __init__(self, db: sqlite_utils.Database, clock: store.Clock):
+        self.db = db
+        self.clock = clock
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # Writes: each one transaction with its revision.
+    def save(self, story: Story, *, now: datetime | None = None) -> Story:
+        return store.save_story(self.db, story, clock=self.clock, now=now or _now())
+
+    def withdraw(self, story_id: int, *, reason: str, now: datetime | None = None) -> Story:
+        return store.withdraw_story(
+            self.db, story_id, reason=reason, clock=self.clock, now=now or _now()
+        )
+
+    def publish_due(self, *, now: datetime | None = None) -> list[Story]:
+        return store.publish_due(self.db, clock=self.clock, now=now or _now())
+
+    # Reads.
+    def get(self, story_id: int) -> Story:
+        return queries.get_story(self.db, story_id)
+
+    def by_origin(self, origin: str) -> Story | None:
+        """The story imported from `origin` (such as file:/path/story.txt), if any."""
+        return queries.find_by_origin(self.db, origin)
+
+    def at(self, path: str) -> Story:
+        return queries.story_at(self.db, path)
+
+    def latest(self, **filters) -> list[Story]:
+        return queries.latest(self.db, **filters)
+
+    def between(self, first_day: str, last_day: str, **options) -> list[Story]:
+        return queries.between(self.db, first_day, last_day, **options)
+
+    def search(self, query: str, **options) -> list[Story]:
+        return queries.search(self.db, query, **options)
+
+    def revisions(self, story_id: int) -> list[dict]:
+        return queries.revisions(self.db, story_id)
+
+    def count(self) -> int:
+        return queries.count_stories(self.db)
+
+
+def open_archive(path: str | Path, *, domain: str = "localhost", timezone: str = "UTC") -> Archive:
+    """Open (creating and migrating if needed) the archive at `path`, in WAL mode.
+
+    `domain` is the tag: URI authority for entry ids; `timezone` dates the permalinks.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    migrate(db)
+    return Archive(db, store.Clock(domain=domain, timezone=timezone))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,176 @@
+"""The story model: frozen dataclasses, built from plain dicts and validated in one place.
+
+Validation lists every problem it finds; it never touches the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from archive.errors import InvalidStory
+
+SYNDICATION_POLICIES = ("full", "summary", "none")
+STATUSES = ("draft", "scheduled", "published", "withdrawn")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Longest slug we accept: permalinks stay readable and well under URL limits.
+MAX_SLUG_LENGTH = 120
+# Largest story body accepted, in characters of HTML.
+MAX_BODY_LENGTH = 2_000_000
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    slug: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str | None = None
+    caption: str = ""
+    credit: str = ""
+    copyright: str = ""
+    alt: str = ""
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A person quoted in the story, with their role as the text gives it."""
+
+    name: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Publisher:
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Rights:
+    holder: str = ""
+    statement: str = ""
+    license_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Story:
+    title: str
+    slug: str
+    body_html: str = ""
+    body_text: str = ""
+    dek: str = ""
+    summary: str = ""
+    language: str = "en"
+    section: str = ""
+    tags: tuple[str, ...] = ()
+    authors: tuple[Author, ...] = ()
+    media: tuple[Media, ...] = ()
+    sources: tuple[Source, ...] = ()
+    publisher: Publisher | None = None
+    rights: Rights | None = None
+    syndication: str = "full"
+    status: str = "published"
+    embargo_at: datetime | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    # Set by the archive, never by an editor:
+    id: int | None = None
+    entry_id: str | None = None
+    path: str | None = None
+    revision: int = 0
+    origin: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == "withdrawn"
+
+    @property
+    def has_embargo(self) -> bool:
+        return self.embargo_at is not None
+
+    @property
+    def was_edited(self) -> bool:
+        return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
+
+    @property
+    def lead_image(self) -> Media | None:
+        return self.media[0] if self.media else None
+
+    def replace(self, **changes: Any) -> Story:
+        return dataclasses.replace(self, **changes)
+
+
+def slugify(text: str) -> str:
+    """A URL slug from any text: lower-case ASCII words joined by hyphens."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = "-".join(words)[:MAX_SLUG_LENGTH].strip("-")
+    return slug or "story"
+
+
+def is_aware(moment: datetime | None) -> bool:
+    return moment is None or (
+        moment.tzinfo is not None and moment.tzinfo.utcoffset(moment) is not None
+    )
+
+
+def validate(story: Story) -> Story:
+    """Check every field; return the story with times in UTC, or raise InvalidStory."""
+    problems = []
+    if not story.title.strip():
+        problems.append("title is empty (every story needs a title)")
+    if not SLUG_PATTERN.match(story.slug or "") or len(story.slug) > MAX_SLUG_LENGTH:
+        problems.append(
+            f"slug {story.slug!r} is not a slug (lower-case letters, digits and single "
+            f"hyphens, at most {MAX_SLUG_LENGTH} characters)"
+        )
+    if story.syndication not in SYNDICATION_POLICIES:
+        problems.append(
+            f"syndication {story.syndication!r} is not one of {', '.join(SYNDICATION_POLICIES)}"
+        )
+    if story.status not in STATUSES:
+        problems.append(f"status {story.status!r} is not one of {', '.join(STATUSES)}")
+    if story.status == "scheduled" and story.embargo_at is None:
+        problems.append("status 'scheduled' needs embargo_at (when the story may be published)")
+    if len(story.body_html) > MAX_BODY_LENGTH:
+        problems.append(f"body is {len(story.body_html)} characters (at most {MAX_BODY_LENGTH})")
+    problems += [
+        f"{name} {moment.isoformat()!r} has no time zone (ISO 8601 with zone expected)"
+        for name in ("embargo_at", "published_at", "updated_at")
+        if not is_aware(moment := getattr(story, name))
+    ]
+    problems += [f"authors[{i}] has no name" for i, a in enumerate(story.authors) if not a.name]
+    problems += [f"sources[{i}] has no name" for i, s in enumerate(story.sources) if not s.name]
+    if story.publisher is not None and not story.publisher.name.strip():
+        problems.append("publisher has no name")
+    if problems:
+        raise InvalidStory(problems, story=story.slug or story.title or None)
+    return story.replace(
+        embargo_at=to_utc(story.embargo_at),
+        published_at=to_utc(story.published_at),
+        updated_at=to_utc(story.updated_at),
+        authors=tuple(
+            a if a.slug else dataclasses.replace(a, slug=slugify(a.name)) for a in story.authors
+        ),
+    )
+
+
+def to_utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None

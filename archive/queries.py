@@ -1,0 +1,229 @@
+"""Reads: stories by id and permalink, latest, date ranges, sections, tags, authors, search.
+
+Parameterised SQL only; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlite_utils
+
+from archive.errors import StoryMoved, StoryNotFound, StoryWithdrawn
+from archive.models import Author, Media, Publisher, Rights, Source, Story
+
+VISIBLE = "stories.status = 'published'"
+
+
+def to_text(moment: datetime | None) -> str | None:
+    """How the archive stores a time: UTC ISO 8601 to the second, so text order is time order."""
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def stories_from_rows(db: sqlite_utils.Database, rows: Iterable[dict]) -> list[Story]:
+    """Stories with their authors, tags, media and sources, in the rows' order (4 queries)."""
+    rows = list(rows)
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    marks = ",".join("?" * len(ids))
+    children = {
+        "authors": db.query(
+            f"""SELECT sa.story_id, a.name, a.slug, a.url FROM story_authors sa
+                JOIN authors a ON a.slug = sa.author_slug
+                WHERE sa.story_id IN ({marks}) ORDER BY sa.story_id, sa.position""",
+            ids,
+        ),
+        "tags": db.query(
+            f"SELECT story_id, tag FROM story_tags WHERE story_id IN ({marks}) "
+            "ORDER BY story_id, position",
+            ids,
+        ),
+        "media": db.query(
+            f"SELECT * FROM media WHERE story_id IN ({marks}) ORDER BY story_id, position", ids
+        ),
+        "sources": db.query(
+            f"SELECT * FROM sources WHERE story_id IN ({marks}) ORDER BY story_id, position", ids
+        ),
+    }
+    grouped: dict[str, dict[int, list]] = {key: {} for key in children}
+    for key, found in children.items():
+        for child in found:
+            grouped[key].setdefault(child["story_id"], []).append(child)
+    return [_story(row, {key: grouped[key].get(row["id"], []) for key in grouped}) for row in rows]
+
+
+def _story(row: dict, children: dict[str, list[dict]]) -> Story:
+    publisher = (
+        Publisher(row["publisher_name"], row["publisher_url"]) if row["publisher_name"] else None
+    )
+    has_rights = row["rights_holder"] or row["rights_statement"] or row["rights_license_url"]
+    rights = (
+        Rights(row["rights_holder"] or "", row["rights_statement"] or "", row["rights_license_url"])
+        if has_rights
+        else None
+    )
+    return Story(
+        id=row["id"],
+        entry_id=row["entry_id"],
+        path=row["path"],
+        slug=row["slug"],
+        title=row["title"],
+        dek=row["dek"],
+        summary=row["summary"],
+        body_html=row["body_html"],
+        body_text=row["body_text"],
+        language=row["language"],
+        section=row["section"],
+        tags=tuple(t["tag"] for t in children["tags"]),
+        authors=tuple(Author(a["name"], a["slug"], a["url"]) for a in children["authors"]),
+        media=tuple(
+            Media(m["url"], m["caption"], m["credit"], m["copyright"], m["alt"], m["mime_type"])
+            for m in children["media"]
+        ),
+        sources=tuple(Source(s["name"], s["role"]) for s in children["sources"]),
+        publisher=publisher,
+        rights=rights,
+        syndication=row["syndication"],
+        status=row["status"],
+        embargo_at=_time(row["embargo_at"]),
+        published_at=_time(row["published_at"]),
+        updated_at=_time(row["updated_at"]),
+        revision=row["revision"],
+        origin=row["origin"],
+        withdrawn_at=_time(row["withdrawn_at"]),
+        withdrawn_reason=row["withdrawn_reason"],
+    )
+
+
+def _select(db: sqlite_utils.Database, where: str, params: Iterable = (), *, tail: str = ""):
+    return stories_from_rows(db, db.query(f"SELECT * FROM stories WHERE {where} {tail}", params))
+
+
+def get_story(db: sqlite_utils.Database, story_id: int) -> Story:
+    """The story with this id, whatever its status. Raises StoryNotFound."""
+    found = _select(db, "id = ?", [story_id])
+    if not found:
+        raise StoryNotFound(f"no story has id {story_id}")
+    return found[0]
+
+
+def find_by_origin(db: sqlite_utils.Database, origin: str) -> Story | None:
+    """The story imported from `origin` (a file), if any."""
+    found = _select(db, "origin = ?", [origin])
+    return found[0] if found else None
+
+
+def story_at(db: sqlite_utils.Database, path: str) -> Story:
+    """The published story at a permalink path such as /2014/02/24/slug/.
+
+    Raises StoryMoved (an old permalink), StoryWithdrawn (a tombstone) or StoryNotFound.
+    """
+    found = _select(db, "path = ?", [path])
+    if found and found[0].is_withdrawn:
+        raise StoryWithdrawn(found[0])
+    if found and found[0].is_published:
+        return found[0]
+    if not found:
+        moved = db.execute(
+            """SELECT s.path FROM redirects r JOIN stories s ON s.id = r.story_id
+               WHERE r.path = ? AND s.path IS NOT NULL
+               AND s.status IN ('published', 'withdrawn')""",
+            [path],
+        ).fetchone()
+        if moved:
+            raise StoryMoved(moved[0])
+    raise StoryNotFound(f"no published story at {path}")
+
+
+def latest(
+    db: sqlite_utils.Database,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    section: str | None = None,
+    tag: str | None = None,
+    author: str | None = None,
+) -> list[Story]:
+    """Published stories, newest first, site-wide or for one section, tag or author slug."""
+    where, params = [VISIBLE], []
+    if section:
+        where.append("section_slug = ?")
+        params.append(section)
+    if tag:
+        where.append("id IN (SELECT story_id FROM story_tags WHERE tag_slug = ?)")
+        params.append(tag)
+    if author:
+        where.append("id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)")
+        params.append(author)
+    return _select(
+        db,
+        " AND ".join(where),
+        [*params, limit, offset],
+        tail="ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+    )
+
+
+def between(
+    db: sqlite_utils.Database, first_day: str, last_day: str, *, limit: int = 500, offset: int = 0
+) -> list[Story]:
+    """Published stories whose local publication date is in [first_day, last_day] (YYYY-MM-DD)."""
+    return _select(
+        db,
+        f"{VISIBLE} AND local_date BETWEEN ? AND ?",
+        [first_day, last_day, limit, offset],
+        tail="ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+    )
+
+
+def search(
+    db: sqlite_utils.Database, query: str, *, limit: int = 20, offset: int = 0
+) -> list[Story]:
+    """Published stories matching a full-text query, best first.
+
+    Free text is quoted word by word, so no input is an FTS syntax error.
+    """
+    match = fts_query(query)
+    if not match:
+        return []
+    rows = db.query(
+        f"""SELECT stories.* FROM stories_fts JOIN stories ON stories.rowid = stories_fts.rowid
+            WHERE stories_fts MATCH ? AND {VISIBLE}
+            ORDER BY stories_fts.rank LIMIT ? OFFSET ?""",
+        [match, limit, offset],
+    )
+    return stories_from_rows(db, rows)
+
+
+def fts_query(text: str) -> str:
+    """Turn what a person typed into a safe FTS5 query: every word quoted, all required."""
+    words = re.findall(r"\w+", text)
+    return " ".join(f'"{word}"' for word in words)
+
+
+def revisions(db: sqlite_utils.Database, story_id: int) -> list[dict]:
+    """Every revision of a story, oldest first: revision, action, saved_at and the snapshot."""
+    return [
+        {**row, "saved_at": _time(row["saved_at"]), "snapshot": json.loads(row["snapshot"])}
+        for row in db.query(
+            "SELECT * FROM revisions WHERE story_id = ? ORDER BY revision", [story_id]
+        )
+    ]
+
+
+def count_stories(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT count(*) FROM stories").fetchone()[0]
+
+
+def due_for_publication(db: sqlite_utils.Database, now: datetime) -> list[Story]:
+    """Scheduled stories whose embargo has passed at `now`."""
+    return _select(
+        db, "status = 'scheduled' AND embargo_at <= ?", [to_text(now)], tail="ORDER BY embargo_at"
+    )

@@ -1,0 +1,147 @@
+"""The archive's schema: append-only named migrations, indexes and the full-text index.
+
+Never edit a migration that has shipped; add a new one at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+migrations = sqlite_utils.Migrations("masthead")
+
+
+@migrations()
+def m001_stories(db: sqlite_utils.Database) -> None:
+    # AUTOINCREMENT: a story id is never reused, even after a row is deleted by hand.
+    db.execute(
+        """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            entry_id TEXT UNIQUE,
+            path TEXT UNIQUE,
+            slug TEXT NOT NULL,
+            title TEXT NOT NULL,
+            dek TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            body_html TEXT NOT NULL DEFAULT '',
+            body_text TEXT NOT NULL DEFAULT '',
+            byline TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL DEFAULT 'en',
+            section TEXT NOT NULL DEFAULT '',
+            section_slug TEXT NOT NULL DEFAULT '',
+            publisher_name TEXT,
+            publisher_url TEXT,
+            rights_holder TEXT,
+            rights_statement TEXT,
+            rights_license_url TEXT,
+            syndication TEXT NOT NULL DEFAULT 'full'
+                CHECK (syndication IN ('full', 'summary', 'none')),
+            status TEXT NOT NULL DEFAULT 'published'
+                CHECK (status IN ('draft', 'scheduled', 'published', 'withdrawn')),
+            embargo_at TEXT,
+            published_at TEXT,
+            updated_at TEXT,
+            local_date TEXT,
+            revision INTEGER NOT NULL DEFAULT 0,
+            origin TEXT UNIQUE,
+            withdrawn_at TEXT,
+            withdrawn_reason TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE authors (
+            slug TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            url TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE story_authors (
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            author_slug TEXT NOT NULL REFERENCES authors(slug),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (story_id, position)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE story_tags (
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            tag_slug TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (story_id, position)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE media (
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            position INTEGER NOT NULL,
+            url TEXT,
+            caption TEXT NOT NULL DEFAULT '',
+            credit TEXT NOT NULL DEFAULT '',
+            copyright TEXT NOT NULL DEFAULT '',
+            alt TEXT NOT NULL DEFAULT '',
+            mime_type TEXT,
+            PRIMARY KEY (story_id, position)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE sources (
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (story_id, position)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE revisions (
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            revision INTEGER NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('create', 'update', 'withdraw', 'publish')),
+            saved_at TEXT NOT NULL,
+            snapshot TEXT NOT NULL,
+            PRIMARY KEY (story_id, revision)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE redirects (
+            path TEXT PRIMARY KEY,
+            story_id INTEGER NOT NULL REFERENCES stories(id)
+        )
+        """
+    )
+    # One index per lookup in the URL table: permalink (path, UNIQUE above), latest,
+    # date archives, sections, tags, authors; plus the scheduler's embargo scan.
+    db.execute("CREATE INDEX stories_status_published ON stories(status, published_at)")
+    db.execute("CREATE INDEX stories_status_local_date ON stories(status, local_date)")
+    db.execute("CREATE INDEX stories_section ON stories(section_slug, status, published_at)")
+    db.execute("CREATE INDEX stories_embargo ON stories(status, embargo_at)")
+    db.execute("CREATE INDEX stories_updated ON stories(updated_at)")
+    db.execute("CREATE INDEX story_tags_tag ON story_tags(tag_slug, story_id)")
+    db.execute("CREATE INDEX story_authors_author ON story_authors(author_slug, story_id)")
+    db["stories"].enable_fts(
+        ["title", "dek", "body_text", "byline"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="porter",
+    )
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring an archive's schema up to date; safe to call on every open."""
+    migrations.apply(db)

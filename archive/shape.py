@@ -1,0 +1,212 @@
+"""The story's JSON shape, shared by `masthead import`, the write API and revision snapshots.
+
+Converts plain dicts to Story and back; reports every bad field at once, never partially.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from archive.errors import InvalidStory
+from archive.models import Author, Media, Publisher, Rights, Source, Story, slugify
+
+# Fields a client may send; the rest of the shape is set by the archive.
+WRITABLE_FIELDS = (
+    "slug",
+    "title",
+    "dek",
+    "summary",
+    "body",
+    "language",
+    "section",
+    "tags",
+    "authors",
+    "media",
+    "sources",
+    "publisher",
+    "rights",
+    "syndication",
+    "status",
+    "embargo_at",
+    "published_at",
+    "updated_at",
+)
+READ_ONLY_FIELDS = (
+    "id",
+    "entry_id",
+    "path",
+    "url",
+    "revision",
+    "body_text",
+    "withdrawn_at",
+    "withdrawn_reason",
+)
+TIME_FIELDS = ("embargo_at", "published_at", "updated_at")
+TEXT_FIELDS = ("slug", "title", "dek", "summary", "body", "language", "section")
+PART_FIELDS = {
+    "media": (Media, ("url", "caption", "credit", "copyright", "alt", "mime_type")),
+    "sources": (Source, ("name", "role")),
+    "publisher": (Publisher, ("name", "url")),
+    "rights": (Rights, ("holder", "statement", "license_url")),
+    "authors": (Author, ("name", "url")),
+}
+
+
+def parse_time(value: Any, name: str) -> datetime:
+    """An aware datetime from ISO 8601 text; ValueError names the field and the value."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{name} {value!r} is not a date and time (ISO 8601 with zone, "
+                "e.g. 2014-02-24T20:00:00+04:00)"
+            ) from None
+    else:
+        raise ValueError(f"{name} must be an ISO 8601 string, not {type(value).__name__}")
+    if moment.tzinfo is None:
+        raise ValueError(
+            f"{name} {value!r} has no time zone (ISO 8601 with zone expected, e.g. +00:00 or Z)"
+        )
+    return moment
+
+
+def story_from_dict(
+    data: Any, *, base: Story | None = None, allow_read_only: bool = False
+) -> Story:
+    """Build a Story from the JSON shape, over `base` when given (a PATCH).
+
+    Raises InvalidStory listing every unknown field, wrong type and bad value.
+    """
+    if not isinstance(data, dict):
+        raise InvalidStory([f"a story must be a JSON object, not {type(data).__name__}"])
+    problems: list[str] = []
+    allowed = set(WRITABLE_FIELDS) | (set(READ_ONLY_FIELDS) if allow_read_only else set())
+    for key in data:
+        if key in READ_ONLY_FIELDS and not allow_read_only:
+            problems.append(f"{key} is set by the archive and cannot be written")
+        elif key not in allowed:
+            problems.append(f"{key} is not a story field (known: {', '.join(WRITABLE_FIELDS)})")
+    values: dict[str, Any] = {}
+    for key in TEXT_FIELDS:
+        if key in data:
+            if isinstance(data[key], str):
+                values["body_html" if key == "body" else key] = data[key]
+            else:
+                problems.append(f"{key} must be a string, not {_kind(data[key])}")
+    for key in ("syndication", "status"):
+        if key in data:
+            if isinstance(data[key], str):
+                values[key] = data[key]
+            else:
+                problems.append(f"{key} must be a string, not {_kind(data[key])}")
+    for key in TIME_FIELDS:
+        if key in data and data[key] is not None:
+            try:
+                values[key] = parse_time(data[key], key)
+            except ValueError as error:
+                problems.append(str(error))
+        elif key in data:
+            values[key] = None
+    if "tags" in data:
+        tags = data["tags"]
+        if isinstance(tags, list) and all(isinstance(t, str) and t.strip() for t in tags):
+            values["tags"] = tuple(dict.fromkeys(t.strip() for t in tags))
+        else:
+            problems.append("tags must be a list of non-empty strings")
+    for key, (cls, fields) in PART_FIELDS.items():
+        if key in data:
+            values[key] = _parts(key, data[key], cls, fields, problems)
+    if problems:
+        raise InvalidStory(problems, story=_name_of(data))
+    if base is not None:
+        return base.replace(**values)
+    if "slug" not in values and values.get("title"):
+        values["slug"] = slugify(values["title"])
+    values.setdefault("title", "")
+    values.setdefault("slug", "")
+    return Story(**values)
+
+
+def _parts(key, value, cls, fields, problems):
+    single = key in ("publisher", "rights")
+    if single and value is None:
+        return None
+    items = [value] if single else value
+    if not isinstance(items, list):
+        problems.append(f"{key} must be a list of objects")
+        return ()
+    parts = []
+    for index, item in enumerate(items):
+        where = key if single else f"{key}[{index}]"
+        if key == "authors" and isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict):
+            problems.append(f"{where} must be an object with {', '.join(fields)}")
+            continue
+        unknown = [k for k in item if k not in fields]
+        problems += [f"{where}.{k} is not a field (known: {', '.join(fields)})" for k in unknown]
+        bad = [
+            k for k in fields if k in item and item[k] is not None and not isinstance(item[k], str)
+        ]
+        problems += [f"{where}.{k} must be a string" for k in bad]
+        if unknown or bad:
+            continue
+        parts.append(cls(**{k: item[k] for k in fields if item.get(k) is not None}))
+    return parts[0] if single and parts else tuple(parts)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _name_of(data: dict) -> str | None:
+    for key in ("slug", "title"):
+        if isinstance(data.get(key), str) and data[key]:
+            return data[key]
+    return None
+
+
+def story_to_dict(story: Story, *, base_url: str = "") -> dict[str, Any]:
+    """The JSON shape of a story: writable fields plus what the archive set."""
+
+    def part(value):
+        if value is None:
+            return None
+        return {k: v for k, v in dataclasses.asdict(value).items() if k != "slug" or v}
+
+    def when(moment):
+        return moment.isoformat() if moment else None
+
+    return {
+        "id": story.id,
+        "entry_id": story.entry_id,
+        "path": story.path,
+        "url": base_url.rstrip("/") + story.path if story.path and base_url else None,
+        "revision": story.revision,
+        "slug": story.slug,
+        "title": story.title,
+        "dek": story.dek,
+        "summary": story.summary,
+        "body": story.body_html,
+        "body_text": story.body_text,
+        "language": story.language,
+        "section": story.section,
+        "tags": list(story.tags),
+        "authors": [{"name": a.name, "url": a.url} for a in story.authors],
+        "media": [part(m) for m in story.media],
+        "sources": [part(s) for s in story.sources],
+        "publisher": part(story.publisher),
+        "rights": part(story.rights),
+        "syndication": story.syndication,
+        "status": story.status,
+        "embargo_at": when(story.embargo_at),
+        "published_at": when(story.published_at),
+        "updated_at": when(story.updated_at),
+        "withdrawn_at": when(story.withdrawn_at),
+        "withdrawn_reason": story.withdrawn_reason,
+    }

@@ -1,0 +1,264 @@
+"""Writes: save, withdraw and publish stories; the only module that writes stories.
+
+Every write is one transaction that also stores a revision snapshot; validation runs first.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from archive import html, queries
+from archive.errors import ArchiveError, InvalidStory, SlugConflict, StoryNotFound
+from archive.models import Story, slugify, validate
+from archive.queries import to_text
+from archive.shape import story_to_dict
+
+
+class Clock:
+    """What a write needs to know about the site: its tag: authority and its time zone."""
+
+    def __init__(self, *, domain: str, timezone: str):
+        self.domain = domain
+        self.zone = ZoneInfo(timezone)
+
+    def local_date(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d")
+
+    def path(self, story: Story) -> str:
+        # DESIGN.md: /YYYY/MM/DD/slug/ from the first-publication date in the site's zone.
+        return "/" + self.local_date(story.published_at).replace("-", "/") + f"/{story.slug}/"
+
+    def entry_id(self, story_id: int, published_at: datetime) -> str:
+        # RFC 4151 tag: URI minted once at first publication; RFC 4287 4.2.6 says it never changes.
+        return f"tag:{self.domain},{published_at.strftime('%Y-%m-%d')}:/stories/{story_id}"
+
+
+def _second(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC).replace(microsecond=0) if moment else None
+
+
+def save_story(db: sqlite_utils.Database, story: Story, *, clock: Clock, now: datetime) -> Story:
+    """Create or update a story (matched by id, else by origin) and write a revision.
+
+    Saving what is already stored changes nothing and returns the stored story.
+    Raises InvalidStory, SlugConflict or StoryNotFound (an id that does not exist).
+    """
+    story = validate(_with_clean_body(story))
+    now = _second(now)
+    if story.id is not None:
+        existing = queries.get_story(db, story.id)
+    else:
+        existing = queries.find_by_origin(db, story.origin) if story.origin else None
+    story = _settle(story, existing, clock=clock, now=now)
+    if existing is not None and _content(story) == _content(existing):
+        return existing
+    with db.atomic():
+        if existing is None:
+            story_id = db.execute(
+                "INSERT INTO stories (slug, title) VALUES (?, ?)", [story.slug, story.title]
+            ).lastrowid
+            story = story.replace(id=story_id)
+        if story.published_at and not story.entry_id:
+            story = story.replace(entry_id=clock.entry_id(story.id, story.published_at))
+        if story.published_at and story.status in ("published", "withdrawn"):
+            story = story.replace(path=clock.path(story))
+        _check_path(db, story)
+        story = story.replace(revision=(existing.revision if existing else 0) + 1)
+        _write(db, story, clock)
+        if existing is not None and existing.path and existing.path != story.path:
+            db.execute(
+                "INSERT OR REPLACE INTO redirects (path, story_id) VALUES (?, ?)",
+                [existing.path, story.id],
+            )
+        action = "create" if existing is None else "update"
+        _record_revision(db, story, action, now)
+    return queries.get_story(db, story.id)
+
+
+def _with_clean_body(story: Story) -> Story:
+    body = html.sanitise(story.body_html)
+    return story.replace(body_html=body, body_text=html.to_text(body))
+
+
+def _settle(story: Story, existing: Story | None, *, clock: Clock, now: datetime) -> Story:
+    """Fill what the archive decides: identity, publication time, updated time."""
+    if existing is not None:
+        story = story.replace(
+            id=existing.id,
+            entry_id=existing.entry_id,
+            path=existing.path,
+            revision=existing.revision,
+            origin=story.origin or existing.origin,
+            withdrawn_at=existing.withdrawn_at,
+            withdrawn_reason=existing.withdrawn_reason,
+        )
+        if existing.is_withdrawn and story.status != "withdrawn":
+            raise InvalidStory(
+                ["status: a withdrawn story stays withdrawn (its tombstone is permanent)"],
+                story=existing.slug,
+            )
+        # First publication is a fact: an edit never moves it unless the editor says so.
+        if story.published_at is None:
+            story = story.replace(published_at=existing.published_at)
+    if story.status == "scheduled" and story.embargo_at <= now:
+        story = story.replace(
+            status="published", published_at=story.published_at or story.embargo_at
+        )
+    if story.status == "published" and story.published_at is None:
+        story = story.replace(published_at=now)
+    if existing is None:
+        updated = story.updated_at or story.published_at or now
+    elif story.updated_at and story.updated_at != existing.updated_at:
+        updated = story.updated_at
+    else:
+        updated = now
+    published = _second(story.published_at)
+    if published and updated < published:
+        updated = published
+    return story.replace(
+        published_at=published, updated_at=_second(updated), embargo_at=_second(story.embargo_at)
+    )
+
+
+def _content(story: Story) -> dict:
+    """What a revision records, without the bookkeeping that changes on every save."""
+    shape = story_to_dict(story)
+    for key in ("revision", "updated_at", "id", "entry_id", "path", "body_text"):
+        shape.pop(key)
+    return shape
+
+
+def _check_path(db: sqlite_utils.Database, story: Story) -> None:
+    if story.path is None:
+        return
+    other = db.execute(
+        "SELECT id FROM stories WHERE path = ? AND id != ?", [story.path, story.id]
+    ).fetchone()
+    if other:
+        raise SlugConflict(
+            f"story {story.slug!r}: permalink {story.path} already belongs to story {other[0]}; "
+            "choose another slug"
+        )
+
+
+def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> None:
+    rights, publisher = story.rights, story.publisher
+    row = {
+        "entry_id": story.entry_id,
+        "path": story.path,
+        "slug": story.slug,
+        "title": story.title,
+        "dek": story.dek,
+        "summary": story.summary,
+        "body_html": story.body_html,
+        "body_text": story.body_text,
+        "byline": ", ".join(a.name for a in story.authors),
+        "language": story.language,
+        "section": story.section,
+        "section_slug": slugify(story.section) if story.section else "",
+        "publisher_name": publisher.name if publisher else None,
+        "publisher_url": publisher.url if publisher else None,
+        "rights_holder": rights.holder if rights else None,
+        "rights_statement": rights.statement if rights else None,
+        "rights_license_url": rights.license_url if rights else None,
+        "syndication": story.syndication,
+        "status": story.status,
+        "embargo_at": to_text(story.embargo_at),
+        "published_at": to_text(story.published_at),
+        "updated_at": to_text(story.updated_at),
+        "local_date": clock.local_date(story.published_at) if story.published_at else None,
+        "revision": story.revision,
+        "origin": story.origin,
+        "withdrawn_at": to_text(story.withdrawn_at),
+        "withdrawn_reason": story.withdrawn_reason,
+    }
+    db["stories"].update(story.id, row)
+    for table in ("story_authors", "story_tags", "media", "sources"):
+        db.execute(f"DELETE FROM {table} WHERE story_id = ?", [story.id])
+    for position, author in enumerate(story.authors):
+        db.execute(
+            """INSERT INTO authors (slug, name, url) VALUES (?, ?, ?)
+               ON CONFLICT(slug) DO UPDATE SET name = excluded.name,
+               url = coalesce(excluded.url, authors.url)""",
+            [author.slug, author.name, author.url],
+        )
+        db.execute(
+            "INSERT INTO story_authors (story_id, author_slug, position) VALUES (?, ?, ?)",
+            [story.id, author.slug, position],
+        )
+    db["story_tags"].insert_all(
+        {"story_id": story.id, "tag_slug": slugify(tag), "tag": tag, "position": i}
+        for i, tag in enumerate(story.tags)
+    )
+    db["media"].insert_all(
+        {"story_id": story.id, "position": i, **vars(media)} for i, media in enumerate(story.media)
+    )
+    db["sources"].insert_all(
+        {"story_id": story.id, "position": i, **vars(source)}
+        for i, source in enumerate(story.sources)
+    )
+
+
+def _record_revision(db: sqlite_utils.Database, story: Story, action: str, now: datetime) -> None:
+    db["revisions"].insert(
+        {
+            "story_id": story.id,
+            "revision": story.revision,
+            "action": action,
+            "saved_at": to_text(now),
+            "snapshot": json.dumps(story_to_dict(story), ensure_ascii=False, sort_keys=True),
+        }
+    )
+
+
+def withdraw_story(
+    db: sqlite_utils.Database, story_id: int, *, reason: str, clock: Clock, now: datetime
+) -> Story:
+    """Withdraw a story: it leaves lists, search and feeds and its permalink answers 410.
+
+    The row stays as a tombstone; a revision records who-knows-what was withdrawn and why.
+    Raises StoryNotFound, or InvalidStory when no reason is given or it is already withdrawn.
+    """
+    if not reason or not reason.strip():
+        raise InvalidStory(["reason is empty (say why the story is withdrawn)"])
+    story = queries.get_story(db, story_id)
+    if story.is_withdrawn:
+        raise InvalidStory([f"story {story_id} is already withdrawn"], story=story.slug)
+    now = _second(now)
+    story = story.replace(
+        status="withdrawn",
+        withdrawn_at=now,
+        withdrawn_reason=reason.strip(),
+        revision=story.revision + 1,
+        updated_at=now,
+    )
+    with db.atomic():
+        _write(db, story, clock)
+        _record_revision(db, story, "withdraw", now)
+    return queries.get_story(db, story_id)
+
+
+def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> list[Story]:
+    """Publish every scheduled story whose embargo has passed; returns them as published."""
+    published = []
+    for story in queries.due_for_publication(db, now):
+        moment = story.published_at or story.embargo_at
+        live = story.replace(status="published", published_at=moment, updated_at=moment)
+        live = live.replace(
+            entry_id=live.entry_id or clock.entry_id(story.id, moment),
+            path=clock.path(live),
+            revision=story.revision + 1,
+        )
+        with db.atomic():
+            _check_path(db, live)
+            _write(db, live, clock)
+            _record_revision(db, live, "publish", _second(now))
+        published.append(queries.get_story(db, story.id))
+    return published
+
+
+__all__ = ["ArchiveError", "Clock", "StoryNotFound", "publish_due", "save_story", "withdraw_story"]

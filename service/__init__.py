@@ -1,0 +1,22 @@
+"""The Masthead web service. `create_app(settings)` is the only thing defined here."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The Flask app for these settings (None: config.toml plus the environment)."""
+    from service import archive_access, errors, http, pages
+
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["MASTHEAD"] = settings
+    app.json.sort_keys = False
+    archive_access.init_app(app)
+    errors.init_app(app)
+    http.init_app(app)
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,28 @@
+"""Converts archive errors to HTTP answers once, for every page."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, render_template
+
+from archive import StoryMoved, StoryNotFound, StoryWithdrawn
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(StoryNotFound)
+    def not_found(error):
+        return render_template("error.html", code=404, title="Not found", detail=str(error)), 404
+
+    @app.errorhandler(404)
+    def http_not_found(error):
+        return render_template(
+            "error.html", code=404, title="Not found", detail="There is no page at this address."
+        ), 404
+
+    @app.errorhandler(StoryMoved)
+    def moved(error):
+        # DESIGN.md: a changed slug answers 301 so old citations keep working.
+        return redirect(error.path, code=301)
+
+    @app.errorhandler(StoryWithdrawn)
+    def withdrawn(error):
+        return render_template("tombstone.html", story=error.story), 410

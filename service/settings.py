@@ -1,0 +1,223 @@
+"""Settings: config.toml plus MASTHEAD_<SECTION>_<KEY> environment overrides -> typed Settings.
+
+Loaded and validated once, at start-up; nothing here reads configuration at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENV_PREFIX = "MASTHEAD_"
+DEFAULT_CONFIG = Path("config.toml")
+
+
+class SettingsError(Exception):
+    """A setting is unknown, of the wrong type or invalid; the message names each one."""
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str = "Masthead Demo Gazette"
+    description: str = "News, archived with its attribution and rights."
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/London"
+    language: str = "en"
+    rights: str = "© Masthead Demo Gazette. Stories carry their own rights notices."
+    rights_holder: str = "Masthead Demo Gazette"
+
+    @property
+    def domain(self) -> str:
+        """The authority used in tag: URIs (RFC 4151): the base URL's host name."""
+        return urlsplit(self.base_url).hostname or "localhost"
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    path: str = "var/masthead.db"
+    demo: bool = True
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    size: int = 50
+    rebuild_minutes: int = 10
+    hub_url: str = ""
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    page_max_age: int = 60
+    archive_max_age: int = 86400
+    rate_limit_per_minute: int = 600
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    write_tokens_env: str = "MASTHEAD_API_WRITE_TOKENS"
+    read_tokens_env: str = "MASTHEAD_API_READ_TOKENS"
+    max_body_bytes: int = 1048576
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings = field(default_factory=SiteSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    feeds: FeedSettings = field(default_factory=FeedSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+
+    @property
+    def archive_path(self) -> Path:
+        return Path(self.archive.path)
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read a config file (MASTHEAD_CONFIG, else config.toml) and apply environment overrides.
+
+    Raises SettingsError naming every unknown key, wrong type or invalid value.
+    """
+    environ = os.environ if environ is None else environ
+    path = path or Path(environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if path != DEFAULT_CONFIG:
+            raise SettingsError(f"config file {path} does not exist") from None
+        raw = {}
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"config file {path} is not valid TOML: {error}") from None
+    return settings_from_mapping(raw, environ, source=str(path))
+
+
+def settings_from_mapping(
+    raw: Mapping[str, Any], environ: Mapping[str, str] | None = None, *, source: str = "settings"
+) -> Settings:
+    """Build Settings from a parsed TOML mapping plus environment overrides."""
+    environ = {} if environ is None else environ
+    problems: list[str] = []
+    sections = {f.name: f for f in dataclasses.fields(Settings)}
+    problems += [
+        f"{source}: unknown section [{name}] (expected one of: {', '.join(sections)})"
+        for name in raw
+        if name not in sections
+    ]
+    built = {}
+    for name in sections:
+        section_type = get_type_hints(Settings)[name]
+        values = raw.get(name, {})
+        if not isinstance(values, Mapping):
+            problems.append(f"{source}: [{name}] must be a table, not {values!r}")
+            values = {}
+        built[name] = _build_section(name, section_type, values, environ, source, problems)
+    settings = Settings(**built)
+    problems += _check_values(settings)
+    if problems:
+        raise SettingsError("\n".join(problems))
+    return settings
+
+
+def _build_section(name, section_type, values, environ, source, problems):
+    hints = get_type_hints(section_type)
+    known = {f.name for f in dataclasses.fields(section_type)}
+    problems += [
+        f"{source}: unknown key [{name}] {key} (known keys: {', '.join(sorted(known))})"
+        for key in values
+        if key not in known
+    ]
+    kwargs = {}
+    for key in known:
+        expected = hints[key]
+        env_name = f"{ENV_PREFIX}{name}_{key}".upper()
+        if env_name in environ:
+            value, where = _from_env(environ[env_name], expected), env_name
+        elif key in values:
+            value, where = values[key], f"[{name}] {key}"
+        else:
+            continue
+        if not _is_type(value, expected):
+            problems.append(
+                f"{where} = {value!r} is not {_type_name(expected)} (in {source} or environment)"
+            )
+            continue
+        kwargs[key] = value
+    return section_type(**kwargs)
+
+
+def _from_env(text: str, expected: type) -> Any:
+    """Convert an environment string to the field's type; leave it a string when it can't be."""
+    if expected is bool:
+        lowered = text.strip().lower()
+        return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(
+            lowered, text
+        )
+    if expected is int:
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _is_type(value: Any, expected: type) -> bool:
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def _type_name(expected: type) -> str:
+    return {int: "an integer", bool: "a boolean", str: "a string"}.get(expected, str(expected))
+
+
+def _check_values(settings: Settings) -> list[str]:
+    problems = []
+    base = urlsplit(settings.site.base_url)
+    if base.scheme not in ("http", "https") or not base.hostname:
+        problems.append(
+            f"[site] base_url = {settings.site.base_url!r} is not an absolute http(s) URL"
+        )
+    try:
+        ZoneInfo(settings.site.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"[site] timezone = {settings.site.timezone!r} is not an IANA time zone name"
+        )
+    positive = {
+        "[feeds] size": settings.feeds.size,
+        "[feeds] rebuild_minutes": settings.feeds.rebuild_minutes,
+        "[server] workers": settings.server.workers,
+        "[server] port": settings.server.port,
+        "[api] max_body_bytes": settings.api.max_body_bytes,
+    }
+    problems += [
+        f"{key} = {value!r} must be a positive integer"
+        for key, value in positive.items()
+        if value <= 0
+    ]
+    return problems
+
+
+def with_overrides(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
+    """A copy of settings with some values replaced: with_overrides(s, site={"title": "X"})."""
+    return dataclasses.replace(
+        settings,
+        **{
+            name: dataclasses.replace(getattr(settings, name), **values)
+            for name, values in sections.items()
+        },
+    )
