@@ -87,7 +87,8 @@ def parse_credit(block: str) -> dict | None:
     if not match:
         return None
     caption, credit = match["caption"].strip(), match["credit"].strip().rstrip(".")
-    if caption and not caption.endswith((".", "!", "?", "”", '"', ")")):
+    bracketed = block.endswith((")", "]"))
+    if caption and not bracketed and not caption.endswith((".", "!", "?", "”", '"', ")")):
         return None  # "Source:" in the middle of a sentence is prose, not a credit
     media = {"caption": caption, "credit": credit}
     if credit.startswith("©"):
@@ -139,7 +140,7 @@ def is_quote(block: str) -> bool:
     return block[:1] in QUOTE_OPENERS
 
 
-def extract(text: str, *, title: str | None = None) -> Extracted:
+def extract(text: str, *, title: str | None = None, find_dek: bool = True) -> Extracted:
     """Read an article's text. The first block is the title unless `title` is given."""
     blocks = [b for b in blocks_of(text) if not is_boilerplate(b)]
     found = Extracted()
@@ -173,7 +174,8 @@ def extract(text: str, *, title: str | None = None) -> Extracted:
             found.paragraphs.append(("quote", block))
             continue
         found.paragraphs.append(("p", block))
-    _take_dek(found)
+    if find_dek:
+        _take_dek(found)
     return found
 
 

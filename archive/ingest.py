@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import frontmatter
+import lxml.html
 import markdown
-import trafilatura
 import yaml
 
 from archive.errors import InvalidStory
-from archive.extract import Extracted, extract, parse_rights
+from archive.extract import Extracted, extract, parse_credit, parse_rights
 from archive.models import Story
 from archive.shape import story_from_dict
 
@@ -93,6 +93,8 @@ def read_markdown(raw: str) -> list[dict]:
 
 def read_html(raw: str) -> list[dict]:
     """A saved article page: trafilatura removes the page furniture, then the text rules apply."""
+    import trafilatura  # slow to import; only HTML needs it
+
     document = trafilatura.bare_extraction(
         raw, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )
@@ -100,17 +102,42 @@ def read_html(raw: str) -> list[dict]:
         raise IngestError(["no article text found in the HTML page"])
     meta = document.as_dict()
     paragraphs = (meta.get("text") or "").replace("\n", "\n\n")
-    found = extract(paragraphs, title=meta.get("title") or "")
+    description = meta.get("description") or ""
+    found = extract(paragraphs, title=meta.get("title") or "", find_dek=not description)
+    page = lxml.html.document_fromstring(raw)
+    for media in _figures(page):
+        if media not in found.media:
+            found.media.append(media)
     shape = _shape_from(found)
+    if description:
+        shape["dek"] = description
     if meta.get("author") and not found.authors:
         shape["authors"] = [a.strip() for a in meta["author"].split(";") if a.strip()]
-    if meta.get("description") and not found.dek:
-        shape["dek"] = meta["description"]
     if meta.get("sitename"):
         shape["publisher"] = {"name": meta["sitename"]}
-    if meta.get("date") and len(meta["date"]) == 10:
-        shape.setdefault("_date", meta["date"])  # a day only: used when no --published is given
+    # Only a date the page states in its metadata: trafilatura's guesses can come from a
+    # copyright year, which is not a publication time.
+    published = page.xpath("//meta[@property='article:published_time']/@content")
+    if published:
+        shape["published_at"] = published[0].strip()
     return [shape]
+
+
+def _figures(page) -> list[dict]:
+    """Figures with captions: the caption's credit ("Photo: X") split off, absolute src kept."""
+    found = []
+    for figure in page.xpath("//article//figure | //main//figure"):
+        caption = " ".join(figure.xpath("string(.//figcaption)").split())
+        media = parse_credit(caption) or {"caption": caption, "credit": ""}
+        src = (figure.xpath(".//img/@src") or [""])[0]
+        if src.startswith(("http://", "https://")):
+            media["url"] = src
+        alt = (figure.xpath(".//img/@alt") or [""])[0]
+        if alt:
+            media["alt"] = alt
+        if media["caption"] or media["credit"]:
+            found.append(media)
+    return found
 
 
 def read_json(raw: str) -> list[dict]:
@@ -156,13 +183,10 @@ def apply_defaults(shape: dict, defaults: dict[str, Any]) -> dict:
     """What the file says wins; defaults fill only fields it left empty."""
     if not isinstance(shape, dict):
         return shape
-    day = shape.pop("_date", None)
     merged = dict(shape)
     for key, value in defaults.items():
         if merged.get(key) in (None, "", [], {}):
             merged[key] = value
-    if day and not merged.get("published_at"):
-        merged["published_at"] = f"{day}T12:00:00+00:00"
     return merged
 
 

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskCliRunner
 
 from archive import Archive, open_archive
 from service import create_app
+from service.cli import main
 from service.settings import Settings, settings_from_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,9 +79,16 @@ def client(app):
     return app.test_client()
 
 
+class MastheadRunner(FlaskCliRunner):
+    """Invokes the `masthead` command group (not app.cli) against the test's app."""
+
+    def invoke(self, cli=None, args=None, **kwargs):
+        return super().invoke(cli or main, args, **kwargs)
+
+
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return MastheadRunner(app)
 
 
 def free_port() -> int:
