@@ -8,6 +8,7 @@ with open_archive("news.db", domain="news.example", timezone="Europe/London") as
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -103,6 +104,18 @@ class Archive:
 
     def count(self) -> int:
         return queries.count_stories(self.db)
+
+    def all_stories(self, *, include_unpublished: bool = False, batch: int = 500):
+        """Every story in id order, loaded `batch` at a time (for export)."""
+        return queries.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
+
+    def backup(self, destination: str | Path) -> None:
+        """A consistent copy of the whole archive, taken while it is in use (SQLite backup)."""
+        target = sqlite3.connect(str(destination))
+        try:
+            self.db.conn.backup(target)
+        finally:
+            target.close()
 
 
 def open_archive(path: str | Path, *, domain: str = "localhost", timezone: str = "UTC") -> Archive:

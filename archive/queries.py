@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import sqlite_utils
@@ -216,6 +216,20 @@ def revisions(db: sqlite_utils.Database, story_id: int) -> list[dict]:
             "SELECT * FROM revisions WHERE story_id = ? ORDER BY revision", [story_id]
         )
     ]
+
+
+def all_stories(
+    db: sqlite_utils.Database, *, include_unpublished: bool = False, batch: int = 500
+) -> Iterator[Story]:
+    """Every story (published and withdrawn, or all) in id order, a batch at a time."""
+    where = "1 = 1" if include_unpublished else "status IN ('published', 'withdrawn')"
+    last = 0
+    while True:
+        found = _select(db, f"{where} AND id > ?", [last, batch], tail="ORDER BY id LIMIT ?")
+        yield from found
+        if len(found) < batch:
+            return
+        last = found[-1].id
 
 
 def count_stories(db: sqlite_utils.Database) -> int:

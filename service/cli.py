@@ -5,6 +5,7 @@ Each command is thin: it parses options, calls the archive, reports a line per f
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from tqdm import tqdm
 
-from archive import ArchiveError, ingest
+from archive import ArchiveError, ingest, story_to_dict
 from archive.shape import parse_time
 from service import create_app
 from service.archive_access import open_for
@@ -60,6 +61,52 @@ def init_command(demo: bool) -> None:
         click.echo(f"archive ready at {settings.archive_path} ({archive.count()} stories)")
         if added:
             click.echo(f"added {added} demo stories")
+
+
+@main.command("export")
+@click.argument("destination", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--all", "include_unpublished", is_flag=True, help="Include drafts and scheduled stories."
+)
+@click.option("--revisions", is_flag=True, help="Include every story's revision history.")
+def export_command(destination: Path, include_unpublished: bool, revisions: bool) -> None:
+    """Export the archive's stories as JSON Lines (one story per line, the import shape).
+
+    Published and withdrawn stories (as tombstones) by default, with their ids,
+    permalinks and entry ids, for archivists and other systems.
+
+    Example: masthead export stories.jsonl --revisions
+    """
+    settings = current_settings()
+    base_url = settings.site.base_url
+    count = 0
+    with open_for(settings) as archive, destination.open("w", encoding="utf-8") as out:
+        total = archive.count()
+        stories = archive.all_stories(include_unpublished=include_unpublished)
+        for story in tqdm(stories, total=total, unit="story", disable=total < 1000 or None):
+            shape = story_to_dict(story, base_url=base_url)
+            if revisions:
+                shape["revisions"] = [
+                    {**r, "saved_at": r["saved_at"].isoformat()}
+                    for r in archive.revisions(story.id)
+                ]
+            out.write(json.dumps(shape, ensure_ascii=False) + "\n")
+            count += 1
+    click.echo(f"exported {count} stories to {destination}")
+
+
+@main.command("backup")
+@click.argument("destination", type=click.Path(path_type=Path, dir_okay=False))
+def backup_command(destination: Path) -> None:
+    """Copy the whole archive to another SQLite file, safely while the service runs.
+
+    Example: masthead backup /backups/masthead-$(date +%F).db
+    """
+    if destination.exists():
+        raise click.ClickException(f"{destination} exists; choose a new file name")
+    with open_for(current_settings()) as archive:
+        archive.backup(destination)
+    click.echo(f"archive copied to {destination}")
 
 
 def _defaults(options: dict) -> dict:

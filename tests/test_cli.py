@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from archive import open_archive
@@ -154,3 +156,29 @@ def test_init_creates_the_archive_and_demo_fills_it_once(runner, settings):
     assert all(s.authors and s.media and s.sources and s.rights for s in stories.values())
     runner.invoke(args=["init", "--demo"])
     assert len(stories_in(settings)) == len(stories)
+
+
+def test_export_writes_every_public_story_as_json_lines(runner, settings, tmp_path):
+    runner.invoke(args=["import", str(FIXTURES), "--published", PUBLISHED])
+    target = tmp_path / "export.jsonl"
+    result = runner.invoke(args=["export", str(target), "--revisions"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert {line["slug"] for line in lines} == set(stories_in(settings))
+    assert all(line["url"].startswith("https://news.example/") for line in lines)
+    assert all(line["revisions"][0]["action"] == "create" for line in lines)
+    everything = tmp_path / "all.jsonl"
+    runner.invoke(args=["export", str(everything), "--all"])
+    assert len(everything.read_text().splitlines()) == len(lines) + 1  # the draft
+
+
+def test_backup_copies_the_archive_and_refuses_to_overwrite(runner, settings, tmp_path):
+    runner.invoke(args=["import", str(FIXTURES / "harbour-fire.txt"), "--published", PUBLISHED])
+    target = tmp_path / "copy.db"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    with open_archive(target) as copy:
+        assert [s.slug for s in copy.latest()] == list(stories_in(settings))
+    again = runner.invoke(args=["backup", str(target)])
+    assert again.exit_code == 1
+    assert "exists" in again.output
