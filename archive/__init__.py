@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive import queries, store
+from archive import queries, renditions, store
 from archive.errors import (
     ArchiveError,
     InvalidStory,
@@ -24,6 +24,7 @@ from archive.errors import (
     StoryWithdrawn,
 )
 from archive.models import Author, Media, Publisher, Rights, Source, Story, slugify
+from archive.renditions import Rendition, RenditionInfo, RenditionNotFound
 from archive.schema import migrate
 from archive.shape import story_from_dict, story_to_dict
 
@@ -34,6 +35,9 @@ __all__ = [
     "InvalidStory",
     "Media",
     "Publisher",
+    "Rendition",
+    "RenditionInfo",
+    "RenditionNotFound",
     "Rights",
     "SlugConflict",
     "Source",
@@ -108,6 +112,37 @@ class Archive:
     def all_stories(self, *, include_unpublished: bool = False, batch: int = 500):
         """Every story in id order, loaded `batch` at a time (for export)."""
         return queries.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
+
+    def withdrawn_since(self, since: datetime, **scope) -> list[Story]:
+        return queries.withdrawn_since(self.db, since, **scope)
+
+    def neighbour_month(self, month: str | None, *, older: bool) -> str | None:
+        return queries.neighbour_month(self.db, month, older=older)
+
+    def name_of(self, kind: str, slug: str) -> str:
+        return queries.name_of(self.db, kind, slug)
+
+    # Renditions: feed bytes the service built, and the scopes that writes queued for rebuild.
+    def feed_scopes(self) -> list[str]:
+        return renditions.all_scopes(self.db)
+
+    def pending_feed_changes(self) -> tuple[int, set[str]]:
+        return renditions.pending_changes(self.db)
+
+    def clear_feed_changes(self, up_to: int) -> None:
+        renditions.clear_changes(self.db, up_to)
+
+    def save_rendition(self, rendition: Rendition) -> bool:
+        return renditions.save_rendition(self.db, rendition)
+
+    def rendition(self, key: str) -> Rendition:
+        return renditions.get_rendition(self.db, key)
+
+    def rendition_inputs(self, key: str) -> str | None:
+        return renditions.stored_inputs(self.db, key)
+
+    def renditions(self) -> list[RenditionInfo]:
+        return renditions.list_renditions(self.db)
 
     def backup(self, destination: str | Path) -> None:
         """A consistent copy of the whole archive, taken while it is in use (SQLite backup)."""

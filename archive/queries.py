@@ -16,6 +16,7 @@ from archive.errors import StoryMoved, StoryNotFound, StoryWithdrawn
 from archive.models import Author, Media, Publisher, Rights, Source, Story
 
 VISIBLE = "stories.status = 'published'"
+SYNDICATED = "stories.syndication != 'none'"
 
 
 def to_text(moment: datetime | None) -> str | None:
@@ -151,9 +152,28 @@ def latest(
     section: str | None = None,
     tag: str | None = None,
     author: str | None = None,
+    syndicated: bool = False,
 ) -> list[Story]:
-    """Published stories, newest first, site-wide or for one section, tag or author slug."""
-    where, params = [VISIBLE], []
+    """Published stories, newest first, site-wide or for one section, tag or author slug.
+
+    `syndicated` leaves out stories whose syndication policy is `none` (for feeds).
+    """
+    where, params = _scope_filter(section=section, tag=tag, author=author)
+    where.insert(0, VISIBLE)
+    if syndicated:
+        where.append(SYNDICATED)
+    return _select(
+        db,
+        " AND ".join(where),
+        [*params, limit, offset],
+        tail="ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+    )
+
+
+def _scope_filter(
+    *, section: str | None, tag: str | None, author: str | None
+) -> tuple[list[str], list[str]]:
+    where, params = [], []
     if section:
         where.append("section_slug = ?")
         params.append(section)
@@ -163,24 +183,78 @@ def latest(
     if author:
         where.append("id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)")
         params.append(author)
+    return where, params
+
+
+def withdrawn_since(
+    db: sqlite_utils.Database,
+    since: datetime,
+    *,
+    section: str | None = None,
+    tag: str | None = None,
+    author: str | None = None,
+) -> list[Story]:
+    """Stories withdrawn at or after `since`, newest withdrawal first (RFC 6721 tombstones)."""
+    where, params = _scope_filter(section=section, tag=tag, author=author)
+    where[:0] = ["status = 'withdrawn'", "withdrawn_at >= ?"]
     return _select(
         db,
         " AND ".join(where),
-        [*params, limit, offset],
-        tail="ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+        [to_text(since), *params],
+        tail="ORDER BY withdrawn_at DESC, id DESC",
     )
 
 
 def between(
-    db: sqlite_utils.Database, first_day: str, last_day: str, *, limit: int = 500, offset: int = 0
+    db: sqlite_utils.Database,
+    first_day: str,
+    last_day: str,
+    *,
+    limit: int = 500,
+    offset: int = 0,
+    syndicated: bool = False,
 ) -> list[Story]:
-    """Published stories whose local publication date is in [first_day, last_day] (YYYY-MM-DD)."""
+    """Published stories whose local publication date is in [first_day, last_day] (YYYY-MM-DD).
+
+    A negative limit means no limit; `syndicated` leaves out policy `none` (for feeds).
+    """
+    where = f"{VISIBLE} AND local_date BETWEEN ? AND ?"
+    if syndicated:
+        where += f" AND {SYNDICATED}"
     return _select(
         db,
-        f"{VISIBLE} AND local_date BETWEEN ? AND ?",
+        where,
         [first_day, last_day, limit, offset],
         tail="ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
     )
+
+
+def neighbour_month(db: sqlite_utils.Database, month: str | None, *, older: bool) -> str | None:
+    """The nearest month ('YYYY-MM') before or after `month` with a syndicated story.
+
+    `month=None` with `older=True` gives the newest such month of all.
+    """
+    if older:
+        bound = f"{month}-01" if month else "9999-12-31"
+        sql = "SELECT max(local_date) FROM stories WHERE status = 'published' AND local_date < ?"
+    else:
+        bound = f"{month}-31"
+        sql = "SELECT min(local_date) FROM stories WHERE status = 'published' AND local_date > ?"
+    row = db.execute(f"{sql} AND syndication != 'none'", [bound]).fetchone()
+    return row[0][:7] if row and row[0] else None
+
+
+def name_of(db: sqlite_utils.Database, kind: str, slug: str) -> str:
+    """The display name of a section, tag or author slug. Raises StoryNotFound when unknown."""
+    sql = {
+        "sections": "SELECT section FROM stories WHERE section_slug = ? LIMIT 1",
+        "tags": "SELECT tag FROM story_tags WHERE tag_slug = ? LIMIT 1",
+        "authors": "SELECT name FROM authors WHERE slug = ?",
+    }[kind]
+    row = db.execute(sql, [slug]).fetchone()
+    if row is None:
+        raise StoryNotFound(f"no {kind[:-1]} is called {slug!r}")
+    return row[0]
 
 
 def search(

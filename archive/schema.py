@@ -142,6 +142,41 @@ def m001_stories(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_renditions(db: sqlite_utils.Database) -> None:
+    # Built feeds, kept as bytes so that a request never builds one: the service's renditions.
+    db.execute(
+        """
+        CREATE TABLE renditions (
+            key TEXT PRIMARY KEY,
+            scope TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            body BLOB NOT NULL,
+            gzip_body BLOB NOT NULL,
+            etag TEXT NOT NULL,
+            last_modified TEXT,
+            built_at TEXT NOT NULL,
+            entries INTEGER NOT NULL,
+            inputs TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX renditions_scope ON renditions(scope)")
+    # The feed scopes a write touched, written in the write's own transaction; the scheduler
+    # rebuilds them and deletes the rows it handled.
+    db.execute(
+        """
+        CREATE TABLE feed_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        )
+        """
+    )
+    # Withdrawn stories by time, for RFC 6721 deleted-entry tombstones in feeds.
+    db.execute("CREATE INDEX stories_withdrawn ON stories(status, withdrawn_at)")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from archive import html, queries
+from archive import html, queries, renditions
 from archive.errors import ArchiveError, InvalidStory, SlugConflict, StoryNotFound
 from archive.models import Story, slugify, validate
 from archive.queries import to_text
@@ -76,6 +76,7 @@ def save_story(db: sqlite_utils.Database, story: Story, *, clock: Clock, now: da
             )
         action = "create" if existing is None else "update"
         _record_revision(db, story, action, now)
+        _queue_feeds(db, clock, now, existing, story)
     return queries.get_story(db, story.id)
 
 
@@ -215,6 +216,15 @@ def _record_revision(db: sqlite_utils.Database, story: Story, action: str, now: 
     )
 
 
+def _queue_feeds(db: sqlite_utils.Database, clock: Clock, now: datetime, *stories) -> None:
+    """Queue every feed the stories were or are in, so the scheduler rebuilds just those."""
+    scopes: set[str] = set()
+    for story in stories:
+        if story is not None and story.published_at is not None:
+            scopes |= renditions.scopes_of(story, clock.local_date(story.published_at))
+    renditions.record_changes(db, scopes, now)
+
+
 def withdraw_story(
     db: sqlite_utils.Database, story_id: int, *, reason: str, clock: Clock, now: datetime
 ) -> Story:
@@ -239,6 +249,7 @@ def withdraw_story(
     with db.atomic():
         _write(db, story, clock)
         _record_revision(db, story, "withdraw", now)
+        _queue_feeds(db, clock, now, story)
     return queries.get_story(db, story_id)
 
 
@@ -257,6 +268,7 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
             _check_path(db, live)
             _write(db, live, clock)
             _record_revision(db, live, "publish", _second(now))
+            _queue_feeds(db, clock, _second(now), live)
         published.append(queries.get_story(db, story.id))
     return published
 

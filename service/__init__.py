@@ -9,7 +9,7 @@ from service.settings import Settings, load_settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask app for these settings (None: config.toml plus the environment)."""
-    from service import archive_access, errors, http, pages
+    from service import archive_access, errors, feeds, http, pages
 
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -19,4 +19,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     http.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feeds.bp)
     return app

@@ -6,6 +6,8 @@ Each command is thin: it parses options, calls the archive, reports a line per f
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,6 +188,43 @@ def _import_one(archive, story, *, dry_run: bool) -> str:
     return "unchanged" if saved.revision == before.revision else "updated"
 
 
+@main.group("feeds")
+def feeds_group() -> None:
+    """Build and inspect the stored feeds (renditions)."""
+
+
+@feeds_group.command("build")
+def feeds_build_command() -> None:
+    """Publish due stories and build every feed once; unchanged feeds keep their bytes.
+
+    Example: masthead feeds build
+    """
+    from service import scheduler
+
+    changed = scheduler.rebuild_all(current_settings())
+    click.echo(f"built feeds: {len(changed)} changed")
+
+
+@feeds_group.command("list")
+def feeds_list_command() -> None:
+    """Show every stored feed with its entries, size, ETag and build time.
+
+    Example: masthead feeds list
+    """
+    with open_for(current_settings()) as archive:
+        stored = archive.renditions()
+    if not stored:
+        click.echo("no feeds built yet: run `masthead feeds build`")
+        return
+    width = max(len(info.key) for info in stored)
+    click.echo(f"{'feed':<{width}}  entries      bytes  etag                              built")
+    for info in stored:
+        click.echo(
+            f"{info.key:<{width}}  {info.entries:>7}  {info.size:>9}  {info.etag}  "
+            f"{info.built_at.isoformat()}"
+        )
+
+
 @main.command("serve")
 @click.option("--host", help="Address to listen on (default: [server] host).")
 @click.option("--port", type=int, help="Port to listen on (default: [server] port).")
@@ -197,8 +236,9 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
     Example: masthead serve --host 0.0.0.0 --port 8080
     """
     from service import demo as demo_content
-    from service import server
+    from service import scheduler, server
 
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s")
     settings = current_settings()
     if settings.archive.demo:
         with open_for(settings) as archive:
@@ -208,6 +248,12 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
     host = host or settings.server.host
     port = port or settings.server.port
     if dev:
+        # The reloader runs the app in a child process; the scheduler belongs there only.
+        if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+            scheduler.start(settings)
         current_app.run(host=host, port=port, debug=True, use_reloader=True)
         return
+    # Feeds exist before the first request; later the scheduler keeps them fresh.
+    changed = scheduler.rebuild_all(settings)
+    click.echo(f"feeds ready ({len(changed)} rebuilt)")
     server.run(settings, host=host, port=port, workers=workers or settings.server.workers)

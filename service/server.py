@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from service import scheduler
 from service.settings import Settings
 
 
@@ -18,6 +19,17 @@ class MastheadServer(BaseApplication):
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        self.cfg.set("post_worker_init", lambda worker: self.post_worker_init(worker))
+        self.cfg.set("worker_exit", lambda _arbiter, worker: self.worker_exit(worker))
+
+    def post_worker_init(self, worker) -> None:
+        # Every worker asks; the one that gets the lock runs the scheduler. If that worker
+        # dies, its lock dies with it and the worker started in its place takes over.
+        worker.scheduler = scheduler.start(self.settings)
+
+    def worker_exit(self, worker) -> None:
+        if getattr(worker, "scheduler", None) is not None:
+            worker.scheduler.stop()
 
     def load(self):
         from service import create_app

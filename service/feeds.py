@@ -1,0 +1,45 @@
+"""Feeds as stored bytes: a request is a key lookup that answers 304 or the bytes, never a build."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response
+
+from archive import Rendition, RenditionNotFound
+from service.archive_access import get_archive, settings
+from service.http import send_bytes
+
+bp = Blueprint("feeds", __name__)
+
+
+@bp.get("/feeds/<path:key>")
+def show_feed(key: str):
+    rendition = get_archive().rendition(key)
+    return send_bytes(
+        rendition.body,
+        gzip_body=rendition.gzip_body,
+        content_type=rendition.content_type,
+        etag=rendition.etag,
+        last_modified=rendition.last_modified,
+        max_age=max_age(rendition, now=datetime.now(UTC)),
+    )
+
+
+def max_age(rendition: Rendition, *, now: datetime) -> int:
+    """Seconds a cache may keep a feed: a closed month for long, anything else until a rebuild."""
+    config = settings()
+    if rendition.scope.startswith("archive/"):
+        month = rendition.scope.removeprefix("archive/").replace("/", "-")
+        if month < now.strftime("%Y-%m"):
+            return config.http.archive_max_age
+    return config.feeds.rebuild_minutes * 60
+
+
+@bp.errorhandler(RenditionNotFound)
+def unknown_feed(error: RenditionNotFound):
+    return Response(
+        f"No feed here: {error}. The list of feeds is at /feeds/.\n",
+        status=404,
+        content_type="text/plain; charset=utf-8",
+    )

@@ -1,0 +1,223 @@
+"""What a feed is built from, whatever its format: a FeedDocument of plain, feed-safe values.
+
+Gathering reads the archive; everything after it is a pure function of the document, so equal
+documents give equal bytes. Text here is already cleaned for XML and links are absolute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin
+
+import lxml.html
+
+from archive import Archive, Story, StoryNotFound, slugify
+from archive.html import sanitise, strip_forbidden
+from service.settings import Settings
+
+# RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
+DELETED_ENTRY_DAYS = 30
+# Bump when the builders change what they write, so stored renditions are rebuilt.
+BUILD_VERSION = "1"
+# Atom requires an updated time even for a feed with no entries.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+KIND_LABELS = {"sections": "Section", "tags": "Tag", "authors": "Author"}
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str | None
+    caption: str
+    credit: str
+    copyright: str
+    alt: str
+    mime_type: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    url: str
+    title: str
+    summary: str
+    content_html: str | None  # None when the syndication policy is `summary`
+    language: str
+    authors: tuple[tuple[str, str | None], ...]  # (name, url) in byline order
+    categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
+    published_at: datetime
+    updated_at: datetime
+    rights_holder: str
+    rights_statement: str
+    license_url: str | None
+    image: Image | None
+    publisher_name: str | None
+    publisher_url: str | None
+
+
+@dataclass(frozen=True)
+class DeletedEntry:
+    """RFC 6721: a story withdrawn lately, so readers that kept a copy can drop it."""
+
+    id: str
+    url: str
+    withdrawn_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    scope: str
+    title: str
+    subtitle: str
+    page_url: str  # the HTML page this feed follows
+    updated_at: datetime
+    language: str
+    entries: tuple[Entry, ...]
+    deleted: tuple[DeletedEntry, ...] = ()
+    is_archive: bool = False  # RFC 5005 archive document (one month)
+    # RFC 5005 navigation, as scopes: {"prev-archive": "archive/2014/01", "current": "latest"}
+    archive_links: dict[str, str] = field(default_factory=dict)
+
+    def inputs(self, settings: Settings) -> str:
+        """A digest of everything the bytes depend on: equal digests, equal bytes."""
+        facts = [BUILD_VERSION, asdict(settings.site), asdict(settings.feeds), asdict(self)]
+        text = json.dumps(facts, default=str, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedDocument:
+    """The document of one feed scope, read from the archive at `now`."""
+    site = settings.site
+    if scope.startswith("archive/"):
+        return _month(archive, settings, scope)
+    kind, _, slug = scope.partition("/")
+    filters = {kind[:-1]: slug} if slug else {}
+    stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
+    deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
+    title, page = site.title, "/"
+    if slug:
+        title = f"{site.title}: {clean(_name(archive, kind, slug))}"
+        page = f"/{kind}/{slug}/"
+    links = {}
+    if not slug and (newest := archive.neighbour_month(None, older=True)):
+        links["prev-archive"] = month_scope(newest)
+    return _document(settings, scope, title, page, stories, deleted=deleted, archive_links=links)
+
+
+def _name(archive: Archive, kind: str, slug: str) -> str:
+    try:
+        return archive.name_of(kind, slug)
+    except StoryNotFound:  # the last story left this tag: its feed empties under its slug
+        return slug
+
+
+def _month(archive: Archive, settings: Settings, scope: str) -> FeedDocument:
+    year, month = scope.split("/")[1:]
+    stories = archive.between(f"{year}-{month}-01", f"{year}-{month}-31", limit=-1, syndicated=True)
+    links = {"current": "latest"}
+    for rel, older in (("prev-archive", True), ("next-archive", False)):
+        if neighbour := archive.neighbour_month(f"{year}-{month}", older=older):
+            links[rel] = month_scope(neighbour)
+    moment = datetime(int(year), int(month), 1)
+    title = f"{settings.site.title}: {moment:%B %Y}"
+    return _document(
+        settings,
+        scope,
+        title,
+        f"/{year}/{month}/",
+        stories,
+        is_archive=True,
+        archive_links=links,
+    )
+
+
+def _document(settings, scope, title, page, stories, *, deleted=(), **options) -> FeedDocument:
+    entries = tuple(entry_of(story, settings) for story in stories)
+    tombstones = tuple(
+        DeletedEntry(s.entry_id, absolute(settings, s.path), s.withdrawn_at, s.withdrawn_reason)
+        for s in deleted
+    )
+    times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
+    return FeedDocument(
+        scope=scope,
+        title=clean(title),
+        subtitle=clean(settings.site.description),
+        page_url=absolute(settings, page),
+        updated_at=max(times, default=EPOCH),
+        language=settings.site.language,
+        entries=entries,
+        deleted=tombstones,
+        **options,
+    )
+
+
+def month_scope(month: str) -> str:
+    """'YYYY-MM' -> 'archive/YYYY/MM'."""
+    return f"archive/{month[:4]}/{month[5:7]}"
+
+
+def entry_of(story: Story, settings: Settings) -> Entry:
+    """A story as a feed entry: what its syndication policy allows, with its attribution."""
+    base = settings.site.base_url.rstrip("/")
+    rights = story.rights
+    image = story.lead_image
+    return Entry(
+        # RFC 4287 4.2.6: the entry id is minted once and never derived from the slug.
+        id=story.entry_id,
+        url=absolute(settings, story.path),
+        title=clean(story.title),
+        summary=clean(story.summary or story.dek),
+        content_html=body_html(story.body_html, settings) if story.syndication == "full" else None,
+        language=story.language,
+        authors=tuple((clean(a.name), f"{base}/authors/{a.slug}/") for a in story.authors),
+        categories=_categories(story, base),
+        published_at=story.published_at,
+        updated_at=story.updated_at or story.published_at,
+        rights_holder=clean(rights.holder if rights else settings.site.rights_holder),
+        rights_statement=clean(rights.statement if rights else settings.site.rights),
+        license_url=rights.license_url if rights else None,
+        image=Image(
+            url=absolute(settings, image.url) if image.url else None,
+            caption=clean(image.caption),
+            credit=clean(image.credit),
+            copyright=clean(image.copyright),
+            alt=clean(image.alt),
+            mime_type=image.mime_type,
+        )
+        if image
+        else None,
+        publisher_name=clean(story.publisher.name) if story.publisher else None,
+        publisher_url=story.publisher.url if story.publisher else None,
+    )
+
+
+def _categories(story: Story, base: str) -> tuple[tuple[str, str, str], ...]:
+    found = []
+    if story.section:
+        found.append((slugify(story.section), clean(story.section), f"{base}/sections/"))
+    found += [(slugify(tag), clean(tag), f"{base}/tags/") for tag in story.tags]
+    return tuple(found)
+
+
+def absolute(settings: Settings, url: str) -> str:
+    """A link made absolute against the site's base URL (never the request's host)."""
+    return urljoin(settings.site.base_url.rstrip("/") + "/", url)
+
+
+def body_html(body: str, settings: Settings) -> str:
+    """A stored body made safe for any reader: sanitised again, every link absolute."""
+    clean_body = sanitise(body)
+    if not clean_body:
+        return ""
+    tree = lxml.html.fragment_fromstring(clean_body, create_parent="div")
+    tree.make_links_absolute(settings.site.base_url.rstrip("/") + "/")
+    wrapped = lxml.html.tostring(tree, encoding="unicode")
+    return strip_forbidden(wrapped.removeprefix("<div>").removesuffix("</div>"))
+
+
+def clean(text: str) -> str:
+    """Text with the characters XML 1.0 forbids removed (a feed must stay well-formed)."""
+    return strip_forbidden(text or "")

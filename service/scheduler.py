@@ -1,0 +1,122 @@
+"""The scheduler: APScheduler jobs that publish embargoed stories and rebuild feeds.
+
+It runs in exactly one process however many web workers run: the process that holds an
+exclusive lock on a file beside the archive. `masthead serve` starts it; create_app never does.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from service import renditions
+from service.archive_access import open_for
+from service.settings import Settings
+
+log = logging.getLogger("masthead.scheduler")
+
+# How often queued changes (a write, a due embargo) are turned into rebuilt feeds.
+PENDING_SECONDS = 5
+# A run that could not start on time still runs if it is at most this late; later, it is skipped
+# (runs missed while the process was busy coalesce into one).
+MISFIRE_GRACE_SECONDS = 60
+
+
+def rebuild_all(settings: Settings, *, now: datetime | None = None) -> list[str]:
+    """Publish what is due and rebuild every feed whose inputs changed. Returns changed keys."""
+    now = now or datetime.now(UTC)
+    with open_for(settings) as archive:
+        changed = renditions.rebuild_pending(archive, settings, now=now)
+        return changed + renditions.rebuild(archive, settings, now=now)
+
+
+def rebuild_pending(settings: Settings, *, now: datetime | None = None) -> list[str]:
+    """Publish what is due and rebuild just the feeds that writes touched. Returns changed keys."""
+    with open_for(settings) as archive:
+        return renditions.rebuild_pending(archive, settings, now=now or datetime.now(UTC))
+
+
+def lock_path(settings: Settings) -> Path:
+    path = settings.archive_path
+    return path.with_name(path.name + ".scheduler.lock")
+
+
+def try_lock(path: Path) -> IO | None:
+    """An exclusive, non-blocking lock on `path`; the open file holds it until closed or exit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+class Scheduler:
+    """The running scheduler of this process, with the lock that makes it the only one."""
+
+    def __init__(self, settings: Settings, lock: IO):
+        self.settings = settings
+        self.lock = lock
+        self.background = BackgroundScheduler(
+            timezone=UTC,
+            # One thread: jobs never race each other for the archive's write lock.
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+            },
+        )
+        self.background.add_job(
+            self._job("rebuild-all", rebuild_all),
+            "interval",
+            minutes=settings.feeds.rebuild_minutes,
+            id="rebuild-all",
+        )
+        self.background.add_job(
+            self._job("rebuild-pending", rebuild_pending),
+            "interval",
+            seconds=PENDING_SECONDS,
+            id="rebuild-pending",
+        )
+
+    def _job(self, name: str, work: Callable[[Settings], list[str]]) -> Callable[[], None]:
+        def run() -> None:
+            # A boundary: a failing job is logged with its name and runs again next time;
+            # it never stops the scheduler or the web server.
+            try:
+                changed = work(self.settings)
+            except Exception:
+                log.exception("scheduler job %s failed; it will run again", name)
+                return
+            if changed:
+                log.info("job %s rebuilt %d feeds", name, len(changed))
+
+        return run
+
+    def start(self) -> Scheduler:
+        self.background.start()
+        log.info("scheduler started (lock %s)", self.lock.name)
+        return self
+
+    def stop(self) -> None:
+        if self.background.running:
+            self.background.shutdown(wait=False)
+        self.lock.close()
+
+
+def start(settings: Settings) -> Scheduler | None:
+    """Start the scheduler here if no other process runs it; None when another one does."""
+    lock = try_lock(lock_path(settings))
+    if lock is None:
+        return None
+    return Scheduler(settings, lock).start()
