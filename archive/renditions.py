@@ -18,7 +18,6 @@ from archive.models import Story, slugify
 from archive.queries import to_text
 
 
-
 class RenditionNotFound(ArchiveError):
     """No rendition is stored under that key."""
 

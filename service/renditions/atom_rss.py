@@ -89,6 +89,8 @@ class MastheadEntryExtension(BaseEntryExtension):
         return element
 
     def extend_rss(self, element):
+        # RSS 2.0 has only pubDate; atom:updated tells readers that understand it of edits.
+        xml_elem(f"{{{ATOM_NS}}}updated", element).text = self.entry.updated_at.isoformat()
         if self.entry.license_url:
             xml_elem(f"{{{CC_NS}}}license", element).text = self.entry.license_url
         self._media(element)
