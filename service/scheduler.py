@@ -60,6 +60,24 @@ def try_lock(path: Path) -> IO | None:
     return handle
 
 
+def guarded(
+    name: str, work: Callable[[Settings], list[str]], settings: Settings
+) -> Callable[[], None]:
+    """A job that logs its failure with its name instead of raising: it runs again next time."""
+
+    def run() -> None:
+        # A boundary: a failing job never stops the scheduler or the web server.
+        try:
+            changed = work(settings)
+        except Exception:
+            log.exception("scheduler job %s failed; it will run again", name)
+            return
+        if changed:
+            log.info("job %s rebuilt %d feeds", name, len(changed))
+
+    return run
+
+
 class Scheduler:
     """The running scheduler of this process, with the lock that makes it the only one."""
 
@@ -77,31 +95,17 @@ class Scheduler:
             },
         )
         self.background.add_job(
-            self._job("rebuild-all", rebuild_all),
+            guarded("rebuild-all", rebuild_all, settings),
             "interval",
             minutes=settings.feeds.rebuild_minutes,
             id="rebuild-all",
         )
         self.background.add_job(
-            self._job("rebuild-pending", rebuild_pending),
+            guarded("rebuild-pending", rebuild_pending, settings),
             "interval",
             seconds=PENDING_SECONDS,
             id="rebuild-pending",
         )
-
-    def _job(self, name: str, work: Callable[[Settings], list[str]]) -> Callable[[], None]:
-        def run() -> None:
-            # A boundary: a failing job is logged with its name and runs again next time;
-            # it never stops the scheduler or the web server.
-            try:
-                changed = work(self.settings)
-            except Exception:
-                log.exception("scheduler job %s failed; it will run again", name)
-                return
-            if changed:
-                log.info("job %s rebuilt %d feeds", name, len(changed))
-
-        return run
 
     def start(self) -> Scheduler:
         self.background.start()
