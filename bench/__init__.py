@@ -1,0 +1,1 @@
+"""Masthead's benchmarks: `python -m bench NAME` (or `make bench` for all). Never run by pytest."""
