@@ -14,10 +14,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive import queries, renditions, store
+from archive import calendar, catalogue, history, queries, renditions, search, store
 from archive.errors import (
     ArchiveError,
     InvalidStory,
+    NameNotFound,
     SlugConflict,
     StoryMoved,
     StoryNotFound,
@@ -34,6 +35,7 @@ __all__ = [
     "Author",
     "InvalidStory",
     "Media",
+    "NameNotFound",
     "Publisher",
     "Rendition",
     "RenditionInfo",
@@ -108,6 +110,46 @@ class Archive:
 
     def count(self) -> int:
         return queries.count_stories(self.db)
+
+    # Reads for the archive pages: browsing, search, revision history, sitemaps.
+    def count_latest(self, **filters) -> int:
+        return queries.count_latest(self.db, **filters)
+
+    def month_counts(self, year: int) -> dict[int, int]:
+        return calendar.month_counts(self.db, year)
+
+    def day_counts(self, year: int, month: int) -> dict[int, int]:
+        return calendar.day_counts(self.db, year, month)
+
+    def count_between(self, first_day: str, last_day: str) -> int:
+        return calendar.count_between(self.db, first_day, last_day)
+
+    def neighbours(self, first_day: str, last_day: str) -> calendar.Neighbours:
+        return calendar.neighbours(self.db, first_day, last_day)
+
+    def search_stories(self, text: str, **options) -> search.SearchResults:
+        return search.search_stories(self.db, text, **options)
+
+    def history(self, story_id: int) -> list[history.Revision]:
+        return history.story_history(self.db, story_id)
+
+    def revision(self, story_id: int, number: int) -> history.Revision:
+        return history.revision_of(self.db, story_id, number)
+
+    def section_name(self, slug: str) -> str:
+        return catalogue.section_name(self.db, slug)
+
+    def tag_name(self, slug: str) -> str:
+        return catalogue.tag_name(self.db, slug)
+
+    def author_named(self, slug: str) -> Author:
+        return catalogue.author_named(self.db, slug)
+
+    def sitemap_chunks(self, *, size: int) -> list[catalogue.SitemapChunk]:
+        return catalogue.sitemap_chunks(self.db, size=size)
+
+    def sitemap_entries(self, number: int, *, size: int) -> list[catalogue.SitemapEntry]:
+        return catalogue.sitemap_entries(self.db, number, size=size)
 
     def all_stories(self, *, include_unpublished: bool = False, batch: int = 500):
         """Every story in id order, loaded `batch` at a time (for export)."""

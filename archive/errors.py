@@ -39,3 +39,7 @@ class StoryMoved(ArchiveError):
 
 class SlugConflict(ArchiveError):
     """Another story already has this permalink."""
+
+
+class NameNotFound(ArchiveError):
+    """No section, tag or author answers to that slug."""

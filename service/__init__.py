@@ -9,7 +9,17 @@ from service.settings import Settings, load_settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask app for these settings (None: config.toml plus the environment)."""
-    from service import archive_access, errors, feeds, http, pages
+    from service import (
+        archive_access,
+        crawlers,
+        errors,
+        feeds,
+        http,
+        pages,
+        revisions,
+        search,
+        templating,
+    )
 
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -18,6 +28,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     archive_access.init_app(app)
     errors.init_app(app)
     http.init_app(app)
+    templating.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(revisions.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(crawlers.bp)
     return app

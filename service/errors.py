@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, redirect, render_template
 
-from archive import StoryMoved, StoryNotFound, StoryWithdrawn
+from archive import NameNotFound, StoryMoved, StoryNotFound, StoryWithdrawn
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +18,16 @@ def init_app(app: Flask) -> None:
             "error.html", code=404, title="Not found", detail="There is no page at this address."
         ), 404
 
+    @app.errorhandler(NameNotFound)
+    def name_not_found(error):
+        return render_template("error.html", code=404, title="Not found", detail=str(error)), 404
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template(
+            "error.html", code=400, title="Bad request", detail=error.description
+        ), 400
+
     @app.errorhandler(StoryMoved)
     def moved(error):
         # DESIGN.md: a changed slug answers 301 so old citations keep working.
@@ -25,4 +35,5 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(StoryWithdrawn)
     def withdrawn(error):
+        # RFC 9110 15.5.11: 410 Gone, with a tombstone that keeps the citation meaningful.
         return render_template("tombstone.html", story=error.story), 410

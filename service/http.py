@@ -54,6 +54,18 @@ def send_bytes(
     return response.make_conditional(request)
 
 
+def send_page(html: str, *, max_age: int, last_modified: datetime | None = None) -> Response:
+    """A rendered page: a strong ETag from its bytes, Cache-Control, and 304 when it matches."""
+    body = html.encode("utf-8")
+    return send_bytes(
+        body,
+        content_type="text/html; charset=utf-8",
+        etag=strong_etag(body),
+        last_modified=last_modified,
+        max_age=max_age,
+    )
+
+
 def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

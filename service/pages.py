@@ -1,51 +1,166 @@
-"""Archive pages for readers and archivists: home, date archives and story permalinks."""
+"""Archive pages for readers and archivists: home, date archives, sections, tags, authors and
+story permalinks. Each view parses its URL, asks the archive, and renders through render_page.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+import calendar
+from datetime import date
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort
 
 from service.archive_access import get_archive, settings
+from service.linked_data import news_article, open_graph, script_json
+from service.pagination import paginate
+from service.templating import feed_links, render_page
 
 bp = Blueprint("pages", __name__)
 
-# Stories listed on the home page.
-HOME_SIZE = 20
+# Permalink and archive dates are zero-padded: /2014/02/24/, never /2014/2/24/.
+YEAR = "<int(fixed_digits=4):year>"
+MONTH = "<int(fixed_digits=2):month>"
+DAY = "<int(fixed_digits=2):day>"
 
 
 @bp.get("/")
 def list_latest():
-    return render_template(
-        "list.html", title="Latest stories", stories=get_archive().latest(limit=HOME_SIZE)
+    archive = get_archive()
+    page = paginate(archive.count_latest())
+    stories = archive.latest(limit=page.size, offset=page.offset)
+    return render_page("list.html", title="Latest stories", stories=stories, page=page)
+
+
+@bp.get(f"/{YEAR}/")
+def list_year(year: int):
+    archive = get_archive()
+    first, last = _day(year, 1, 1), _day(year, 12, 31)
+    counts = archive.month_counts(year)
+    if not counts:
+        abort(404, description=f"there are no stories from {year}")
+    months = [(m, calendar.month_name[m], counts[m]) for m in sorted(counts)]
+    return render_page(
+        "year.html",
+        title=str(year),
+        year=year,
+        months=months,
+        total=sum(counts.values()),
+        around=_around(archive.neighbours(first.isoformat(), last.isoformat()), "year"),
     )
 
 
-@bp.get("/<int:year>/<int:month>/<int:day>/")
+@bp.get(f"/{YEAR}/{MONTH}/")
+def list_month(year: int, month: int):
+    archive = get_archive()
+    first = _day(year, month, 1)
+    last = first.replace(day=calendar.monthrange(year, month)[1])
+    counts = archive.day_counts(year, month)
+    if not counts:
+        abort(404, description=f"there are no stories from {first:%B %Y}")
+    page = paginate(sum(counts.values()))
+    stories = archive.between(
+        first.isoformat(), last.isoformat(), limit=page.size, offset=page.offset
+    )
+    return render_page(
+        "month.html",
+        title=f"{first:%B %Y}",
+        first=first,
+        days=sorted(counts.items()),
+        stories=stories,
+        page=page,
+        around=_around(archive.neighbours(first.isoformat(), last.isoformat()), "month"),
+    )
+
+
+@bp.get(f"/{YEAR}/{MONTH}/{DAY}/")
 def list_day(year: int, month: int, day: int):
-    try:
-        when = date(year, month, day)
-    except ValueError:
-        abort(404)
-    stories = get_archive().between(when.isoformat(), when.isoformat())
-    title = f"Stories of {when.strftime('%-d %B %Y')}"
-    return render_template("list.html", title=title, stories=stories)
+    archive = get_archive()
+    when = _day(year, month, day).isoformat()
+    total = archive.count_between(when, when)
+    if not total:
+        abort(404, description=f"there are no stories from {when}")
+    page = paginate(total)
+    return render_page(
+        "day.html",
+        title=f"{_day(year, month, day):%-d %B %Y}",
+        when=_day(year, month, day),
+        stories=archive.between(when, when, limit=page.size, offset=page.offset),
+        page=page,
+        around=_around(archive.neighbours(when, when), "day"),
+    )
 
 
-@bp.get("/<int:year>/<int:month>/<int:day>/<slug>/")
+@bp.get(f"/{YEAR}/{MONTH}/{DAY}/<slug>/")
 def show_story(year: int, month: int, day: int, slug: str):
     story = get_archive().at(f"/{year:04d}/{month:02d}/{day:02d}/{slug}/")
-    return render_template("story.html", story=story, site=settings().site)
+    site = settings().site
+    return render_page(
+        "story.html",
+        story=story,
+        json_ld=script_json(news_article(story, site)),
+        open_graph=open_graph(story, site),
+        last_modified=story.updated_at,
+    )
 
 
-@bp.app_template_filter("localdate")
-def local_date(moment: datetime) -> str:
-    """A time as readers of the site see it: its date in the site's zone."""
-    local = moment.astimezone(ZoneInfo(settings().site.timezone))
-    return f"{local.day} {local:%B %Y, %H:%M %Z}"
+@bp.get("/sections/<slug>/")
+def list_section(slug: str):
+    name = get_archive().section_name(slug)
+    return _list_by("section", slug, title=name, feeds=f"/feeds/sections/{slug}")
 
 
-@bp.app_context_processor
-def site_context():
-    return {"site": settings().site}
+@bp.get("/tags/<slug>/")
+def list_tag(slug: str):
+    name = get_archive().tag_name(slug)
+    return _list_by("tag", slug, title=f"Tagged {name}", feeds=f"/feeds/tags/{slug}")
+
+
+@bp.get("/authors/<slug>/")
+def list_author(slug: str):
+    author = get_archive().author_named(slug)
+    return _list_by(
+        "author",
+        slug,
+        title=f"Stories by {author.name}",
+        feeds=f"/feeds/authors/{slug}",
+        author=author,
+    )
+
+
+def _list_by(kind: str, slug: str, *, title: str, feeds: str, **context):
+    archive = get_archive()
+    page = paginate(archive.count_latest(**{kind: slug}))
+    stories = archive.latest(limit=page.size, offset=page.offset, **{kind: slug})
+    return render_page(
+        "list.html",
+        title=title,
+        stories=stories,
+        page=page,
+        page_feeds=feed_links(feeds, f"{settings().site.title}: {title}"),
+        **context,
+    )
+
+
+def _day(year: int, month: int, day: int) -> date:
+    """The date, or 404 for one that does not exist (2014/02/30)."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        abort(404, description=f"{year:04d}-{month:02d}-{day:02d} is not a date")
+
+
+def _around(found, unit: str) -> dict[str, tuple[str, str] | None]:
+    """Previous/next links as (url, label) from the nearest dates that have stories."""
+    formats = {
+        "year": ("/%Y/", "%Y"),
+        "month": ("/%Y/%m/", "%B %Y"),
+        "day": ("/%Y/%m/%d/", "%-d %B %Y"),
+    }
+    path, label = formats[unit]
+
+    def link(text: str | None):
+        if text is None:
+            return None
+        moment = date.fromisoformat(text)
+        return moment.strftime(path), moment.strftime(label)
+
+    return {"previous": link(found.before), "next": link(found.after)}

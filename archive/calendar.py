@@ -1,0 +1,60 @@
+"""Reads for browsing by date: stories counted per month and per day, and the nearest dates
+before and after a period that have stories. Dates are local (the site's zone), as permalinks.
+
+Parameterised SQL only; nothing here writes. Every query is served by stories_status_local_date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from archive.queries import VISIBLE
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The latest date with stories before a period and the earliest after it (YYYY-MM-DD)."""
+
+    before: str | None
+    after: str | None
+
+
+def month_counts(db: sqlite_utils.Database, year: int) -> dict[int, int]:
+    """Published stories per month of `year` ({month: count}, months with none left out)."""
+    rows = db.execute(
+        f"""SELECT CAST(substr(local_date, 6, 2) AS INTEGER), count(*) FROM stories
+            WHERE {VISIBLE} AND local_date BETWEEN ? AND ? GROUP BY substr(local_date, 1, 7)""",
+        [f"{year:04d}-01-01", f"{year:04d}-12-31"],
+    ).fetchall()
+    return dict(rows)
+
+
+def day_counts(db: sqlite_utils.Database, year: int, month: int) -> dict[int, int]:
+    """Published stories per day of a month ({day: count}, days with none left out)."""
+    rows = db.execute(
+        f"""SELECT CAST(substr(local_date, 9, 2) AS INTEGER), count(*) FROM stories
+            WHERE {VISIBLE} AND local_date BETWEEN ? AND ? GROUP BY local_date""",
+        [f"{year:04d}-{month:02d}-01", f"{year:04d}-{month:02d}-31"],
+    ).fetchall()
+    return dict(rows)
+
+
+def count_between(db: sqlite_utils.Database, first_day: str, last_day: str) -> int:
+    """How many published stories have a local date in [first_day, last_day]."""
+    return db.execute(
+        f"SELECT count(*) FROM stories WHERE {VISIBLE} AND local_date BETWEEN ? AND ?",
+        [first_day, last_day],
+    ).fetchone()[0]
+
+
+def neighbours(db: sqlite_utils.Database, first_day: str, last_day: str) -> Neighbours:
+    """The nearest local dates with published stories outside [first_day, last_day]."""
+    before = db.execute(
+        f"SELECT max(local_date) FROM stories WHERE {VISIBLE} AND local_date < ?", [first_day]
+    ).fetchone()[0]
+    after = db.execute(
+        f"SELECT min(local_date) FROM stories WHERE {VISIBLE} AND local_date > ?", [last_day]
+    ).fetchone()[0]
+    return Neighbours(before, after)

@@ -1,0 +1,90 @@
+"""Reads for what the archive holds beyond single stories: the names behind section, tag and
+author slugs, and the permalinks crawlers are given (sitemaps, in chunks).
+
+Parameterised SQL only; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from archive.errors import NameNotFound
+from archive.models import Author
+from archive.queries import VISIBLE
+
+
+@dataclass(frozen=True)
+class SitemapChunk:
+    """One sitemap file's worth of permalinks: its number (from 1) and newest update."""
+
+    number: int
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    path: str
+    updated_at: datetime
+
+
+def section_name(db: sqlite_utils.Database, slug: str) -> str:
+    """The section's name as stories give it. Raises NameNotFound."""
+    row = db.execute(
+        f"""SELECT section FROM stories WHERE section_slug = ? AND {VISIBLE}
+            ORDER BY published_at DESC LIMIT 1""",
+        [slug],
+    ).fetchone()
+    if not row:
+        raise NameNotFound(f"no section has the slug {slug!r}")
+    return row[0]
+
+
+def tag_name(db: sqlite_utils.Database, slug: str) -> str:
+    """The tag's name as stories give it. Raises NameNotFound."""
+    row = db.execute(
+        "SELECT tag FROM story_tags WHERE tag_slug = ? ORDER BY story_id DESC LIMIT 1", [slug]
+    ).fetchone()
+    if not row:
+        raise NameNotFound(f"no tag has the slug {slug!r}")
+    return row[0]
+
+
+def author_named(db: sqlite_utils.Database, slug: str) -> Author:
+    """The author with this slug. Raises NameNotFound."""
+    row = db.execute("SELECT name, slug, url FROM authors WHERE slug = ?", [slug]).fetchone()
+    if not row:
+        raise NameNotFound(f"no author has the slug {slug!r}")
+    return Author(*row)
+
+
+def sitemap_chunks(db: sqlite_utils.Database, *, size: int) -> list[SitemapChunk]:
+    """Published permalinks cut into chunks of `size` in id order, each with its lastmod."""
+    rows = db.execute(
+        f"""SELECT chunk, max(updated_at) FROM (
+                SELECT (row_number() OVER (ORDER BY id) - 1) / ? AS chunk, updated_at
+                FROM stories WHERE {VISIBLE}
+            ) GROUP BY chunk ORDER BY chunk""",
+        [size],
+    ).fetchall()
+    return [SitemapChunk(chunk + 1, _time(updated)) for chunk, updated in rows]
+
+
+def sitemap_entries(db: sqlite_utils.Database, number: int, *, size: int) -> list[SitemapEntry]:
+    """The permalinks of chunk `number` (from 1). Raises NameNotFound past the last chunk."""
+    if number < 1:
+        raise NameNotFound(f"there is no sitemap {number} (they are numbered from 1)")
+    rows = db.execute(
+        f"""SELECT path, updated_at FROM stories WHERE {VISIBLE}
+            ORDER BY id LIMIT ? OFFSET ?""",
+        [size, (number - 1) * size],
+    ).fetchall()
+    if not rows and number != 1:
+        raise NameNotFound(f"there is no sitemap {number}")
+    return [SitemapEntry(path, _time(updated)) for path, updated in rows]
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

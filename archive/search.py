@@ -1,0 +1,161 @@
+"""Full-text search for readers: what a person types -> a safe FTS5 query -> ranked hits with
+highlighted titles and snippets, filtered by section, author and local date range.
+
+Any text is a valid query here: words are quoted before they reach FTS5, so no input can be an
+FTS5 syntax error. Highlights come back as (text, is_match) pieces, never as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from archive.models import Story
+from archive.queries import VISIBLE, stories_from_rows
+
+# Most terms (words or phrases) one query may use; the rest are ignored, and the reader told.
+MAX_TERMS = 12
+# Longest query text read, in characters; longer input is cut here.
+MAX_QUERY_LENGTH = 400
+# Tokens of body text around the matches in a snippet.
+SNIPPET_TOKENS = 30
+# Marks around matched words in FTS5 highlight()/snippet() output. Story text cannot contain
+# them: bodies are stored without C0 control characters (archive.html.strip_forbidden).
+MATCH_START, MATCH_END = "\x02", "\x03"
+
+TOKEN = re.compile(r'(?P<minus>-?)"(?P<phrase>[^"]*)"?|(?P<neg>-?)(?P<word>[^\W_]+)(?P<star>\*?)')
+WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A reader's query as FTS5 understands it; `match` is empty when nothing can be searched."""
+
+    text: str
+    match: str
+    was_cut: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    story: Story
+    title: tuple[tuple[str, bool], ...]
+    snippet: tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: ParsedQuery
+    total: int
+    hits: list[Hit] = field(default_factory=list)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Read words, "quoted phrases", OR between terms, -excluded terms and prefix* terms.
+
+    Everything else (brackets, colons, NEAR, carets, stray quotes) is treated as plain text.
+    """
+    cut = text[:MAX_QUERY_LENGTH]
+    terms: list[tuple[str, str]] = []  # (kind, fts5 text): kind is "and", "or" or "not"
+    was_cut = len(text) > MAX_QUERY_LENGTH
+    joiner = "and"
+    for token in TOKEN.finditer(cut):
+        if token["word"] == "OR" and not token["neg"]:
+            joiner = "or" if terms else "and"
+            continue
+        words = WORD.findall(token["phrase"] if token["word"] is None else token["word"])
+        if not words:
+            continue
+        if len(terms) == MAX_TERMS:
+            was_cut = True
+            break
+        fts = '"' + " ".join(words) + '"' + ("*" if token["star"] else "")
+        negated = token["minus"] or token["neg"]
+        terms.append(("not" if negated else joiner, fts))
+        joiner = "and"
+    return ParsedQuery(text, _fts_expression(terms), was_cut)
+
+
+def _fts_expression(terms: list[tuple[str, str]]) -> str:
+    """AND of groups (adjacent terms joined by OR form one group), then NOT each exclusion."""
+    groups: list[list[str]] = []
+    for kind, fts in terms:
+        if kind == "or" and groups:
+            groups[-1].append(fts)
+        elif kind != "not":
+            groups.append([fts])
+    if not groups:
+        return ""
+    expression = " AND ".join("(" + " OR ".join(group) + ")" for group in groups)
+    for kind, fts in terms:
+        if kind == "not":
+            expression = f"({expression}) NOT {fts}"
+    return expression
+
+
+def search_stories(
+    db: sqlite_utils.Database,
+    text: str,
+    *,
+    section: str | None = None,
+    author: str | None = None,
+    first_day: str | None = None,
+    last_day: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResults:
+    """Published stories matching `text`, best first, with the total for pagination."""
+    query = parse_query(text)
+    if not query.match:
+        return SearchResults(query, 0)
+    where, params = _filters(section=section, author=author, first=first_day, last=last_day)
+    source = f"""FROM stories_fts JOIN stories ON stories.rowid = stories_fts.rowid
+                 WHERE stories_fts MATCH ? AND {where}"""
+    total = db.execute(f"SELECT count(*) {source}", [query.match, *params]).fetchone()[0]
+    if not total:
+        return SearchResults(query, 0)
+    marks = [MATCH_START, MATCH_END]
+    rows = list(
+        db.query(
+            f"""SELECT stories.*, highlight(stories_fts, 0, ?, ?) AS marked_title,
+                snippet(stories_fts, 2, ?, ?, '…', ?) AS marked_snippet
+                {source} ORDER BY stories_fts.rank LIMIT ? OFFSET ?""",
+            [*marks, *marks, SNIPPET_TOKENS, query.match, *params, limit, offset],
+        )
+    )
+    stories = stories_from_rows(db, rows)
+    hits = [
+        Hit(story, marked_pieces(row["marked_title"]), marked_pieces(row["marked_snippet"]))
+        for story, row in zip(stories, rows, strict=True)
+    ]
+    return SearchResults(query, total, hits)
+
+
+def _filters(*, section, author, first, last) -> tuple[str, list[str]]:
+    where, params = [VISIBLE], []
+    if section:
+        where.append("stories.section_slug = ?")
+        params.append(section)
+    if author:
+        where.append("stories.id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)")
+        params.append(author)
+    if first:
+        where.append("stories.local_date >= ?")
+        params.append(first)
+    if last:
+        where.append("stories.local_date <= ?")
+        params.append(last)
+    return " AND ".join(where), params
+
+
+def marked_pieces(text: str | None) -> tuple[tuple[str, bool], ...]:
+    """Split highlight()/snippet() output into (text, is_match) pieces."""
+    pieces, is_match = [], False
+    for part in re.split(f"([{MATCH_START}{MATCH_END}])", text or ""):
+        if part in (MATCH_START, MATCH_END):
+            is_match = part == MATCH_START
+        elif part:
+            pieces.append((part, is_match))
+    return tuple(pieces)

@@ -1,0 +1,61 @@
+"""For crawlers: /robots.txt and the sitemaps (sitemaps.org 0.9), an index at /sitemap.xml
+pointing at /sitemaps/<n>.xml files of at most 50,000 permalinks each, with lastmod.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from service import http
+from service.archive_access import get_archive, settings
+
+bp = Blueprint("crawlers", __name__)
+
+# sitemaps.org: a sitemap file holds at most 50,000 URLs; the index splits the archive past it.
+SITEMAP_SIZE = 50_000
+XML = "application/xml; charset=utf-8"
+
+
+def _sitemap_size() -> int:
+    # Tests set a small size through the app's config to see the index split.
+    return current_app.config.get("SITEMAP_SIZE", SITEMAP_SIZE)
+
+
+@bp.get("/robots.txt")
+def show_robots():
+    base = settings().site.base_url.rstrip("/")
+    # RFC 9309: search results and revision histories are not for indexing; permalinks are.
+    lines = [
+        "User-agent: *",
+        "Disallow: /search",
+        "Disallow: /*/revisions/",
+        "Allow: /",
+        "",
+        f"Sitemap: {base}/sitemap.xml",
+    ]
+    return _send("\n".join(lines) + "\n", "text/plain; charset=utf-8")
+
+
+@bp.get("/sitemap.xml")
+def show_sitemap_index():
+    chunks = get_archive().sitemap_chunks(size=_sitemap_size())
+    base = settings().site.base_url.rstrip("/")
+    return _send(render_template("sitemap_index.xml", chunks=chunks, base=base), XML)
+
+
+@bp.get("/sitemaps/<int:number>.xml")
+def show_sitemap(number: int):
+    entries = get_archive().sitemap_entries(number, size=_sitemap_size())
+    base = settings().site.base_url.rstrip("/")
+    return _send(render_template("sitemap.xml", entries=entries, base=base), XML)
+
+
+def _send(text: str, content_type: str):
+    body = text.encode("utf-8")
+    return http.send_bytes(
+        body,
+        content_type=content_type,
+        etag=http.strong_etag(body),
+        last_modified=None,
+        max_age=settings().http.page_max_age,
+    )

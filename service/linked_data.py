@@ -1,0 +1,119 @@
+"""Machine-readable descriptions of a story for its page: schema.org NewsArticle JSON-LD and
+Open Graph properties, carrying the same attribution and rights readers see.
+
+Plain values in, plain values out; the JSON is escaped for a <script> data block here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup
+
+from archive import Story
+from service.settings import SiteSettings
+
+# Characters that could end a <script> data block or open a comment inside it, as JSON escapes
+# (HTML 4.12.1.3: the text of a script element must not contain "</script" or "<!--").
+SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def story_url(story: Story, site: SiteSettings) -> str:
+    return site.base_url.rstrip("/") + story.path
+
+
+def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
+    """schema.org NewsArticle with authors, dates, publisher, rights, credits and lead image."""
+    base = site.base_url.rstrip("/")
+    rights = story.rights
+    holder = (rights.holder if rights else "") or site.rights_holder
+    article = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "@id": story_url(story, site),
+        "mainEntityOfPage": story_url(story, site),
+        "url": story_url(story, site),
+        "headline": story.title,
+        "description": story.dek or story.summary,
+        "inLanguage": story.language,
+        "datePublished": story.published_at.isoformat(),
+        "dateModified": (story.updated_at or story.published_at).isoformat(),
+        "author": [
+            {"@type": "Person", "name": a.name, "url": f"{base}/authors/{a.slug}/"}
+            for a in story.authors
+        ],
+        "publisher": _publisher(story, site),
+        "copyrightHolder": {"@type": "Organization", "name": holder},
+        "copyrightNotice": (rights.statement if rights else "") or site.rights,
+        "creditText": credit_text(story),
+        "articleSection": story.section,
+        "keywords": list(story.tags),
+    }
+    if rights and rights.license_url:
+        article["license"] = rights.license_url
+    image = story.lead_image
+    if image and image.url:
+        article["image"] = {
+            "@type": "ImageObject",
+            "contentUrl": image.url,
+            "url": image.url,
+            "caption": image.caption,
+            "creditText": image.credit,
+            "copyrightNotice": image.copyright,
+        }
+    return {key: value for key, value in article.items() if value not in ("", [], None)}
+
+
+def _publisher(story: Story, site: SiteSettings) -> dict[str, str]:
+    """The originating publisher when the story names one, else this site."""
+    if story.publisher:
+        found = {"@type": "Organization", "name": story.publisher.name}
+        if story.publisher.url:
+            found["url"] = story.publisher.url
+        return found
+    return {"@type": "Organization", "name": site.title, "url": site.base_url}
+
+
+def credit_text(story: Story) -> str:
+    """How to credit the story: its bylines, and the originating publisher after a slash."""
+    names = ", ".join(a.name for a in story.authors)
+    if story.publisher:
+        return f"{names} / {story.publisher.name}" if names else story.publisher.name
+    return names
+
+
+def script_json(data: dict[str, Any]) -> Markup:
+    """JSON safe to place inside <script type="application/ld+json">: no markup can break out."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=False)
+    for character, escape in SCRIPT_ESCAPES.items():
+        text = text.replace(character, escape)
+    # Safe: every character that could end the data block is escaped just above.
+    return Markup(text)  # noqa: S704
+
+
+def open_graph(story: Story, site: SiteSettings) -> list[tuple[str, str]]:
+    """Open Graph (ogp.me) properties for the story, as (property, content) pairs."""
+    properties = [
+        ("og:type", "article"),
+        ("og:site_name", site.title),
+        ("og:title", story.title),
+        ("og:description", story.dek or story.summary),
+        ("og:url", story_url(story, site)),
+        ("og:locale", story.language),
+        ("article:published_time", story.published_at.isoformat()),
+        ("article:modified_time", (story.updated_at or story.published_at).isoformat()),
+        ("article:section", story.section),
+    ]
+    properties += [("article:author", a.name) for a in story.authors]
+    properties += [("article:tag", tag) for tag in story.tags]
+    image = story.lead_image
+    if image and image.url:
+        properties += [("og:image", image.url), ("og:image:alt", image.alt or image.caption)]
+    return [(key, value) for key, value in properties if value]
