@@ -1,0 +1,461 @@
+"""Archive pages: the story page with its attribution and metadata, browsing by date, section,
+tag and author, pagination, permanence (301, 410, revisions), sitemaps and robots.txt.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import lxml.etree
+import lxml.html
+import pytest
+
+from tests.conftest import NOW
+from tests.test_archive import make_story
+
+STORY = "/2014/02/24/harbour-bridge-reopens/"
+SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def html_of(response) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def texts(tree, selector: str) -> list[str]:
+    return [" ".join(e.text_content().split()) for e in tree.cssselect(selector)]
+
+
+def full_story(**fields):
+    return make_story(
+        dek="Commuters crossed at dawn.",
+        media=[
+            {
+                "url": "https://images.example/bridge.jpg",
+                "caption": "The bridge at dawn.",
+                "credit": "Lena Ortiz / Masthead",
+                "copyright": "© 2014 Masthead",
+            }
+        ],
+        publisher={"name": "Agence Demo", "url": "https://agence.example/"},
+        rights={
+            "holder": "Gazette",
+            "statement": "© 2014 Gazette. Some rights reserved.",
+            "license_url": "https://creativecommons.org/licenses/by/4.0/",
+        },
+        **fields,
+    )
+
+
+def add_days(archive, count: int, *, start="2014-02-01T09:00:00+00:00", step_hours=24, **fields):
+    """`count` stories, one every `step_hours` from `start`, with slugs story-0, story-1 ..."""
+    saved = []
+    first = make_story(published_at=start).published_at
+    for n in range(count):
+        when = (first + timedelta(hours=step_hours * n)).isoformat()
+        shape = {"title": f"Story number {n}", "slug": f"story-{n}", "published_at": when}
+        saved.append(archive.save(make_story(**{**shape, **fields}), now=NOW))
+    return saved
+
+
+# The story page
+
+
+def test_story_page_shows_attribution_and_rights_with_the_rights_last(archive, client):
+    archive.save(full_story(), now=NOW)
+    tree = html_of(client.get(STORY))
+    assert texts(tree, "h1") == ["Harbour bridge reopens"]
+    assert texts(tree, ".story .dek") == ["Commuters crossed at dawn."]
+    authors = tree.cssselect(".byline a[rel=author]")
+    assert [(a.text, a.get("href")) for a in authors] == [
+        ("Helen Marsh", "/authors/helen-marsh/"),
+        ("Ravi Patel", "/authors/ravi-patel/"),
+    ]
+    [published] = tree.cssselect(".byline time.published")
+    assert published.get("datetime") == "2014-02-24T16:00:00+00:00"
+    assert tree.cssselect(".byline time.updated") == []
+    [image] = tree.cssselect("figure.lead-image img")
+    assert image.get("alt") == "The bridge at dawn."
+    assert texts(tree, "figcaption .credit") == ["Credit: Lena Ortiz / Masthead"]
+    assert texts(tree, "figcaption .copyright") == ["© 2014 Masthead"]
+    assert texts(tree, ".body p") == ["The first bus crossed at dawn."]
+    assert texts(tree, ".voices li") == ["Mara Quinn, chief engineer"]
+    [publisher] = tree.cssselect(".publisher a")
+    assert (publisher.text, publisher.get("href")) == ("Agence Demo", "https://agence.example/")
+    assert texts(tree, ".rights-statement") == ["© 2014 Gazette. Some rights reserved."]
+    assert texts(tree, ".rights-holder") == ["Rights holder: Gazette"]
+    [license_link] = tree.cssselect(".rights a[rel=license]")
+    assert license_link.get("href") == "https://creativecommons.org/licenses/by/4.0/"
+    # The rights notice closes the story: nothing of the story follows it.
+    article = tree.cssselect("article.story")[0]
+    blocks = [e for e in article.iter() if e.get("class") in ("body", "voices", "rights")]
+    assert [e.get("class") for e in blocks] == ["body", "voices", "rights"]
+
+
+def test_edited_story_shows_when_it_was_updated(archive, client):
+    saved = archive.save(full_story(), now=NOW)
+    archive.save(saved.replace(dek="Corrected dek."), now=NOW + timedelta(days=2))
+    tree = html_of(client.get(STORY))
+    [updated] = tree.cssselect(".byline time.updated")
+    assert updated.get("datetime") == (NOW + timedelta(days=2)).isoformat()
+    assert "updated" in texts(tree, ".byline")[0]
+
+
+def test_story_page_has_canonical_link_and_open_graph(archive, client):
+    archive.save(full_story(), now=NOW)
+    tree = html_of(client.get(STORY))
+    [canonical] = tree.cssselect("link[rel=canonical]")
+    assert canonical.get("href") == "https://news.example" + STORY
+    og = {m.get("property"): m.get("content") for m in tree.cssselect("meta[property]")}
+    assert og["og:type"] == "article"
+    assert og["og:url"] == "https://news.example" + STORY
+    assert og["og:title"] == "Harbour bridge reopens"
+    assert og["og:image"] == "https://images.example/bridge.jpg"
+    assert og["article:published_time"] == "2014-02-24T16:00:00+00:00"
+
+
+def test_story_json_ld_is_a_news_article_with_credits_and_rights(archive, client):
+    archive.save(full_story(), now=NOW)
+    tree = html_of(client.get(STORY))
+    [script] = tree.cssselect('script[type="application/ld+json"]')
+    data = json.loads(script.text)
+    assert data["@type"] == "NewsArticle"
+    assert [a["name"] for a in data["author"]] == ["Helen Marsh", "Ravi Patel"]
+    assert data["datePublished"] == "2014-02-24T16:00:00+00:00"
+    assert data["dateModified"] == "2014-02-24T16:00:00+00:00"
+    assert data["publisher"] == {
+        "@type": "Organization",
+        "name": "Agence Demo",
+        "url": "https://agence.example/",
+    }
+    assert data["copyrightHolder"]["name"] == "Gazette"
+    assert data["copyrightNotice"] == "© 2014 Gazette. Some rights reserved."
+    assert data["creditText"] == "Helen Marsh, Ravi Patel / Agence Demo"
+    assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert data["image"]["@type"] == "ImageObject"
+    assert data["image"]["creditText"] == "Lena Ortiz / Masthead"
+    assert data["image"]["contentUrl"] == "https://images.example/bridge.jpg"
+
+
+def test_json_ld_cannot_break_out_of_its_script_block(archive, client):
+    title = 'Bridge </script><script>alert("x")</script> & <!-- more'
+    archive.save(full_story(title=title, slug="harbour-bridge-reopens"), now=NOW)
+    page = client.get(STORY).get_data(as_text=True)
+    block = page.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    assert not {"<", ">", "&"} & set(block)
+    assert json.loads(block)["headline"] == title
+    assert page.count("<script") == 1
+
+
+def test_story_without_rights_carries_the_site_notice(archive, client):
+    archive.save(make_story(rights=None), now=NOW)
+    tree = html_of(client.get(STORY))
+    assert texts(tree, ".rights-statement") == [
+        "© Masthead Demo Gazette. Stories carry their own rights notices."
+    ]
+    data = json.loads(tree.cssselect('script[type="application/ld+json"]')[0].text)
+    assert data["copyrightHolder"]["name"] == "Masthead Demo Gazette"
+
+
+def test_non_padded_or_impossible_dates_are_not_found(archive, client):
+    archive.save(make_story(), now=NOW)
+    assert client.get("/2014/2/24/harbour-bridge-reopens/").status_code == 404
+    assert client.get("/2014/02/30/").status_code == 404
+    assert client.get("/2014/13/").status_code == 404
+    assert client.get("/0000/").status_code == 404
+
+
+# Every page
+
+
+def page_urls(archive) -> list[str]:
+    archive.save(full_story(), now=NOW)
+    return [
+        "/",
+        "/2014/",
+        "/2014/02/",
+        "/2014/02/24/",
+        STORY,
+        STORY + "revisions/",
+        STORY + "revisions/1/",
+        "/sections/city/",
+        "/tags/transport/",
+        "/authors/helen-marsh/",
+        "/search?q=bridge",
+        "/search",
+    ]
+
+
+def test_every_page_has_one_h1_landmarks_and_feed_discovery(archive, client):
+    for url in page_urls(archive):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        tree = html_of(response)
+        assert len(tree.cssselect("h1")) == 1, url
+        for landmark in ("header", "nav", "main", "footer", "form[role=search]"):
+            assert tree.cssselect(landmark), f"{url} has no {landmark}"
+        feeds = {link.get("href") for link in tree.cssselect("link[rel=alternate]")}
+        assert {
+            "https://news.example/feeds/latest.atom",
+            "https://news.example/feeds/latest.rss",
+            "https://news.example/feeds/latest.json",
+        } <= feeds, url
+        images = tree.cssselect("img")
+        assert all(img.get("alt") for img in images), url
+        assert not tree.cssselect("script[src], link[href^='http'][rel=stylesheet]"), url
+
+
+def test_every_page_carries_validators_cache_control_and_security_headers(
+    archive, client, settings
+):
+    for url in page_urls(archive):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == f"public, max-age={settings.http.page_max_age}"
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"]
+        again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304, url
+        assert again.data == b""
+
+
+def test_page_etag_changes_when_the_page_changes(archive, client):
+    saved = archive.save(full_story(), now=NOW)
+    before = client.get(STORY).headers["ETag"]
+    archive.save(saved.replace(dek="New dek."), now=NOW + timedelta(days=1))
+    response = client.get(STORY, headers={"If-None-Match": before})
+    assert response.status_code == 200
+    assert response.headers["ETag"] != before
+
+
+def test_head_answers_without_a_body(archive, client):
+    archive.save(full_story(), now=NOW)
+    response = client.head(STORY)
+    assert response.status_code == 200
+    assert response.data == b""
+    assert response.headers["ETag"] == client.get(STORY).headers["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "slug", "feed_path"),
+    [
+        ("sections", "city", "/feeds/sections/city/latest"),
+        ("tags", "transport", "/feeds/tags/transport/latest"),
+        ("authors", "ravi-patel", "/feeds/authors/ravi-patel/latest"),
+    ],
+)
+def test_section_tag_and_author_pages_list_stories_and_link_their_feeds(
+    archive, client, kind, slug, feed_path
+):
+    archive.save(full_story(), now=NOW)
+    archive.save(
+        make_story(
+            title="Other",
+            slug="other",
+            section="Sport",
+            tags=["football"],
+            authors=["Jonas Berg"],
+        ),
+        now=NOW,
+    )
+    tree = html_of(client.get(f"/{kind}/{slug}/"))
+    assert texts(tree, ".story-item h2") == ["Harbour bridge reopens"]
+    alternate = {link.get("href") for link in tree.cssselect("link[rel=alternate]")}
+    visible = {a.get("href") for a in tree.cssselect(".feeds a")}
+    for ext in ("atom", "rss", "json"):
+        assert f"https://news.example{feed_path}.{ext}" in alternate
+        assert f"https://news.example{feed_path}.{ext}" in visible
+
+
+@pytest.mark.parametrize("url", ["/sections/nowhere/", "/tags/nothing/", "/authors/nobody/"])
+def test_unknown_section_tag_or_author_is_not_found(archive, client, url):
+    archive.save(full_story(), now=NOW)
+    assert client.get(url).status_code == 404
+
+
+# Browsing by date
+
+
+def test_year_page_counts_stories_per_month_and_links_neighbouring_years(archive, client):
+    add_days(archive, 3, start="2013-12-30T12:00:00+00:00")  # 30, 31 Dec 2013, 1 Jan 2014
+    add_days(archive, 2, start="2014-03-05T12:00:00+00:00")
+    add_days(archive, 1, start="2016-07-01T12:00:00+00:00")
+    tree = html_of(client.get("/2014/"))
+    assert texts(tree, ".counts li") == ["January (1)", "March (2)"]
+    assert [a.get("href") for a in tree.cssselect(".counts a")] == ["/2014/01/", "/2014/03/"]
+    assert [a.get("href") for a in tree.cssselect(".around a")] == ["/2013/", "/2016/"]
+    assert client.get("/2015/").status_code == 404
+
+
+def test_month_page_counts_days_lists_stories_and_links_neighbouring_months(archive, client):
+    add_days(archive, 3, start="2014-01-31T20:00:00+00:00", step_hours=12)
+    tree = html_of(client.get("/2014/02/"))
+    assert texts(tree, ".days li") == ["1 February (2)"]
+    assert texts(tree, ".story-item h2") == ["Story number 2", "Story number 1"]
+    assert [a.get("href") for a in tree.cssselect(".around a")] == ["/2014/01/"]
+    assert texts(tree, ".around a") == ["← January 2014"]
+
+
+def test_day_page_lists_the_day_in_the_site_time_zone(archive, client):
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (BST).
+    archive.save(make_story(published_at="2014-06-30T23:30:00+00:00"), now=NOW)
+    archive.save(make_story(title="Before", published_at="2014-06-29T10:00:00+00:00"), now=NOW)
+    tree = html_of(client.get("/2014/07/01/"))
+    assert texts(tree, ".story-item h2") == ["Harbour bridge reopens"]
+    assert texts(tree, "h1") == ["1 July 2014"]
+    assert [a.get("href") for a in tree.cssselect(".around a")] == ["/2014/06/29/"]
+    assert [a.get("href") for a in tree.cssselect(".breadcrumbs a")] == ["/2014/", "/2014/07/"]
+
+
+# Pagination
+
+
+def test_lists_are_paginated_with_stable_urls(archive, client):
+    add_days(archive, 25)
+    first = html_of(client.get("/"))
+    assert len(first.cssselect(".story-item")) == 20
+    [older] = first.cssselect(".pagination a[rel=next]")
+    assert older.get("href") == "/?page=2"
+    second = html_of(client.get("/?page=2"))
+    assert texts(second, ".story-item h2") == [f"Story number {n}" for n in range(4, -1, -1)]
+    assert second.cssselect(".pagination a[rel=prev]")[0].get("href") == "/"
+    assert client.get("/?page=3").status_code == 404
+    assert len(html_of(client.get("/2014/02/?page=2")).cssselect(".story-item")) == 5
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "2.5", "99999999999999", "", "١"])
+def test_a_bad_page_number_is_a_clear_400(archive, client, page):
+    add_days(archive, 1)
+    response = client.get(f"/?page={page}")
+    assert response.status_code == 400
+    assert "is not a page number" in response.get_data(as_text=True)
+
+
+# Permanence
+
+
+def test_changed_slug_answers_301_at_the_old_permalink(archive, client):
+    saved = archive.save(make_story(), now=NOW)
+    archive.save(saved.replace(slug="bridge-reopens"), now=NOW + timedelta(hours=1))
+    response = client.get(STORY)
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/2014/02/24/bridge-reopens/"
+    history = client.get(STORY + "revisions/")
+    assert history.status_code == 301
+    assert history.headers["Location"] == "/2014/02/24/bridge-reopens/revisions/"
+
+
+def test_withdrawn_story_answers_410_with_a_tombstone_and_leaves_every_list(archive, client):
+    saved = archive.save(full_story(), now=NOW)
+    archive.withdraw(saved.id, reason="Legal request", now=NOW + timedelta(days=1))
+    response = client.get(STORY)
+    assert response.status_code == 410
+    tree = html_of(response)
+    assert texts(tree, "h1") == ["Harbour bridge reopens"]
+    assert "Reason: Legal request" in texts(tree, ".reason")
+    assert texts(tree, ".rights-statement") == ["© 2014 Gazette. Some rights reserved."]
+    assert tree.cssselect("time")[0].get("datetime") == (NOW + timedelta(days=1)).isoformat()
+    for url in ["/", "/sections/city/", "/tags/transport/", "/authors/helen-marsh/"]:
+        assert "Harbour bridge reopens" not in client.get(url).get_data(as_text=True), url
+    assert client.get("/2014/02/24/").status_code == 404
+    assert client.get("/search?q=bridge").get_data(as_text=True).count("story-item") == 0
+    assert "No stories match" in client.get("/search?q=bridge").get_data(as_text=True)
+    assert client.get(STORY + "revisions/").status_code == 410
+    assert client.get(STORY + "revisions/1/").status_code == 410
+
+
+def test_drafts_and_embargoed_stories_are_not_found_until_published(archive, client):
+    archive.save(make_story(status="draft"), now=NOW)
+    embargo = NOW + timedelta(hours=2)
+    archive.save(
+        make_story(
+            title="Budget", status="scheduled", published_at=None, embargo_at=embargo.isoformat()
+        ),
+        now=NOW,
+    )
+    assert client.get(STORY).status_code == 404
+    assert client.get("/2026/11/24/budget/").status_code == 404
+    assert "Budget" not in client.get("/").get_data(as_text=True)
+    assert "Harbour" not in client.get("/search?q=harbour").get_data(as_text=True)
+    archive.publish_due(now=embargo)
+    assert client.get("/2026/11/24/budget/").status_code == 200
+
+
+def test_revisions_list_every_revision_with_its_time_and_what_changed(archive, client):
+    saved = archive.save(full_story(), now=NOW)
+    edited = archive.save(
+        saved.replace(
+            title="Harbour bridge reopens at last",
+            body_html="<p>The first bus crossed at dawn.</p><p>A second paragraph.</p>",
+        ),
+        now=NOW + timedelta(hours=1),
+    )
+    archive.save(edited.replace(tags=("transport", "bridges")), now=NOW + timedelta(hours=2))
+    tree = html_of(client.get(STORY + "revisions/"))
+    revisions = tree.cssselect("li.revision")
+    assert [r.get("id") for r in revisions] == ["revision-3", "revision-2", "revision-1"]
+    times = [r.cssselect("time")[0].get("datetime") for r in revisions]
+    assert times == [(NOW + timedelta(hours=h)).isoformat() for h in (2, 1, 0)]
+    second = revisions[1]
+    assert texts(second, ".change h3") == ["Title", "Body"]
+    assert texts(second, ".removed") == ["− Removed: Harbour bridge reopens"]
+    assert "+ Added: Harbour bridge reopens at last" in texts(second, ".added")
+    assert "+ Added: A second paragraph." in texts(second, ".added")
+    assert texts(revisions[0], ".added") == ["+ Added: bridges"]
+
+
+def test_each_revision_can_be_viewed_as_it_was(archive, client):
+    saved = archive.save(full_story(), now=NOW)
+    archive.save(saved.replace(title="Renamed"), now=NOW + timedelta(hours=1))
+    first = html_of(client.get(STORY + "revisions/1/"))
+    assert texts(first, "h1") == ["Harbour bridge reopens"]
+    assert texts(first, "figcaption .credit") == ["Credit: Lena Ortiz / Masthead"]
+    assert texts(first, ".rights-statement") == ["© 2014 Gazette. Some rights reserved."]
+    assert texts(html_of(client.get(STORY + "revisions/2/")), "h1") == ["Renamed"]
+    assert client.get(STORY + "revisions/3/").status_code == 404
+
+
+# For crawlers
+
+
+def test_sitemap_index_points_at_sitemaps_of_absolute_permalinks(archive, client):
+    add_days(archive, 3)
+    withdrawn = archive.save(make_story(), now=NOW)
+    archive.withdraw(withdrawn.id, reason="Error", now=NOW)
+    response = client.get("/sitemap.xml")
+    assert response.mimetype == "application/xml"
+    index = lxml.etree.fromstring(response.data)
+    assert index.xpath("//s:sitemap/s:loc/text()", namespaces=SITEMAP_NS) == [
+        "https://news.example/sitemaps/1.xml"
+    ]
+    # lastmod is the newest update among the sitemap's stories (not the withdrawn one).
+    assert index.xpath("//s:lastmod/text()", namespaces=SITEMAP_NS) == ["2014-02-03T09:00:00+00:00"]
+    urls = lxml.etree.fromstring(client.get("/sitemaps/1.xml").data)
+    assert urls.xpath("//s:loc/text()", namespaces=SITEMAP_NS) == [
+        f"https://news.example/2014/02/0{n}/story-{n - 1}/" for n in (1, 2, 3)
+    ]
+    assert len(urls.xpath("//s:lastmod", namespaces=SITEMAP_NS)) == 3
+
+
+def test_sitemap_index_splits_when_a_sitemap_would_be_too_long(archive, app):
+    app.config["SITEMAP_SIZE"] = 2
+    add_days(archive, 5)
+    client = app.test_client()
+    index = lxml.etree.fromstring(client.get("/sitemap.xml").data)
+    locs = index.xpath("//s:loc/text()", namespaces=SITEMAP_NS)
+    assert locs == [f"https://news.example/sitemaps/{n}.xml" for n in (1, 2, 3)]
+    last = lxml.etree.fromstring(client.get("/sitemaps/3.xml").data)
+    assert last.xpath("//s:loc/text()", namespaces=SITEMAP_NS) == [
+        "https://news.example/2014/02/05/story-4/"
+    ]
+    assert client.get("/sitemaps/4.xml").status_code == 404
+    assert client.get("/sitemaps/0.xml").status_code == 404
+
+
+def test_robots_txt_points_at_the_sitemap_with_the_absolute_base_url(client):
+    response = client.get("/robots.txt")
+    assert response.mimetype == "text/plain"
+    lines = response.get_data(as_text=True).splitlines()
+    assert "Sitemap: https://news.example/sitemap.xml" in lines
+    assert "Disallow: /search" in lines

@@ -1,0 +1,213 @@
+"""Search: /search?q= over the full-text index, highlighted and escaped snippets, filters,
+pagination, and a friendly answer (never a 500) to any query at all.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from archive.search import MAX_TERMS, parse_query
+from tests.conftest import NOW
+from tests.test_archive import make_story
+from tests.test_pages import html_of, texts
+
+
+@pytest.fixture
+def stories(archive):
+    archive.save(make_story(), now=NOW)
+    archive.save(
+        make_story(
+            title="Ferry strike ends",
+            slug="ferry-strike-ends",
+            body="<p>The harbour ferries sail again after a week-long strike.</p>",
+            section="Business",
+            authors=["Jonas Berg"],
+            published_at="2015-06-01T10:00:00+00:00",
+        ),
+        now=NOW,
+    )
+    archive.save(
+        make_story(
+            title="Bridge tolls rise",
+            slug="bridge-tolls-rise",
+            body="<p>Crossing the bridge will cost more from March.</p>",
+            published_at="2016-01-10T10:00:00+00:00",
+        ),
+        now=NOW,
+    )
+    return archive
+
+
+def hit_titles(response) -> list[str]:
+    assert response.status_code == 200
+    return texts(html_of(response), ".hit h2")
+
+
+def test_search_highlights_matches_in_titles_and_snippets(stories, client):
+    tree = html_of(client.get("/search?q=ferries"))
+    assert texts(tree, ".hit h2") == ["Ferry strike ends"]
+    assert [m.text for m in tree.cssselect(".hit h2 mark")] == ["Ferry"]
+    assert [m.text for m in tree.cssselect(".snippet mark")] == ["ferries"]
+    assert "sail again" in texts(tree, ".snippet")[0]
+    assert texts(tree, ".message") == ["1 story matches."]
+
+
+def test_story_text_in_snippets_cannot_inject_html(archive, client):
+    archive.save(
+        make_story(
+            title="<img src=x onerror=alert(1)> bridge",
+            slug="injected",
+            body="<p>&lt;script&gt;alert(1)&lt;/script&gt; bridge &lt;b&gt;bold&lt;/b&gt;</p>",
+        ),
+        now=NOW,
+    )
+    response = client.get("/search?q=bridge")
+    page = response.get_data(as_text=True)
+    tree = html_of(response)
+    assert not tree.cssselect("main img, main script, main b")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert texts(tree, ".hit h2") == ["<img src=x onerror=alert(1)> bridge"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("bridge", ["Bridge tolls rise", "Harbour bridge reopens"]),
+        ('"bridge tolls"', ["Bridge tolls rise"]),
+        ("bridge -tolls", ["Harbour bridge reopens"]),
+        ("ferry OR tolls", ["Bridge tolls rise", "Ferry strike ends"]),
+        ("strik*", ["Ferry strike ends"]),
+        ("HARBOUR", ["Ferry strike ends", "Harbour bridge reopens"]),
+    ],
+)
+def test_search_understands_phrases_or_exclusions_and_prefixes(stories, client, query, expected):
+    assert sorted(hit_titles(client.get("/search", query_string={"q": query}))) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"section": "business"}, ["Ferry strike ends"]),
+        ({"section": "City"}, ["Harbour bridge reopens"]),
+        ({"author": "Jonas Berg"}, ["Ferry strike ends"]),
+        ({"author": "helen-marsh"}, ["Harbour bridge reopens"]),
+        ({"from": "2015-01-01"}, ["Ferry strike ends"]),
+        ({"to": "2014-12-31"}, ["Harbour bridge reopens"]),
+        ({"from": "2014-02-24", "to": "2014-02-24"}, ["Harbour bridge reopens"]),
+        ({"section": "sport"}, []),
+    ],
+)
+def test_search_filters_by_section_author_and_date_range(stories, client, filters, expected):
+    response = client.get("/search", query_string={"q": "harbour", **filters})
+    assert hit_titles(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "problem"),
+    [
+        ({"from": "yesterday"}, "from 'yesterday' is not a date (YYYY-MM-DD expected)"),
+        ({"to": "2014-02-30"}, "to '2014-02-30' is not a date (YYYY-MM-DD expected)"),
+        ({"from": "2015-01-01", "to": "2014-01-01"}, "from 2015-01-01 is after to 2014-01-01"),
+    ],
+)
+def test_bad_date_filter_is_a_400_naming_the_field(stories, client, filters, problem):
+    response = client.get("/search", query_string={"q": "harbour", **filters})
+    assert response.status_code == 400
+    assert texts(html_of(response), ".problems li") == [problem]
+
+
+def test_search_results_are_paginated(archive, client):
+    for n in range(23):
+        when = (NOW - timedelta(days=n)).isoformat()
+        archive.save(make_story(slug=f"bridge-{n}", published_at=when), now=NOW)
+    first = html_of(client.get("/search?q=bridge"))
+    assert len(first.cssselect(".hit")) == 20
+    [older] = first.cssselect(".pagination a[rel=next]")
+    assert older.get("href") == "/search?q=bridge&page=2"
+    second = html_of(client.get(older.get("href")))
+    assert len(second.cssselect(".hit")) == 3
+    assert second.cssselect("ol.hits")[0].get("start") == "21"
+    assert client.get("/search?q=bridge&page=3").status_code == 404
+    assert client.get("/search?q=bridge&page=x").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '"unclosed phrase',
+        "bridge AND",
+        "OR",
+        "NOT bridge",
+        "AND OR NOT",
+        "(",
+        "bridge)",
+        "*",
+        "bridge**",
+        "title:bridge",
+        "NEAR(bridge harbour, 2)",
+        "^bridge",
+        "-",
+        "--bridge",
+        "-bridge",
+        "bridge -",
+        "' OR 1=1 --",
+        "\x00\x01",
+        "😀 bridge",
+        "brücke",
+        "_",
+        "a" * 5000,
+        "bridge " * 500,
+        "%s %d {0}",
+        "<script>alert(1)</script>",
+    ],
+)
+def test_any_query_gets_results_or_a_friendly_message(stories, client, query):
+    response = client.get("/search", query_string={"q": query})
+    assert response.status_code == 200
+    tree = html_of(response)
+    assert tree.cssselect(".hit") or tree.cssselect(".message")
+    assert not tree.cssselect("main script")
+
+
+def test_empty_query_shows_the_form_with_a_hint(client):
+    tree = html_of(client.get("/search?q="))
+    assert tree.cssselect("form.search-form input[name=q]")
+    assert texts(tree, ".message") == [
+        "Type a word or a phrase to search every story in the archive."
+    ]
+
+
+def test_long_query_uses_its_first_terms_and_says_so(stories, client):
+    query = "harbour " + " ".join(f"word{n}" for n in range(40))
+    parsed = parse_query(query)
+    assert parsed.was_cut
+    assert parsed.match.count('"') == 2 * MAX_TERMS
+    tree = html_of(client.get("/search", query_string={"q": query}))
+    assert f"only its first {MAX_TERMS} words" in " ".join(texts(tree, ".message"))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("harbour bridge", '("harbour") AND ("bridge")'),
+        ('"harbour bridge" reopens', '("harbour bridge") AND ("reopens")'),
+        ("ferry OR bridge tolls", '("ferry" OR "bridge") AND ("tolls")'),
+        ('bridge -tolls -"x y"', '((("bridge")) NOT "tolls") NOT "x y"'),
+        ("brid*", '("brid"*)'),
+        ("title:bridge", '("title") AND ("bridge")'),
+        ("-only -negative", ""),
+        ("OR OR", ""),
+        ("", ""),
+    ],
+)
+def test_parse_query_builds_safe_fts5_expressions(text, match):
+    assert parse_query(text).match == match
+
+
+def test_search_queries_never_raise_for_any_printable_ascii(stories):
+    alphabet = "".join(chr(c) for c in range(32, 127))
+    for start in range(0, len(alphabet), 3):
+        stories.search_stories(alphabet[start : start + 7] + " bridge")
