@@ -61,10 +61,10 @@ def author_named(db: sqlite_utils.Database, slug: str) -> Author:
 
 
 def sitemap_chunks(db: sqlite_utils.Database, *, size: int) -> list[SitemapChunk]:
-    """Published permalinks cut into chunks of `size` in id order, each with its lastmod."""
+    """Published permalinks cut into chunks of `size`, oldest first, each with its lastmod."""
     rows = db.execute(
         f"""SELECT chunk, max(updated_at) FROM (
-                SELECT (row_number() OVER (ORDER BY id) - 1) / ? AS chunk, updated_at
+                SELECT (row_number() OVER (ORDER BY published_at, id) - 1) / ? AS chunk, updated_at
                 FROM stories WHERE {VISIBLE}
             ) GROUP BY chunk ORDER BY chunk""",
         [size],
@@ -78,7 +78,7 @@ def sitemap_entries(db: sqlite_utils.Database, number: int, *, size: int) -> lis
         raise NameNotFound(f"there is no sitemap {number} (they are numbered from 1)")
     rows = db.execute(
         f"""SELECT path, updated_at FROM stories WHERE {VISIBLE}
-            ORDER BY id LIMIT ? OFFSET ?""",
+            ORDER BY published_at, id LIMIT ? OFFSET ?""",
         [size, (number - 1) * size],
     ).fetchall()
     if not rows and number != 1:

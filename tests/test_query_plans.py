@@ -1,0 +1,62 @@
+"""The main page queries use indexes: EXPLAIN QUERY PLAN of the SQL each archive read really
+runs (captured with a trace callback) never scans the stories table.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import NOW
+from tests.test_archive import make_story
+
+PAGE_READS = {
+    "permalink": lambda a: a.at("/2014/02/24/harbour-bridge-reopens/"),
+    "latest": lambda a: a.latest(limit=20, offset=20),
+    "latest count": lambda a: a.count_latest(),
+    "date range": lambda a: a.between("2014-02-01", "2014-02-28", limit=20, offset=20),
+    "date range count": lambda a: a.count_between("2014-02-01", "2014-02-28"),
+    "section": lambda a: a.latest(section="city", limit=20),
+    "section count": lambda a: a.count_latest(section="city"),
+    "tag": lambda a: a.latest(tag="transport", limit=20),
+    "tag count": lambda a: a.count_latest(tag="transport"),
+    "author": lambda a: a.latest(author="helen-marsh", limit=20),
+    "author count": lambda a: a.count_latest(author="helen-marsh"),
+    "month counts": lambda a: a.month_counts(2014),
+    "day counts": lambda a: a.day_counts(2014, 2),
+    "previous and next dates": lambda a: a.neighbours("2014-02-01", "2014-02-28"),
+    "search": lambda a: a.search_stories("bridge"),
+    "filtered search": lambda a: a.search_stories(
+        "bridge", section="city", author="helen-marsh", first_day="2014-01-01"
+    ),
+    "section name": lambda a: a.section_name("city"),
+    "sitemap": lambda a: a.sitemap_entries(1, size=50_000),
+}
+
+
+def plans_of(archive, read) -> dict[str, list[str]]:
+    """Every statement `read` runs on the stories table, with its query plan."""
+    statements: list[str] = []
+    archive.db.conn.set_trace_callback(statements.append)
+    try:
+        read(archive)
+    finally:
+        archive.db.conn.set_trace_callback(None)
+    # Statements starting "--" are SQLite's own, run inside FTS5; they cannot be explained.
+    return {
+        sql: [row[3] for row in archive.db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()]
+        for sql in statements
+        if not sql.startswith("--") and "stories" in sql
+    }
+
+
+@pytest.mark.parametrize("name", PAGE_READS)
+def test_page_query_never_scans_the_stories_table(archive, name):
+    for slug in ("harbour-bridge-reopens", "second", "third"):
+        archive.save(make_story(slug=slug), now=NOW)
+    plans = plans_of(archive, PAGE_READS[name])
+    assert plans, f"{name} ran no SQL on stories"
+    for sql, plan in plans.items():
+        scans = [
+            step for step in plan if step.startswith("SCAN stories ") or step == "SCAN stories"
+        ]
+        assert not scans, f"{name} scans stories:\n{sql}\n{plan}"
