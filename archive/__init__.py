@@ -17,8 +17,10 @@ import sqlite_utils
 from archive import calendar, catalogue, history, queries, renditions, search, store
 from archive.errors import (
     ArchiveError,
+    DuplicateRequest,
     InvalidStory,
     NameNotFound,
+    RevisionConflict,
     SlugConflict,
     StoryMoved,
     StoryNotFound,
@@ -33,6 +35,7 @@ __all__ = [
     "Archive",
     "ArchiveError",
     "Author",
+    "DuplicateRequest",
     "InvalidStory",
     "Media",
     "NameNotFound",
@@ -40,6 +43,7 @@ __all__ = [
     "Rendition",
     "RenditionInfo",
     "RenditionNotFound",
+    "RevisionConflict",
     "Rights",
     "SlugConflict",
     "Source",
@@ -74,8 +78,23 @@ class Archive:
         self.db.close()
 
     # Writes: each one transaction with its revision.
-    def save(self, story: Story, *, now: datetime | None = None) -> Story:
-        return store.save_story(self.db, story, clock=self.clock, now=now or _now())
+    def save(
+        self,
+        story: Story,
+        *,
+        now: datetime | None = None,
+        expected_revision: int | None = None,
+        idempotency: tuple[str, str] | None = None,
+    ) -> Story:
+        """Create or update a story. Raises RevisionConflict when `expected_revision` is stale."""
+        return store.save_story(
+            self.db,
+            story,
+            clock=self.clock,
+            now=now or _now(),
+            expected_revision=expected_revision,
+            idempotency=idempotency,
+        )
 
     def withdraw(self, story_id: int, *, reason: str, now: datetime | None = None) -> Story:
         return store.withdraw_story(
@@ -107,6 +126,13 @@ class Archive:
 
     def revisions(self, story_id: int) -> list[dict]:
         return queries.revisions(self.db, story_id)
+
+    def changes(self, **options) -> list[tuple[int, Story]]:
+        """(change number, story) pairs in the order stories last changed (for sync)."""
+        return queries.changed_stories(self.db, **options)
+
+    def idempotent_request(self, key: str) -> dict | None:
+        return queries.idempotent_request(self.db, key)
 
     def count(self) -> int:
         return queries.count_stories(self.db)

@@ -43,3 +43,25 @@ class SlugConflict(ArchiveError):
 
 class NameNotFound(ArchiveError):
     """No section, tag or author answers to that slug."""
+
+
+class RevisionConflict(ArchiveError):
+    """The story changed since the caller read it: `expected` is what they saw, `actual` is now."""
+
+    def __init__(self, story_id: int, *, expected: int, actual: int):
+        self.story_id = story_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"story {story_id} is at revision {actual}, not {expected}: it changed meanwhile"
+        )
+
+
+class DuplicateRequest(ArchiveError):
+    """An idempotency key was already used; `story_id` is the story it created."""
+
+    def __init__(self, key: str, *, story_id: int, digest: str):
+        self.key = key
+        self.story_id = story_id
+        self.digest = digest
+        super().__init__(f"idempotency key {key!r} already created story {story_id}")

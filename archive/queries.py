@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlite_utils
 
 from archive.errors import StoryMoved, StoryNotFound, StoryWithdrawn
-from archive.models import Author, Media, Publisher, Rights, Source, Story
+from archive.models import STATUSES, Author, Media, Publisher, Rights, Source, Story
 
 VISIBLE = "stories.status = 'published'"
 SYNDICATED = "stories.syndication != 'none'"
@@ -330,3 +330,57 @@ def due_for_publication(db: sqlite_utils.Database, now: datetime) -> list[Story]
     return _select(
         db, "status = 'scheduled' AND embargo_at <= ?", [to_text(now)], tail="ORDER BY embargo_at"
     )
+
+
+def changed_stories(
+    db: sqlite_utils.Database,
+    *,
+    after: int = 0,
+    since: datetime | None = None,
+    statuses: Iterable[str] = STATUSES,
+    section: str | None = None,
+    tag: str | None = None,
+    author: str | None = None,
+    limit: int = 50,
+) -> list[tuple[int, Story]]:
+    """(change number, story) pairs in the order stories last changed, oldest change first.
+
+    A change number is the rowid of a story's latest revision: revisions are only appended,
+    one writer at a time, so the numbers follow commit order and `after=` resumes exactly.
+    `since` keeps stories with a revision saved at or after that time.
+    """
+    if since is not None:
+        first = db.execute(
+            "SELECT min(rowid) FROM revisions WHERE saved_at >= ?", [to_text(since)]
+        ).fetchone()[0]
+        if first is None:
+            return []
+        after = max(after, first - 1)
+    statuses = list(statuses)
+    where = [f"stories.status IN ({','.join('?' * len(statuses))})"]
+    params: list = [after, *statuses]
+    for value, condition in (
+        (section, "stories.section_slug = ?"),
+        (tag, "stories.id IN (SELECT story_id FROM story_tags WHERE tag_slug = ?)"),
+        (author, "stories.id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)"),
+    ):
+        if value:
+            where.append(condition)
+            params.append(value)
+    rows = list(
+        db.query(
+            f"""SELECT stories.*, changes.seq AS change_seq FROM
+                (SELECT story_id, max(rowid) AS seq FROM revisions WHERE rowid > ?
+                 GROUP BY story_id) AS changes
+                JOIN stories ON stories.id = changes.story_id
+                WHERE {" AND ".join(where)} ORDER BY changes.seq LIMIT ?""",
+            [*params, limit],
+        )
+    )
+    return list(zip((row["change_seq"] for row in rows), stories_from_rows(db, rows), strict=True))
+
+
+def idempotent_request(db: sqlite_utils.Database, key: str) -> dict | None:
+    """The request an idempotency key was first used for: digest, story_id, created_at."""
+    rows = list(db.query("SELECT * FROM api_idempotency WHERE key = ?", [key]))
+    return rows[0] if rows else None

@@ -177,6 +177,24 @@ def m002_renditions(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX stories_withdrawn ON stories(status, withdrawn_at)")
 
 
+@migrations()
+def m003_api_idempotency(db: sqlite_utils.Database) -> None:
+    # An Idempotency-Key names the story its first request created, with a digest of that
+    # request, so a retry returns the same story and a reused key with another body is refused.
+    db.execute(
+        """
+        CREATE TABLE api_idempotency (
+            key TEXT PRIMARY KEY,
+            digest TEXT NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    # The API's sync listing turns `since=` into the first revision saved at or after it.
+    db.execute("CREATE INDEX revisions_saved_at ON revisions(saved_at)")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

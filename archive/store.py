@@ -6,13 +6,21 @@ Every write is one transaction that also stores a revision snapshot; validation 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
 from archive import html, queries, renditions
-from archive.errors import ArchiveError, InvalidStory, SlugConflict, StoryNotFound
+from archive.errors import (
+    ArchiveError,
+    DuplicateRequest,
+    InvalidStory,
+    RevisionConflict,
+    SlugConflict,
+    StoryNotFound,
+)
 from archive.models import Story, slugify, validate
 from archive.queries import to_text
 from archive.shape import story_to_dict
@@ -41,11 +49,23 @@ def _second(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(microsecond=0) if moment else None
 
 
-def save_story(db: sqlite_utils.Database, story: Story, *, clock: Clock, now: datetime) -> Story:
+def save_story(
+    db: sqlite_utils.Database,
+    story: Story,
+    *,
+    clock: Clock,
+    now: datetime,
+    expected_revision: int | None = None,
+    idempotency: tuple[str, str] | None = None,
+) -> Story:
     """Create or update a story (matched by id, else by origin) and write a revision.
 
     Saving what is already stored changes nothing and returns the stored story.
-    Raises InvalidStory, SlugConflict or StoryNotFound (an id that does not exist).
+    `expected_revision`: the update applies only if the stored story is still at that revision,
+    checked inside the write transaction. `idempotency`: (key, request digest) recorded with a
+    new story in the same transaction.
+    Raises InvalidStory, SlugConflict, StoryNotFound (an id that does not exist),
+    RevisionConflict or DuplicateRequest (the key was used already).
     """
     story = validate(_with_clean_body(story))
     now = _second(now)
@@ -54,14 +74,20 @@ def save_story(db: sqlite_utils.Database, story: Story, *, clock: Clock, now: da
     else:
         existing = queries.find_by_origin(db, story.origin) if story.origin else None
     story = _settle(story, existing, clock=clock, now=now)
+    if existing is not None and expected_revision is not None:
+        _check_revision(existing, expected_revision)
     if existing is not None and _content(story) == _content(existing):
         return existing
     with db.atomic():
+        if existing is not None and expected_revision is not None:
+            _claim_revision(db, existing.id, expected_revision)
         if existing is None:
             story_id = db.execute(
                 "INSERT INTO stories (slug, title) VALUES (?, ?)", [story.slug, story.title]
             ).lastrowid
             story = story.replace(id=story_id)
+            if idempotency is not None:
+                _remember_request(db, idempotency, story_id=story_id, now=now)
         if story.published_at and not story.entry_id:
             story = story.replace(entry_id=clock.entry_id(story.id, story.published_at))
         if story.published_at and story.status in ("published", "withdrawn"):
@@ -78,6 +104,41 @@ def save_story(db: sqlite_utils.Database, story: Story, *, clock: Clock, now: da
         _record_revision(db, story, action, now)
         _queue_feeds(db, clock, now, existing, story)
     return queries.get_story(db, story.id)
+
+
+def _check_revision(existing: Story, expected: int) -> None:
+    if existing.revision != expected:
+        raise RevisionConflict(existing.id, expected=expected, actual=existing.revision)
+
+
+def _claim_revision(db: sqlite_utils.Database, story_id: int, expected: int) -> None:
+    """Check the stored revision as the transaction's first statement, a write.
+
+    A write takes SQLite's write lock before it reads, so no other writer can change the
+    story between this check and our own write (a plain SELECT first would not).
+    """
+    claimed = db.execute(
+        "UPDATE stories SET revision = revision WHERE id = ? AND revision = ?",
+        [story_id, expected],
+    ).rowcount
+    if not claimed:
+        row = db.execute("SELECT revision FROM stories WHERE id = ?", [story_id]).fetchone()
+        raise RevisionConflict(story_id, expected=expected, actual=row[0] if row else 0)
+
+
+def _remember_request(
+    db: sqlite_utils.Database, idempotency: tuple[str, str], *, story_id: int, now: datetime
+) -> None:
+    key, digest = idempotency
+    try:
+        db.execute(
+            "INSERT INTO api_idempotency (key, digest, story_id, created_at) VALUES (?, ?, ?, ?)",
+            [key, digest, story_id, to_text(now)],
+        )
+    except sqlite3.IntegrityError:
+        # Another request with this key won the race; the caller's transaction rolls back.
+        first = queries.idempotent_request(db, key)
+        raise DuplicateRequest(key, story_id=first["story_id"], digest=first["digest"]) from None
 
 
 def _with_clean_body(story: Story) -> Story:

@@ -10,6 +10,7 @@ from service.settings import Settings, load_settings
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask app for these settings (None: config.toml plus the environment)."""
     from service import (
+        api,
         archive_access,
         crawlers,
         errors,
@@ -34,4 +35,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(revisions.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(crawlers.bp)
+    api.init_app(app)
     return app

@@ -1,0 +1,179 @@
+"""RFC 9457 problem details: the one error shape of everything under /api/.
+
+Archive errors and HTTP errors are converted here, once; views raise, they never build errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from archive import (
+    ArchiveError,
+    InvalidStory,
+    RevisionConflict,
+    SlugConflict,
+    StoryNotFound,
+)
+from archive.shape import READ_ONLY_FIELDS, WRITABLE_FIELDS
+
+PROBLEM_JSON = "application/problem+json"
+# Problem types of our own; plain HTTP errors use about:blank (RFC 9457 4.2.1).
+TYPE_PREFIX = "urn:masthead:problem:"
+# A field path at the start of an archive message: title, authors[0], media[1].url ...
+FIELD_PATH = re.compile(r"(\[\d+\])?(\.\w+)?")
+
+
+class Problem(Exception):
+    """An error answer under /api/: status, a one-line title, what happened and what to do.
+
+    `errors` lists each bad field: {"field", "in" (body, query, header), "detail"}.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str | None = None,
+        title: str | None = None,
+        errors: Iterable[Mapping[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind
+        self.title = title
+        self.errors = [dict(error) for error in errors]
+        self.headers = dict(headers or {})
+
+
+def field_error(field: str, detail: str, *, where: str = "body") -> dict[str, str]:
+    error = {"field": field, "in": where, "detail": detail}
+    if where == "body":
+        error["pointer"] = _pointer(field)
+    return error
+
+
+def _pointer(field: str) -> str:
+    """RFC 6901 JSON Pointer (as a URI fragment, RFC 9457 3.1 example) for authors[0].name."""
+    if not field:
+        return "#"
+    parts = re.split(r"\.|\[(\d+)\]", field)
+    escaped = (p.replace("~", "~0").replace("/", "~1") for p in parts if p)
+    return "#/" + "/".join(escaped)
+
+
+def problem_response(problem: Problem) -> Response:
+    title = problem.title or _status_phrase(problem.status)
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + problem.kind if problem.kind else "about:blank",
+        "title": title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "errors": problem.errors,
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), status=problem.status)
+    response.mimetype = PROBLEM_JSON
+    response.headers.update(problem.headers)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _status_phrase(status: int) -> str:
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    return HTTP_STATUS_CODES.get(status, "Error")
+
+
+def invalid_story_errors(error: InvalidStory, sent: Any = None) -> list[dict[str, str]]:
+    """The archive's messages, each with the field it names (a sent key or a story field)."""
+    names = set(WRITABLE_FIELDS) | set(READ_ONLY_FIELDS) | {"reason"}
+    if isinstance(sent, dict):
+        names |= {key for key in sent if isinstance(key, str)}
+    ordered = sorted(names, key=len, reverse=True)
+    return [field_error(_field_named(message, ordered), message) for message in error.problems]
+
+
+def _field_named(message: str, names: list[str]) -> str:
+    for name in names:
+        rest = message[len(name) :]
+        if message.startswith(name) and rest[:1] in (" ", "[", "."):
+            return name + FIELD_PATH.match(rest).group(0)
+    return ""
+
+
+def from_archive_error(error: ArchiveError, sent: Any = None) -> Problem:
+    """The problem an archive error means, with every bad field listed."""
+    if isinstance(error, InvalidStory):
+        return Problem(
+            422,
+            str(error),
+            kind="invalid-story",
+            title="The story is not valid",
+            errors=invalid_story_errors(error, sent),
+        )
+    if isinstance(error, StoryNotFound):
+        return Problem(404, str(error), kind="story-not-found", title="No such story")
+    if isinstance(error, SlugConflict):
+        return Problem(
+            409,
+            str(error),
+            kind="slug-conflict",
+            title="The permalink is taken",
+            errors=[field_error("slug", str(error))],
+        )
+    if isinstance(error, RevisionConflict):
+        return Problem(
+            412,
+            f"{error}; GET the story again, reapply your change and send it with the new ETag",
+            kind="revision-conflict",
+            title="The story changed meanwhile",
+            errors=[field_error("If-Match", str(error), where="header")],
+        )
+    return Problem(409, str(error), kind="archive-refused", title="The archive refused the change")
+
+
+def init_blueprint(bp: Blueprint) -> None:
+    """Every error raised in the blueprint's views answers as a problem."""
+    bp.register_error_handler(Problem, problem_response)
+    bp.register_error_handler(ArchiveError, lambda e: problem_response(from_archive_error(e)))
+    bp.register_error_handler(HTTPException, _from_http_exception)
+    bp.register_error_handler(Exception, _from_unexpected)
+
+
+def _from_http_exception(error: HTTPException) -> Response:
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return problem_response(
+        Problem(error.code or 500, error.description or error.name, headers=headers)
+    )
+
+
+def _from_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return _from_http_exception(error)
+    # A boundary: log with the request's method and path (never its headers: they hold tokens).
+    current_app.logger.exception("API error on %s %s", request.method, request.path)
+    return _from_http_exception(InternalServerError())
+
+
+def init_app(app: Flask, prefix: str) -> None:
+    """Routing errors (404, 405) under `prefix` answer as problems too.
+
+    Flask raises them before any blueprint is chosen, after before_request handlers run.
+    """
+
+    @app.before_request
+    def routing_problem():
+        routing_error = request.routing_exception
+        # Only errors: a RequestRedirect (308) is a routing exception too.
+        is_error = isinstance(routing_error, HTTPException) and (routing_error.code or 0) >= 400
+        if is_error and request.path.startswith(prefix):
+            return _from_http_exception(routing_error)
+        return None
