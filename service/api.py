@@ -180,27 +180,40 @@ def _update(story_id: int, build) -> Response:
 
 
 def _story_from(sent: Any, *, base: Story | None = None) -> Story:
-    """A story from the sent JSON, with the API's own rules over the archive's."""
+    """A story from the sent JSON, with the API's own rules over the archive's.
+
+    Raises one 422 listing every problem: fields of the wrong type or unknown are set aside
+    so that the rest can still be checked.
+    """
     try:
-        story = story_from_dict(sent, base=base)
+        story, found = story_from_dict(sent, base=base), []
     except InvalidStory as error:
-        raise problems.from_archive_error(error, sent) from None
-    found = []
+        if not isinstance(sent, dict):
+            raise problems.from_archive_error(error, sent) from None
+        found, bad = error.problems, problems.keys_named(error, sent)
+        try:
+            story = story_from_dict({k: v for k, v in sent.items() if k not in bad}, base=base)
+        except InvalidStory:
+            raise problems.from_archive_error(error, sent) from None
+    else:
+        bad = set()
+    later = []
     if base is None and "status" not in sent:
-        found.append(
+        later.append(
             f"status is missing (one of {', '.join(WRITABLE_STATUSES)}: a story goes live "
             "only when a request says so)"
         )
     elif story.status not in WRITABLE_STATUSES:
-        found.append(
+        later.append(
             f"status {story.status!r} cannot be written (one of {', '.join(WRITABLE_STATUSES)}; "
             "withdraw a story with DELETE and a reason)"
         )
-    found += _url_problems(story)
+    later += _url_problems(story)
     try:
         validate(story)
     except InvalidStory as error:
-        found = error.problems + found
+        later = error.problems + later
+    found = found + [p for p in later if not bad & problems.keys_named(InvalidStory([p]))]
     if found:
         raise problems.from_archive_error(InvalidStory(found, story=story.slug or None), sent)
     return story
@@ -237,7 +250,7 @@ def _expected_revision(current: Story) -> int:
     if if_match is None:
         raise Problem(
             428,
-            f"send If-Match with the story's ETag ({_etag(current)!r} now) so that no one "
+            f'send If-Match with the story\'s ETag ("{_etag(current)}" now) so that no one '
             "else's change is overwritten",
             kind="if-match-required",
             errors=[field_error("If-Match", "expected the story's ETag", where="header")],
@@ -252,11 +265,11 @@ def _expected_revision(current: Story) -> int:
     if current.revision not in revisions:
         raise Problem(
             412,
-            f"story {current.id} is at revision {current.revision} (ETag {_etag(current)!r}), "
+            f'story {current.id} is at revision {current.revision} (ETag "{_etag(current)}"), '
             f"not {if_match}: GET it again, reapply your change and send the new ETag",
             kind="revision-conflict",
             title="The story changed meanwhile",
-            errors=[field_error("If-Match", f"expected {_etag(current)!r}", where="header")],
+            errors=[field_error("If-Match", f'expected "{_etag(current)}"', where="header")],
         )
     return current.revision
 

@@ -101,6 +101,20 @@ def invalid_story_errors(error: InvalidStory, sent: Any = None) -> list[dict[str
     return [field_error(_field_named(message, ordered), message) for message in error.problems]
 
 
+def keys_named(error: InvalidStory, sent: Any = None) -> set[str]:
+    """The top-level keys an error's messages are about: {"authors"} for authors[0].url."""
+    keys = set(WRITABLE_FIELDS) | set(READ_ONLY_FIELDS)
+    if isinstance(sent, dict):
+        keys |= {key for key in sent if isinstance(key, str)}
+    fields = {e["field"] for e in invalid_story_errors(error, sent)}
+    return {
+        key
+        for key in keys
+        for field in fields
+        if field == key or field.startswith((key + "[", key + "."))
+    }
+
+
 def _field_named(message: str, names: list[str]) -> str:
     for name in names:
         rest = message[len(name) :]

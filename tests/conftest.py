@@ -170,3 +170,19 @@ def live_server(tmp_path, settings) -> Iterator[LiveServer]:
         yield server.start()
     finally:
         server.stop()
+
+
+# Bearer tokens for the write API, set in the environment by the `api_tokens` fixture.
+WRITE_TOKEN = "write-token-0123456789abcdef"
+READ_TOKEN = "read-token-0123456789abcdef"
+
+
+@pytest.fixture
+def api_tokens(monkeypatch) -> dict[str, dict[str, str]]:
+    """A read-write and a read-only API token in the environment; headers that send each."""
+    monkeypatch.setenv("MASTHEAD_API_WRITE_TOKENS", f"other-writer-token-0000, {WRITE_TOKEN}")
+    monkeypatch.setenv("MASTHEAD_API_READ_TOKENS", READ_TOKEN)
+    return {
+        "write": {"Authorization": f"Bearer {WRITE_TOKEN}"},
+        "read": {"Authorization": f"Bearer {READ_TOKEN}"},
+    }
