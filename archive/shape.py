@@ -53,6 +53,9 @@ PART_FIELDS = {
     "authors": (Author, ("name", "url")),
 }
 
+# Fields a part cannot be made without: who is quoted, who published, who wrote.
+REQUIRED_PART_FIELDS = {"sources": ("name",), "publisher": ("name",), "authors": ("name",)}
+
 
 def parse_time(value: Any, name: str) -> datetime:
     """An aware datetime from ISO 8601 text; ValueError names the field and the value."""
@@ -154,7 +157,9 @@ def _parts(key, value, cls, fields, problems):
             k for k in fields if k in item and item[k] is not None and not isinstance(item[k], str)
         ]
         problems += [f"{where}.{k} must be a string" for k in bad]
-        if unknown or bad:
+        missing = [k for k in REQUIRED_PART_FIELDS.get(key, ()) if item.get(k) is None]
+        problems += [f"{where}.{k} is missing (a string is expected)" for k in missing]
+        if unknown or bad or missing:
             continue
         parts.append(cls(**{k: item[k] for k in fields if item.get(k) is not None}))
     return parts[0] if single and parts else tuple(parts)

@@ -105,7 +105,15 @@ def create_story():
 @bp.get(f"/stories/<int(max={MAX_ID}):story_id>")
 def show_story(story_id: int):
     story, role = _readable(story_id)
-    return _story_answer(story, role=role).make_conditional(request)
+    response = _story_answer(story, role=role)
+    # RFC 9110 13.1.2: If-None-Match compares weakly; a match answers 304 without a body.
+    # (Werkzeug's make_conditional also turns a matching If-Match on GET into 412.)
+    if request.if_none_match.contains_weak(_etag(story, role=role)):
+        response.status_code = 304
+        response.set_data(b"")
+        del response.headers["Content-Type"]
+        del response.headers["Content-Length"]
+    return response
 
 
 @bp.put(f"/stories/<int(max={MAX_ID}):story_id>")

@@ -46,17 +46,22 @@ def read_json(*, max_bytes: int, accept_header: str = "Accept-Post") -> Any:
     if not body.strip():
         raise _malformed("the body is empty; send a JSON object")
     try:
-        return json.loads(
+        value = json.loads(
             body.decode("utf-8"),
             object_pairs_hook=_without_duplicates,
             parse_constant=_no_constant,
         )
+        # JSON escapes can spell lone surrogates (\ud800), which no UTF-8 text can hold.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise _malformed("the body has a lone surrogate escape (\\ud800-\\udfff)") from None
     except UnicodeDecodeError as error:
         raise _malformed(f"the body is not UTF-8 (byte {error.start})") from None
     except RecursionError:
         raise _malformed("the body nests too deeply") from None
     except ValueError as error:
         raise _malformed(f"the body is not JSON: {error}") from None
+    return value
 
 
 def _read_at_most(stream: BinaryIO, limit: int) -> bytes:

@@ -243,6 +243,9 @@ def test_drafts_and_embargoed_stories_need_a_token_to_read(client, api_tokens):
         ({"media": [{"url": "javascript:alert(1)"}]}, ["media[0].url"]),
         ({"publisher": {"name": "Agence", "url": "agence.example"}}, ["publisher.url"]),
         ({"title": 7, "section": None}, ["title", "section"]),
+        ({"sources": [{"role": "engineer"}]}, ["sources[0].name"]),
+        ({"publisher": {"url": "https://agence.example/"}}, ["publisher.name"]),
+        ({"authors": [{"url": "https://news.example/staff/helen"}]}, ["authors[0].name"]),
     ],
 )
 def test_invalid_story_answers_422_naming_every_bad_field(
@@ -284,6 +287,7 @@ def test_error_names_the_nested_field_with_a_json_pointer(client, api_tokens):
         (b'{"title": NaN}', "application/json", 400),
         (b"", "application/json", 400),
         (b'{"title": "\xff"}', "application/json", 400),
+        (b'{"title": "\\ud800"}', "application/json", 400),
         (b"[" * 100_000, "application/json", 400),
         (b'{"title": "x"}', "text/plain", 415),
         (b'{"title": "x"}', None, 415),

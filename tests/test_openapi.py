@@ -1,0 +1,176 @@
+"""The OpenAPI description stays true: every route described, every answer matches its schema."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator, FormatChecker
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from service.openapi import DOCUMENT
+from tests.test_api import create, story_json
+
+METHODS = {"get", "put", "post", "patch", "delete"}
+# Generated requests per schemathesis run: enough to reach every operation and status,
+# few enough that the suite stays fast.
+EXAMPLES = 250
+# Stories made before generating requests, so that updates find something to update.
+STORIES = 8
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def described_operations() -> set[tuple[str, str]]:
+    return {
+        (path, method.upper())
+        for path, item in DOCUMENT["paths"].items()
+        for method in item
+        if method in METHODS
+    }
+
+
+def test_every_api_route_is_described_and_every_description_is_a_route(app):
+    routes = {
+        (re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == described_operations()
+
+
+def test_openapi_document_is_served_as_json(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.get_json() == DOCUMENT
+    assert response.get_json()["openapi"] == "3.1.0"
+
+
+def validate(response, path: str, method: str) -> None:
+    """The answer's status is described for this operation and its body matches the schema."""
+    described = DOCUMENT["paths"][path][method]["responses"]
+    assert str(response.status_code) in described, (path, method, response.status_code)
+    answer = described[str(response.status_code)]
+    for name, header in answer.get("headers", {}).items():
+        if header.get("required"):
+            assert name in response.headers, (path, method, name)
+    content = answer.get("content")
+    if not content:
+        assert not response.get_data()
+        return
+    assert response.mimetype in content
+    schema = content[response.mimetype].get("schema")
+    if schema:
+        validator = Draft202012Validator(
+            {**schema, "components": DOCUMENT["components"]}, format_checker=FormatChecker()
+        )
+        validator.validate(response.get_json())
+
+
+def test_answers_of_a_whole_session_match_the_description(client, api_tokens):
+    write, read = api_tokens["write"], api_tokens["read"]
+    one, revisions = "/api/stories/{story_id}", "/api/stories/{story_id}/revisions"
+    created = create(client, api_tokens)
+    story = created.get_json()
+    url = created.headers["Location"]
+    etag = created.headers["ETag"]
+    checks = [
+        (created, "/api/stories", "post"),
+        (client.get("/api/openapi.json"), "/api/openapi.json", "get"),
+        (client.get(url), one, "get"),
+        (client.get(url, headers={"If-None-Match": etag}), one, "get"),
+        (client.get("/api/stories/404"), one, "get"),
+        (client.get("/api/stories"), "/api/stories", "get"),
+        (client.get("/api/stories?limit=0"), "/api/stories", "get"),
+        (client.get("/api/stories?status=draft"), "/api/stories", "get"),
+        (client.get("/api/stories", headers={"Authorization": "Bearer x"}), "/api/stories", "get"),
+        (client.post("/api/stories", json=story_json()), "/api/stories", "post"),
+        (client.post("/api/stories", json=story_json(), headers=read), "/api/stories", "post"),
+        (client.post("/api/stories", json=story_json(), headers=write), "/api/stories", "post"),
+        (client.post("/api/stories", json={"x": 1}, headers=write), "/api/stories", "post"),
+        (client.post("/api/stories", data="{", headers=write), "/api/stories", "post"),
+        (
+            client.post("/api/stories", data="{", headers=write, content_type="application/json"),
+            "/api/stories",
+            "post",
+        ),
+        (client.patch(url, json={"dek": "x"}, headers=write), one, "patch"),
+        (client.patch(url, json={"dek": "x"}, headers={**write, "If-Match": '"x"'}), one, "patch"),
+        (client.patch(url, json={"dek": "x"}, headers={**write, "If-Match": etag}), one, "patch"),
+        (client.put(url, json=story_json(), headers={**write, "If-Match": "*"}), one, "put"),
+        (client.get(revisions.format(story_id=story["id"])), revisions, "get"),
+        (client.get(revisions.format(story_id=404), headers=read), revisions, "get"),
+        (client.delete(url, json={}, headers=write), one, "delete"),
+        (client.delete(url, json={"reason": "Legal"}, headers=write), one, "delete"),
+        (client.get(url), one, "get"),
+        (client.delete(url, json={"reason": "Legal"}, headers=write), one, "delete"),
+        (client.put("/api/stories", json={}), "/api/stories", "post"),  # 405
+    ]
+    for response, path, method in checks:
+        validate(response, path, method)
+    statuses = {response.status_code for response, _, _ in checks}
+    assert statuses >= {200, 201, 304, 400, 401, 403, 404, 405, 409, 412, 415, 422, 428}
+
+
+@pytest.fixture
+def api_schema(app, api_tokens):
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+
+
+@pytest.mark.parametrize("mode", ["positive", "negative"])
+def test_generated_requests_never_fail_and_always_match_the_description(
+    client, api_schema, api_tokens, mode
+):
+    """schemathesis sends generated requests, with and without a token, straight to the app.
+
+    A few stories exist first, and some requests name them with If-Match: * so that updates
+    and withdrawals get past 404 and 412 to the archive.
+    """
+    for n in range(STORIES):
+        create(client, api_tokens, slug=f"story-{n}", status=("draft", "published")[n % 2])
+    generation = schemathesis.GenerationMode(mode)
+    strategy = st.one_of(
+        api_schema.as_strategy(generation_mode=generation),
+        *(
+            api_schema.as_strategy(
+                generation_mode=generation,
+                path_parameters={"story_id": story_id},
+                headers={"If-Match": "*"},
+            )
+            for story_id in range(1, STORIES + 1)
+        ),
+    )
+    # Mostly the write token; sometimes the read-only one or none.
+    tokens = [api_tokens["write"], api_tokens["write"], api_tokens["read"], {}]
+    checks = [*CHECKS, negative_data_rejection] if mode == "negative" else CHECKS
+    sent = []
+
+    @given(case=strategy)
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case):
+        sent.append(case)
+        case.call_and_validate(headers=tokens[len(sent) % len(tokens)], checks=checks)
+
+    run()
