@@ -1,0 +1,67 @@
+"""The write API behind the real server (gunicorn): tokens stay out of logs, bodies are capped."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+import pytest
+
+from tests.conftest import READ_TOKEN, WRITE_TOKEN, LiveServer, settings_mapping
+from tests.test_api import story_json
+
+# The largest body the server under test accepts ([api] max_body_bytes).
+MAX_BODY = 4096
+
+
+@pytest.fixture
+def api_server(tmp_path, api_tokens):
+    """The real service with the tokens of `api_tokens` in its environment."""
+    server = LiveServer(tmp_path, settings_mapping(tmp_path, api={"max_body_bytes": MAX_BODY}))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def send(server, method, path, body=None, headers=None, *, chunked=False):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_writes_through_the_server_never_log_the_token(api_server):
+    headers = {"Authorization": f"Bearer {WRITE_TOKEN}", "Content-Type": "application/json"}
+    status, answer, body = send(
+        api_server, "POST", "/api/stories", json.dumps(story_json()), headers
+    )
+    assert status == 201, body
+    assert answer["Location"] == "/api/stories/1"
+    status, _, _ = send(
+        api_server, "GET", "/api/stories/1", headers={"Authorization": f"Bearer {READ_TOKEN}"}
+    )
+    assert status == 200
+    wrong = {**headers, "Authorization": f"Bearer {WRITE_TOKEN}-but-wrong"}
+    assert send(api_server, "POST", "/api/stories", "{}", wrong)[0] == 401
+    api_server.stop()
+    log = api_server.log.read_text()
+    assert '"POST /api/stories HTTP/1.1" 201' in log  # the access log is on
+    assert WRITE_TOKEN not in log
+    assert READ_TOKEN not in log
+
+
+def test_chunked_body_over_the_limit_is_cut_off_with_413(api_server):
+    headers = {"Authorization": f"Bearer {WRITE_TOKEN}", "Content-Type": "application/json"}
+    big = json.dumps(story_json(body="<p>" + "x" * MAX_BODY + "</p>")).encode()
+    chunks = iter([big[i : i + 1000] for i in range(0, len(big), 1000)])
+    status, answer, _ = send(api_server, "POST", "/api/stories", chunks, headers, chunked=True)
+    assert status == 413
+    assert answer["Content-Type"] == "application/problem+json"
+    assert (
+        send(api_server, "GET", "/api/stories")[2]
+        == b'{"stories": [], "cursor": "0", "next": null}'
+    )
