@@ -14,9 +14,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         archive_access,
         crawlers,
         errors,
+        feed_directory,
         feeds,
         http,
         pages,
+        ratelimit,
         revisions,
         search,
         templating,
@@ -30,7 +32,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     http.init_app(app)
     templating.init_app(app)
+    ratelimit.init_app(app, settings.http.rate_limit_per_minute)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feed_directory.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(revisions.bp)
     app.register_blueprint(search.bp)

@@ -16,7 +16,7 @@ bp = Blueprint("feeds", __name__)
 @bp.get("/feeds/<path:key>")
 def show_feed(key: str):
     rendition = get_archive().rendition(key)
-    return send_bytes(
+    response = send_bytes(
         rendition.body,
         gzip_body=rendition.gzip_body,
         content_type=rendition.content_type,
@@ -24,6 +24,12 @@ def show_feed(key: str):
         last_modified=rendition.last_modified,
         max_age=max_age(rendition, now=datetime.now(UTC)),
     )
+    hub_url = settings().feeds.hub_url
+    if hub_url:
+        # WebSub 4: discovery through Link headers as well as inside the feed.
+        self_url = f"{settings().site.base_url.rstrip('/')}/feeds/{key}"
+        response.headers["Link"] = f'<{hub_url}>; rel="hub", <{self_url}>; rel="self"'
+    return response
 
 
 def max_age(rendition: Rendition, *, now: datetime) -> int:

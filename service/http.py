@@ -18,6 +18,17 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class StoredResponse(Response):
+    """A response of stored bytes whose 304 keeps Last-Modified (Werkzeug strips it as an
+    entity header; RFC 9110 15.4.5 lets a 304 carry it, and pollers compare it)."""
+
+    def get_wsgi_headers(self, environ):
+        headers = super().get_wsgi_headers(environ)
+        if self.status_code == 304 and "Last-Modified" in self.headers:
+            headers["Last-Modified"] = self.headers["Last-Modified"]
+        return headers
+
+
 def strong_etag(body: bytes) -> str:
     """A strong validator from the bytes themselves: the same bytes always give the same ETag."""
     return hashlib.sha256(body).hexdigest()[:32]
@@ -42,7 +53,7 @@ def send_bytes(
     ignored; Werkzeug's make_conditional follows that order and answers HEAD without a body.
     """
     use_gzip = gzip_body is not None and accepts_gzip()
-    response = Response(gzip_body if use_gzip else body, content_type=content_type)
+    response = StoredResponse(gzip_body if use_gzip else body, content_type=content_type)
     # The gzip variant is a different representation: it needs its own strong ETag.
     response.set_etag(f"{etag}-gz" if use_gzip else etag)
     if use_gzip:

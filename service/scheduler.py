@@ -16,7 +16,7 @@ from typing import IO
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from service import renditions
+from service import renditions, websub
 from service.archive_access import open_for
 from service.settings import Settings
 
@@ -61,9 +61,16 @@ def try_lock(path: Path) -> IO | None:
 
 
 def guarded(
-    name: str, work: Callable[[Settings], list[str]], settings: Settings
+    name: str,
+    work: Callable[[Settings], list[str]],
+    settings: Settings,
+    *,
+    on_change: Callable[[list[str]], None] | None = None,
 ) -> Callable[[], None]:
-    """A job that logs its failure with its name instead of raising: it runs again next time."""
+    """A job that logs its failure with its name instead of raising: it runs again next time.
+
+    `on_change` receives the keys of the feeds whose bytes changed (for WebSub).
+    """
 
     def run() -> None:
         # A boundary: a failing job never stops the scheduler or the web server.
@@ -74,8 +81,16 @@ def guarded(
             return
         if changed:
             log.info("job %s rebuilt %d feeds", name, len(changed))
+            if on_change is not None:
+                on_change(changed)
 
     return run
+
+
+def subscription_urls(settings: Settings, keys: list[str]) -> list[str]:
+    """The URLs of the changed subscription feeds (archive months are not subscribed to)."""
+    base = settings.site.base_url.rstrip("/")
+    return [f"{base}/feeds/{key}" for key in keys if not key.startswith("archive/")]
 
 
 class Scheduler:
@@ -84,6 +99,7 @@ class Scheduler:
     def __init__(self, settings: Settings, lock: IO):
         self.settings = settings
         self.lock = lock
+        self.notifier = websub.Notifier(settings.feeds.hub_url) if settings.feeds.hub_url else None
         self.background = BackgroundScheduler(
             timezone=UTC,
             # One thread: jobs never race each other for the archive's write lock.
@@ -95,17 +111,21 @@ class Scheduler:
             },
         )
         self.background.add_job(
-            guarded("rebuild-all", rebuild_all, settings),
+            guarded("rebuild-all", rebuild_all, settings, on_change=self.announce),
             "interval",
             minutes=settings.feeds.rebuild_minutes,
             id="rebuild-all",
         )
         self.background.add_job(
-            guarded("rebuild-pending", rebuild_pending, settings),
+            guarded("rebuild-pending", rebuild_pending, settings, on_change=self.announce),
             "interval",
             seconds=PENDING_SECONDS,
             id="rebuild-pending",
         )
+
+    def announce(self, changed: list[str]) -> None:
+        if self.notifier is not None:
+            self.notifier.publish(subscription_urls(self.settings, changed))
 
     def start(self) -> Scheduler:
         self.background.start()

@@ -46,5 +46,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "masthead",
+        # Load the app once, before forking, so all workers share its rate-limit table.
+        "preload_app": True,
     }
     MastheadServer(settings, options).run()

@@ -191,6 +191,12 @@ def _check_values(settings: Settings) -> list[str]:
         problems.append(
             f"[site] base_url = {settings.site.base_url!r} is not an absolute http(s) URL"
         )
+    hub = urlsplit(settings.feeds.hub_url)
+    if settings.feeds.hub_url and (hub.scheme not in ("http", "https") or not hub.hostname):
+        problems.append(
+            f"[feeds] hub_url = {settings.feeds.hub_url!r} is not an absolute http(s) URL "
+            "(leave it empty for no hub)"
+        )
     try:
         ZoneInfo(settings.site.timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -90,28 +90,34 @@ class FeedDocument:
 
 def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedDocument:
     """The document of one feed scope, read from the archive at `now`."""
-    site = settings.site
     if scope.startswith("archive/"):
         return _month(archive, settings, scope)
     kind, _, slug = scope.partition("/")
     filters = {kind[:-1]: slug} if slug else {}
     stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
     deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
-    title, page = site.title, "/"
-    if slug:
-        title = f"{site.title}: {clean(_name(archive, kind, slug))}"
-        page = f"/{kind}/{slug}/"
+    title = scope_title(archive, settings, scope)
+    page = f"/{kind}/{slug}/" if slug else "/"
     links = {}
     if not slug and (newest := archive.neighbour_month(None, older=True)):
         links["prev-archive"] = month_scope(newest)
     return _document(settings, scope, title, page, stories, deleted=deleted, archive_links=links)
 
 
-def _name(archive: Archive, kind: str, slug: str) -> str:
+def scope_title(archive: Archive, settings: Settings, scope: str) -> str:
+    """A feed's title: the site's, with the section, tag, author or month it follows."""
+    site_title = settings.site.title
+    kind, _, slug = scope.partition("/")
+    if kind == "archive":
+        year, month = slug.split("/")
+        return f"{site_title}: {datetime(int(year), int(month), 1):%B %Y}"
+    if not slug:
+        return site_title
     try:
-        return archive.name_of(kind, slug)
+        name = archive.name_of(kind, slug)
     except StoryNotFound:  # the last story left this tag: its feed empties under its slug
-        return slug
+        name = slug
+    return f"{site_title}: {name}"
 
 
 def _month(archive: Archive, settings: Settings, scope: str) -> FeedDocument:
@@ -121,12 +127,10 @@ def _month(archive: Archive, settings: Settings, scope: str) -> FeedDocument:
     for rel, older in (("prev-archive", True), ("next-archive", False)):
         if neighbour := archive.neighbour_month(f"{year}-{month}", older=older):
             links[rel] = month_scope(neighbour)
-    moment = datetime(int(year), int(month), 1)
-    title = f"{settings.site.title}: {moment:%B %Y}"
     return _document(
         settings,
         scope,
-        title,
+        scope_title(archive, settings, scope),
         f"/{year}/{month}/",
         stories,
         is_archive=True,

@@ -1,0 +1,98 @@
+"""The directory of feeds: /feeds/ for people, /feeds.opml for feed readers.
+
+Lists what the archive has stored, so it never names a feed that would answer 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, render_template
+from lxml import etree
+
+from archive import Archive
+from service.archive_access import get_archive, settings
+from service.http import send_bytes, strong_etag
+from service.renditions import FORMATS, feed_url
+from service.renditions.document import scope_title
+from service.settings import Settings
+
+bp = Blueprint("feed_directory", __name__)
+
+GROUPS = {"latest": "Site", "sections": "Sections", "tags": "Tags", "authors": "Authors"}
+
+
+@dataclass(frozen=True)
+class Listing:
+    scope: str
+    title: str
+    page_url: str
+    urls: dict[str, str]  # format -> absolute feed URL
+
+
+def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listing]], list]:
+    """Subscription feeds grouped as in GROUPS, and the monthly archives newest first."""
+    base = config.site.base_url.rstrip("/")
+    scopes = sorted({info.scope for info in archive.renditions()})
+    groups: dict[str, list[Listing]] = {name: [] for name in GROUPS.values()}
+    months = []
+    for scope in scopes:
+        kind = scope.partition("/")[0]
+        listing = Listing(
+            scope=scope,
+            title=scope_title(archive, config, scope),
+            page_url=f"{base}/" if scope == "latest" else f"{base}/{scope}/",
+            urls={fmt: feed_url(config, scope, fmt) for fmt in FORMATS},
+        )
+        if kind == "archive":
+            months.append(listing)
+        else:
+            groups[GROUPS[kind]].append(listing)
+    return {name: found for name, found in groups.items() if found}, months[::-1]
+
+
+@bp.get("/feeds/")
+def list_feeds():
+    config = settings()
+    groups, months = directory(get_archive(), config)
+    page = render_template("feeds.html", title="Feeds", groups=groups, months=months)
+    return _send(page.encode(), "text/html; charset=utf-8", config)
+
+
+@bp.get("/feeds.opml")
+def feeds_opml():
+    config = settings()
+    groups, _months = directory(get_archive(), config)
+    return _send(opml(groups, config), "text/x-opml; charset=utf-8", config)
+
+
+def opml(groups: dict[str, list[Listing]], config: Settings) -> bytes:
+    """OPML 2.0: one outline per subscription feed (its Atom URL), grouped by kind."""
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = f"{config.site.title} feeds"
+    etree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
+    body = etree.SubElement(root, "body")
+    for name, listings in groups.items():
+        group = etree.SubElement(body, "outline", text=name, title=name)
+        for listing in listings:
+            etree.SubElement(
+                group,
+                "outline",
+                type="rss",
+                text=listing.title,
+                title=listing.title,
+                xmlUrl=listing.urls["atom"],
+                htmlUrl=listing.page_url,
+            )
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+
+
+def _send(body: bytes, content_type: str, config: Settings):
+    return send_bytes(
+        body,
+        content_type=content_type,
+        etag=strong_etag(body),
+        last_modified=None,
+        max_age=config.http.page_max_age,
+    )

@@ -1,0 +1,289 @@
+"""Serving feeds to aggregators over real HTTP: validators, 304s, gzip, HEAD, workers, WebSub."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import http.server
+import threading
+import urllib.parse
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import pytest
+from lxml import etree
+
+from archive import open_archive, story_from_dict
+from service import create_app, websub
+from tests.conftest import NOW, LiveServer, settings_mapping
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def seed(tmp_path, count: int = 6) -> None:
+    with open_archive(tmp_path / "archive.db", domain="news.example") as archive:
+        for n in range(count):
+            month = 6 + n % 6
+            archive.save(
+                story_from_dict(
+                    {
+                        "title": f"Story {n}",
+                        "published_at": f"2026-{month:02d}-{10 + n:02d}T10:00:00+00:00",
+                    }
+                ),
+                now=NOW,
+            )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One real server (gunicorn, 3 workers) for the module, over a seeded archive."""
+    tmp_path = tmp_path_factory.mktemp("serving")
+    seed(tmp_path)
+    live = LiveServer(tmp_path, settings_mapping(tmp_path, feeds={"size": 3}), workers=3)
+    try:
+        yield live.start()
+    finally:
+        live.stop()
+
+
+def request(server, path, *, method="GET", headers=None):
+    """One request on a fresh connection (so any worker may answer): (status, headers, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def links_of(tree) -> dict[str, str]:
+    return {link.get("rel"): link.get("href") for link in tree.findall(f"{ATOM}link")}
+
+
+def test_feed_answers_with_every_validator_and_cache_header(server):
+    status, headers, body = request(server, "/feeds/latest.atom")
+    assert status == 200
+    assert headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert headers["ETag"].startswith('"')  # strong: no W/ prefix
+    assert headers["Last-Modified"].endswith("GMT")
+    assert headers["Cache-Control"] == "public, max-age=600"
+    assert "Accept-Encoding" in headers["Vary"]
+    assert etree.fromstring(body).tag == f"{ATOM}feed"
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
+def test_if_none_match_answers_304_with_the_same_validators(server, fmt):
+    _, first, _ = request(server, f"/feeds/latest.{fmt}")
+    status, headers, body = request(
+        server, f"/feeds/latest.{fmt}", headers={"If-None-Match": first["ETag"]}
+    )
+    assert (status, body) == (304, b"")
+    assert headers["ETag"] == first["ETag"]
+    assert headers["Last-Modified"] == first["Last-Modified"]
+    assert headers["Cache-Control"] == first["Cache-Control"]
+
+
+def test_if_modified_since_answers_304_and_if_none_match_wins(server):
+    _, first, _ = request(server, "/feeds/latest.rss")
+    status, _, _ = request(
+        server, "/feeds/latest.rss", headers={"If-Modified-Since": first["Last-Modified"]}
+    )
+    assert status == 304
+    older = format_datetime(datetime(2000, 1, 1, tzinfo=UTC), usegmt=True)
+    assert request(server, "/feeds/latest.rss", headers={"If-Modified-Since": older})[0] == 200
+    # RFC 9110 13.2.2: a failing If-None-Match wins over a passing If-Modified-Since.
+    status, _, body = request(
+        server,
+        "/feeds/latest.rss",
+        headers={"If-None-Match": '"stale"', "If-Modified-Since": first["Last-Modified"]},
+    )
+    assert status == 200
+    assert body
+
+
+def test_gzip_is_served_from_the_stored_bytes(server):
+    _, _, plain = request(server, "/feeds/latest.json")
+    status, headers, zipped = request(
+        server, "/feeds/latest.json", headers={"Accept-Encoding": "gzip"}
+    )
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped) == plain
+    _, again, rezipped = request(server, "/feeds/latest.json", headers={"Accept-Encoding": "gzip"})
+    assert rezipped == zipped
+    assert again["ETag"] == headers["ETag"]
+
+
+def test_head_answers_headers_without_a_body(server):
+    _, get_headers, body = request(server, "/feeds/latest.atom")
+    status, headers, head_body = request(server, "/feeds/latest.atom", method="HEAD")
+    assert (status, head_body) == (200, b"")
+    assert headers["ETag"] == get_headers["ETag"]
+    assert int(headers["Content-Length"]) == len(body)
+
+
+def test_every_worker_serves_the_same_etag(server):
+    answers = [request(server, "/feeds/latest.atom") for _ in range(12)]
+    assert len({headers["ETag"] for _, headers, _ in answers}) == 1
+    assert len({body for _, _, body in answers}) == 1
+
+
+def test_unknown_feed_is_404(server):
+    status, headers, body = request(server, "/feeds/tags/nothing/latest.atom")
+    assert status == 404
+    assert headers["Content-Type"].startswith("text/plain")
+    assert len(body) < 200
+
+
+def test_rfc5005_walk_over_http_reaches_the_first_story(server):
+    _, _, body = request(server, "/feeds/latest.atom")
+    links = {
+        link.get("rel"): link.get("href") for link in etree.fromstring(body).iter(f"{ATOM}link")
+    }
+    seen = []
+    url = links.get("prev-archive")
+    while url:
+        status, _, page = request(server, urllib.parse.urlsplit(url).path)
+        assert status == 200
+        document = etree.fromstring(page)
+        seen += [entry.findtext(f"{ATOM}title") for entry in document.iter(f"{ATOM}entry")]
+        links = links_of(document)
+        url = links.get("prev-archive")
+    assert sorted(seen) == [f"Story {n}" for n in range(6)]
+
+
+def test_feed_directory_and_opml_list_only_feeds_that_exist(server):
+    status, headers, opml = request(server, "/feeds.opml")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/x-opml")
+    outlines = etree.fromstring(opml).iter("outline")
+    urls = [o.get("xmlUrl") for o in outlines if o.get("xmlUrl")]
+    assert "https://news.example/feeds/latest.atom" in urls
+    for url in urls:
+        assert request(server, urllib.parse.urlsplit(url).path)[0] == 200
+    status, headers, page = request(server, "/feeds/")
+    assert status == 200
+    assert headers["ETag"]
+    assert b"/feeds/latest.rss" in page
+    assert b"/feeds/archive/" in page
+
+
+class Hub(http.server.ThreadingHTTPServer):
+    """A WebSub hub of the test's own on 127.0.0.1 that records pings and can fail on purpose."""
+
+    def __init__(self, *, failures: int = 0):
+        self.pings: list[dict] = []
+        self.failures = failures
+        self.pinged = threading.Event()
+        super().__init__(("127.0.0.1", 0), HubHandler)
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hub"
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class HubHandler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        hub = self.server
+        if hub.failures > 0:
+            hub.failures -= 1
+            self.send_response(503)
+        else:
+            hub.pings.append({key: values[0] for key, values in form.items()})
+            hub.pinged.set()
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_notifier_retries_a_failing_hub_with_backoff():
+    hub = Hub(failures=2)
+    try:
+        notifier = websub.Notifier(hub.url, backoff=0.01)
+        notifier.publish(["https://news.example/feeds/latest.atom"])
+        assert hub.pinged.wait(timeout=10)
+        assert hub.pings == [
+            {"hub.mode": "publish", "hub.url": "https://news.example/feeds/latest.atom"}
+        ]
+    finally:
+        hub.close()
+
+
+def test_a_hung_hub_never_blocks_the_caller():
+    release = threading.Event()
+
+    class StuckHandler(HubHandler):
+        def do_POST(self):
+            release.wait(timeout=10)
+            super().do_POST()
+
+    hub = Hub()
+    hub.RequestHandlerClass = StuckHandler
+    try:
+        notifier = websub.Notifier(hub.url, backoff=0.01)
+        notifier.publish(["https://news.example/feeds/latest.atom"])
+        # publish returned while the hub still holds the request: nothing waited for it.
+        assert hub.pings == []
+        release.set()
+        assert hub.pinged.wait(timeout=10)
+    finally:
+        release.set()
+        hub.close()
+
+
+def test_running_server_pings_the_hub_and_advertises_it(tmp_path):
+    hub = Hub()
+    live = LiveServer(tmp_path, settings_mapping(tmp_path, feeds={"hub_url": hub.url}))
+    try:
+        live.start()
+        _, headers, body = request(live, "/feeds/latest.atom")
+        assert f'<{hub.url}>; rel="hub"' in headers["Link"]
+        assert 'rel="self"' in headers["Link"]
+        links = {
+            link.get("rel"): link.get("href") for link in etree.fromstring(body).iter(f"{ATOM}link")
+        }
+        assert links["hub"] == hub.url
+        with open_archive(tmp_path / "archive.db", domain="news.example") as archive:
+            archive.save(story_from_dict({"title": "Fresh news"}))
+        assert hub.pinged.wait(timeout=30), "the hub was never pinged"
+        topics = {ping["hub.url"] for ping in hub.pings}
+        assert "https://news.example/feeds/latest.atom" in topics
+        assert all(ping["hub.mode"] == "publish" for ping in hub.pings)
+    finally:
+        live.stop()
+        hub.close()
+
+
+def test_a_client_over_its_limit_gets_429_with_retry_after(make_settings):
+    app = create_app(make_settings(http={"rate_limit_per_minute": 3}))
+    client = app.test_client()
+    assert [client.get("/feeds/").status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get("/feeds/")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    other = app.test_client().get("/feeds/", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200
+
+
+def test_the_limit_is_shared_by_every_worker(tmp_path):
+    mapping = settings_mapping(tmp_path, http={"rate_limit_per_minute": 8})
+    live = LiveServer(tmp_path, mapping, workers=3)
+    try:
+        live.start()  # its readiness probe counts as one request
+        statuses = [request(live, "/feeds/")[0] for _ in range(12)]
+    finally:
+        live.stop()
+    # Fresh connections spread over three workers, yet the client gets 8 in all, not 8 each.
+    assert statuses.count(429) >= 4
+    assert statuses.index(429) <= 8
