@@ -96,9 +96,21 @@ class Archive:
             idempotency=idempotency,
         )
 
-    def withdraw(self, story_id: int, *, reason: str, now: datetime | None = None) -> Story:
+    def withdraw(
+        self,
+        story_id: int,
+        *,
+        reason: str,
+        now: datetime | None = None,
+        expected_revision: int | None = None,
+    ) -> Story:
         return store.withdraw_story(
-            self.db, story_id, reason=reason, clock=self.clock, now=now or _now()
+            self.db,
+            story_id,
+            reason=reason,
+            clock=self.clock,
+            now=now or _now(),
+            expected_revision=expected_revision,
         )
 
     def publish_due(self, *, now: datetime | None = None) -> list[Story]:

@@ -20,6 +20,9 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG_LENGTH = 120
 # Largest story body accepted, in characters of HTML.
 MAX_BODY_LENGTH = 2_000_000
+# Years a story's times may fall in: four-digit years keep stored times and permalink dates
+# in text order, and a day's margin keeps conversion to any time zone in range.
+TIME_YEARS = (1000, 9998)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,14 @@ def is_aware(moment: datetime | None) -> bool:
     )
 
 
+def is_in_range(moment: datetime) -> bool:
+    """Whether an aware time is within TIME_YEARS (in UTC)."""
+    try:
+        return TIME_YEARS[0] <= moment.astimezone(UTC).year <= TIME_YEARS[1]
+    except OverflowError:
+        return False
+
+
 def validate(story: Story) -> Story:
     """Check every field; return the story with times in UTC, or raise InvalidStory."""
     problems = []
@@ -155,6 +166,13 @@ def validate(story: Story) -> Story:
         f"{name} {moment.isoformat()!r} has no time zone (ISO 8601 with zone expected)"
         for name in ("embargo_at", "published_at", "updated_at")
         if not is_aware(moment := getattr(story, name))
+    ]
+    problems += [
+        f"{name} {moment.isoformat()!r} is out of range (years {TIME_YEARS[0]} to {TIME_YEARS[1]})"
+        for name in ("embargo_at", "published_at", "updated_at")
+        if (moment := getattr(story, name)) is not None
+        and is_aware(moment)
+        and not is_in_range(moment)
     ]
     problems += [f"authors[{i}] has no name" for i, a in enumerate(story.authors) if not a.name]
     problems += [f"sources[{i}] has no name" for i, s in enumerate(story.sources) if not s.name]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -351,7 +351,7 @@ def changed_stories(
     """
     if since is not None:
         first = db.execute(
-            "SELECT min(rowid) FROM revisions WHERE saved_at >= ?", [to_text(since)]
+            "SELECT min(rowid) FROM revisions WHERE saved_at >= ?", [to_text(since.astimezone(UTC))]
         ).fetchone()[0]
         if first is None:
             return []

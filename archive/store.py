@@ -287,18 +287,28 @@ def _queue_feeds(db: sqlite_utils.Database, clock: Clock, now: datetime, *storie
 
 
 def withdraw_story(
-    db: sqlite_utils.Database, story_id: int, *, reason: str, clock: Clock, now: datetime
+    db: sqlite_utils.Database,
+    story_id: int,
+    *,
+    reason: str,
+    clock: Clock,
+    now: datetime,
+    expected_revision: int | None = None,
 ) -> Story:
     """Withdraw a story: it leaves lists, search and feeds and its permalink answers 410.
 
     The row stays as a tombstone; a revision records who-knows-what was withdrawn and why.
-    Raises StoryNotFound, or InvalidStory when no reason is given or it is already withdrawn.
+    Raises StoryNotFound, or InvalidStory when no reason is given or it is already withdrawn,
+    or RevisionConflict when the story is not at `expected_revision` or changes meanwhile.
     """
     if not reason or not reason.strip():
         raise InvalidStory(["reason is empty (say why the story is withdrawn)"])
     story = queries.get_story(db, story_id)
     if story.is_withdrawn:
         raise InvalidStory([f"story {story_id} is already withdrawn"], story=story.slug)
+    if expected_revision is not None:
+        _check_revision(story, expected_revision)
+    seen = story.revision
     now = _second(now)
     story = story.replace(
         status="withdrawn",
@@ -308,6 +318,7 @@ def withdraw_story(
         updated_at=now,
     )
     with db.atomic():
+        _claim_revision(db, story_id, seen)
         _write(db, story, clock)
         _record_revision(db, story, "withdraw", now)
         _queue_feeds(db, clock, now, story)

@@ -154,7 +154,12 @@ def withdraw_story(story_id: int):
         )
     if story.is_withdrawn:
         raise _already_withdrawn(story)
-    return _story_answer(get_archive().withdraw(story_id, reason=reason, now=_now()))
+    # If-Match is optional here: with it, a withdrawal applies only to the version seen.
+    expected = _expected_revision(story) if "If-Match" in request.headers else story.revision
+    withdrawn = get_archive().withdraw(
+        story_id, reason=reason, now=_now(), expected_revision=expected
+    )
+    return _story_answer(withdrawn)
 
 
 @bp.get(f"/stories/<int(max={MAX_ID}):story_id>/revisions")

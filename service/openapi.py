@@ -411,10 +411,11 @@ DOCUMENT: dict[str, Any] = {
                 "operationId": "withdraw_story",
                 "summary": "Withdraw the story: it stays as a tombstone with the reason",
                 "security": WRITE_SECURITY,
+                "parameters": [{**IF_MATCH, "required": False}],
                 "requestBody": _body("Withdrawal"),
                 "responses": {
                     **_story("The tombstone"),
-                    **_problems(400, 401, 403, 404, 409, 413, 415, 422),
+                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422),
                 },
             },
         },

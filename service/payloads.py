@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 
 from flask import request
 
-from archive.models import SLUG_PATTERN
+from archive.models import SLUG_PATTERN, TIME_YEARS, is_in_range
 from archive.shape import parse_time
 from service.problems import Problem, field_error
 
@@ -134,10 +134,14 @@ class QueryReader:
         if value is None:
             return None
         try:
-            return parse_time(value, name)
+            moment = parse_time(value, name)
         except ValueError as error:
             self._bad(name, str(error))
             return None
+        if not is_in_range(moment):
+            self._bad(name, f"{value!r} is out of range (years {TIME_YEARS[0]} to {TIME_YEARS[1]})")
+            return None
+        return moment
 
     def integer(self, name: str, *, default: int, low: int, high: int) -> int:
         value = request.args.get(name)

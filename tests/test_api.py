@@ -234,6 +234,8 @@ def test_drafts_and_embargoed_stories_need_a_token_to_read(client, api_tokens):
         ({"published_at": "2026-11-23T07:15:00"}, ["published_at"]),
         ({"embargo_at": "next tuesday", "status": "scheduled"}, ["embargo_at"]),
         ({"slug": "Not A Slug!"}, ["slug"]),
+        ({"published_at": "0001-01-01T00:00:00Z"}, ["published_at"]),
+        ({"updated_at": "9999-12-31T23:00:00-05:00"}, ["updated_at"]),
         ({"title": "  "}, ["title"]),
         ({"status": "withdrawn"}, ["status"]),
         ({"status": "scheduled"}, ["status"]),
@@ -397,13 +399,13 @@ def test_since_lists_stories_changed_at_or_after_a_time(client, api_tokens, sett
         # Revisions record when they were saved; date them so the test does not depend on now.
         archive.db.execute(
             "UPDATE revisions SET saved_at = ? WHERE story_id = ?",
-            [(NOW - timedelta(days=2)).isoformat(), old["id"]],
+            [(NOW - timedelta(hours=2)).isoformat(), old["id"]],
         )
         archive.db.execute(
             "UPDATE revisions SET saved_at = ? WHERE story_id = ?", [NOW.isoformat(), new["id"]]
         )
         archive.db.conn.commit()
-    since = (NOW - timedelta(days=1)).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    since = (NOW - timedelta(hours=1)).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
     found = client.get("/api/stories", query_string={"since": since.isoformat()}, headers=write)
     assert [s["id"] for s in found.get_json()["stories"]] == [new["id"]]
     future = client.get("/api/stories?since=2099-01-01T00:00:00Z", headers=write)
@@ -415,6 +417,7 @@ def test_since_lists_stories_changed_at_or_after_a_time(client, api_tokens, sett
     [
         ("since=2026-11-23T07:15:00", ["since"]),
         ("since=yesterday", ["since"]),
+        ("since=0001-01-01T00:00:00%2B01:00", ["since"]),
         ("limit=0", ["limit"]),
         ("limit=500", ["limit"]),
         ("cursor=-1", ["cursor"]),
@@ -506,3 +509,23 @@ def test_revisions_list_every_write_and_hide_drafts_from_the_public(client, api_
     public = client.get(f"/api/stories/{story['id']}/revisions").get_json()["revisions"]
     assert [r["revision"] for r in public] == [2]
     assert public[0]["story"]["url"] == "https://news.example" + public[0]["story"]["path"]
+
+
+def test_api_writes_reach_the_feeds_when_the_scheduler_rebuilds(client, api_tokens, settings):
+    import feedparser
+
+    from service.scheduler import rebuild_pending
+    from tests.conftest import NOW
+
+    story = create(client, api_tokens).get_json()
+    rebuild_pending(settings, now=NOW)
+    for url in ("/feeds/latest.atom", "/feeds/sections/city/latest.atom"):
+        feed = feedparser.parse(client.get(url).get_data())
+        assert [e.title for e in feed.entries] == ["Harbour bridge reopens"], url
+        assert feed.entries[0].id == story["entry_id"]
+    client.delete(
+        f"/api/stories/{story['id']}", json={"reason": "Legal request"}, headers=api_tokens["write"]
+    )
+    rebuild_pending(settings, now=NOW)
+    feed = feedparser.parse(client.get("/feeds/latest.atom").get_data())
+    assert feed.entries == []

@@ -219,3 +219,40 @@ def test_idempotency_key_is_stored_with_the_story_and_never_makes_a_second(archi
     assert raised.value.story_id == first.id
     assert archive.count() == 1
     assert archive.idempotent_request("key-1")["story_id"] == first.id
+
+
+def test_withdrawal_with_a_stale_if_match_answers_412(client, api_tokens, settings):
+    created = create(client, api_tokens)
+    client.patch(
+        created.headers["Location"],
+        json={"dek": "Edited"},
+        headers={**api_tokens["write"], "If-Match": created.headers["ETag"]},
+    )
+    before = snapshot(settings)
+    response = client.delete(
+        created.headers["Location"],
+        json={"reason": "Legal request"},
+        headers={**api_tokens["write"], "If-Match": created.headers["ETag"]},
+    )
+    assert_problem(response, 412, "If-Match")
+    assert snapshot(settings) == before
+
+
+def test_withdrawal_racing_another_write_raises_and_changes_nothing_more(archive, settings):
+    saved = archive.save(draft(), now=NOW)
+    other = open_archive(settings.archive_path)
+
+    def write_meanwhile(statement: str) -> None:
+        if statement == "BEGIN":
+            archive.db.conn.set_trace_callback(None)
+            other.save(saved.replace(dek="Other editor"), now=NOW)
+
+    archive.db.conn.set_trace_callback(write_meanwhile)
+    try:
+        with pytest.raises(RevisionConflict):
+            archive.withdraw(saved.id, reason="Legal request", now=NOW)
+    finally:
+        archive.db.conn.set_trace_callback(None)
+        other.close()
+    assert archive.get(saved.id).status == "draft"
+    assert [r["action"] for r in archive.revisions(saved.id)] == ["create", "update"]
