@@ -233,19 +233,22 @@ PROBLEM_PHRASES = {
     "415": "The body is not application/json",
     "422": "The story (or withdrawal) is not valid; errors lists every bad field",
     "428": "If-Match is missing",
+    "429": "Too many requests from this client; Retry-After says when to try again",
     "500": "The service failed; nothing was changed",
 }
 
 
 def _problems(*codes: int) -> dict[str, Any]:
     answers = {}
-    for code in (*codes, 405, 500):
+    for code in (*codes, 405, 429, 500):
         answer: dict[str, Any] = {
             "description": PROBLEM_PHRASES[str(code)],
             "content": {"application/problem+json": {"schema": _ref("Problem")}},
         }
         if code == 401:
             answer["headers"] = {"WWW-Authenticate": {"schema": TEXT, "required": True}}
+        if code == 429:
+            answer["headers"] = {"Retry-After": {"schema": TEXT, "required": True}}
         answers[str(code)] = answer
     return answers
 

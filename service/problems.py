@@ -178,10 +178,30 @@ def _from_unexpected(error: Exception) -> Response:
 
 
 def init_app(app: Flask, prefix: str) -> None:
-    """Routing errors (404, 405) under `prefix` answer as problems too.
+    """Routing errors (404, 405) under `prefix` answer as problems too, and so does any other
+    error answer made outside the blueprint (such as the rate limit's 429).
 
-    Flask raises them before any blueprint is chosen, after before_request handlers run.
+    Flask raises routing errors before any blueprint is chosen, after before_request handlers.
     """
+
+    @app.after_request
+    def as_problem(response: Response) -> Response:
+        if (
+            request.path.startswith(prefix)
+            and response.status_code >= 400
+            and response.mimetype != PROBLEM_JSON
+        ):
+            text = (
+                response.get_data(as_text=True).strip() if response.mimetype == "text/plain" else ""
+            )
+            headers = {
+                k: v
+                for k, v in response.headers.items()
+                if k.lower() not in ("content-type", "content-length")
+            }
+            detail = text or _status_phrase(response.status_code)
+            return problem_response(Problem(response.status_code, detail, headers=headers))
+        return response
 
     @app.before_request
     def routing_problem():

@@ -126,6 +126,16 @@ def test_failure_inside_the_service_answers_500_problem(make_settings, tmp_path,
     assert "Traceback" not in problem["detail"]
 
 
+def test_too_many_requests_answer_429_problem_with_retry_after(make_settings):
+    client = create_app(make_settings(http={"rate_limit_per_minute": 2})).test_client()
+    assert client.get("/api/stories").status_code == 200
+    assert client.get("/api/stories").status_code == 200
+    response = client.get("/api/stories")
+    problem = assert_problem(response, 429)
+    assert "at most 2 a minute" in problem["detail"]
+    assert int(response.headers["Retry-After"]) > 0
+
+
 # Tokens
 
 
