@@ -256,3 +256,21 @@ def test_withdrawal_racing_another_write_raises_and_changes_nothing_more(archive
         other.close()
     assert archive.get(saved.id).status == "draft"
     assert [r["action"] for r in archive.revisions(saved.id)] == ["create", "update"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"after": 2}, {"since": NOW}, {"section": "city", "statuses": ["published"]}],
+)
+def test_sync_listing_reads_only_revisions_after_the_cursor_and_never_scans_stories(
+    archive, options
+):
+    from tests.test_query_plans import plans_of
+
+    for slug in ("one", "two", "three"):
+        archive.save(draft(slug=slug), now=NOW)
+    plans = plans_of(archive, lambda a: a.changes(**options))
+    assert plans
+    for sql, plan in plans.items():
+        assert not [step for step in plan if step.startswith("SCAN stories")], (sql, plan)
+        assert "SEARCH revisions USING INTEGER PRIMARY KEY (rowid>?)" in plan, (sql, plan)
