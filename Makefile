@@ -17,7 +17,10 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Debian's wrk (load generator) and nginx (the static-file yardstick) for `bench serving`.
 bench: $(VENV)/.test-installed
+	@{ command -v wrk && command -v nginx; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk nginx; }
 	$(BIN)/python -m bench
 
 $(VENV)/.run-installed: pyproject.toml

@@ -1,0 +1,449 @@
+"""Serving feeds under load on loopback, in archives of 1,000 and 100,000 stories, in one run.
+
+Masthead (`masthead serve`: gunicorn, 2 workers) answers feeds from stored bytes. The baseline is
+what most tutorials do: a Flask view that builds the feed with feedgen on every request (its 304
+builds the feed, then compares ETags with Werkzeug's make_conditional), under the same gunicorn
+settings. nginx serves the same feed bytes as a static file with keep-alive off: the practical
+limit for a poll that opens a new connection; Masthead is measured with `Connection: close` too.
+
+Targets: Masthead at least 20x the baseline on 200 feeds and on 304s; at least half of nginx.
+Run: `make bench` (installs Debian's wrk and nginx), or `.venv/bin/python -m bench serving`.
+Without wrk a small Python driver (http.client, threads) measures instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from archive import open_archive
+from bench.corpus import DOMAIN, TIMEZONE, archive_of
+
+SIZES = (1_000, 100_000)
+SECONDS = 10  # length of every measurement
+THREADS, CONNECTIONS = 2, 16  # wrk's threads and open connections
+WORKERS = 2  # gunicorn workers for Masthead and the baseline, nginx worker processes
+READY_SECONDS = 600  # longest wait for a server to answer (Masthead builds every feed first)
+BASE_URL = "https://news.example"
+FEED = "/feeds/latest.atom"
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADING = "## Serving feeds"
+# The gunicorn options of service.server.run, for the baseline.
+GUNICORN_OPTIONS = ["--graceful-timeout", "20", "--access-logfile", "-", "--error-logfile", "-"]
+CLOSE = {"Connection": "close"}
+# wrk prints its own summary; this prints the figures we keep, on one line, in microseconds.
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+# The baseline: a feed built on every request ------------------------------------------------
+
+
+def baseline_app():
+    """The tutorial feed: open the database, query, build with feedgen, send; on every request."""
+    from feedgen.feed import FeedGenerator
+    from flask import Flask, Response, request
+
+    path = os.environ["BENCH_ARCHIVE"]
+    app = Flask(__name__)
+
+    @app.get(FEED)
+    def latest_atom():
+        with open_archive(path, domain=DOMAIN, timezone=TIMEZONE) as archive:
+            stories = archive.latest(limit=50)
+        feed = FeedGenerator()
+        feed.id(f"{BASE_URL}/")
+        feed.title("News")
+        feed.link(href=f"{BASE_URL}/", rel="alternate")
+        feed.link(href=f"{BASE_URL}{FEED}", rel="self")
+        # Without it feedgen stamps the current time, and no ETag would ever match.
+        feed.updated(max(story.updated_at for story in stories))
+        for story in stories:
+            entry = feed.add_entry(order="append")
+            entry.id(story.entry_id)
+            entry.title(story.title)
+            entry.link(href=f"{BASE_URL}{story.path}")
+            entry.published(story.published_at)
+            entry.updated(story.updated_at)
+            entry.summary(story.summary or story.dek)
+            entry.content(story.body_html, type="html")
+            for author in story.authors:
+                entry.author(name=author.name)
+        response = Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
+        response.set_etag(hashlib.sha256(response.get_data()).hexdigest())
+        return response.make_conditional(request)
+
+    return app
+
+
+# Servers, each stopped in a finally block --------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str, headers: dict | None = None) -> http.client.HTTPResponse:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("GET", parts.path, headers=headers or {})
+        response = connection.getresponse()
+        response.body = response.read()
+        return response
+    finally:
+        connection.close()
+
+
+@contextmanager
+def running(command: list[str], *, url: str, log: Path, **popen):
+    """A server process, up once `url` answers, stopped (and waited for) on the way out."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited {process.returncode}: {log.read_text()}")
+            try:
+                fetch(url)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{url} did not answer in {READY_SECONDS} s") from None
+                time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def masthead(db: Path, work: Path) -> tuple[list[str], dict]:
+    config = work / "config.toml"
+    config.write_text(
+        f'[site]\nbase_url = "{BASE_URL}"\ntimezone = "{TIMEZONE}"\n'
+        f'[archive]\npath = "{db}"\ndemo = false\n'
+        # Every request comes from 127.0.0.1: no per-client limit, or the load would be 429s.
+        "[http]\nrate_limit_per_minute = 0\n"
+    )
+    env = {**os.environ, "MASTHEAD_CONFIG": str(config)}
+    return [str(BIN / "masthead")], {"cwd": work, "env": env}
+
+
+def baseline(db: Path, port: int) -> tuple[list[str], dict]:
+    command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)]
+    command += [*GUNICORN_OPTIONS, "bench.serving:baseline_app()"]
+    return command, {"cwd": ROOT, "env": {**os.environ, "BENCH_ARCHIVE": str(db)}}
+
+
+def nginx_config(work: Path, port: int) -> Path:
+    """A static server of `work`/www with keep-alive off, all its files in `work`."""
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the private temp dir
+    temps = "".join(
+        f"  {kind}_temp_path {work}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    config = work / "nginx.conf"
+    config.write_text(
+        f"{user}daemon off;\nworker_processes {WORKERS};\npid {work}/nginx.pid;\n"
+        f"error_log {work}/nginx-error.log;\nevents {{ worker_connections 1024; }}\n"
+        f"http {{\n  access_log {work}/nginx-access.log;\n  keepalive_timeout 0;\n{temps}"
+        "  types { application/atom+xml atom; }\n  charset utf-8;\n"
+        "  charset_types application/atom+xml;\n"
+        f"  server {{ listen 127.0.0.1:{port}; root {work}/www; }}\n}}\n"
+    )
+    return config
+
+
+# Load ---------------------------------------------------------------------------------------
+
+
+def measure(url: str, headers: dict | None = None) -> dict:
+    """Requests/s and p50/p99 latency (ms) of GET `url` for SECONDS, with wrk or in Python."""
+    headers = headers or {}
+    if shutil.which("wrk") is None:
+        return drive(url, headers)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_REPORT)
+        script.flush()
+        command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", script.name]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        output = subprocess.run(
+            [*command, url], capture_output=True, text=True, check=True, timeout=SECONDS * 6
+        ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    requests, duration_us, p50_us, p99_us, errors = map(int, line.split()[1:])
+    return {
+        "rps": requests / (duration_us / 1e6),
+        "p50_ms": p50_us / 1000,
+        "p99_ms": p99_us / 1000,
+        "errors": errors,
+    }
+
+
+def drive(url: str, headers: dict) -> dict:
+    """The fallback load: CONNECTIONS threads, each a loop of http.client requests."""
+    parts = urlsplit(url)
+    deadline = time.perf_counter() + SECONDS
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def client() -> None:
+        mine, failed, connection = [], 0, None
+        while time.perf_counter() < deadline:
+            connection = connection or http.client.HTTPConnection(parts.hostname, parts.port)
+            started = time.perf_counter()
+            try:
+                connection.request("GET", parts.path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                connection.close()
+                connection = None
+                continue
+            mine.append(time.perf_counter() - started)
+            failed += response.status >= 400
+            if response.will_close:
+                connection.close()
+                connection = None
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    started = time.perf_counter()
+    clients = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "rps": len(latencies) / (time.perf_counter() - started),
+        "p50_ms": cuts[49] * 1000,
+        "p99_ms": cuts[98] * 1000,
+        "errors": errors[0],
+    }
+
+
+def check(url: str, headers: dict, status: int) -> int:
+    """The response the load will get, checked once; returns its body's size."""
+    response = fetch(url, headers)
+    if response.status != status:
+        raise RuntimeError(f"GET {url} {headers}: {response.status}, expected {status}")
+    return len(response.body)
+
+
+def run(rows: list, what: dict, url: str, headers: dict, status: int) -> None:
+    size = check(url, headers, status)
+    result = measure(url, headers)
+    rows.append({**what, "status": status, "bytes": size, **result})
+    print(
+        f"  {what['server']:<9} {what['request']:<11} {what['connection']:<10} "
+        f"{result['rps']:>9.0f} req/s  p50 {result['p50_ms']:.2f} ms  "
+        f"p99 {result['p99_ms']:.2f} ms  errors {result['errors']}",
+        flush=True,
+    )
+
+
+# One archive --------------------------------------------------------------------------------
+
+
+def measure_archive(total: int, work: Path) -> list[dict]:
+    db = archive_of(total)
+    with open_archive(db, domain=DOMAIN, timezone=TIMEZONE) as archive:
+        story_path = archive.latest(limit=1, offset=total // 2)[0].path
+    command, options = masthead(db, work)
+    started = time.perf_counter()
+    subprocess.run([*command, "feeds", "build"], check=True, capture_output=True, **options)
+    print(f"{total:,} stories: feeds built in {time.perf_counter() - started:.1f} s", flush=True)
+    rows: list[dict] = []
+    base = {"stories": total}
+    port = free_port()
+    serve = [*command, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with running(
+        [*serve, "--workers", str(WORKERS)], url=url + FEED, log=work / "masthead.log", **options
+    ):
+        feed = fetch(url + FEED)
+        matching = {"If-None-Match": feed.getheader("ETag")}
+        for connection, extra in (("keep-alive", {}), ("close", CLOSE)):
+            what = {**base, "server": "Masthead", "connection": connection}
+            run(rows, {**what, "request": "feed"}, url + FEED, extra, 200)
+            run(rows, {**what, "request": "feed 304"}, url + FEED, {**matching, **extra}, 304)
+            run(rows, {**what, "request": "story page"}, url + story_path, extra, 200)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command, options = baseline(db, port)
+    with running(command, url=url + FEED, log=work / "baseline.log", **options):
+        etag = fetch(url + FEED).getheader("ETag")
+        what = {**base, "server": "baseline", "connection": "keep-alive"}
+        run(rows, {**what, "request": "feed"}, url + FEED, {}, 200)
+        run(rows, {**what, "request": "feed 304"}, url + FEED, {"If-None-Match": etag}, 304)
+    if shutil.which("nginx") is None:
+        print("  nginx is not installed: no static comparison (`make bench` installs it)")
+        return rows
+    (work / "www" / "feeds").mkdir(parents=True, exist_ok=True)
+    (work / "www" / "feeds" / "latest.atom").write_bytes(feed.body)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = nginx_config(work, port)
+    nginx = ["nginx", "-p", str(work), "-c", str(config), "-e", str(work / "nginx-error.log")]
+    with running(nginx, url=url + FEED, log=work / "nginx.log"):
+        etag = fetch(url + FEED).getheader("ETag")
+        what = {**base, "server": "nginx", "connection": "close"}
+        run(rows, {**what, "request": "feed"}, url + FEED, {}, 200)
+        run(rows, {**what, "request": "feed 304"}, url + FEED, {"If-None-Match": etag}, 304)
+    return rows
+
+
+# Report -------------------------------------------------------------------------------------
+
+
+def rps(rows: list[dict], total: int, server: str, request: str, connection: str) -> float:
+    for row in rows:
+        if (row["stories"], row["server"], row["request"], row["connection"]) == (
+            total,
+            server,
+            request,
+            connection,
+        ):
+            return row["rps"]
+    return float("nan")
+
+
+def ratios(rows: list[dict]) -> list[dict]:
+    """Masthead over the baseline (same client) and over nginx (both closing connections)."""
+    out = []
+    for total in SIZES:
+        out.append(
+            {
+                "stories": total,
+                "baseline 200": rps(rows, total, "Masthead", "feed", "keep-alive")
+                / rps(rows, total, "baseline", "feed", "keep-alive"),
+                "baseline 304": rps(rows, total, "Masthead", "feed 304", "keep-alive")
+                / rps(rows, total, "baseline", "feed 304", "keep-alive"),
+                "nginx 200": rps(rows, total, "Masthead", "feed", "close")
+                / rps(rows, total, "nginx", "feed", "close"),
+                "nginx 304": rps(rows, total, "Masthead", "feed 304", "close")
+                / rps(rows, total, "nginx", "feed 304", "close"),
+            }
+        )
+    return out
+
+
+def verdict(value: float, target: float) -> str:
+    return f"{value:.2f}× ({'met' if value >= target else 'MISSED'})"
+
+
+def report(rows: list[dict], started_at: datetime, load: float) -> str:
+    driver = "wrk" if shutil.which("wrk") else "Python http.client driver"
+    lines = [
+        "| stories | server | request | connection | status | body bytes | req/s | p50 | p99 "
+        "| errors |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['stories']:,} | {r['server']} | {r['request']} | {r['connection']} | "
+            f"{r['status']} | {r['bytes']:,} | {r['rps']:,.0f} | {r['p50_ms']:.2f} ms | "
+            f"{r['p99_ms']:.2f} ms | {r['errors']} |"
+        )
+    lines += [
+        "",
+        "| stories | Masthead / baseline, 200 (≥ 20) | Masthead / baseline, 304 (≥ 20) "
+        "| Masthead / nginx, 200 (≥ 0.5) | Masthead / nginx, 304 (≥ 0.5) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in ratios(rows):
+        lines.append(
+            f"| {r['stories']:,} | {verdict(r['baseline 200'], 20)} | "
+            f"{verdict(r['baseline 304'], 20)} | {verdict(r['nginx 200'], 0.5)} | "
+            f"{verdict(r['nginx 304'], 0.5)} |"
+        )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    lines += [
+        "",
+        f"Command: `.venv/bin/python -m bench serving` ({driver}, {THREADS} threads, "
+        f"{CONNECTIONS} connections, {SECONDS} s per row; {WORKERS} gunicorn sync workers, "
+        f"{WORKERS} nginx workers; everything on 127.0.0.1).",
+        f"Machine: {os.cpu_count()} CPUs ({cpu}), load average {load:.2f} at the start; "
+        f"{started_at:%Y-%m-%d %H:%M} UTC.",
+    ]
+    return "\n".join(lines)
+
+
+def write_results(table: str) -> None:
+    """Replace this benchmark's section of RESULTS.md (other sections are left as they are)."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    section = f"{HEADING}\n\n{SECTION_INTRO}\n\n{table}\n"
+    if HEADING in text:
+        before, _, rest = text.partition(HEADING)
+        after = rest.partition("\n## ")[2]
+        text = before + section + (f"\n## {after}" if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    RESULTS.write_text(text)
+
+
+SECTION_INTRO = (
+    "GET /feeds/latest.atom (200, and 304 with the feed's ETag) and a story permalink, served "
+    "by `masthead serve` from stored bytes; the same feed requests against a baseline Flask app "
+    "that builds the feed with feedgen on every request (its 304 builds, then compares ETags); "
+    "and nginx serving the same feed bytes as a static file with `keepalive_timeout 0`. "
+    "Masthead / nginx compares both with `Connection: close`."
+)
+
+
+def main() -> None:
+    started_at, load = datetime.now(UTC), os.getloadavg()[0]
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as temp:
+        for total in SIZES:
+            work = Path(temp) / str(total)
+            work.mkdir()
+            rows += measure_archive(total, work)
+    table = report(rows, started_at, load)
+    print(table)
+    write_results(table)
+
+
+if __name__ == "__main__":
+    main()
