@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,7 +34,8 @@ from archive import open_archive
 from bench.corpus import DOMAIN, TIMEZONE, archive_of
 
 SIZES = (1_000, 100_000)
-SECONDS = 10  # length of every measurement
+SECONDS = 5  # length of one measurement
+ROUNDS = 3  # every row is measured this many times, interleaved with the others; medians kept
 THREADS, CONNECTIONS = 2, 16  # wrk's threads and open connections
 WORKERS = 2  # gunicorn workers for Masthead and the baseline, nginx worker processes
 READY_SECONDS = 600  # longest wait for a server to answer (Masthead builds every feed first)
@@ -93,6 +94,23 @@ def baseline_app():
                 entry.author(name=author.name)
         response = Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
         response.set_etag(hashlib.sha256(response.get_data()).hexdigest())
+        return response.make_conditional(request)
+
+    return app
+
+
+def memory_app():
+    """The ceiling of Flask under gunicorn: the same feed bytes held in memory, no archive."""
+    from flask import Flask, Response, request
+
+    body = Path(os.environ["BENCH_FEED"]).read_bytes()
+    etag = hashlib.sha256(body).hexdigest()
+    app = Flask(__name__)
+
+    @app.get(FEED)
+    def latest_atom():
+        response = Response(body, mimetype="application/atom+xml")
+        response.set_etag(etag)
         return response.make_conditional(request)
 
     return app
@@ -158,10 +176,11 @@ def masthead(db: Path, work: Path) -> tuple[list[str], dict]:
     return [str(BIN / "masthead")], {"cwd": work, "env": env}
 
 
-def baseline(db: Path, port: int) -> tuple[list[str], dict]:
+def gunicorn(app: str, port: int, env: dict) -> tuple[list[str], dict]:
+    """One of this module's apps under the gunicorn settings of `masthead serve`."""
     command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)]
-    command += [*GUNICORN_OPTIONS, "bench.serving:baseline_app()"]
-    return command, {"cwd": ROOT, "env": {**os.environ, "BENCH_ARCHIVE": str(db)}}
+    command += [*GUNICORN_OPTIONS, f"bench.serving:{app}()"]
+    return command, {"cwd": ROOT, "env": {**os.environ, **env}}
 
 
 def nginx_config(work: Path, port: int) -> Path:
@@ -264,22 +283,49 @@ def check(url: str, headers: dict, status: int) -> int:
     return len(response.body)
 
 
-def run(rows: list, what: dict, url: str, headers: dict, status: int) -> None:
-    size = check(url, headers, status)
-    result = measure(url, headers)
-    rows.append({**what, "status": status, "bytes": size, **result})
-    print(
-        f"  {what['server']:<9} {what['request']:<11} {what['connection']:<10} "
-        f"{result['rps']:>9.0f} req/s  p50 {result['p50_ms']:.2f} ms  "
-        f"p99 {result['p99_ms']:.2f} ms  errors {result['errors']}",
-        flush=True,
-    )
+def measure_rows(jobs: list[dict]) -> list[dict]:
+    """Every job measured ROUNDS times, round-robin, so a change in the machine's load hits
+    every row alike; each row keeps its medians."""
+    for job in jobs:
+        job["bytes"] = check(job["target"], job["headers"], job["status"])
+    results: dict[int, list[dict]] = {n: [] for n in range(len(jobs))}
+    for _ in range(ROUNDS):
+        for n, job in enumerate(jobs):
+            results[n].append(measure(job["target"], job["headers"]))
+    rows = []
+    for n, job in enumerate(jobs):
+        rounds = results[n]
+        row = {key: value for key, value in job.items() if key not in ("target", "headers")}
+        for key in ("rps", "p50_ms", "p99_ms"):
+            row[key] = statistics.median(result[key] for result in rounds)
+        row["errors"] = sum(result["errors"] for result in rounds)
+        rows.append(row)
+        print(
+            f"  {row['server']:<9} {row['request']:<11} {row['connection']:<10} "
+            f"{row['rps']:>9.0f} req/s  p50 {row['p50_ms']:.2f} ms  "
+            f"p99 {row['p99_ms']:.2f} ms  errors {row['errors']}",
+            flush=True,
+        )
+    return rows
+
+
+def job(server: str, request: str, connection: str, url: str, headers: dict, status: int):
+    extra = CLOSE if connection == "close" else {}
+    return {
+        "server": server,
+        "request": request,
+        "connection": connection,
+        "status": status,
+        "target": url,
+        "headers": {**headers, **extra},
+    }
 
 
 # One archive --------------------------------------------------------------------------------
 
 
-def measure_archive(total: int, work: Path) -> list[dict]:
+def measure_archive(total: int, work: Path, stack: ExitStack) -> list[dict]:
+    """Start every server over this archive (all stay up), then measure them in rounds."""
     db = archive_of(total)
     with open_archive(db, domain=DOMAIN, timezone=TIMEZONE) as archive:
         story_path = archive.latest(limit=1, offset=total // 2)[0].path
@@ -287,44 +333,49 @@ def measure_archive(total: int, work: Path) -> list[dict]:
     started = time.perf_counter()
     subprocess.run([*command, "feeds", "build"], check=True, capture_output=True, **options)
     print(f"{total:,} stories: feeds built in {time.perf_counter() - started:.1f} s", flush=True)
-    rows: list[dict] = []
-    base = {"stories": total}
-    port = free_port()
-    serve = [*command, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    url = f"http://127.0.0.1:{port}"
-    with running(
-        [*serve, "--workers", str(WORKERS)], url=url + FEED, log=work / "masthead.log", **options
+    urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVERS}
+    port = urls["Masthead"].rsplit(":", 1)[1]
+    serve = [*command, "serve", "--host", "127.0.0.1", "--port", port, "--workers", str(WORKERS)]
+    stack.enter_context(
+        running(serve, url=urls["Masthead"] + FEED, log=work / "masthead.log", **options)
+    )
+    feed = fetch(urls["Masthead"] + FEED)
+    (work / "www" / "feeds").mkdir(parents=True)
+    (work / "www" / "feeds" / "latest.atom").write_bytes(feed.body)
+    for name, app, env in (
+        ("baseline", "baseline_app", {"BENCH_ARCHIVE": str(db)}),
+        ("Flask", "memory_app", {"BENCH_FEED": str(work / "www" / "feeds" / "latest.atom")}),
     ):
-        feed = fetch(url + FEED)
-        matching = {"If-None-Match": feed.getheader("ETag")}
-        for connection, extra in (("keep-alive", {}), ("close", CLOSE)):
-            what = {**base, "server": "Masthead", "connection": connection}
-            run(rows, {**what, "request": "feed"}, url + FEED, extra, 200)
-            run(rows, {**what, "request": "feed 304"}, url + FEED, {**matching, **extra}, 304)
-            run(rows, {**what, "request": "story page"}, url + story_path, extra, 200)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command, options = baseline(db, port)
-    with running(command, url=url + FEED, log=work / "baseline.log", **options):
-        etag = fetch(url + FEED).getheader("ETag")
-        what = {**base, "server": "baseline", "connection": "keep-alive"}
-        run(rows, {**what, "request": "feed"}, url + FEED, {}, 200)
-        run(rows, {**what, "request": "feed 304"}, url + FEED, {"If-None-Match": etag}, 304)
+        command, options = gunicorn(app, int(urls[name].rsplit(":", 1)[1]), env)
+        stack.enter_context(
+            running(command, url=urls[name] + FEED, log=work / f"{name}.log", **options)
+        )
     if shutil.which("nginx") is None:
         print("  nginx is not installed: no static comparison (`make bench` installs it)")
-        return rows
-    (work / "www" / "feeds").mkdir(parents=True, exist_ok=True)
-    (work / "www" / "feeds" / "latest.atom").write_bytes(feed.body)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    config = nginx_config(work, port)
-    nginx = ["nginx", "-p", str(work), "-c", str(config), "-e", str(work / "nginx-error.log")]
-    with running(nginx, url=url + FEED, log=work / "nginx.log"):
-        etag = fetch(url + FEED).getheader("ETag")
-        what = {**base, "server": "nginx", "connection": "close"}
-        run(rows, {**what, "request": "feed"}, url + FEED, {}, 200)
-        run(rows, {**what, "request": "feed 304"}, url + FEED, {"If-None-Match": etag}, 304)
-    return rows
+        del urls["nginx"]
+    else:
+        config = nginx_config(work, int(urls["nginx"].rsplit(":", 1)[1]))
+        nginx = ["nginx", "-p", str(work), "-c", str(config), "-e", str(work / "nginx-error.log")]
+        stack.enter_context(running(nginx, url=urls["nginx"] + FEED, log=work / "nginx.log"))
+    jobs = []
+    for name, url in urls.items():
+        etag = {"If-None-Match": fetch(url + FEED).getheader("ETag")}
+        for connection in SERVERS[name]:
+            jobs.append(job(name, "feed", connection, url + FEED, {}, 200))
+            jobs.append(job(name, "feed 304", connection, url + FEED, etag, 304))
+            if name == "Masthead":
+                jobs.append(job(name, "story page", connection, url + story_path, {}, 200))
+    return [{"stories": total, **row} for row in measure_rows(jobs)]
+
+
+# The servers of every archive and the connections each is measured with: nginx has keep-alive
+# off, so Masthead is measured closing connections too; gunicorn's sync workers close anyway.
+SERVERS = {
+    "Masthead": ("keep-alive", "close"),
+    "baseline": ("keep-alive",),
+    "Flask": ("close",),
+    "nginx": ("close",),
+}
 
 
 # Report -------------------------------------------------------------------------------------
@@ -357,6 +408,10 @@ def ratios(rows: list[dict]) -> list[dict]:
                 / rps(rows, total, "nginx", "feed", "close"),
                 "nginx 304": rps(rows, total, "Masthead", "feed 304", "close")
                 / rps(rows, total, "nginx", "feed 304", "close"),
+                "Flask 200": rps(rows, total, "Masthead", "feed", "close")
+                / rps(rows, total, "Flask", "feed", "close"),
+                "Flask / nginx": rps(rows, total, "Flask", "feed", "close")
+                / rps(rows, total, "nginx", "feed", "close"),
             }
         )
     return out
@@ -382,14 +437,15 @@ def report(rows: list[dict], started_at: datetime, load: float) -> str:
     lines += [
         "",
         "| stories | Masthead / baseline, 200 (≥ 20) | Masthead / baseline, 304 (≥ 20) "
-        "| Masthead / nginx, 200 (≥ 0.5) | Masthead / nginx, 304 (≥ 0.5) |",
-        "|---:|---:|---:|---:|---:|",
+        "| Masthead / nginx, 200 (≥ 0.5) | Masthead / nginx, 304 (≥ 0.5) "
+        "| Masthead / Flask in memory, 200 | Flask in memory / nginx, 200 |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in ratios(rows):
         lines.append(
             f"| {r['stories']:,} | {verdict(r['baseline 200'], 20)} | "
             f"{verdict(r['baseline 304'], 20)} | {verdict(r['nginx 200'], 0.5)} | "
-            f"{verdict(r['nginx 304'], 0.5)} |"
+            f"{verdict(r['nginx 304'], 0.5)} | {r['Flask 200']:.2f}× | {r['Flask / nginx']:.2f}× |"
         )
     cpu = next(
         (
@@ -402,7 +458,8 @@ def report(rows: list[dict], started_at: datetime, load: float) -> str:
     lines += [
         "",
         f"Command: `.venv/bin/python -m bench serving` ({driver}, {THREADS} threads, "
-        f"{CONNECTIONS} connections, {SECONDS} s per row; {WORKERS} gunicorn sync workers, "
+        f"{CONNECTIONS} connections; each row the median of {ROUNDS} rounds of {SECONDS} s, "
+        f"rows interleaved; {WORKERS} gunicorn sync workers, "
         f"{WORKERS} nginx workers; everything on 127.0.0.1).",
         f"Machine: {os.cpu_count()} CPUs ({cpu}), load average {load:.2f} at the start; "
         f"{started_at:%Y-%m-%d %H:%M} UTC.",
@@ -428,7 +485,8 @@ SECTION_INTRO = (
     "by `masthead serve` from stored bytes; the same feed requests against a baseline Flask app "
     "that builds the feed with feedgen on every request (its 304 builds, then compares ETags); "
     "and nginx serving the same feed bytes as a static file with `keepalive_timeout 0`. "
-    "Masthead / nginx compares both with `Connection: close`."
+    'Masthead / nginx compares both with `Connection: close`. "Flask" is the ceiling of the '
+    "stack: a Flask view answering the same bytes from memory under the same gunicorn settings."
 )
 
 
@@ -439,7 +497,8 @@ def main() -> None:
         for total in SIZES:
             work = Path(temp) / str(total)
             work.mkdir()
-            rows += measure_archive(total, work)
+            with ExitStack() as stack:
+                rows += measure_archive(total, work, stack)
     table = report(rows, started_at, load)
     print(table)
     write_results(table)
