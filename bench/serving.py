@@ -47,6 +47,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADING = "## Serving feeds"
 # The gunicorn options of service.server.run, for the baseline.
 GUNICORN_OPTIONS = ["--graceful-timeout", "20", "--access-logfile", "-", "--error-logfile", "-"]
+GUNICORN_OPTIONS += ["--preload"]
 CLOSE = {"Connection": "close"}
 # wrk prints its own summary; this prints the figures we keep, on one line, in microseconds.
 WRK_REPORT = """
