@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["feeds", "serving"]
+BENCHMARKS = ["feeds", "serving", "pages"]
 
 for name in sys.argv[1:] or BENCHMARKS:
     importlib.import_module(f"bench.{name}").main()
