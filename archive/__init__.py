@@ -150,17 +150,11 @@ class Archive:
         return queries.count_stories(self.db)
 
     # Reads for the archive pages: browsing, search, revision history, sitemaps.
-    def count_latest(self, **filters) -> int:
-        return queries.count_latest(self.db, **filters)
-
     def month_counts(self, year: int) -> dict[int, int]:
         return calendar.month_counts(self.db, year)
 
     def day_counts(self, year: int, month: int) -> dict[int, int]:
         return calendar.day_counts(self.db, year, month)
-
-    def count_between(self, first_day: str, last_day: str) -> int:
-        return calendar.count_between(self.db, first_day, last_day)
 
     def neighbours(self, first_day: str, last_day: str) -> calendar.Neighbours:
         return calendar.neighbours(self.db, first_day, last_day)

@@ -41,14 +41,6 @@ def day_counts(db: sqlite_utils.Database, year: int, month: int) -> dict[int, in
     return dict(rows)
 
 
-def count_between(db: sqlite_utils.Database, first_day: str, last_day: str) -> int:
-    """How many published stories have a local date in [first_day, last_day]."""
-    return db.execute(
-        f"SELECT count(*) FROM stories WHERE {VISIBLE} AND local_date BETWEEN ? AND ?",
-        [first_day, last_day],
-    ).fetchone()[0]
-
-
 def neighbours(db: sqlite_utils.Database, first_day: str, last_day: str) -> Neighbours:
     """The nearest local dates with published stories outside [first_day, last_day]."""
     before = db.execute(

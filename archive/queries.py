@@ -170,21 +170,6 @@ def latest(
     )
 
 
-def count_latest(
-    db: sqlite_utils.Database,
-    *,
-    section: str | None = None,
-    tag: str | None = None,
-    author: str | None = None,
-) -> int:
-    """How many stories `latest` can list with these filters (for pagination)."""
-    where, params = _scope_filter(section=section, tag=tag, author=author)
-    where.insert(0, VISIBLE)
-    return db.execute(
-        f"SELECT count(*) FROM stories WHERE {' AND '.join(where)}", params
-    ).fetchone()[0]
-
-
 def _scope_filter(
     *, section: str | None, tag: str | None, author: str | None
 ) -> tuple[list[str], list[str]]:

@@ -19,6 +19,8 @@ from archive.queries import VISIBLE, stories_from_rows
 MAX_TERMS = 12
 # Longest query text read, in characters; longer input is cut here.
 MAX_QUERY_LENGTH = 400
+# Most matches counted and ranked; a query matching more should be narrowed (words, filters).
+MAX_COUNTED = 1_000
 # Tokens of body text around the matches in a snippet.
 SNIPPET_TOKENS = 30
 # Marks around matched words in FTS5 highlight()/snippet() output (char(2) and char(3) in the
@@ -47,9 +49,16 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResults:
+    """The hits of one page; `total` counts matches up to `max_counted` (more: `is_capped`)."""
+
     query: ParsedQuery
     total: int
     hits: list[Hit] = field(default_factory=list)
+    max_counted: int = MAX_COUNTED
+
+    @property
+    def is_capped(self) -> bool:
+        return self.total > self.max_counted
 
 
 def parse_query(text: str) -> ParsedQuery:
@@ -105,8 +114,13 @@ def search_stories(
     last_day: str | None = None,
     limit: int = 20,
     offset: int = 0,
+    max_counted: int = MAX_COUNTED,
 ) -> SearchResults:
-    """Published stories matching `text`, best first, with the total for pagination."""
+    """Published stories matching `text`, best first, and how many match.
+
+    Counts and ranks no further than `max_counted`: past that, a reader should narrow the
+    search (and bm25 ranking of every match would cost more than it tells).
+    """
     query = parse_query(text)
     if not query.match:
         return SearchResults(query, 0)
@@ -115,23 +129,39 @@ def search_stories(
     # (rowid lookups), instead of probing the index once per story in a section or date range.
     source = f"""FROM stories_fts CROSS JOIN stories ON stories.rowid = stories_fts.rowid
                  WHERE stories_fts MATCH ? AND {where}"""
-    total = db.execute(f"SELECT count(*) {source}", [query.match, *params]).fetchone()[0]
-    if not total:
-        return SearchResults(query, 0)
-    rows = list(
-        db.query(
-            f"""SELECT stories.*, highlight(stories_fts, 0, char(2), char(3)) AS marked_title,
-                snippet(stories_fts, 2, char(2), char(3), '…', ?) AS marked_snippet
-                {source} ORDER BY stories_fts.rank LIMIT ? OFFSET ?""",
-            [SNIPPET_TOKENS, query.match, *params, limit, offset],
+    total = db.execute(
+        f"SELECT count(*) FROM (SELECT 1 {source} LIMIT ?)",
+        [query.match, *params, max_counted + 1],
+    ).fetchone()[0]
+    limit = max(0, min(limit, max_counted - offset))
+    ranked = [
+        row[0]
+        for row in db.execute(
+            f"SELECT stories.id {source} ORDER BY stories_fts.rank LIMIT ? OFFSET ?",
+            [query.match, *params, limit, offset],
         )
-    )
-    stories = stories_from_rows(db, rows)
-    hits = [
-        Hit(story, marked_pieces(row["marked_title"]), marked_pieces(row["marked_snippet"]))
-        for story, row in zip(stories, rows, strict=True)
     ]
-    return SearchResults(query, total, hits)
+    return SearchResults(query, total, _hits(db, query.match, ranked), max_counted)
+
+
+def _hits(db: sqlite_utils.Database, match: str, ranked: list[int]) -> list[Hit]:
+    """Stories with highlighted titles and snippets, computed only for the ranked page."""
+    if not ranked:
+        return []
+    marks = ",".join("?" * len(ranked))
+    rows = db.query(
+        f"""SELECT stories.*, highlight(stories_fts, 0, char(2), char(3)) AS marked_title,
+            snippet(stories_fts, 2, char(2), char(3), '…', ?) AS marked_snippet
+            FROM stories_fts CROSS JOIN stories ON stories.rowid = stories_fts.rowid
+            WHERE stories_fts MATCH ? AND stories_fts.rowid IN ({marks})""",
+        [SNIPPET_TOKENS, match, *ranked],
+    )
+    by_id = {row["id"]: row for row in rows}
+    rows = [by_id[story_id] for story_id in ranked if story_id in by_id]
+    return [
+        Hit(story, marked_pieces(row["marked_title"]), marked_pieces(row["marked_snippet"]))
+        for story, row in zip(stories_from_rows(db, rows), rows, strict=True)
+    ]
 
 
 def _filters(*, section, author, first, last) -> tuple[str, list[str]]:

@@ -1,6 +1,6 @@
 """Archive pages against the size of the history: p50/p99 of a story page, a month archive,
-the home and a tag page, and searches,
-in archives of 1,000 and 100,000 stories measured in one run, with the 100k / 1k ratios.
+the home and a tag page, and searches, in archives of 1,000 and 100,000 stories measured in
+one run, with the 100k / 1k ratios.
 
 Requests go through the whole Flask app (routing, one archive connection per request, Jinja),
 in process, one at a time. Run: `.venv/bin/python -m bench pages` (first run builds the

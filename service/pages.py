@@ -25,8 +25,7 @@ DAY = "<int(fixed_digits=2):day>"
 @bp.get("/")
 def list_latest():
     archive = get_archive()
-    page = paginate(archive.count_latest())
-    stories = archive.latest(limit=page.size, offset=page.offset)
+    stories, page = paginate(lambda limit, offset: archive.latest(limit=limit, offset=offset))
     return render_page("list.html", title="Latest stories", stories=stories, page=page)
 
 
@@ -56,9 +55,10 @@ def list_month(year: int, month: int):
     counts = archive.day_counts(year, month)
     if not counts:
         abort(404, description=f"there are no stories from {first:%B %Y}")
-    page = paginate(sum(counts.values()))
-    stories = archive.between(
-        first.isoformat(), last.isoformat(), limit=page.size, offset=page.offset
+    stories, page = paginate(
+        lambda limit, offset: archive.between(
+            first.isoformat(), last.isoformat(), limit=limit, offset=offset
+        )
     )
     return render_page(
         "month.html",
@@ -75,15 +75,16 @@ def list_month(year: int, month: int):
 def list_day(year: int, month: int, day: int):
     archive = get_archive()
     when = _day(year, month, day).isoformat()
-    total = archive.count_between(when, when)
-    if not total:
+    stories, page = paginate(
+        lambda limit, offset: archive.between(when, when, limit=limit, offset=offset)
+    )
+    if not stories:
         abort(404, description=f"there are no stories from {when}")
-    page = paginate(total)
     return render_page(
         "day.html",
         title=f"{_day(year, month, day):%-d %B %Y}",
         when=_day(year, month, day),
-        stories=archive.between(when, when, limit=page.size, offset=page.offset),
+        stories=stories,
         page=page,
         around=_around(archive.neighbours(when, when), "day"),
     )
@@ -128,8 +129,9 @@ def list_author(slug: str):
 
 def _list_by(kind: str, slug: str, *, title: str, feeds: str, **context):
     archive = get_archive()
-    page = paginate(archive.count_latest(**{kind: slug}))
-    stories = archive.latest(limit=page.size, offset=page.offset, **{kind: slug})
+    stories, page = paginate(
+        lambda limit, offset: archive.latest(limit=limit, offset=offset, **{kind: slug})
+    )
     return render_page(
         "list.html",
         title=title,

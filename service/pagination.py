@@ -1,34 +1,36 @@
 """Paginated lists with stable URLs: ?page=N on the list's own address (page 1 has none).
 
-A page number that is not a whole number from 1 is a 400; a page past the end is a 404.
+A list fetches one item more than a page holds to know whether a next page exists, so no list
+needs counting. A page number that is not a whole number from 1 is a 400; an empty page past
+the first is a 404.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from flask import abort, request
 
-# Stories per page of any list.
+# Items per page of any list.
 PAGE_SIZE = 20
-# Largest page number read; anything longer is not a page of this archive.
+# Longest page number read; anything longer is not a page of this archive.
 MAX_PAGE_DIGITS = 7
+
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
-class Pagination:
+class Page:
     number: int
-    size: int
-    total: int
+    has_next: bool
+    size: int = PAGE_SIZE
 
     @property
     def offset(self) -> int:
         return (self.number - 1) * self.size
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
 
     @property
     def previous_url(self) -> str | None:
@@ -36,7 +38,7 @@ class Pagination:
 
     @property
     def next_url(self) -> str | None:
-        return page_url(self.number + 1) if self.number < self.pages else None
+        return page_url(self.number + 1) if self.has_next else None
 
 
 def page_number() -> int:
@@ -47,12 +49,21 @@ def page_number() -> int:
     return int(text)
 
 
-def paginate(total: int, *, number: int | None = None, size: int = PAGE_SIZE) -> Pagination:
-    """The requested page of a list of `total` items. Aborts 404 past the last page."""
-    pagination = Pagination(page_number() if number is None else number, size, total)
-    if pagination.number > pagination.pages:
-        abort(404, description=f"this list has {pagination.pages} pages")
-    return pagination
+def paginate(fetch: Callable[[int, int], Sequence[Item]]) -> tuple[Sequence[Item], Page]:
+    """This request's page of a list: `fetch(limit, offset)` returns the items from offset.
+
+    Aborts 404 for an empty page after the first.
+    """
+    number = page_number()
+    items = fetch(PAGE_SIZE + 1, (number - 1) * PAGE_SIZE)
+    return items[:PAGE_SIZE], page_of(number, found=len(items))
+
+
+def page_of(number: int, *, found: int) -> Page:
+    """Page `number`, given how many items a fetch of PAGE_SIZE + 1 found. Aborts 404 if empty."""
+    if number > 1 and not found:
+        abort(404, description=f"there is no page {number} of this list")
+    return Page(number, has_next=found > PAGE_SIZE)
 
 
 def page_url(number: int) -> str:

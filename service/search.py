@@ -11,9 +11,9 @@ from datetime import date
 from flask import Blueprint, render_template, request
 
 from archive import slugify
-from archive.search import MAX_TERMS
+from archive.search import MAX_COUNTED, MAX_TERMS
 from service.archive_access import get_archive
-from service.pagination import PAGE_SIZE, page_number, paginate
+from service.pagination import PAGE_SIZE, page_number, page_of
 from service.templating import render_page
 
 bp = Blueprint("search", __name__)
@@ -38,17 +38,19 @@ def search_stories():
         author=slugify(form["author"]) if form["author"] else None,
         first_day=form["from"] or None,
         last_day=form["to"] or None,
-        limit=PAGE_SIZE,
+        limit=PAGE_SIZE + 1,
         offset=(number - 1) * PAGE_SIZE,
     )
-    page = paginate(results.total, number=number)
+    page = page_of(number, found=len(results.hits))
     return render_page(
         "search.html",
         title=f"Search: {form['q'][:80]}",
         form=form,
         results=results,
+        hits=results.hits[:PAGE_SIZE],
         page=page,
         max_terms=MAX_TERMS,
+        max_counted=MAX_COUNTED,
         query_text=form["q"],
     )
 

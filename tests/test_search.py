@@ -211,3 +211,14 @@ def test_search_queries_never_raise_for_any_printable_ascii(stories):
     alphabet = "".join(chr(c) for c in range(32, 127))
     for start in range(0, len(alphabet), 3):
         stories.search_stories(alphabet[start : start + 7] + " bridge")
+
+
+def test_search_counts_and_ranks_only_up_to_its_limit(archive):
+    for n in range(5):
+        archive.save(make_story(slug=f"bridge-{n}"), now=NOW)
+    results = archive.search_stories("bridge", max_counted=3, limit=10)
+    assert results.is_capped
+    assert len(results.hits) == 3
+    assert archive.search_stories("bridge", max_counted=3, offset=3).hits == []
+    exact = archive.search_stories("bridge", max_counted=5)
+    assert (exact.total, exact.is_capped) == (5, False)
