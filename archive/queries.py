@@ -225,7 +225,8 @@ def between(
         db,
         where,
         [first_day, last_day, limit, offset],
-        tail="ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+        # The same order as published_at DESC (a local date follows its time), in index order.
+        tail="ORDER BY local_date DESC, published_at DESC, id DESC LIMIT ? OFFSET ?",
     )
 
 

@@ -195,6 +195,18 @@ def m003_api_idempotency(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX revisions_saved_at ON revisions(saved_at)")
 
 
+@migrations()
+def m004_pages(db: sqlite_utils.Database) -> None:
+    # Date archives list a day or month newest first: with published_at in the index they walk
+    # it backwards and stop at a page, instead of sorting every story of the month. It serves
+    # every lookup the (status, local_date) index did, so that one goes.
+    db.execute(
+        "CREATE INDEX stories_status_local_date_published "
+        "ON stories(status, local_date, published_at)"
+    )
+    db.execute("DROP INDEX stories_status_local_date")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

@@ -55,3 +55,10 @@ def test_page_query_never_scans_the_stories_table(archive, name):
             step for step in plan if step.startswith("SCAN stories ") or step == "SCAN stories"
         ]
         assert not scans, f"{name} scans stories:\n{sql}\n{plan}"
+
+
+@pytest.mark.parametrize("name", ["latest", "date range", "section", "author", "tag"])
+def test_lists_are_read_in_index_order_without_sorting(archive, name):
+    archive.save(make_story(), now=NOW)
+    for sql, plan in plans_of(archive, PAGE_READS[name]).items():
+        assert "USE TEMP B-TREE FOR ORDER BY" not in plan, f"{name} sorts:\n{sql}\n{plan}"
