@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -78,7 +80,7 @@ def save_story(
         _check_revision(existing, expected_revision)
     if existing is not None and _content(story) == _content(existing):
         return existing
-    with db.atomic():
+    with write_transaction(db):
         if existing is not None and expected_revision is not None:
             _claim_revision(db, existing.id, expected_revision)
         if existing is None:
@@ -112,18 +114,32 @@ def _check_revision(existing: Story, expected: int) -> None:
 
 
 def _claim_revision(db: sqlite_utils.Database, story_id: int, expected: int) -> None:
-    """Check the stored revision as the transaction's first statement, a write.
-
-    A write takes SQLite's write lock before it reads, so no other writer can change the
-    story between this check and our own write (a plain SELECT first would not).
-    """
-    claimed = db.execute(
-        "UPDATE stories SET revision = revision WHERE id = ? AND revision = ?",
-        [story_id, expected],
-    ).rowcount
-    if not claimed:
-        row = db.execute("SELECT revision FROM stories WHERE id = ?", [story_id]).fetchone()
+    """Inside a write transaction (which holds the write lock), the story is still `expected`."""
+    row = db.execute("SELECT revision FROM stories WHERE id = ?", [story_id]).fetchone()
+    if row is None or row[0] != expected:
         raise RevisionConflict(story_id, expected=expected, actual=row[0] if row else 0)
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction that takes SQLite's write lock first (BEGIN IMMEDIATE).
+
+    A deferred BEGIN reads before it writes: the full-text triggers read the FTS5 tables
+    first, and SQLite then answers "database is locked" at once when another process is
+    writing, instead of waiting busy_timeout for it. Nested use becomes a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        with db.atomic():
+            yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 def _remember_request(
@@ -317,7 +333,7 @@ def withdraw_story(
         revision=story.revision + 1,
         updated_at=now,
     )
-    with db.atomic():
+    with write_transaction(db):
         _claim_revision(db, story_id, seen)
         _write(db, story, clock)
         _record_revision(db, story, "withdraw", now)
@@ -336,7 +352,7 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
             path=clock.path(live),
             revision=story.revision + 1,
         )
-        with db.atomic():
+        with write_transaction(db):
             _check_path(db, live)
             _write(db, live, clock)
             _record_revision(db, live, "publish", _second(now))

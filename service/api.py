@@ -72,7 +72,7 @@ def list_stories():
     next_url = None
     if len(found) == limit:
         args = {k: v for k, v in request.args.items() if k != "cursor"}
-        next_url = url_for("api.list_stories", **args, cursor=cursor, _external=True)
+        next_url = _url(url_for("api.list_stories", **args, cursor=cursor))
     return _json(
         {
             "stories": [_shape(story, role) for _, story in found],

@@ -384,6 +384,8 @@ def test_list_pages_follow_next_links_in_order_of_last_change(client, api_tokens
         page = client.get(url, headers=write).get_json()
         seen += [s["id"] for s in page["stories"]]
         url = page["next"]
+        # Links are absolute, from the site's base URL (not the request's host).
+        assert url is None or url.startswith("https://news.example/api/stories?limit=2&cursor=")
     assert seen == [s["id"] for s in made[1:]] + [made[0]["id"]]
     # Sync: the last cursor asks only for what changed after it.
     cursor = page["cursor"]

@@ -65,3 +65,33 @@ def test_chunked_body_over_the_limit_is_cut_off_with_413(api_server):
         send(api_server, "GET", "/api/stories")[2]
         == b'{"stories": [], "cursor": "0", "next": null}'
     )
+
+
+def test_two_workers_updating_from_one_etag_let_exactly_one_win(api_server):
+    """Two clients PUT from the same ETag at the same moment to a two-worker server."""
+    import threading
+
+    headers = {"Authorization": f"Bearer {WRITE_TOKEN}", "Content-Type": "application/json"}
+    status, answer, _ = send(api_server, "POST", "/api/stories", json.dumps(story_json()), headers)
+    assert status == 201
+    etag = answer["ETag"]
+    start = threading.Barrier(2, timeout=10)
+    results = {}
+
+    def put(title):
+        body = json.dumps(story_json(title=title, slug="harbour-bridge-reopens"))
+        start.wait()
+        results[title] = send(
+            api_server, "PUT", "/api/stories/1", body, {**headers, "If-Match": etag}
+        )
+
+    threads = [threading.Thread(target=put, args=(t,)) for t in ("First", "Second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    statuses = sorted(status for status, _, _ in results.values())
+    assert statuses == [200, 412]
+    winner = next(title for title, (status, _, _) in results.items() if status == 200)
+    story = json.loads(send(api_server, "GET", "/api/stories/1")[2])
+    assert (story["title"], story["revision"]) == (winner, 2)

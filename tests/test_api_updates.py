@@ -49,6 +49,15 @@ def test_patch_changes_only_the_fields_given(client, api_tokens):
     assert patched["revision"] == 2
 
 
+def test_permalink_taken_by_another_story_answers_409_naming_the_slug(client, api_tokens, settings):
+    create(client, api_tokens)
+    before = snapshot(settings)
+    response = client.post("/api/stories", json=story_json(), headers=api_tokens["write"])
+    problem = assert_problem(response, 409, "slug")
+    assert "/2026/11/23/harbour-bridge-reopens/" in problem["detail"]
+    assert snapshot(settings) == before
+
+
 def test_patch_that_changes_nothing_writes_no_revision(client, api_tokens, settings):
     created = create(client, api_tokens)
     before = snapshot(settings)
@@ -197,7 +206,7 @@ def test_revision_check_is_atomic_with_the_write(archive, settings):
     other = open_archive(settings.archive_path)
 
     def write_meanwhile(statement: str) -> None:
-        if statement == "BEGIN":
+        if statement.startswith("BEGIN"):
             archive.db.conn.set_trace_callback(None)
             other.save(saved.replace(dek="Other editor"), now=NOW)
 
@@ -243,7 +252,7 @@ def test_withdrawal_racing_another_write_raises_and_changes_nothing_more(archive
     other = open_archive(settings.archive_path)
 
     def write_meanwhile(statement: str) -> None:
-        if statement == "BEGIN":
+        if statement.startswith("BEGIN"):
             archive.db.conn.set_trace_callback(None)
             other.save(saved.replace(dek="Other editor"), now=NOW)
 
