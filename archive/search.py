@@ -118,8 +118,9 @@ def search_stories(
 ) -> SearchResults:
     """Published stories matching `text`, best first, and how many match.
 
-    Counts and ranks no further than `max_counted`: past that, a reader should narrow the
-    search (and bm25 ranking of every match would cost more than it tells).
+    Counts and ranks at most `max_counted` matches, the most recently added: bm25 ranking costs
+    a little per match, so a word found in every story would otherwise cost more the longer the
+    history. Past that, the reader is asked to narrow the search (words, section, dates).
     """
     query = parse_query(text)
     if not query.match:
@@ -129,19 +130,28 @@ def search_stories(
     # (rowid lookups), instead of probing the index once per story in a section or date range.
     source = f"""FROM stories_fts CROSS JOIN stories ON stories.rowid = stories_fts.rowid
                  WHERE stories_fts MATCH ? AND {where}"""
-    total = db.execute(
-        f"SELECT count(*) FROM (SELECT 1 {source} LIMIT ?)",
-        [query.match, *params, max_counted + 1],
-    ).fetchone()[0]
+    # FTS5 reads matches in rowid order for free: the newest max_counted + 1 say how many match
+    # and where the ranked window starts.
+    newest = [
+        row[0]
+        for row in db.execute(
+            f"SELECT stories.id {source} ORDER BY stories_fts.rowid DESC LIMIT ?",
+            [query.match, *params, max_counted + 1],
+        )
+    ]
+    if not newest:
+        return SearchResults(query, 0, max_counted=max_counted)
+    floor = newest[:max_counted][-1]
     limit = max(0, min(limit, max_counted - offset))
     ranked = [
         row[0]
         for row in db.execute(
-            f"SELECT stories.id {source} ORDER BY stories_fts.rank LIMIT ? OFFSET ?",
-            [query.match, *params, limit, offset],
+            f"""SELECT stories.id {source} AND stories_fts.rowid >= ?
+                ORDER BY stories_fts.rank LIMIT ? OFFSET ?""",
+            [query.match, *params, floor, limit, offset],
         )
     ]
-    return SearchResults(query, total, _hits(db, query.match, ranked), max_counted)
+    return SearchResults(query, len(newest), _hits(db, query.match, ranked), max_counted)
 
 
 def _hits(db: sqlite_utils.Database, match: str, ranked: list[int]) -> list[Hit]:

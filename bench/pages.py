@@ -50,6 +50,7 @@ def measure(total: int) -> dict[str, dict[str, float]]:
         {
             "site": {"base_url": "https://news.example", "timezone": TIMEZONE},
             "archive": {"path": str(path), "demo": False},
+            "http": {"rate_limit_per_minute": 0},  # one client asking fast is the point here
         }
     )
     client = create_app(settings).test_client()
