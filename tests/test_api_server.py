@@ -95,3 +95,30 @@ def test_two_workers_updating_from_one_etag_let_exactly_one_win(api_server):
     winner = next(title for title, (status, _, _) in results.items() if status == 200)
     story = json.loads(send(api_server, "GET", "/api/stories/1")[2])
     assert (story["title"], story["revision"]) == (winner, 2)
+
+
+def test_two_retries_of_one_post_at_the_same_moment_create_one_story(api_server):
+    import threading
+
+    headers = {
+        "Authorization": f"Bearer {WRITE_TOKEN}",
+        "Content-Type": "application/json",
+        "Idempotency-Key": "cms-retry-0001",
+    }
+    body = json.dumps(story_json())
+    start = threading.Barrier(2, timeout=10)
+    results = []
+
+    def post():
+        start.wait()
+        results.append(send(api_server, "POST", "/api/stories", body, headers))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [status for status, _, _ in results] == [201, 201]
+    assert {answer["Location"] for _, answer, _ in results} == {"/api/stories/1"}
+    listed = json.loads(send(api_server, "GET", "/api/stories")[2])["stories"]
+    assert [story["id"] for story in listed] == [1]
