@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,27 +132,7 @@ def withdraw_story(story_id: int):
     api = settings().api
     tokens.require_role(api, tokens.WRITE)
     story = get_archive().get(story_id)
-    sent = read_json(max_bytes=api.max_body_bytes)
-    reason = sent.get("reason") if isinstance(sent, dict) else None
-    errors = []
-    if not isinstance(sent, dict):
-        errors.append(field_error("", 'the body must be a JSON object: {"reason": "..."}'))
-    else:
-        errors += [
-            field_error(key, f"{key} is not a field here (known: reason)")
-            for key in sent
-            if key != "reason"
-        ]
-        if not isinstance(reason, str) or not reason.strip():
-            errors.append(field_error("reason", "reason must be a non-empty string: say why"))
-    if errors:
-        raise Problem(
-            422,
-            "; ".join(e["detail"] for e in errors),
-            kind="invalid-withdrawal",
-            title="The withdrawal is not valid",
-            errors=errors,
-        )
+    reason = _withdrawal_reason(read_json(max_bytes=api.max_body_bytes, accept_header=None))
     if story.is_withdrawn:
         raise _already_withdrawn(story)
     # If-Match is optional here: with it, a withdrawal applies only to the version seen.
@@ -178,18 +159,44 @@ def list_revisions(story_id: int):
     return _json({"revisions": revisions})
 
 
-def _update(story_id: int, build) -> Response:
+def _update(story_id: int, build: Callable[[Any, Story], Story]) -> Response:
     """PUT and PATCH: check the token, the precondition and the body, then save atomically."""
     api = settings().api
     tokens.require_role(api, tokens.WRITE)
     current = get_archive().get(story_id)
     expected = _expected_revision(current)
-    sent = read_json(max_bytes=api.max_body_bytes, accept_header="Accept-Patch")
+    sent = read_json(
+        max_bytes=api.max_body_bytes,
+        accept_header="Accept-Patch" if request.method == "PATCH" else None,
+    )
     if current.is_withdrawn:
         raise _already_withdrawn(current)
     story = build(sent, current)
     saved = get_archive().save(story, now=_now(), expected_revision=expected)
     return _story_answer(saved)
+
+
+def _withdrawal_reason(sent: Any) -> str:
+    """The reason from a DELETE body, {"reason": "..."}; 422 naming what is wrong."""
+    if not isinstance(sent, dict):
+        errors = [field_error("", 'the body must be a JSON object: {"reason": "..."}')]
+    else:
+        errors = [
+            field_error(key, f"{key} is not a field here (known: reason)")
+            for key in sent
+            if key != "reason"
+        ]
+        if not isinstance(sent.get("reason"), str) or not sent["reason"].strip():
+            errors.append(field_error("reason", "reason must be a non-empty string: say why"))
+    if errors:
+        raise Problem(
+            422,
+            "; ".join(e["detail"] for e in errors),
+            kind="invalid-withdrawal",
+            title="The withdrawal is not valid",
+            errors=errors,
+        )
+    return sent["reason"]
 
 
 def _story_from(sent: Any, *, base: Story | None = None) -> Story:

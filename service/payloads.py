@@ -21,7 +21,7 @@ JSON = "application/json"
 READ_CHUNK = 64 * 1024
 
 
-def read_json(*, max_bytes: int, accept_header: str = "Accept-Post") -> Any:
+def read_json(*, max_bytes: int, accept_header: str | None = "Accept-Post") -> Any:
     """The request's JSON body, parsed strictly.
 
     415 unless the body is application/json in UTF-8; 413 past `max_bytes` (checked on
@@ -36,7 +36,8 @@ def read_json(*, max_bytes: int, accept_header: str = "Accept-Post") -> Any:
             f"the body must be {JSON} (UTF-8), not {sent}",
             kind="unsupported-media-type",
             errors=[field_error("Content-Type", f"expected {JSON}", where="header")],
-            headers={accept_header: JSON},
+            # RFC 9110 15.5.16: say which media type the method accepts (Accept-Post/-Patch).
+            headers={accept_header: JSON} if accept_header else {},
         )
     if request.content_length is not None and request.content_length > max_bytes:
         raise _too_large(max_bytes)
