@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, redirect, render_template
+from werkzeug.exceptions import NotFound
 
 from archive import NameNotFound, StoryMoved, StoryNotFound, StoryWithdrawn
 
@@ -14,9 +15,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(404)
     def http_not_found(error):
-        return render_template(
-            "error.html", code=404, title="Not found", detail="There is no page at this address."
-        ), 404
+        # A view's own reason (abort(404, description=...)) says more than the generic text.
+        custom = error.description != NotFound.description
+        detail = error.description if custom else "There is no page at this address."
+        return render_template("error.html", code=404, title="Not found", detail=detail), 404
 
     @app.errorhandler(NameNotFound)
     def name_not_found(error):

@@ -12,7 +12,7 @@ from flask import Blueprint, abort
 from service.archive_access import get_archive, settings
 from service.linked_data import news_article, open_graph, script_json
 from service.pagination import paginate
-from service.templating import feed_links, render_page
+from service.templating import feed_links, local_day, render_page
 
 bp = Blueprint("pages", __name__)
 
@@ -26,7 +26,10 @@ DAY = "<int(fixed_digits=2):day>"
 def list_latest():
     archive = get_archive()
     stories, page = paginate(lambda limit, offset: archive.latest(limit=limit, offset=offset))
-    return render_page("list.html", title="Latest stories", stories=stories, page=page)
+    browse_year = local_day(stories[0].published_at)[:4] if stories else None
+    return render_page(
+        "list.html", title="Latest stories", stories=stories, page=page, browse_year=browse_year
+    )
 
 
 @bp.get(f"/{YEAR}/")

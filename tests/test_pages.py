@@ -459,3 +459,30 @@ def test_robots_txt_points_at_the_sitemap_with_the_absolute_base_url(client):
     lines = response.get_data(as_text=True).splitlines()
     assert "Sitemap: https://news.example/sitemap.xml" in lines
     assert "Disallow: /search" in lines
+
+
+def test_home_and_story_lead_into_the_date_archive(archive, client):
+    archive.save(full_story(), now=NOW)
+    home = html_of(client.get("/"))
+    assert [a.get("href") for a in home.cssselect(".browse a")] == ["/2014/"]
+    story = html_of(client.get(STORY))
+    assert [a.get("href") for a in story.cssselect(".byline a.date")] == ["/2014/02/24/"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "detail"),
+    [
+        ("/1999/", 404, "there are no stories from 1999"),
+        ("/2014/02/30/", 404, "2014-02-30 is not a date"),
+        ("/nowhere", 404, "There is no page at this address."),
+        ("/?page=x", 400, "page 'x' is not a page number (1, 2, 3 ...)"),
+    ],
+)
+def test_error_pages_say_why_with_one_h1_and_security_headers(archive, client, url, status, detail):
+    archive.save(full_story(), now=NOW)
+    response = client.get(url)
+    assert response.status_code == status
+    tree = html_of(response)
+    assert len(tree.cssselect("h1")) == 1
+    assert detail in texts(tree, "main p")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
