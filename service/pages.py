@@ -9,6 +9,7 @@ from datetime import date
 
 from flask import Blueprint, abort
 
+from archive.calendar import Neighbours
 from service.archive_access import get_archive, settings
 from service.linked_data import news_article, open_graph, script_json
 from service.pagination import paginate
@@ -153,16 +154,19 @@ def _day(year: int, month: int, day: int) -> date:
         abort(404, description=f"{year:04d}-{month:02d}-{day:02d} is not a date")
 
 
-def _around(found, unit: str) -> dict[str, tuple[str, str] | None]:
-    """Previous/next links as (url, label) from the nearest dates that have stories."""
-    formats = {
-        "year": ("/%Y/", "%Y"),
-        "month": ("/%Y/%m/", "%B %Y"),
-        "day": ("/%Y/%m/%d/", "%-d %B %Y"),
-    }
-    path, label = formats[unit]
+# Links to neighbouring date archives, per unit: (path format, label format).
+ARCHIVE_LINKS = {
+    "year": ("/%Y/", "%Y"),
+    "month": ("/%Y/%m/", "%B %Y"),
+    "day": ("/%Y/%m/%d/", "%-d %B %Y"),
+}
 
-    def link(text: str | None):
+
+def _around(found: Neighbours, unit: str) -> dict[str, tuple[str, str] | None]:
+    """Previous/next links as (url, label) from the nearest dates that have stories."""
+    path, label = ARCHIVE_LINKS[unit]
+
+    def link(text: str | None) -> tuple[str, str] | None:
         if text is None:
             return None
         moment = date.fromisoformat(text)
