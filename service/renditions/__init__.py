@@ -58,13 +58,15 @@ def rebuild(
 
 
 def rebuild_scope(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> list[str]:
-    document = gather(archive, settings, scope, now=now)
-    inputs = document.inputs(settings)
+    source = gather(archive, settings, scope, now=now)
+    inputs = source.inputs(settings)
+    stale = [fmt for fmt in FORMATS if archive.rendition_inputs(feed_key(scope, fmt)) != inputs]
+    if not stale:
+        return []
+    document = source.document(settings)
     changed = []
-    for fmt, feed_format in FORMATS.items():
-        key = feed_key(scope, fmt)
-        if archive.rendition_inputs(key) == inputs:
-            continue
+    for fmt in stale:
+        feed_format, key = FORMATS[fmt], feed_key(scope, fmt)
         links = FeedLinks(
             self_url=feed_url(settings, scope, fmt),
             hub_url=settings.feeds.hub_url,

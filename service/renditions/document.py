@@ -81,15 +81,59 @@ class FeedDocument:
     # RFC 5005 navigation, as scopes: {"prev-archive": "archive/2014/01", "current": "latest"}
     archive_links: dict[str, str] = field(default_factory=dict)
 
+
+@dataclass(frozen=True)
+class FeedSource:
+    """What a feed is made of, as read from the archive, before any entry is built."""
+
+    scope: str
+    title: str
+    page: str  # the site path of the HTML page this feed follows
+    stories: tuple[Story, ...]
+    deleted: tuple[Story, ...] = ()
+    is_archive: bool = False
+    archive_links: dict[str, str] = field(default_factory=dict)
+
     def inputs(self, settings: Settings) -> str:
-        """A digest of everything the bytes depend on: equal digests, equal bytes."""
-        facts = [BUILD_VERSION, asdict(settings.site), asdict(settings.feeds), asdict(self)]
-        text = json.dumps(facts, default=str, sort_keys=True, ensure_ascii=False)
+        """A digest of everything the bytes depend on: equal digests, equal bytes.
+
+        A story's id and revision stand for its content: every change writes a new revision.
+        """
+        facts = [
+            BUILD_VERSION,
+            asdict(settings.site),
+            asdict(settings.feeds),
+            [self.scope, self.title, self.page, self.is_archive, self.archive_links],
+            [(story.id, story.revision) for story in self.stories],
+            [(story.id, story.revision) for story in self.deleted],
+        ]
+        text = json.dumps(facts, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def document(self, settings: Settings) -> FeedDocument:
+        """The feed-safe document: entries built, text cleaned, links absolute."""
+        entries = tuple(entry_of(story, settings) for story in self.stories)
+        tombstones = tuple(
+            DeletedEntry(s.entry_id, absolute(settings, s.path), s.withdrawn_at, s.withdrawn_reason)
+            for s in self.deleted
+        )
+        times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
+        return FeedDocument(
+            scope=self.scope,
+            title=clean(self.title),
+            subtitle=clean(settings.site.description),
+            page_url=absolute(settings, self.page),
+            updated_at=max(times, default=EPOCH),
+            language=settings.site.language,
+            entries=entries,
+            deleted=tombstones,
+            is_archive=self.is_archive,
+            archive_links=self.archive_links,
+        )
 
-def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedDocument:
-    """The document of one feed scope, read from the archive at `now`."""
+
+def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedSource:
+    """What one feed scope is made of, read from the archive at `now`."""
     if scope.startswith("archive/"):
         return _month(archive, settings, scope)
     kind, _, slug = scope.partition("/")
@@ -101,7 +145,9 @@ def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -
     links = {}
     if not slug and (newest := archive.neighbour_month(None, older=True)):
         links["prev-archive"] = month_scope(newest)
-    return _document(settings, scope, title, page, stories, deleted=deleted, archive_links=links)
+    return FeedSource(
+        scope, title, page, tuple(stories), deleted=tuple(deleted), archive_links=links
+    )
 
 
 def scope_title(archive: Archive, settings: Settings, scope: str) -> str:
@@ -120,41 +166,20 @@ def scope_title(archive: Archive, settings: Settings, scope: str) -> str:
     return f"{site_title}: {name}"
 
 
-def _month(archive: Archive, settings: Settings, scope: str) -> FeedDocument:
+def _month(archive: Archive, settings: Settings, scope: str) -> FeedSource:
     year, month = scope.split("/")[1:]
     stories = archive.between(f"{year}-{month}-01", f"{year}-{month}-31", limit=-1, syndicated=True)
     links = {"current": "latest"}
     for rel, older in (("prev-archive", True), ("next-archive", False)):
         if neighbour := archive.neighbour_month(f"{year}-{month}", older=older):
             links[rel] = month_scope(neighbour)
-    return _document(
-        settings,
+    return FeedSource(
         scope,
         scope_title(archive, settings, scope),
         f"/{year}/{month}/",
-        stories,
+        tuple(stories),
         is_archive=True,
         archive_links=links,
-    )
-
-
-def _document(settings, scope, title, page, stories, *, deleted=(), **options) -> FeedDocument:
-    entries = tuple(entry_of(story, settings) for story in stories)
-    tombstones = tuple(
-        DeletedEntry(s.entry_id, absolute(settings, s.path), s.withdrawn_at, s.withdrawn_reason)
-        for s in deleted
-    )
-    times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
-    return FeedDocument(
-        scope=scope,
-        title=clean(title),
-        subtitle=clean(settings.site.description),
-        page_url=absolute(settings, page),
-        updated_at=max(times, default=EPOCH),
-        language=settings.site.language,
-        entries=entries,
-        deleted=tombstones,
-        **options,
     )
 
 
