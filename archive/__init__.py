@@ -212,6 +212,9 @@ class Archive:
     def rendition(self, key: str) -> Rendition:
         return renditions.get_rendition(self.db, key)
 
+    def rendition_etag(self, key: str) -> str:
+        return renditions.stored_etag(self.db, key)
+
     def rendition_inputs(self, key: str) -> str | None:
         return renditions.stored_inputs(self.db, key)
 
@@ -227,19 +230,29 @@ class Archive:
             target.close()
 
 
-def open_archive(path: str | Path, *, domain: str = "localhost", timezone: str = "UTC") -> Archive:
+def open_archive(
+    path: str | Path, *, domain: str = "localhost", timezone: str = "UTC", prepare: bool = True
+) -> Archive:
     """Open (creating and migrating if needed) the archive at `path`, in WAL mode.
 
     `domain` is the tag: URI authority for entry ids; `timezone` dates the permalinks.
+    `prepare=False` opens an archive that was prepared before (it must exist), skipping the
+    creation, WAL and migration checks: the service does that once, then once per request.
+    Raises sqlite3.OperationalError when the file cannot be opened (for `prepare=False`, also
+    when it does not exist): an archive that cannot be opened is a failure, not bad input.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
+    if prepare:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path)
+    else:
+        db = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=rw", uri=True))
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
-    if db.journal_mode != "wal":
-        db.enable_wal()
-    migrate(db)
+    if prepare:
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        migrate(db)
     return Archive(db, store.Clock(domain=domain, timezone=timezone))
 
 

@@ -145,6 +145,15 @@ def stored_inputs(db: sqlite_utils.Database, key: str) -> str | None:
     return row[0] if row else None
 
 
+def stored_etag(db: sqlite_utils.Database, key: str) -> str:
+    """The ETag of the rendition stored under `key` (cheap: no bytes read). Raises
+    RenditionNotFound."""
+    row = db.execute("SELECT etag FROM renditions WHERE key = ?", [key]).fetchone()
+    if row is None:
+        raise RenditionNotFound(f"no feed is stored as {key!r}")
+    return row[0]
+
+
 def get_rendition(db: sqlite_utils.Database, key: str) -> Rendition:
     """The rendition stored under `key`. Raises RenditionNotFound."""
     cursor = db.execute("SELECT * FROM renditions WHERE key = ?", [key])

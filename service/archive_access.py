@@ -1,35 +1,57 @@
-"""The service's way into the archive: one connection per request (on `g`), closed at teardown."""
+"""The service's way into the archive: one connection per worker thread, kept between requests.
+
+Opening a connection (reading the schema, mapping the WAL index) costs more than answering a
+feed poll, so each thread keeps its own; every request ends outside any transaction.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+import sqlite3
+import threading
+
+from flask import Flask, current_app
 
 from archive import Archive, open_archive
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 
 
 def settings() -> Settings:
     return current_app.config["MASTHEAD"]
 
 
-def open_for(config: Settings) -> Archive:
+def open_for(config: Settings, *, prepare: bool = True) -> Archive:
     """An archive opened with the site's tag: authority and time zone."""
     return open_archive(
-        config.archive_path, domain=config.site.domain, timezone=config.site.timezone
+        config.archive_path,
+        domain=config.site.domain,
+        timezone=config.site.timezone,
+        prepare=prepare,
     )
 
 
 def get_archive() -> Archive:
-    if "archive" not in g:
-        g.archive = open_for(settings())
-    return g.archive
+    """This thread's archive connection; the app prepared the archive when it was created."""
+    kept = current_app.extensions["masthead.archive"]
+    if getattr(kept, "archive", None) is None:
+        kept.archive = open_for(settings(), prepare=False)
+    return kept.archive
 
 
-def close_archive(_error: BaseException | None = None) -> None:
-    archive = g.pop("archive", None)
-    if archive is not None:
-        archive.close()
+def end_request(_error: BaseException | None = None) -> None:
+    """Leave the kept connection clean: a request that failed mid-write rolls back."""
+    archive = getattr(current_app.extensions["masthead.archive"], "archive", None)
+    if archive is not None and archive.db.conn.in_transaction:
+        archive.db.conn.rollback()
 
 
 def init_app(app: Flask) -> None:
-    app.teardown_appcontext(close_archive)
+    # Create and migrate the archive once, so that requests open it without those checks.
+    config = app.config["MASTHEAD"]
+    try:
+        open_for(config).close()
+    except sqlite3.Error as error:
+        raise SettingsError(
+            f"[archive] path = {str(config.archive_path)!r}: cannot open an archive there ({error})"
+        ) from None
+    app.extensions["masthead.archive"] = threading.local()
+    app.teardown_appcontext(end_request)

@@ -4,18 +4,48 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
-from archive import Rendition, RenditionNotFound
+from archive import Archive, Rendition, RenditionNotFound
 from service.archive_access import get_archive, settings
 from service.http import send_bytes
 
 bp = Blueprint("feeds", __name__)
 
 
+# Bytes of feeds a worker keeps in memory, so a poll reads one ETag from the archive, not a feed.
+CACHE_BYTES = 64 * 1024 * 1024
+
+
+class RenditionCache:
+    """A worker's copies of stored renditions, checked against the archive's ETag on every use."""
+
+    def __init__(self, limit: int = CACHE_BYTES):
+        self.limit = limit
+        self.kept: dict[str, Rendition] = {}
+
+    def get(self, archive: Archive, key: str) -> Rendition:
+        """The current rendition of `key`. Raises RenditionNotFound."""
+        etag = archive.rendition_etag(key)
+        kept = self.kept.get(key)
+        if kept is not None and kept.etag == etag:
+            return kept
+        rendition = archive.rendition(key)
+        if sum(len(r.body) + len(r.gzip_body) for r in self.kept.values()) > self.limit:
+            self.kept.clear()
+        self.kept[key] = rendition
+        return rendition
+
+
+@bp.record_once
+def _make_cache(state) -> None:
+    state.app.extensions["masthead.renditions"] = RenditionCache()
+
+
 @bp.get("/feeds/<path:key>")
 def show_feed(key: str):
-    rendition = get_archive().rendition(key)
+    cache: RenditionCache = current_app.extensions["masthead.renditions"]
+    rendition = cache.get(get_archive(), key)
     response = send_bytes(
         rendition.body,
         gzip_body=rendition.gzip_body,

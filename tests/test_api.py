@@ -119,8 +119,10 @@ def test_wrong_method_answers_405_problem_with_allow(client):
     assert "POST" in problem.headers["Allow"]
 
 
-def test_failure_inside_the_service_answers_500_problem(make_settings, tmp_path, api_tokens):
-    broken = create_app(make_settings(archive={"path": str(tmp_path)}))  # a folder, not a file
+def test_failure_inside_the_service_answers_500_problem(settings, api_tokens):
+    broken = create_app(settings)
+    settings.archive_path.unlink()
+    settings.archive_path.mkdir()  # the archive is now a folder, not a file
     response = broken.test_client().get("/api/stories")
     problem = assert_problem(response, 500)
     assert "Traceback" not in problem["detail"]

@@ -379,3 +379,12 @@ def test_unknown_feed_is_a_short_404(client):
     assert response.status_code == 404
     assert response.content_type.startswith("text/plain")
     assert "/feeds/" in response.get_data(as_text=True)
+
+
+def test_a_worker_serves_a_rebuilt_feed_at_once(archive, settings, client, two_stories):
+    before = client.get("/feeds/latest.json")
+    archive.save(make_story(slug="ferry", title="Ferry returns"), now=NOW)
+    build(archive, settings)
+    after = client.get("/feeds/latest.json")
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert "Ferry returns" in after.get_data(as_text=True)

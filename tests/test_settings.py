@@ -63,3 +63,12 @@ def test_every_problem_is_reported_at_once(tmp_path):
     with pytest.raises(SettingsError) as raised:
         load_settings(path, {})
     assert len(str(raised.value).splitlines()) == 2
+
+
+def test_an_archive_path_that_cannot_be_opened_stops_start_up(make_settings, tmp_path):
+    from service import create_app
+
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    with pytest.raises(SettingsError, match=r"\[archive\] path = .*a-folder"):
+        create_app(make_settings(archive={"path": str(folder)}))
