@@ -333,8 +333,9 @@ def changed_stories(
 
     A change number is the rowid of a story's latest revision: revisions are only appended,
     one writer at a time, so the numbers follow commit order and `after=` resumes exactly.
-    `since` keeps stories with a revision saved at or after that time. Only revisions after
-    the cursor are read (a rowid range, hence NOT INDEXED), so a sync that keeps up is cheap.
+    `since` keeps stories with a revision saved at or after that time. Revisions are walked
+    in rowid order from the cursor, keeping those that are their story's current revision,
+    until the page is full: a page costs about its own size, however big the archive.
     """
     if since is not None:
         first = db.execute(
@@ -356,11 +357,11 @@ def changed_stories(
             params.append(value)
     rows = list(
         db.query(
-            f"""SELECT stories.*, changes.seq AS change_seq FROM
-                (SELECT story_id, max(rowid) AS seq FROM revisions NOT INDEXED
-                 WHERE rowid > ? GROUP BY story_id) AS changes
-                JOIN stories ON stories.id = changes.story_id
-                WHERE {" AND ".join(where)} ORDER BY changes.seq LIMIT ?""",
+            f"""SELECT stories.*, revisions.rowid AS change_seq FROM revisions NOT INDEXED
+                JOIN stories ON stories.id = revisions.story_id
+                    AND stories.revision = revisions.revision
+                WHERE revisions.rowid > ? AND {" AND ".join(where)}
+                ORDER BY revisions.rowid LIMIT ?""",
             [*params, limit],
         )
     )
