@@ -162,11 +162,13 @@ class Archive:
     def search_stories(self, text: str, **options) -> search.SearchResults:
         return search.search_stories(self.db, text, **options)
 
-    def history(self, story_id: int) -> list[history.Revision]:
-        return history.story_history(self.db, story_id)
+    def history(self, story_id: int, *, published_only: bool = False) -> list[history.Revision]:
+        return history.story_history(self.db, story_id, published_only=published_only)
 
-    def revision(self, story_id: int, number: int) -> history.Revision:
-        return history.revision_of(self.db, story_id, number)
+    def revision(
+        self, story_id: int, number: int, *, published_only: bool = False
+    ) -> history.Revision:
+        return history.revision_of(self.db, story_id, number, published_only=published_only)
 
     def section_name(self, slug: str) -> str:
         return catalogue.section_name(self.db, slug)

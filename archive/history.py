@@ -39,11 +39,20 @@ class Revision:
     changes: tuple[Change, ...]
 
 
-def story_history(db: sqlite_utils.Database, story_id: int) -> list[Revision]:
-    """Every revision of a story, oldest first, each with its changes from the one before."""
+def story_history(
+    db: sqlite_utils.Database, story_id: int, *, published_only: bool = False
+) -> list[Revision]:
+    """Every revision of a story, oldest first, each with its changes from the one before.
+
+    `published_only` keeps the revisions saved while the story was published (for readers:
+    drafts and scheduled versions were never public); changes are then from the previous
+    published revision.
+    """
     history, before = [], None
     for row in queries.revisions(db, story_id):
         snapshot = row["snapshot"]
+        if published_only and snapshot["status"] != "published":
+            continue
         changes = () if before is None else changes_between(before, snapshot)
         history.append(
             Revision(
@@ -54,9 +63,11 @@ def story_history(db: sqlite_utils.Database, story_id: int) -> list[Revision]:
     return history
 
 
-def revision_of(db: sqlite_utils.Database, story_id: int, number: int) -> Revision:
+def revision_of(
+    db: sqlite_utils.Database, story_id: int, number: int, *, published_only: bool = False
+) -> Revision:
     """One revision of a story. Raises StoryNotFound when the story has no such revision."""
-    for revision in story_history(db, story_id):
+    for revision in story_history(db, story_id, published_only=published_only):
         if revision.number == number:
             return revision
     raise StoryNotFound(f"story {story_id} has no revision {number}")

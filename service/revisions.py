@@ -21,12 +21,14 @@ def list_revisions(year: int, month: int, day: int, slug: str):
     story = _story(year, month, day, slug)
     if isinstance(story, str):
         return redirect(f"{story}revisions/", code=301)
-    history = get_archive().history(story.id)
+    # Drafts and scheduled versions were never public: readers see published revisions only.
+    history = get_archive().history(story.id, published_only=True)
     return render_page(
         "revisions.html",
         title=f"Revisions of “{story.title}”",
         story=story,
         history=list(reversed(history)),
+        is_partial=history[0].number > 1 if history else False,
     )
 
 
@@ -35,7 +37,7 @@ def show_revision(year: int, month: int, day: int, slug: str, number: int):
     story = _story(year, month, day, slug)
     if isinstance(story, str):
         return redirect(f"{story}revisions/{number}/", code=301)
-    revision = get_archive().revision(story.id, number)
+    revision = get_archive().revision(story.id, number, published_only=True)
     return render_page(
         "revision.html",
         title=f"{revision.story.title} (revision {number})",

@@ -486,3 +486,20 @@ def test_error_pages_say_why_with_one_h1_and_security_headers(archive, client, u
     assert len(tree.cssselect("h1")) == 1
     assert detail in texts(tree, "main p")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_versions_from_before_publication_stay_private(archive, client):
+    draft = archive.save(
+        make_story(status="draft", title="Secret working title", slug="harbour-bridge-reopens"),
+        now=NOW,
+    )
+    archive.save(
+        draft.replace(status="published", title="Harbour bridge reopens"),
+        now=NOW + timedelta(hours=1),
+    )
+    tree = html_of(client.get(STORY + "revisions/"))
+    assert [r.get("id") for r in tree.cssselect("li.revision")] == ["revision-2"]
+    assert "Secret working title" not in client.get(STORY + "revisions/").get_data(as_text=True)
+    assert "before it was first published" in texts(tree, "main > p")[0]
+    assert client.get(STORY + "revisions/1/").status_code == 404
+    assert client.get(STORY + "revisions/2/").status_code == 200
