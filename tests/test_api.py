@@ -85,6 +85,7 @@ def test_created_story_is_at_once_in_pages_search_and_the_api(client, api_tokens
     assert "Harbour bridge reopens" in client.get("/").get_data(as_text=True)
     with open_archive(settings.archive_path) as archive:
         assert [s.id for s in archive.search("bridge dawn")] == [story["id"]]
+    assert story["path"] in client.get("/search?q=bridge+dawn").get_data(as_text=True)
     listed = client.get("/api/stories").get_json()["stories"]
     assert [s["id"] for s in listed] == [story["id"]]
 
@@ -98,8 +99,14 @@ def test_body_html_is_sanitised(client, api_tokens):
     assert story["body_text"].startswith("Hi")
 
 
-def test_story_answers_304_to_its_own_etag(client, api_tokens):
+def test_story_answers_304_to_its_own_etag_and_head_like_get(client, api_tokens):
     created = create(client, api_tokens)
+    head = client.head(created.headers["Location"])
+    assert (head.status_code, head.headers["ETag"], head.get_data()) == (
+        200,
+        created.headers["ETag"],
+        b"",
+    )
     again = client.get(
         created.headers["Location"], headers={"If-None-Match": created.headers["ETag"]}
     )
