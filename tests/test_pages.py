@@ -1,5 +1,5 @@
-"""Archive pages: the story page with its attribution and metadata, browsing by date, section,
-tag and author, pagination, permanence (301, 410, revisions), sitemaps and robots.txt.
+"""Archive pages: the story page with its attribution and metadata, every page's landmarks,
+feeds and headers, browsing by date, section, tag and author, and pagination.
 """
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import lxml.etree
 import lxml.html
 import pytest
 
@@ -15,7 +14,6 @@ from tests.conftest import NOW
 from tests.test_archive import make_story
 
 STORY = "/2014/02/24/harbour-bridge-reopens/"
-SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
 def html_of(response) -> lxml.html.HtmlElement:
@@ -332,135 +330,6 @@ def test_a_bad_page_number_is_a_clear_400(archive, client, page):
     assert "is not a page number" in response.get_data(as_text=True)
 
 
-# Permanence
-
-
-def test_changed_slug_answers_301_at_the_old_permalink(archive, client):
-    saved = archive.save(make_story(), now=NOW)
-    archive.save(saved.replace(slug="bridge-reopens"), now=NOW + timedelta(hours=1))
-    response = client.get(STORY)
-    assert response.status_code == 301
-    assert response.headers["Location"] == "/2014/02/24/bridge-reopens/"
-    history = client.get(STORY + "revisions/")
-    assert history.status_code == 301
-    assert history.headers["Location"] == "/2014/02/24/bridge-reopens/revisions/"
-
-
-def test_withdrawn_story_answers_410_with_a_tombstone_and_leaves_every_list(archive, client):
-    saved = archive.save(full_story(), now=NOW)
-    archive.withdraw(saved.id, reason="Legal request", now=NOW + timedelta(days=1))
-    response = client.get(STORY)
-    assert response.status_code == 410
-    tree = html_of(response)
-    assert texts(tree, "h1") == ["Harbour bridge reopens"]
-    assert "Reason: Legal request" in texts(tree, ".reason")
-    assert texts(tree, ".rights-statement") == ["© 2014 Gazette. Some rights reserved."]
-    assert tree.cssselect("time")[0].get("datetime") == (NOW + timedelta(days=1)).isoformat()
-    for url in ["/", "/sections/city/", "/tags/transport/", "/authors/helen-marsh/"]:
-        assert "Harbour bridge reopens" not in client.get(url).get_data(as_text=True), url
-    assert client.get("/2014/02/24/").status_code == 404
-    assert client.get("/search?q=bridge").get_data(as_text=True).count("story-item") == 0
-    assert "No stories match" in client.get("/search?q=bridge").get_data(as_text=True)
-    assert client.get(STORY + "revisions/").status_code == 410
-    assert client.get(STORY + "revisions/1/").status_code == 410
-
-
-def test_drafts_and_embargoed_stories_are_not_found_until_published(archive, client):
-    archive.save(make_story(status="draft"), now=NOW)
-    embargo = NOW + timedelta(hours=2)
-    archive.save(
-        make_story(
-            title="Budget", status="scheduled", published_at=None, embargo_at=embargo.isoformat()
-        ),
-        now=NOW,
-    )
-    assert client.get(STORY).status_code == 404
-    assert client.get("/2026/11/24/budget/").status_code == 404
-    assert "Budget" not in client.get("/").get_data(as_text=True)
-    assert "Harbour" not in client.get("/search?q=harbour").get_data(as_text=True)
-    archive.publish_due(now=embargo)
-    assert client.get("/2026/11/24/budget/").status_code == 200
-
-
-def test_revisions_list_every_revision_with_its_time_and_what_changed(archive, client):
-    saved = archive.save(full_story(), now=NOW)
-    edited = archive.save(
-        saved.replace(
-            title="Harbour bridge reopens at last",
-            body_html="<p>The first bus crossed at dawn.</p><p>A second paragraph.</p>",
-        ),
-        now=NOW + timedelta(hours=1),
-    )
-    archive.save(edited.replace(tags=("transport", "bridges")), now=NOW + timedelta(hours=2))
-    tree = html_of(client.get(STORY + "revisions/"))
-    revisions = tree.cssselect("li.revision")
-    assert [r.get("id") for r in revisions] == ["revision-3", "revision-2", "revision-1"]
-    times = [r.cssselect("time")[0].get("datetime") for r in revisions]
-    assert times == [(NOW + timedelta(hours=h)).isoformat() for h in (2, 1, 0)]
-    second = revisions[1]
-    assert texts(second, ".change h3") == ["Title", "Body"]
-    assert texts(second, ".removed") == ["− Removed: Harbour bridge reopens"]
-    assert "+ Added: Harbour bridge reopens at last" in texts(second, ".added")
-    assert "+ Added: A second paragraph." in texts(second, ".added")
-    assert texts(revisions[0], ".added") == ["+ Added: bridges"]
-
-
-def test_each_revision_can_be_viewed_as_it_was(archive, client):
-    saved = archive.save(full_story(), now=NOW)
-    archive.save(saved.replace(title="Renamed"), now=NOW + timedelta(hours=1))
-    first = html_of(client.get(STORY + "revisions/1/"))
-    assert texts(first, "h1") == ["Harbour bridge reopens"]
-    assert texts(first, "figcaption .credit") == ["Credit: Lena Ortiz / Masthead"]
-    assert texts(first, ".rights-statement") == ["© 2014 Gazette. Some rights reserved."]
-    assert texts(html_of(client.get(STORY + "revisions/2/")), "h1") == ["Renamed"]
-    assert client.get(STORY + "revisions/3/").status_code == 404
-
-
-# For crawlers
-
-
-def test_sitemap_index_points_at_sitemaps_of_absolute_permalinks(archive, client):
-    add_days(archive, 3)
-    withdrawn = archive.save(make_story(), now=NOW)
-    archive.withdraw(withdrawn.id, reason="Error", now=NOW)
-    response = client.get("/sitemap.xml")
-    assert response.mimetype == "application/xml"
-    index = lxml.etree.fromstring(response.data)
-    assert index.xpath("//s:sitemap/s:loc/text()", namespaces=SITEMAP_NS) == [
-        "https://news.example/sitemaps/1.xml"
-    ]
-    # lastmod is the newest update among the sitemap's stories (not the withdrawn one).
-    assert index.xpath("//s:lastmod/text()", namespaces=SITEMAP_NS) == ["2014-02-03T09:00:00+00:00"]
-    urls = lxml.etree.fromstring(client.get("/sitemaps/1.xml").data)
-    assert urls.xpath("//s:loc/text()", namespaces=SITEMAP_NS) == [
-        f"https://news.example/2014/02/0{n}/story-{n - 1}/" for n in (1, 2, 3)
-    ]
-    assert len(urls.xpath("//s:lastmod", namespaces=SITEMAP_NS)) == 3
-
-
-def test_sitemap_index_splits_when_a_sitemap_would_be_too_long(archive, app):
-    app.config["SITEMAP_SIZE"] = 2
-    add_days(archive, 5)
-    client = app.test_client()
-    index = lxml.etree.fromstring(client.get("/sitemap.xml").data)
-    locs = index.xpath("//s:loc/text()", namespaces=SITEMAP_NS)
-    assert locs == [f"https://news.example/sitemaps/{n}.xml" for n in (1, 2, 3)]
-    last = lxml.etree.fromstring(client.get("/sitemaps/3.xml").data)
-    assert last.xpath("//s:loc/text()", namespaces=SITEMAP_NS) == [
-        "https://news.example/2014/02/05/story-4/"
-    ]
-    assert client.get("/sitemaps/4.xml").status_code == 404
-    assert client.get("/sitemaps/0.xml").status_code == 404
-
-
-def test_robots_txt_points_at_the_sitemap_with_the_absolute_base_url(client):
-    response = client.get("/robots.txt")
-    assert response.mimetype == "text/plain"
-    lines = response.get_data(as_text=True).splitlines()
-    assert "Sitemap: https://news.example/sitemap.xml" in lines
-    assert "Disallow: /search" in lines
-
-
 def test_home_and_story_lead_into_the_date_archive(archive, client):
     archive.save(full_story(), now=NOW)
     home = html_of(client.get("/"))
@@ -486,20 +355,3 @@ def test_error_pages_say_why_with_one_h1_and_security_headers(archive, client, u
     assert len(tree.cssselect("h1")) == 1
     assert detail in texts(tree, "main p")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-
-
-def test_versions_from_before_publication_stay_private(archive, client):
-    draft = archive.save(
-        make_story(status="draft", title="Secret working title", slug="harbour-bridge-reopens"),
-        now=NOW,
-    )
-    archive.save(
-        draft.replace(status="published", title="Harbour bridge reopens"),
-        now=NOW + timedelta(hours=1),
-    )
-    tree = html_of(client.get(STORY + "revisions/"))
-    assert [r.get("id") for r in tree.cssselect("li.revision")] == ["revision-2"]
-    assert "Secret working title" not in client.get(STORY + "revisions/").get_data(as_text=True)
-    assert "before it was first published" in texts(tree, "main > p")[0]
-    assert client.get(STORY + "revisions/1/").status_code == 404
-    assert client.get(STORY + "revisions/2/").status_code == 200
