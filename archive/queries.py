@@ -21,7 +21,7 @@ SYNDICATED = "stories.syndication != 'none'"
 
 def to_text(moment: datetime | None) -> str | None:
     """How the archive stores a time: UTC ISO 8601 to the second, so text order is time order."""
-    return moment.isoformat(timespec="seconds") if moment else None
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
 def _time(text: str | None) -> datetime | None:

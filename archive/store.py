@@ -342,17 +342,24 @@ def withdraw_story(
 
 
 def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> list[Story]:
-    """Publish every scheduled story whose embargo has passed; returns them as published."""
+    """Publish every scheduled story whose embargo has passed; returns them as published.
+
+    Each is read again inside its own transaction, so an edit that landed meanwhile wins and
+    the story is looked at again next run.
+    """
     published = []
-    for story in queries.due_for_publication(db, now):
-        moment = story.published_at or story.embargo_at
-        live = story.replace(status="published", published_at=moment, updated_at=moment)
-        live = live.replace(
-            entry_id=live.entry_id or clock.entry_id(story.id, moment),
-            path=clock.path(live),
-            revision=story.revision + 1,
-        )
+    for due in queries.due_for_publication(db, now):
         with write_transaction(db):
+            story = queries.get_story(db, due.id)
+            if story.status != "scheduled" or story.revision != due.revision:
+                continue
+            moment = story.published_at or story.embargo_at
+            live = story.replace(status="published", published_at=moment, updated_at=moment)
+            live = live.replace(
+                entry_id=live.entry_id or clock.entry_id(story.id, moment),
+                path=clock.path(live),
+                revision=story.revision + 1,
+            )
             _check_path(db, live)
             _write(db, live, clock)
             _record_revision(db, live, "publish", _second(now))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import feedparser
 import jsonschema
@@ -388,3 +388,13 @@ def test_a_worker_serves_a_rebuilt_feed_at_once(archive, settings, client, two_s
     after = client.get("/feeds/latest.json")
     assert after.headers["ETag"] != before.headers["ETag"]
     assert "Ferry returns" in after.get_data(as_text=True)
+
+
+def test_tombstone_window_holds_whatever_zone_now_is_given_in(archive, settings, two_stories):
+    withdrawn_at = NOW + timedelta(days=1)
+    archive.withdraw(two_stories[0].id, reason="Legal request", now=withdrawn_at)
+    # An hour before the 30-day window closes, told in a zone whose clock reads a day ahead.
+    later = (withdrawn_at + timedelta(days=29, hours=23)).astimezone(timezone(timedelta(hours=14)))
+    renditions.rebuild(archive, settings, now=later)
+    tombstones = atom_tree(archive, "latest.atom").iter(f"{TOMBSTONES}deleted-entry")
+    assert [t.get("ref") for t in tombstones] == [two_stories[0].entry_id]
