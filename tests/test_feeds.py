@@ -170,6 +170,7 @@ def test_json_feeds_validate_against_the_json_feed_schema(archive, settings, two
     assert item["_masthead"]["rights"]["license_url"].startswith("https://creativecommons.org/")
 
 
+@needs_schemas
 def test_json_feed_schema_check_catches_a_zoneless_date():
     # Guards the test above: format checking must really be on.
     schema = json.loads((SCHEMAS / "jsonfeed-1.1.schema.json").read_text())
