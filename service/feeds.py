@@ -46,20 +46,21 @@ def _make_cache(state) -> None:
 def show_feed(key: str):
     cache: RenditionCache = current_app.extensions["masthead.renditions"]
     rendition = cache.get(get_archive(), key)
-    response = send_bytes(
+    config = settings()
+    links = None
+    if config.feeds.hub_url:
+        # WebSub 4: discovery through Link headers as well as inside the feed.
+        self_url = f"{config.site.base_url.rstrip('/')}/feeds/{key}"
+        links = {"hub": config.feeds.hub_url, "self": self_url}
+    return send_bytes(
         rendition.body,
         gzip_body=rendition.gzip_body,
         content_type=rendition.content_type,
         etag=rendition.etag,
         last_modified=rendition.last_modified,
         max_age=max_age(rendition, now=datetime.now(UTC)),
+        links=links,
     )
-    hub_url = settings().feeds.hub_url
-    if hub_url:
-        # WebSub 4: discovery through Link headers as well as inside the feed.
-        self_url = f"{settings().site.base_url.rstrip('/')}/feeds/{key}"
-        response.headers["Link"] = f'<{hub_url}>; rel="hub", <{self_url}>; rel="self"'
-    return response
 
 
 def max_age(rendition: Rendition, *, now: datetime) -> int:

@@ -46,8 +46,11 @@ def send_bytes(
     last_modified: datetime | None,
     max_age: int,
     gzip_body: bytes | None = None,
+    links: dict[str, str] | None = None,
 ) -> Response:
     """Stored bytes as a response: 304 when the client's validators match, gzip when accepted.
+
+    `links` ({rel: URL}) become a Link header (RFC 8288), as WebSub discovery asks.
 
     RFC 9110 13.2.2: If-None-Match is evaluated first and, when present, If-Modified-Since is
     ignored; Werkzeug's make_conditional follows that order and answers HEAD without a body.
@@ -62,6 +65,8 @@ def send_bytes(
         response.last_modified = last_modified
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.vary.add("Accept-Encoding")
+    if links:
+        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items())
     return response.make_conditional(request)
 
 
