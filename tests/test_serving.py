@@ -287,3 +287,14 @@ def test_the_limit_is_shared_by_every_worker(tmp_path):
     # Fresh connections spread over three workers, yet the client gets 8 in all, not 8 each.
     assert statuses.count(429) >= 4
     assert statuses.index(429) <= 8
+
+
+def test_clients_with_an_api_token_are_not_throttled(make_settings, api_tokens):
+    client = create_app(make_settings(http={"rate_limit_per_minute": 2})).test_client()
+    statuses = [
+        client.get("/api/stories", headers=api_tokens["write"]).status_code for _ in range(5)
+    ]
+    assert statuses == [200] * 5
+    # A made-up token buys nothing: it is counted like any anonymous request.
+    fake = {"Authorization": "Bearer not-a-configured-token-at-all"}
+    assert [client.get("/feeds/", headers=fake).status_code for _ in range(3)][-1] == 429
