@@ -158,7 +158,7 @@ def latest(
 
     `syndicated` leaves out stories whose syndication policy is `none` (for feeds).
     """
-    where, params = _scope_filter(section=section, tag=tag, author=author)
+    where, params = scope_filter(section=section, tag=tag, author=author)
     where.insert(0, VISIBLE)
     if syndicated:
         where.append(SYNDICATED)
@@ -170,18 +170,20 @@ def latest(
     )
 
 
-def _scope_filter(
-    *, section: str | None, tag: str | None, author: str | None
+def scope_filter(
+    *, section: str | None = None, tag: str | None = None, author: str | None = None
 ) -> tuple[list[str], list[str]]:
+    """SQL conditions (on `stories`, qualified so joins can use them) for a section, tag or
+    author slug, with their parameters."""
     where, params = [], []
     if section:
-        where.append("section_slug = ?")
+        where.append("stories.section_slug = ?")
         params.append(section)
     if tag:
-        where.append("id IN (SELECT story_id FROM story_tags WHERE tag_slug = ?)")
+        where.append("stories.id IN (SELECT story_id FROM story_tags WHERE tag_slug = ?)")
         params.append(tag)
     if author:
-        where.append("id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)")
+        where.append("stories.id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)")
         params.append(author)
     return where, params
 
@@ -195,7 +197,7 @@ def withdrawn_since(
     author: str | None = None,
 ) -> list[Story]:
     """Stories withdrawn at or after `since`, newest withdrawal first (RFC 6721 tombstones)."""
-    where, params = _scope_filter(section=section, tag=tag, author=author)
+    where, params = scope_filter(section=section, tag=tag, author=author)
     where[:0] = ["status = 'withdrawn'", "withdrawn_at >= ?"]
     return _select(
         db,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from archive.models import Story
-from archive.queries import VISIBLE, stories_from_rows
+from archive.queries import VISIBLE, scope_filter, stories_from_rows
 
 # Most terms (words or phrases) one query may use; the rest are ignored, and the reader told.
 MAX_TERMS = 12
@@ -175,13 +175,8 @@ def _hits(db: sqlite_utils.Database, match: str, ranked: list[int]) -> list[Hit]
 
 
 def _filters(*, section, author, first, last) -> tuple[str, list[str]]:
-    where, params = [VISIBLE], []
-    if section:
-        where.append("stories.section_slug = ?")
-        params.append(section)
-    if author:
-        where.append("stories.id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)")
-        params.append(author)
+    where, params = scope_filter(section=section, author=author)
+    where.insert(0, VISIBLE)
     if first:
         where.append("stories.local_date >= ?")
         params.append(first)
