@@ -35,9 +35,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     ratelimit.init_app(app, settings.http.rate_limit_per_minute)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feed_directory.bp)
-    app.register_blueprint(feeds.bp)
     app.register_blueprint(revisions.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(crawlers.bp)
     api.init_app(app)
+    feeds.init_app(app)
     return app

@@ -31,10 +31,16 @@ def open_for(config: Settings, *, prepare: bool = True) -> Archive:
 
 def get_archive() -> Archive:
     """This thread's archive connection; the app prepared the archive when it was created."""
-    kept = current_app.extensions["masthead.archive"]
-    if getattr(kept, "archive", None) is None:
-        kept.archive = open_for(settings(), prepare=False)
-    return kept.archive
+    return thread_archive(current_app)
+
+
+def thread_archive(app: Flask) -> Archive:
+    """This thread's archive connection for `app`, outside any request context."""
+    kept = app.extensions["masthead.archive"]
+    archive = getattr(kept, "archive", None)
+    if archive is None:
+        archive = kept.archive = open_for(app.config["MASTHEAD"], prepare=False)
+    return archive
 
 
 def end_request(_error: BaseException | None = None) -> None:

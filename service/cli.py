@@ -231,7 +231,7 @@ def feeds_list_command() -> None:
 @click.option("--workers", type=int, help="Worker processes (default: [server] workers).")
 @click.option("--dev", is_flag=True, help="Run Flask's development server with the reloader.")
 def serve_command(host: str | None, port: int | None, workers: int | None, dev: bool) -> None:
-    """Serve the site, feeds and API (gunicorn; --dev for the reloader).
+    """Serve the site, feeds and API (Granian; --dev for the reloader).
 
     Example: masthead serve --host 0.0.0.0 --port 8080
     """

@@ -17,6 +17,12 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
 )
 
+# On every response; HTML also gets the CSP and X-Frame-Options.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
 
 class StoredResponse(Response):
     """A response of stored bytes whose 304 keeps Last-Modified (Werkzeug strips it as an
@@ -83,8 +89,8 @@ def send_page(html: str, *, max_age: int, last_modified: datetime | None = None)
 
 
 def add_security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")

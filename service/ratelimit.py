@@ -1,7 +1,7 @@
 """A per-client request limit shared by every worker: one-minute windows in shared memory.
 
-The table is created with the app; gunicorn loads the app before it forks its workers
-(preload), so every worker counts in the same table. Clients are hashed into buckets: two
+The table is created with the app, and `masthead serve` creates the app before its workers
+fork, so every worker counts in the same table. Clients are hashed into buckets: two
 clients that share a bucket share a budget, which only ever errs towards answering 429 early.
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, request
 
 from service import tokens
+from service.settings import ApiSettings
 
 # Buckets in the shared table (two 64-bit integers each: window start, count).
 BUCKETS = 8192
@@ -48,30 +49,36 @@ class RateLimiter:
         return max(1, opened + WINDOW_SECONDS - now)
 
 
-def has_valid_token() -> bool:
-    """Whether the request carries a configured API token: a known client, not a stray poller."""
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+def has_valid_token(authorization: str, api: ApiSettings) -> bool:
+    """Whether an Authorization value carries a configured API token: a known client."""
+    scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return False
-    api = current_app.config["MASTHEAD"].api
     return tokens.role_of(token.strip(), tokens.configured_tokens(api, os.environ)) is not None
 
 
-def check_limit() -> Response | None:
-    limiter: RateLimiter = current_app.extensions["masthead.ratelimit"]
-    # A newsroom's CMS pushing a batch through the API is not throttled like an anonymous poller.
-    if limiter.per_minute <= 0 or has_valid_token():
+def refusal(app: Flask, environ: dict) -> tuple[str, list[tuple[str, str]]] | None:
+    """Count this request against its client: None to serve it, else the 429's text and headers."""
+    limiter: RateLimiter = app.extensions["masthead.ratelimit"]
+    if limiter.per_minute <= 0:
         return None
-    wait = limiter.retry_after(request.remote_addr or "unknown")
+    # A newsroom's CMS pushing a batch through the API is not throttled like an anonymous poller.
+    authorization = environ.get("HTTP_AUTHORIZATION")
+    if authorization and has_valid_token(authorization, app.config["MASTHEAD"].api):
+        return None
+    wait = limiter.retry_after(environ.get("REMOTE_ADDR") or "unknown")
     if not wait:
         return None
-    response = Response(
-        f"Too many requests: at most {limiter.per_minute} a minute. Try again in {wait} seconds.\n",
-        status=429,
-        content_type="text/plain; charset=utf-8",
-    )
-    response.headers["Retry-After"] = str(wait)
-    return response
+    text = f"Too many requests: at most {limiter.per_minute} a minute. Try again in {wait} seconds."
+    return text + "\n", [("Retry-After", str(wait))]
+
+
+def check_limit() -> Response | None:
+    refused = refusal(current_app, request.environ)
+    if refused is None:
+        return None
+    text, headers = refused
+    return Response(text, status=429, headers=headers, content_type="text/plain; charset=utf-8")
 
 
 def init_app(app: Flask, per_minute: int) -> None:

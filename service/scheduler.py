@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,7 +130,7 @@ class Scheduler:
 
     def start(self) -> Scheduler:
         self.background.start()
-        log.info("scheduler started (lock %s)", self.lock.name)
+        log.info("scheduler started in process %s (lock %s)", os.getpid(), self.lock.name)
         return self
 
     def stop(self) -> None:

@@ -1,52 +1,53 @@
-"""The production server: gunicorn with several workers over one create_app(settings)."""
+"""The production server: Granian (HTTP in Rust) with several worker processes over one app.
+
+The app is created once, before the workers fork, so they share its rate-limit table. Every
+worker asks for the scheduler's lock as it starts; the one that gets it runs the scheduler, and
+if that worker dies its lock dies with it and the worker started in its place takes over.
+SIGTERM or SIGINT stops the server gracefully: workers finish the requests they hold.
+"""
 
 from __future__ import annotations
 
-from gunicorn.app.base import BaseApplication
+import logging
+from multiprocessing.util import Finalize
 
-from service import scheduler
+from granian.constants import Interfaces
+from granian.log import LogLevels
+from granian.server import Server
+
+from service import accesslog, create_app, scheduler
 from service.settings import Settings
 
+log = logging.getLogger("masthead.server")
 
-class MastheadServer(BaseApplication):
-    """gunicorn, configured from Settings rather than its own config file or argv."""
-
-    def __init__(self, settings: Settings, options: dict):
-        self.settings = settings
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-        self.cfg.set("post_worker_init", lambda worker: self.post_worker_init(worker))
-        self.cfg.set("worker_exit", lambda _arbiter, worker: self.worker_exit(worker))
-
-    def post_worker_init(self, worker) -> None:
-        # Every worker asks; the one that gets the lock runs the scheduler. If that worker
-        # dies, its lock dies with it and the worker started in its place takes over.
-        worker.scheduler = scheduler.start(self.settings)
-
-    def worker_exit(self, worker) -> None:
-        if getattr(worker, "scheduler", None) is not None:
-            worker.scheduler.stop()
-
-    def load(self):
-        from service import create_app
-
-        return create_app(self.settings)
+# Seconds a stopping worker may take to finish its requests before it is killed.
+GRACEFUL_SECONDS = 20
 
 
 def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve until SIGTERM or SIGINT; workers finish their requests first (graceful shutdown)."""
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "graceful_timeout": 20,
-        "accesslog": "-",
-        "errorlog": "-",
-        "proc_name": "masthead",
-        # Load the app once, before forking, so all workers share its rate-limit table.
-        "preload_app": True,
-    }
-    MastheadServer(settings, options).run()
+    """Serve until SIGTERM or SIGINT."""
+    app = create_app(settings)
+    wsgi = accesslog.AccessLog(app) if settings.server.access_log else app
+
+    def worker_app(_target: str):
+        """Runs in each worker as it starts: the app it serves, and the scheduler if it wins."""
+        running = scheduler.start(settings)
+        if running is not None:
+            # Runs when the worker's process ends, after it has stopped serving.
+            Finalize(None, running.stop, exitpriority=10)
+        return wsgi
+
+    server = Server(
+        "masthead",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=settings.server.threads,
+        respawn_failed_workers=True,
+        workers_kill_timeout=GRACEFUL_SECONDS,
+        log_level=LogLevels.info,
+        log_access=False,  # service.accesslog writes it, for a fraction of the cost
+    )
+    log.info("serving on http://%s:%s with %s workers", host, port, workers)
+    server.serve(target_loader=worker_app)

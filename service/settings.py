@@ -64,6 +64,8 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
+    threads: int = 4
+    access_log: bool = True
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,7 @@ def _check_values(settings: Settings) -> list[str]:
         "[feeds] size": settings.feeds.size,
         "[feeds] rebuild_minutes": settings.feeds.rebuild_minutes,
         "[server] workers": settings.server.workers,
+        "[server] threads": settings.server.threads,
         "[server] port": settings.server.port,
         "[api] max_body_bytes": settings.api.max_body_bytes,
     }

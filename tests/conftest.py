@@ -166,7 +166,7 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(tmp_path, settings) -> Iterator[LiveServer]:
-    """The real service (gunicorn, 2 workers) on 127.0.0.1, over the same archive as `archive`."""
+    """The real service (Granian, 2 workers) on 127.0.0.1, over the same archive as `archive`."""
     server = LiveServer(tmp_path, settings_mapping(tmp_path))
     try:
         yield server.start()

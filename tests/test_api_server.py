@@ -1,4 +1,4 @@
-"""The write API behind the real server (gunicorn): tokens stay out of logs, bodies are capped."""
+"""The write API behind the real server (Granian): tokens stay out of logs, bodies are capped."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def send(server, method, path, body=None, headers=None, *, chunked=False):
     try:
         connection.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, response.headers, response.read()
     finally:
         connection.close()
 

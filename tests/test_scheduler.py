@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -117,14 +120,45 @@ def test_running_server_rebuilds_a_feed_after_a_write(tmp_path, archive):
         server.start()
         assert b"Tram line opens" not in _get(server.url + "/feeds/latest.atom")
         archive.save(story_from_dict({"title": "Tram line opens"}))
-        deadline = time.monotonic() + PICKUP_TIMEOUT
-        while b"Tram line opens" not in _get(server.url + "/feeds/latest.atom"):
-            assert time.monotonic() < deadline, "the scheduler never rebuilt the feed"
-            time.sleep(0.5)
+        _wait_for_feed(server, b"Tram line opens")
     finally:
         server.stop()
     log = server.log.read_text()
     assert log.count("scheduler started") == 1, log
+
+
+def test_when_the_scheduler_worker_dies_its_replacement_takes_over(tmp_path, archive):
+    server = LiveServer(tmp_path, settings_mapping(tmp_path), workers=2)
+    try:
+        server.start()
+        first = _scheduler_pids(server, count=1)[0]
+        os.kill(first, signal.SIGKILL)
+        second = _scheduler_pids(server, count=2)[1]
+        assert second != first
+        archive.save(story_from_dict({"title": "Night bus returns"}))
+        _wait_for_feed(server, b"Night bus returns")
+    finally:
+        server.stop()
+
+
+def _scheduler_pids(server: LiveServer, count: int) -> list[int]:
+    """The processes that logged starting the scheduler, once `count` of them have."""
+    deadline = time.monotonic() + PICKUP_TIMEOUT
+    while True:
+        found = re.findall(r"scheduler started in process (\d+)", server.log.read_text())
+        pids = [int(pid) for pid in found]
+        if len(pids) >= count:
+            return pids
+        assert time.monotonic() < deadline, server.log.read_text()
+        time.sleep(0.2)
+
+
+def _wait_for_feed(server: LiveServer, text: bytes) -> None:
+    """Wait until the served site feed holds `text`: a scheduler has rebuilt it."""
+    deadline = time.monotonic() + PICKUP_TIMEOUT
+    while text not in _get(server.url + "/feeds/latest.atom"):
+        assert time.monotonic() < deadline, f"no scheduler rebuilt the feed with {text!r}"
+        time.sleep(0.5)
 
 
 def _get(url: str) -> bytes:

@@ -37,7 +37,7 @@ def seed(tmp_path, count: int = 6) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """One real server (gunicorn, 3 workers) for the module, over a seeded archive."""
+    """One real server (Granian, 3 workers) for the module, over a seeded archive."""
     tmp_path = tmp_path_factory.mktemp("serving")
     seed(tmp_path)
     live = LiveServer(tmp_path, settings_mapping(tmp_path, feeds={"size": 3}), workers=3)
