@@ -239,6 +239,8 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
     from service import scheduler, server
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s")
+    # APScheduler reports every run at INFO (twice every 5 s); its warnings and errors remain.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = current_settings()
     if settings.archive.demo:
         with open_for(settings) as archive:
@@ -253,7 +255,11 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
             scheduler.start(settings)
         current_app.run(host=host, port=port, debug=True, use_reloader=True)
         return
-    # Feeds exist before the first request; later the scheduler keeps them fresh.
-    changed = scheduler.rebuild_all(settings)
-    click.echo(f"feeds ready ({len(changed)} rebuilt)")
-    server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
+    try:
+        server.check_port_free(host, port)  # before the feeds are built, which can take a while
+        # Feeds exist before the first request; later the scheduler keeps them fresh.
+        changed = scheduler.rebuild_all(settings)
+        click.echo(f"feeds ready ({len(changed)} rebuilt)")
+        server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
+    except server.PortInUse as error:
+        raise click.ClickException(str(error)) from None

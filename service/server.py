@@ -3,12 +3,19 @@
 The app is created once, before the workers fork, so they share its rate-limit table. Every
 worker asks for the scheduler's lock as it starts; the one that gets it runs the scheduler, and
 if that worker dies its lock dies with it and the worker started in its place takes over.
-SIGTERM or SIGINT stops the server gracefully: workers finish the requests they hold.
+SIGTERM or SIGINT stops the server gracefully: workers finish the requests they hold. A worker
+whose main process has died (killed outright, say) stops too, rather than serve on unsupervised.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import signal
+import socket
+import threading
+import time
 from multiprocessing.util import Finalize
 
 from granian.constants import Interfaces
@@ -22,15 +29,56 @@ log = logging.getLogger("masthead.server")
 
 # Seconds a stopping worker may take to finish its requests before it is killed.
 GRACEFUL_SECONDS = 20
+# How often a worker checks that its main process is still there.
+PARENT_CHECK_SECONDS = 1.0
+
+
+class PortInUse(Exception):
+    pass
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise PortInUse when something listens on host:port already.
+
+    The workers listen with SO_REUSEPORT, so a second server on the same port would not fail:
+    it would silently share the port, and requests would be split between the two. A plain bind
+    (without SO_REUSEPORT) fails while anyone listens there, which is the question asked here.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"{host}:{port} is already in use (another masthead serve?); stop it or "
+                    "choose another port with --port or [server] port"
+                ) from None
+            raise
+
+
+def stop_when_orphaned(parent: int) -> None:
+    """In a worker: SIGTERM ourselves (a graceful stop) once the main process is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        log.warning("main process %s is gone; worker %s stops", parent, os.getpid())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve until SIGTERM or SIGINT."""
+    """Serve until SIGTERM or SIGINT. Raises PortInUse."""
+    check_port_free(host, port)
     app = create_app(settings)
+    main_process = os.getpid()
     wsgi = accesslog.AccessLog(app) if settings.server.access_log else app
 
     def worker_app(_target: str):
         """Runs in each worker as it starts: the app it serves, and the scheduler if it wins."""
+        stop_when_orphaned(main_process)
         running = scheduler.start(settings)
         if running is not None:
             # Runs when the worker's process ends, after it has stopped serving.

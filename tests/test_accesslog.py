@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import time
 
 import pytest
 from werkzeug.test import Client
 
-from service.accesslog import AccessLog
+from service.accesslog import BATCH_BYTES, FLUSH_SECONDS, AccessLog, LineWriter
 from tests.conftest import NOW
 from tests.test_feeds import build, make_story
 
@@ -25,8 +27,13 @@ def logged(app, tmp_path):
     """A client of the app behind AccessLog, and a function reading the lines written so far."""
     path = tmp_path / "access.log"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    client = Client(AccessLog(app, fd=fd))
-    yield client, lambda: path.read_text(encoding="utf-8").splitlines()
+    logged_app = AccessLog(app, fd=fd)
+
+    def lines() -> list[str]:
+        logged_app.out.flush()
+        return path.read_text(encoding="utf-8").splitlines()
+
+    yield Client(logged_app), lines
     os.close(fd)
 
 
@@ -82,3 +89,46 @@ def test_a_very_long_user_agent_is_cut(logged):
     [line] = lines()
     assert len(line) < 1000
     assert fields(line)["status"] == "200"
+
+
+def test_lines_are_written_in_whole_line_batches_no_larger_than_pipe_buf(tmp_path):
+    path = tmp_path / "batches.log"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    writer = LineWriter(fd)
+    sizes = []
+    real_flush = writer._flush_locked
+
+    def recording_flush():
+        sizes.append(writer.size)
+        real_flush()
+
+    writer._flush_locked = recording_flush
+    lines = [f"line {n} ".ljust(300, "x").encode() + b"\n" for n in range(100)]
+    for line in lines:
+        writer.write(line)
+    assert path.read_bytes() == b"".join(lines[: sum(sizes) // 301])  # only whole batches so far
+    writer.flush()
+    os.close(fd)
+    assert path.read_bytes() == b"".join(lines)  # every line, in order, once
+    assert max(sizes) <= BATCH_BYTES
+    assert len(sizes) > 1
+
+
+def test_a_forked_worker_flushes_its_own_lines_within_a_second(tmp_path):
+    read_end, write_end = os.pipe()
+    writer = LineWriter(write_end)
+    child = os.fork()
+    if child == 0:  # the worker: one line, then idle; its own thread must send it
+        try:
+            writer.write(b"from the worker\n")
+            time.sleep(FLUSH_SECONDS * 3)
+        finally:
+            os._exit(0)
+    try:
+        os.close(write_end)
+        ready, _, _ = select.select([read_end], [], [], FLUSH_SECONDS * 2.5)
+        assert ready, "the worker's line was not flushed within the flush interval"
+        assert os.read(read_end, 4096) == b"from the worker\n"
+    finally:
+        os.waitpid(child, 0)
+        os.close(read_end)

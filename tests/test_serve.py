@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+import urllib.error
 import urllib.request
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import LiveServer, settings_mapping
 
@@ -23,3 +31,57 @@ def test_serve_fills_an_empty_archive_with_demo_stories_and_serves_them(tmp_path
     finally:
         server.stop()
     assert server.process.returncode == 0
+
+
+def test_a_second_server_on_a_taken_port_refuses_to_start(tmp_path):
+    first = LiveServer(tmp_path, settings_mapping(tmp_path))
+    try:
+        first.start()
+        second = subprocess.run(
+            [sys.executable, "-m", "service", "serve", "--port", str(first.port)],
+            env={**os.environ, "MASTHEAD_CONFIG": str(first.config)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert f"127.0.0.1:{first.port} is already in use" in second.stderr
+        with urllib.request.urlopen(first.url + "/robots.txt", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        first.stop()
+
+
+def test_workers_stop_when_the_main_process_is_killed(tmp_path):
+    server = LiveServer(tmp_path, settings_mapping(tmp_path), workers=2)
+    try:
+        server.start()
+        workers = children(server.process.pid)
+        assert len(workers) == 2
+        server.process.kill()  # SIGKILL: the main process gets no chance to stop its workers
+        server.process.wait()
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, f"orphaned workers still run: {workers}"
+            time.sleep(0.2)
+        with pytest.raises(urllib.error.URLError, match="Connection refused"):
+            urllib.request.urlopen(server.url + "/robots.txt", timeout=2)
+        assert "is gone; worker" in server.log.read_text()
+    finally:
+        server.stop()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, reaped by init soon, does not count)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
