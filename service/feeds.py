@@ -13,6 +13,7 @@ same validators and caching headers as the 200 (15.4.5), HEAD with the 200's hea
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -106,12 +107,18 @@ def max_age(rendition: Rendition, config: Settings, now: datetime) -> tuple[int,
 
 
 class RenditionCache:
-    """A worker's prepared renditions, checked against the archive's ETag on every use."""
+    """A worker's prepared renditions, checked against the archive's ETag on every use.
+
+    Shared by the worker's threads: a hit reads the dict without a lock; preparing a new answer
+    (rare: after a rebuild) updates the dict and its byte count under one.
+    """
 
     def __init__(self, config: Settings, limit: int = CACHE_BYTES):
         self.config = config
         self.limit = limit
         self.kept: dict[str, Prepared] = {}
+        self.size = 0
+        self.lock = threading.Lock()
 
     def get(self, archive, key: str) -> Prepared:
         """The current rendition of `key`, prepared. Raises RenditionNotFound."""
@@ -120,9 +127,14 @@ class RenditionCache:
         if kept is not None and kept.etag == etag and time.time() < kept.good_until:
             return kept
         prepared = Prepared(archive.rendition(key), self.config, datetime.now(UTC))
-        if sum(p.size for p in self.kept.values()) + prepared.size > self.limit:
-            self.kept.clear()
-        self.kept[key] = prepared
+        with self.lock:
+            replaced = self.kept.pop(key, None)
+            self.size -= replaced.size if replaced is not None else 0
+            if self.size + prepared.size > self.limit:
+                self.kept.clear()
+                self.size = 0
+            self.kept[key] = prepared
+            self.size += prepared.size
         return prepared
 
 

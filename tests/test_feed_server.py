@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from archive import Rendition
 from service import create_app, feeds
+from service.archive_access import thread_archive
 from tests.conftest import NOW
 from tests.test_feeds import build, make_story
 
@@ -165,3 +167,31 @@ def test_feed_polls_count_against_the_client_limit(make_settings, archive):
     refused = client.get("/feeds/latest.atom")
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert "at most 2 a minute" in refused.get_data(as_text=True)
+
+
+def test_the_cache_is_safe_to_share_between_a_workers_threads(app, archive, settings):
+    for n in range(6):
+        archive.save(make_story(slug=f"story-{n}", section=f"Section {n}"), now=NOW)
+    build(archive, settings)
+    keys = [info.key for info in archive.renditions()]
+    # Room for about two feeds: threads keep evicting and preparing while others read.
+    cache = feeds.RenditionCache(settings, limit=2 * len(archive.rendition("latest.atom").body))
+    failures = []
+
+    def poll(offset: int) -> None:
+        reader = thread_archive(app)
+        try:
+            for n in range(300):
+                key = keys[(n + offset) % len(keys)]
+                assert cache.get(reader, key).etag == reader.rendition_etag(key)
+        except Exception as error:  # reported below, with the thread's key
+            failures.append(error)
+
+    threads = [threading.Thread(target=poll, args=(offset,)) for offset in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert cache.size == sum(prepared.size for prepared in cache.kept.values())
+    assert cache.size <= cache.limit
