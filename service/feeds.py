@@ -17,15 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from flask import Flask
-from werkzeug.http import http_date, parse_accept_header, parse_date, parse_etags
+from werkzeug.http import http_date, parse_date, parse_etags
 
 from archive import Rendition, RenditionNotFound
 from service import ratelimit
 from service.archive_access import thread_archive
-from service.http import SECURITY_HEADERS
+from service.http import SECURITY_HEADERS, accepts_gzip
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,12 +135,6 @@ class RenditionCache:
             self.kept[key] = prepared
             self.size += prepared.size
         return prepared
-
-
-@lru_cache(maxsize=512)
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding value admits gzip (q=0 refuses it; * admits it)."""
-    return parse_accept_header(accept_encoding)["gzip"] > 0
 
 
 def not_modified(environ: dict, variant: Variant, last_modified: datetime | None) -> bool:

@@ -1,14 +1,17 @@
 """HTTP caching and headers: ETag, Last-Modified, Cache-Control, gzip from stored bytes, 304.
 
-Views call `send_bytes` (or `cache_page`); no view sets these headers by hand.
+Views call `send_bytes` (or `send_page`); no view sets these headers by hand. Feed polls are
+answered before Flask by service/feeds.py, with the same rules and these same helpers.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 
 from flask import Flask, Response, request
+from werkzeug.http import parse_accept_header
 
 # Content-Security-Policy for every page: no inline scripts, nothing from other origins
 # except images (stories' lead images live on the publisher's image servers).
@@ -40,8 +43,10 @@ def strong_etag(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
-def accepts_gzip() -> bool:
-    return "gzip" in request.accept_encodings
+@lru_cache(maxsize=512)
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value admits gzip (q=0 refuses it; * admits it)."""
+    return parse_accept_header(accept_encoding)["gzip"] > 0
 
 
 def send_bytes(
@@ -52,16 +57,13 @@ def send_bytes(
     last_modified: datetime | None,
     max_age: int,
     gzip_body: bytes | None = None,
-    links: dict[str, str] | None = None,
 ) -> Response:
     """Stored bytes as a response: 304 when the client's validators match, gzip when accepted.
-
-    `links` ({rel: URL}) become a Link header (RFC 8288), as WebSub discovery asks.
 
     RFC 9110 13.2.2: If-None-Match is evaluated first and, when present, If-Modified-Since is
     ignored; Werkzeug's make_conditional follows that order and answers HEAD without a body.
     """
-    use_gzip = gzip_body is not None and accepts_gzip()
+    use_gzip = gzip_body is not None and accepts_gzip(request.headers.get("Accept-Encoding", ""))
     response = StoredResponse(gzip_body if use_gzip else body, content_type=content_type)
     # The gzip variant is a different representation: it needs its own strong ETag.
     response.set_etag(f"{etag}-gz" if use_gzip else etag)
@@ -71,8 +73,6 @@ def send_bytes(
         response.last_modified = last_modified
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.vary.add("Accept-Encoding")
-    if links:
-        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items())
     return response.make_conditional(request)
 
 
