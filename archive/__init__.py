@@ -156,8 +156,10 @@ class Archive:
     def day_counts(self, year: int, month: int) -> dict[int, int]:
         return calendar.day_counts(self.db, year, month)
 
-    def neighbours(self, first_day: str, last_day: str) -> calendar.Neighbours:
-        return calendar.neighbours(self.db, first_day, last_day)
+    def neighbours(
+        self, first_day: str, last_day: str, *, syndicated: bool = False
+    ) -> calendar.Neighbours:
+        return calendar.neighbours(self.db, first_day, last_day, syndicated=syndicated)
 
     def search_stories(self, text: str, **options) -> search.SearchResults:
         return search.search_stories(self.db, text, **options)
@@ -192,11 +194,8 @@ class Archive:
     def withdrawn_since(self, since: datetime, **scope) -> list[Story]:
         return queries.withdrawn_since(self.db, since, **scope)
 
-    def neighbour_month(self, month: str | None, *, older: bool) -> str | None:
-        return queries.neighbour_month(self.db, month, older=older)
-
     def name_of(self, kind: str, slug: str) -> str:
-        return queries.name_of(self.db, kind, slug)
+        return catalogue.name_of(self.db, kind, slug)
 
     # Renditions: feed bytes the service built, and the scopes that writes queued for rebuild.
     def feed_scopes(self) -> list[str]:
@@ -239,7 +238,8 @@ def open_archive(
 
     `domain` is the tag: URI authority for entry ids; `timezone` dates the permalinks.
     `prepare=False` opens an archive that was prepared before (it must exist), skipping the
-    creation, WAL and migration checks: the service does that once, then once per request.
+    creation, WAL and migration checks: the service does those once, then opens a connection
+    per worker thread this way.
     Raises sqlite3.OperationalError when the file cannot be opened (for `prepare=False`, also
     when it does not exist): an archive that cannot be opened is a failure, not bad input.
     """

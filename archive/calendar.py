@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from archive.queries import VISIBLE
+from archive.queries import SYNDICATED, VISIBLE
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,16 @@ def day_counts(db: sqlite_utils.Database, year: int, month: int) -> dict[int, in
     return dict(rows)
 
 
-def neighbours(db: sqlite_utils.Database, first_day: str, last_day: str) -> Neighbours:
-    """The nearest local dates with published stories outside [first_day, last_day]."""
+def neighbours(
+    db: sqlite_utils.Database, first_day: str, last_day: str, *, syndicated: bool = False
+) -> Neighbours:
+    """The nearest local dates with published stories outside [first_day, last_day];
+    `syndicated` counts only stories that go into feeds."""
+    where = f"{VISIBLE} AND {SYNDICATED}" if syndicated else VISIBLE
     before = db.execute(
-        f"SELECT max(local_date) FROM stories WHERE {VISIBLE} AND local_date < ?", [first_day]
+        f"SELECT max(local_date) FROM stories WHERE {where} AND local_date < ?", [first_day]
     ).fetchone()[0]
     after = db.execute(
-        f"SELECT min(local_date) FROM stories WHERE {VISIBLE} AND local_date > ?", [last_day]
+        f"SELECT min(local_date) FROM stories WHERE {where} AND local_date > ?", [last_day]
     ).fetchone()[0]
     return Neighbours(before, after)

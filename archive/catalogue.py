@@ -13,7 +13,7 @@ import sqlite_utils
 
 from archive.errors import NameNotFound
 from archive.models import Author
-from archive.queries import VISIBLE
+from archive.queries import VISIBLE, from_text
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,11 @@ class SitemapEntry:
     updated_at: datetime
 
 
-def section_name(db: sqlite_utils.Database, slug: str) -> str:
-    """The section's name as stories give it. Raises NameNotFound."""
+def section_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> str:
+    """The section's name as (published) stories give it. Raises NameNotFound."""
+    visible = f"AND {VISIBLE}" if published_only else ""
     row = db.execute(
-        f"""SELECT section FROM stories WHERE section_slug = ? AND {VISIBLE}
+        f"""SELECT section FROM stories WHERE section_slug = ? {visible}
             ORDER BY published_at DESC LIMIT 1""",
         [slug],
     ).fetchone()
@@ -60,6 +61,16 @@ def author_named(db: sqlite_utils.Database, slug: str) -> Author:
     return Author(*row)
 
 
+def name_of(db: sqlite_utils.Database, kind: str, slug: str) -> str:
+    """The name of a feed scope's section, tag or author ("sections", "tags", "authors"), from
+    any story: a feed keeps its title while its stories come and go. Raises NameNotFound."""
+    if kind == "sections":
+        return section_name(db, slug, published_only=False)
+    if kind == "tags":
+        return tag_name(db, slug)
+    return author_named(db, slug).name
+
+
 def sitemap_chunks(db: sqlite_utils.Database, *, size: int) -> list[SitemapChunk]:
     """Published permalinks cut into chunks of `size`, oldest first, each with its lastmod."""
     rows = db.execute(
@@ -69,7 +80,7 @@ def sitemap_chunks(db: sqlite_utils.Database, *, size: int) -> list[SitemapChunk
             ) GROUP BY chunk ORDER BY chunk""",
         [size],
     ).fetchall()
-    return [SitemapChunk(chunk + 1, _time(updated)) for chunk, updated in rows]
+    return [SitemapChunk(chunk + 1, from_text(updated)) for chunk, updated in rows]
 
 
 def sitemap_entries(db: sqlite_utils.Database, number: int, *, size: int) -> list[SitemapEntry]:
@@ -83,8 +94,4 @@ def sitemap_entries(db: sqlite_utils.Database, number: int, *, size: int) -> lis
     ).fetchall()
     if not rows and number != 1:
         raise NameNotFound(f"there is no sitemap {number}")
-    return [SitemapEntry(path, _time(updated)) for path, updated in rows]
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return [SitemapEntry(path, from_text(updated)) for path, updated in rows]

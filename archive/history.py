@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import sqlite_utils
@@ -16,6 +17,7 @@ import sqlite_utils
 from archive import html, queries
 from archive.errors import StoryNotFound
 from archive.models import Story
+from archive.queries import from_text
 from archive.shape import story_from_dict
 
 # Unchanged lines shown around each change in a diff.
@@ -35,8 +37,13 @@ class Revision:
     number: int
     action: str
     saved_at: datetime
-    story: Story
+    snapshot: dict[str, Any]
     changes: tuple[Change, ...]
+
+    @cached_property
+    def story(self) -> Story:
+        """The story as it read then (built on first use: a list of revisions needs none)."""
+        return _story(self.snapshot)
 
 
 def story_history(
@@ -48,29 +55,33 @@ def story_history(
     drafts and scheduled versions were never public); changes are then from the previous
     published revision.
     """
-    history, before = [], None
-    for row in queries.revisions(db, story_id):
-        snapshot = row["snapshot"]
-        if published_only and snapshot["status"] != "published":
-            continue
-        changes = () if before is None else changes_between(before, snapshot)
-        history.append(
-            Revision(
-                row["revision"], row["action"], row["saved_at"], _story(snapshot), tuple(changes)
-            )
-        )
-        before = snapshot
-    return history
+    return [_revision(row, before) for row, before in _kept(db, story_id, published_only)]
 
 
 def revision_of(
     db: sqlite_utils.Database, story_id: int, number: int, *, published_only: bool = False
 ) -> Revision:
     """One revision of a story. Raises StoryNotFound when the story has no such revision."""
-    for revision in story_history(db, story_id, published_only=published_only):
-        if revision.number == number:
-            return revision
+    for row, before in _kept(db, story_id, published_only):
+        if row["revision"] == number:
+            return _revision(row, before)
     raise StoryNotFound(f"story {story_id} has no revision {number}")
+
+
+def _kept(db: sqlite_utils.Database, story_id: int, published_only: bool):
+    """(revision row, the snapshot kept before it or None) for each revision kept, oldest first."""
+    before = None
+    for row in queries.revisions(db, story_id):
+        if published_only and row["snapshot"]["status"] != "published":
+            continue
+        yield row, before
+        before = row["snapshot"]
+
+
+def _revision(row: dict[str, Any], before: dict[str, Any] | None) -> Revision:
+    snapshot = row["snapshot"]
+    changes = () if before is None else tuple(changes_between(before, snapshot))
+    return Revision(row["revision"], row["action"], row["saved_at"], snapshot, changes)
 
 
 def _story(snapshot: dict[str, Any]) -> Story:
@@ -82,13 +93,9 @@ def _story(snapshot: dict[str, Any]) -> Story:
         revision=snapshot["revision"],
         body_html=html.sanitise(story.body_html),
         body_text=snapshot.get("body_text") or "",
-        withdrawn_at=_time(snapshot.get("withdrawn_at")),
+        withdrawn_at=from_text(snapshot.get("withdrawn_at")),
         withdrawn_reason=snapshot.get("withdrawn_reason") or "",
     )
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _readable(snapshot: dict[str, Any]) -> dict[str, list[str]]:

@@ -24,7 +24,8 @@ def to_text(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
-def _time(text: str | None) -> datetime | None:
+def from_text(text: str | None) -> datetime | None:
+    """A stored ISO 8601 time as a datetime (None stays None): the inverse of to_text."""
     return datetime.fromisoformat(text) if text else None
 
 
@@ -94,12 +95,12 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
         rights=rights,
         syndication=row["syndication"],
         status=row["status"],
-        embargo_at=_time(row["embargo_at"]),
-        published_at=_time(row["published_at"]),
-        updated_at=_time(row["updated_at"]),
+        embargo_at=from_text(row["embargo_at"]),
+        published_at=from_text(row["published_at"]),
+        updated_at=from_text(row["updated_at"]),
         revision=row["revision"],
         origin=row["origin"],
-        withdrawn_at=_time(row["withdrawn_at"]),
+        withdrawn_at=from_text(row["withdrawn_at"]),
         withdrawn_reason=row["withdrawn_reason"],
     )
 
@@ -232,34 +233,6 @@ def between(
     )
 
 
-def neighbour_month(db: sqlite_utils.Database, month: str | None, *, older: bool) -> str | None:
-    """The nearest month ('YYYY-MM') before or after `month` with a syndicated story.
-
-    `month=None` with `older=True` gives the newest such month of all.
-    """
-    if older:
-        bound = f"{month}-01" if month else "9999-12-31"
-        sql = "SELECT max(local_date) FROM stories WHERE status = 'published' AND local_date < ?"
-    else:
-        bound = f"{month}-31"
-        sql = "SELECT min(local_date) FROM stories WHERE status = 'published' AND local_date > ?"
-    row = db.execute(f"{sql} AND syndication != 'none'", [bound]).fetchone()
-    return row[0][:7] if row and row[0] else None
-
-
-def name_of(db: sqlite_utils.Database, kind: str, slug: str) -> str:
-    """The display name of a section, tag or author slug. Raises StoryNotFound when unknown."""
-    sql = {
-        "sections": "SELECT section FROM stories WHERE section_slug = ? LIMIT 1",
-        "tags": "SELECT tag FROM story_tags WHERE tag_slug = ? LIMIT 1",
-        "authors": "SELECT name FROM authors WHERE slug = ?",
-    }[kind]
-    row = db.execute(sql, [slug]).fetchone()
-    if row is None:
-        raise StoryNotFound(f"no {kind[:-1]} is called {slug!r}")
-    return row[0]
-
-
 def search(
     db: sqlite_utils.Database, query: str, *, limit: int = 20, offset: int = 0
 ) -> list[Story]:
@@ -288,7 +261,7 @@ def fts_query(text: str) -> str:
 def revisions(db: sqlite_utils.Database, story_id: int) -> list[dict]:
     """Every revision of a story, oldest first: revision, action, saved_at and the snapshot."""
     return [
-        {**row, "saved_at": _time(row["saved_at"]), "snapshot": json.loads(row["snapshot"])}
+        {**row, "saved_at": from_text(row["saved_at"]), "snapshot": json.loads(row["snapshot"])}
         for row in db.query(
             "SELECT * FROM revisions WHERE story_id = ? ORDER BY revision", [story_id]
         )
@@ -341,22 +314,15 @@ def changed_stories(
     """
     if since is not None:
         first = db.execute(
-            "SELECT min(rowid) FROM revisions WHERE saved_at >= ?", [to_text(since.astimezone(UTC))]
+            "SELECT min(rowid) FROM revisions WHERE saved_at >= ?", [to_text(since)]
         ).fetchone()[0]
         if first is None:
             return []
         after = max(after, first - 1)
     statuses = list(statuses)
-    where = [f"stories.status IN ({','.join('?' * len(statuses))})"]
-    params: list = [after, *statuses]
-    for value, condition in (
-        (section, "stories.section_slug = ?"),
-        (tag, "stories.id IN (SELECT story_id FROM story_tags WHERE tag_slug = ?)"),
-        (author, "stories.id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)"),
-    ):
-        if value:
-            where.append(condition)
-            params.append(value)
+    where, scope_params = scope_filter(section=section, tag=tag, author=author)
+    where.insert(0, f"stories.status IN ({','.join('?' * len(statuses))})")
+    params: list = [after, *statuses, *scope_params]
     rows = list(
         db.query(
             f"""SELECT stories.*, revisions.rowid AS change_seq FROM revisions NOT INDEXED

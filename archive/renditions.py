@@ -15,7 +15,7 @@ import sqlite_utils
 
 from archive.errors import ArchiveError
 from archive.models import Story, slugify
-from archive.queries import to_text
+from archive.queries import from_text, to_text
 
 
 class RenditionNotFound(ArchiveError):
@@ -176,10 +176,6 @@ def list_renditions(db: sqlite_utils.Database) -> list[RenditionInfo]:
 def _times(row: dict) -> dict:
     return {
         **row,
-        "last_modified": _time(row["last_modified"]),
-        "built_at": _time(row["built_at"]),
+        "last_modified": from_text(row["last_modified"]),
+        "built_at": from_text(row["built_at"]),
     }
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None

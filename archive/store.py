@@ -81,8 +81,10 @@ def save_story(
     if existing is not None and _content(story) == _content(existing):
         return existing
     with write_transaction(db):
-        if existing is not None and expected_revision is not None:
-            _claim_revision(db, existing.id, expected_revision)
+        if existing is not None:
+            # What was read before the transaction is still what is stored: another writer
+            # (the API, the scheduler) cannot slip in between, whoever the caller is.
+            _claim_revision(db, existing.id, existing.revision)
         if existing is None:
             story_id = db.execute(
                 "INSERT INTO stories (slug, title) VALUES (?, ?)", [story.slug, story.title]

@@ -1,6 +1,6 @@
 """The access log: one line per request in the Combined Log Format, plus the time taken.
 
-    127.0.0.1 - - [25/Nov/2026:12:05:39 +0000] "GET /feeds/latest.atom HTTP/1.1" 304 0 "-"
+    127.0.0.1 - - [25/Nov/2026:12:05:39 +0000] "GET /feeds/latest.atom HTTP/1.1" 304 - "-"
     "Reader/1.0" 0.000071
 
 A feed poll costs Python about ten microseconds, so the log must cost less than that: a

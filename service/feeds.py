@@ -52,16 +52,15 @@ class Variant:
 class Prepared:
     """A stored rendition ready to send: both variants, and until when its headers hold."""
 
-    __slots__ = ("etag", "good_until", "gzip", "last_modified", "plain", "size")
+    __slots__ = ("good_until", "gzip", "last_modified", "plain", "size")
 
     def __init__(self, rendition: Rendition, config: Settings, now: datetime):
         seconds, self.good_until = max_age(rendition, config, now)
-        self.etag = rendition.etag
         self.last_modified = rendition.last_modified
         self.size = len(rendition.body) + len(rendition.gzip_body)
-        validators = [("ETag", f'"{rendition.etag}"')]
+        last_modified = []
         if rendition.last_modified is not None:
-            validators.append(("Last-Modified", http_date(rendition.last_modified)))
+            last_modified = [("Last-Modified", http_date(rendition.last_modified))]
         caching = [
             ("Cache-Control", f"public, max-age={seconds}"),
             ("Vary", "Accept-Encoding"),
@@ -76,7 +75,7 @@ class Prepared:
             caching.append(("Link", links))
 
         def variant(body: bytes, etag: str, encoding: list) -> Variant:
-            tagged = [("ETag", f'"{etag}"'), *validators[1:], *caching]
+            tagged = [("ETag", f'"{etag}"'), *last_modified, *caching]
             entity = [
                 ("Content-Type", rendition.content_type),
                 ("Content-Length", str(len(body))),
@@ -123,7 +122,7 @@ class RenditionCache:
         """The current rendition of `key`, prepared. Raises RenditionNotFound."""
         etag = archive.rendition_etag(key)
         kept = self.kept.get(key)
-        if kept is not None and kept.etag == etag and time.time() < kept.good_until:
+        if kept is not None and kept.plain.etag == etag and time.time() < kept.good_until:
             return kept
         prepared = Prepared(archive.rendition(key), self.config, datetime.now(UTC))
         with self.lock:

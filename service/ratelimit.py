@@ -51,10 +51,10 @@ class RateLimiter:
 
 def has_valid_token(authorization: str, api: ApiSettings) -> bool:
     """Whether an Authorization value carries a configured API token: a known client."""
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = tokens.bearer_token(authorization)
+    if token is None:
         return False
-    return tokens.role_of(token.strip(), tokens.configured_tokens(api, os.environ)) is not None
+    return tokens.role_of(token, tokens.configured_tokens(api, os.environ)) is not None
 
 
 def refusal(app: Flask, environ: dict) -> tuple[str, list[tuple[str, str]]] | None:

@@ -70,8 +70,7 @@ def stop_when_orphaned(parent: int) -> None:
 
 
 def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve until SIGTERM or SIGINT. Raises PortInUse."""
-    check_port_free(host, port)
+    """Serve until SIGTERM or SIGINT; the caller has checked the port with check_port_free."""
     app = create_app(settings)
     main_process = os.getpid()
     wsgi = accesslog.AccessLog(app) if settings.server.access_log else app

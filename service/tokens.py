@@ -56,6 +56,14 @@ def role_of(token: str, tokens: dict[str, list[str]]) -> str | None:
     return role
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an Authorization value of the form 'Bearer <token>'; None for any other."""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
 def caller_role(api: ApiSettings) -> str | None:
     """The role of the request's bearer token; None when it sends none.
 
@@ -64,12 +72,12 @@ def caller_role(api: ApiSettings) -> str | None:
     header = request.headers.get("Authorization")
     if header is None:
         return None
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(header)
+    if token is None:
         raise _unauthorized(
             "the Authorization header must be 'Bearer <token>'", error="invalid_request"
         )
-    role = role_of(token.strip(), configured_tokens(api, os.environ))
+    role = role_of(token, configured_tokens(api, os.environ))
     if role is None:
         raise _unauthorized("the bearer token is not valid", error="invalid_token")
     return role

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -197,12 +198,10 @@ def test_save_with_a_stale_expected_revision_raises_and_changes_nothing(archive)
     assert len(archive.revisions(saved.id)) == 2
 
 
-def test_revision_check_is_atomic_with_the_write(archive, settings):
-    """A write that lands after the check read the story, but before our transaction, is seen.
-
-    The other writer runs exactly when our transaction begins, through SQLite's trace hook.
-    """
-    saved = archive.save(draft(), now=NOW)
+@contextmanager
+def another_editor_saves_at_begin(archive, settings, saved):
+    """Within the block, another connection saves `saved` with dek "Other editor" exactly when
+    `archive`'s next transaction begins (through SQLite's trace hook)."""
     other = open_archive(settings.archive_path)
 
     def write_meanwhile(statement: str) -> None:
@@ -212,11 +211,20 @@ def test_revision_check_is_atomic_with_the_write(archive, settings):
 
     archive.db.conn.set_trace_callback(write_meanwhile)
     try:
-        with pytest.raises(RevisionConflict):
-            archive.save(saved.replace(dek="Mine"), now=NOW, expected_revision=1)
+        yield
     finally:
         archive.db.conn.set_trace_callback(None)
         other.close()
+
+
+def test_revision_check_is_atomic_with_the_write(archive, settings):
+    """A write that lands after the check read the story, but before our transaction, is seen.
+
+    The other writer runs exactly when our transaction begins, through SQLite's trace hook.
+    """
+    saved = archive.save(draft(), now=NOW)
+    with another_editor_saves_at_begin(archive, settings, saved), pytest.raises(RevisionConflict):
+        archive.save(saved.replace(dek="Mine"), now=NOW, expected_revision=1)
     assert archive.get(saved.id).dek == "Other editor"
     assert [r["revision"] for r in archive.revisions(saved.id)] == [1, 2]
 
@@ -249,20 +257,8 @@ def test_withdrawal_with_a_stale_if_match_answers_412(client, api_tokens, settin
 
 def test_withdrawal_racing_another_write_raises_and_changes_nothing_more(archive, settings):
     saved = archive.save(draft(), now=NOW)
-    other = open_archive(settings.archive_path)
-
-    def write_meanwhile(statement: str) -> None:
-        if statement.startswith("BEGIN"):
-            archive.db.conn.set_trace_callback(None)
-            other.save(saved.replace(dek="Other editor"), now=NOW)
-
-    archive.db.conn.set_trace_callback(write_meanwhile)
-    try:
-        with pytest.raises(RevisionConflict):
-            archive.withdraw(saved.id, reason="Legal request", now=NOW)
-    finally:
-        archive.db.conn.set_trace_callback(None)
-        other.close()
+    with another_editor_saves_at_begin(archive, settings, saved), pytest.raises(RevisionConflict):
+        archive.withdraw(saved.id, reason="Legal request", now=NOW)
     assert archive.get(saved.id).status == "draft"
     assert [r["action"] for r in archive.revisions(saved.id)] == ["create", "update"]
 

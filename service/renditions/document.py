@@ -14,12 +14,15 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from archive import Archive, Story, StoryNotFound, slugify
+from archive import Archive, NameNotFound, Story, slugify
 from archive.html import sanitise, strip_forbidden
+from archive.renditions import month_scope
 from service.settings import Settings
 
 # RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
 DELETED_ENTRY_DAYS = 30
+# A local date after every story's: the newest month is the neighbour before it.
+END_OF_TIME = "9999-12-31"
 # Bump when the builders change what they write, so stored renditions are rebuilt.
 BUILD_VERSION = "1"
 # Atom requires an updated time even for a feed with no entries.
@@ -143,8 +146,10 @@ def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -
     title = scope_title(archive, settings, scope)
     page = f"/{kind}/{slug}/" if slug else "/"
     links = {}
-    if not slug and (newest := archive.neighbour_month(None, older=True)):
-        links["prev-archive"] = month_scope(newest)
+    if not slug:  # the site feed links the newest month with a syndicated story
+        newest = archive.neighbours(END_OF_TIME, END_OF_TIME, syndicated=True).before
+        if newest:
+            links["prev-archive"] = month_scope(newest)
     return FeedSource(
         scope, title, page, tuple(stories), deleted=tuple(deleted), archive_links=links
     )
@@ -161,7 +166,7 @@ def scope_title(archive: Archive, settings: Settings, scope: str) -> str:
         return site_title
     try:
         name = archive.name_of(kind, slug)
-    except StoryNotFound:  # the last story left this tag: its feed empties under its slug
+    except NameNotFound:  # the last story left this tag: its feed empties under its slug
         name = slug
     return f"{site_title}: {name}"
 
@@ -170,9 +175,10 @@ def _month(archive: Archive, settings: Settings, scope: str) -> FeedSource:
     year, month = scope.split("/")[1:]
     stories = archive.between(f"{year}-{month}-01", f"{year}-{month}-31", limit=-1, syndicated=True)
     links = {"current": "latest"}
-    for rel, older in (("prev-archive", True), ("next-archive", False)):
-        if neighbour := archive.neighbour_month(f"{year}-{month}", older=older):
-            links[rel] = month_scope(neighbour)
+    around = archive.neighbours(f"{year}-{month}-01", f"{year}-{month}-31", syndicated=True)
+    for rel, day in (("prev-archive", around.before), ("next-archive", around.after)):
+        if day:
+            links[rel] = month_scope(day)
     return FeedSource(
         scope,
         scope_title(archive, settings, scope),
@@ -181,11 +187,6 @@ def _month(archive: Archive, settings: Settings, scope: str) -> FeedSource:
         is_archive=True,
         archive_links=links,
     )
-
-
-def month_scope(month: str) -> str:
-    """'YYYY-MM' -> 'archive/YYYY/MM'."""
-    return f"archive/{month[:4]}/{month[5:7]}"
 
 
 def entry_of(story: Story, settings: Settings) -> Entry:
