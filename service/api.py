@@ -20,6 +20,7 @@ from archive import DuplicateRequest, InvalidStory, Story, story_from_dict, stor
 from archive.models import STATUSES, validate
 from service import openapi, problems, tokens
 from service.archive_access import get_archive, settings
+from service.openapi import MAX_ID, WRITABLE_STATUSES
 from service.payloads import QueryReader, read_json
 from service.problems import Problem, field_error
 
@@ -29,15 +30,11 @@ problems.init_blueprint(bp)
 # Stories per page of GET /api/stories unless limit= asks otherwise, and the most it may ask.
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-# Statuses a client may write; withdrawal is DELETE, so its reason is always recorded.
-WRITABLE_STATUSES = ("draft", "scheduled", "published")
 # What anyone may read without a token: published stories and tombstones.
 PUBLIC_STATUSES = ("published", "withdrawn")
 LIST_PARAMETERS = ("status", "section", "tag", "author", "since", "cursor", "limit")
 # Idempotency-Key: printable ASCII, as long as a UUID or a CMS's own request id needs.
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-# Largest story id a URL may name (SQLite's INTEGER range).
-MAX_ID = 2**63 - 1
 STORY_ETAG = re.compile(r"story-(\d+)-(\d+)")
 URL_FIELDS = ("url", "license_url")
 

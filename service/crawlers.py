@@ -4,10 +4,10 @@ pointing at /sitemaps/<n>.xml files of at most 50,000 permalinks each, with last
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app
 
-from service import http
 from service.archive_access import get_archive, settings
+from service.templating import render_page, send_text
 
 bp = Blueprint("crawlers", __name__)
 
@@ -33,29 +33,18 @@ def show_robots():
         "",
         f"Sitemap: {base}/sitemap.xml",
     ]
-    return _send("\n".join(lines) + "\n", "text/plain; charset=utf-8")
+    return send_text("\n".join(lines) + "\n", "text/plain; charset=utf-8")
 
 
 @bp.get("/sitemap.xml")
 def show_sitemap_index():
     chunks = get_archive().sitemap_chunks(size=_sitemap_size())
     base = settings().site.base_url.rstrip("/")
-    return _send(render_template("sitemap_index.xml", chunks=chunks, base=base), XML)
+    return render_page("sitemap_index.xml", content_type=XML, chunks=chunks, base=base)
 
 
 @bp.get("/sitemaps/<int:number>.xml")
 def show_sitemap(number: int):
     entries = get_archive().sitemap_entries(number, size=_sitemap_size())
     base = settings().site.base_url.rstrip("/")
-    return _send(render_template("sitemap.xml", entries=entries, base=base), XML)
-
-
-def _send(text: str, content_type: str):
-    body = text.encode("utf-8")
-    return http.send_bytes(
-        body,
-        content_type=content_type,
-        etag=http.strong_etag(body),
-        last_modified=None,
-        max_age=settings().http.page_max_age,
-    )
+    return render_page("sitemap.xml", content_type=XML, entries=entries, base=base)

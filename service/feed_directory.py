@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template
+from flask import Blueprint
 from lxml import etree
 
 from archive import Archive
 from service.archive_access import get_archive, settings
-from service.http import send_bytes, strong_etag
 from service.renditions import FORMATS, feed_url
 from service.renditions.document import scope_title
 from service.settings import Settings
+from service.templating import render_page, send_text
 
 bp = Blueprint("feed_directory", __name__)
 
@@ -53,17 +53,15 @@ def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listin
 
 @bp.get("/feeds/")
 def list_feeds():
-    config = settings()
-    groups, months = directory(get_archive(), config)
-    page = render_template("feeds.html", title="Feeds", groups=groups, months=months)
-    return _send(page.encode(), "text/html; charset=utf-8", config)
+    groups, months = directory(get_archive(), settings())
+    return render_page("feeds.html", title="Feeds", groups=groups, months=months)
 
 
 @bp.get("/feeds.opml")
 def feeds_opml():
     config = settings()
     groups, _months = directory(get_archive(), config)
-    return _send(opml(groups, config), "text/x-opml; charset=utf-8", config)
+    return send_text(opml(groups, config).decode("utf-8"), "text/x-opml; charset=utf-8")
 
 
 def opml(groups: dict[str, list[Listing]], config: Settings) -> bytes:
@@ -86,13 +84,3 @@ def opml(groups: dict[str, list[Listing]], config: Settings) -> bytes:
                 htmlUrl=listing.page_url,
             )
     return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
-
-
-def _send(body: bytes, content_type: str, config: Settings):
-    return send_bytes(
-        body,
-        content_type=content_type,
-        etag=strong_etag(body),
-        last_modified=None,
-        max_age=config.http.page_max_age,
-    )

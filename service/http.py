@@ -76,12 +76,19 @@ def send_bytes(
     return response.make_conditional(request)
 
 
-def send_page(html: str, *, max_age: int, last_modified: datetime | None = None) -> Response:
-    """A rendered page: a strong ETag from its bytes, Cache-Control, and 304 when it matches."""
-    body = html.encode("utf-8")
+def send_page(
+    text: str,
+    *,
+    max_age: int,
+    last_modified: datetime | None = None,
+    content_type: str = "text/html; charset=utf-8",
+) -> Response:
+    """A rendered page (or sitemap, or OPML): a strong ETag from its bytes, Cache-Control, and
+    304 when it matches."""
+    body = text.encode("utf-8")
     return send_bytes(
         body,
-        content_type="text/html; charset=utf-8",
+        content_type=content_type,
         etag=strong_etag(body),
         last_modified=last_modified,
         max_age=max_age,

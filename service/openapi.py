@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.models import MAX_SLUG_LENGTH, SLUG_PATTERN, STATUSES, SYNDICATION_POLICIES
+
 # Largest story id a URL may name (SQLite's INTEGER range).
 MAX_ID = 2**63 - 1
-SLUG = "^[a-z0-9]+(?:-[a-z0-9]+)*$"
-STATUS_VALUES = ["draft", "scheduled", "published", "withdrawn"]
+# Statuses a client may write; withdrawal is DELETE, so its reason is always recorded.
+WRITABLE_STATUSES = ("draft", "scheduled", "published")
+SLUG = SLUG_PATTERN.pattern
+STATUS_VALUES = list(STATUSES)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -66,7 +70,7 @@ RIGHTS = _parts(
 )
 
 WRITABLE = {
-    "slug": {"type": "string", "pattern": SLUG, "maxLength": 120},
+    "slug": {"type": "string", "pattern": SLUG, "maxLength": MAX_SLUG_LENGTH},
     "title": {"type": "string", "minLength": 1},
     "dek": TEXT,
     "summary": TEXT,
@@ -79,8 +83,8 @@ WRITABLE = {
     "sources": {"type": "array", "items": SOURCE},
     "publisher": {"oneOf": [{"type": "null"}, PUBLISHER]},
     "rights": {"oneOf": [{"type": "null"}, RIGHTS]},
-    "syndication": {"enum": ["full", "summary", "none"]},
-    "status": {"enum": ["draft", "scheduled", "published"]},
+    "syndication": {"enum": list(SYNDICATION_POLICIES)},
+    "status": {"enum": list(WRITABLE_STATUSES)},
     "embargo_at": TIME_IN,
     "published_at": TIME_IN,
     "updated_at": TIME_IN,
@@ -140,7 +144,7 @@ SCHEMAS: dict[str, Any] = {
                     _parts({"holder": TEXT, "statement": TEXT, "license_url": _nullable("string")}),
                 ]
             },
-            "syndication": {"enum": ["full", "summary", "none"]},
+            "syndication": {"enum": list(SYNDICATION_POLICIES)},
             "status": {"enum": STATUS_VALUES},
             "embargo_at": TIME_OUT,
             "published_at": TIME_OUT,

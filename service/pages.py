@@ -110,13 +110,13 @@ def show_story(year: int, month: int, day: int, slug: str):
 @bp.get("/sections/<slug>/")
 def list_section(slug: str):
     name = get_archive().section_name(slug)
-    return _list_by("section", slug, title=name, feeds=f"/feeds/sections/{slug}")
+    return _list_by("section", slug, title=name, feeds=f"sections/{slug}")
 
 
 @bp.get("/tags/<slug>/")
 def list_tag(slug: str):
     name = get_archive().tag_name(slug)
-    return _list_by("tag", slug, title=f"Tagged {name}", feeds=f"/feeds/tags/{slug}")
+    return _list_by("tag", slug, title=f"Tagged {name}", feeds=f"tags/{slug}")
 
 
 @bp.get("/authors/<slug>/")
@@ -126,7 +126,7 @@ def list_author(slug: str):
         "author",
         slug,
         title=f"Stories by {author.name}",
-        feeds=f"/feeds/authors/{slug}",
+        feeds=f"authors/{slug}",
         author=author,
     )
 

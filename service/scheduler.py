@@ -34,8 +34,7 @@ def rebuild_all(settings: Settings, *, now: datetime | None = None) -> list[str]
     """Publish what is due and rebuild every feed whose inputs changed. Returns changed keys."""
     now = now or datetime.now(UTC)
     with open_for(settings) as archive:
-        changed = renditions.rebuild_pending(archive, settings, now=now)
-        return changed + renditions.rebuild(archive, settings, now=now)
+        return renditions.rebuild_pending(archive, settings, now=now, everything=True)
 
 
 def rebuild_pending(settings: Settings, *, now: datetime | None = None) -> list[str]:

@@ -12,35 +12,45 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, render_template
 
 from archive import slugify
-from service import http
+from service import http, renditions
 from service.archive_access import settings
 
-# Feed formats offered everywhere: (file extension, media type, name shown to readers).
-FEED_FORMATS = (
-    ("atom", "application/atom+xml", "Atom"),
-    ("rss", "application/rss+xml", "RSS"),
-    ("json", "application/feed+json", "JSON Feed"),
-)
+# What readers are shown for each feed format.
+FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 
 
-def feed_links(prefix: str, title: str) -> list[dict[str, str]]:
-    """The discovery links of one feed family, e.g. feed_links("/feeds/tags/x", "Tag x")."""
-    base = settings().site.base_url.rstrip("/")
+def feed_links(scope: str, title: str) -> list[dict[str, str]]:
+    """The discovery links of one feed family, e.g. feed_links("tags/x", "Tag x")."""
     return [
         {
-            "href": f"{base}{prefix}/latest.{ext}",
-            "type": kind,
-            "title": f"{title} ({name})",
-            "name": name,
+            "href": renditions.feed_url(settings(), scope, fmt),
+            "type": feed_format.content_type.partition(";")[0],
+            "title": f"{title} ({FORMAT_NAMES[fmt]})",
+            "name": FORMAT_NAMES[fmt],
         }
-        for ext, kind, name in FEED_FORMATS
+        for fmt, feed_format in renditions.FORMATS.items()
     ]
 
 
-def render_page(template: str, *, last_modified: datetime | None = None, **context) -> Response:
+def render_page(
+    template: str,
+    *,
+    last_modified: datetime | None = None,
+    content_type: str = "text/html; charset=utf-8",
+    **context,
+) -> Response:
     """A page with a strong ETag, Cache-Control from [http] page_max_age, and 304 on a match."""
-    html = render_template(template, **context)
-    return http.send_page(html, max_age=settings().http.page_max_age, last_modified=last_modified)
+    return send_text(render_template(template, **context), content_type, last_modified)
+
+
+def send_text(text: str, content_type: str, last_modified: datetime | None = None) -> Response:
+    """Any text the site serves (HTML, XML, OPML, robots.txt), cached like a page."""
+    return http.send_page(
+        text,
+        max_age=settings().http.page_max_age,
+        last_modified=last_modified,
+        content_type=content_type,
+    )
 
 
 def local_time(moment: datetime) -> str:
@@ -56,7 +66,7 @@ def local_day(moment: datetime) -> str:
 
 def site_context() -> dict:
     site = settings().site
-    return {"site": site, "site_feeds": feed_links("/feeds", site.title)}
+    return {"site": site, "site_feeds": feed_links("latest", site.title)}
 
 
 def init_app(app: Flask) -> None:

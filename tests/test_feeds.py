@@ -57,9 +57,8 @@ def make_story(**fields):
 
 
 def build(archive, settings, now=NOW):
-    """What the scheduler does: publish what is due, rebuild queued feeds, then every feed."""
-    changed = renditions.rebuild_pending(archive, settings, now=now)
-    return changed + renditions.rebuild(archive, settings, now=now)
+    """What the scheduler does: publish what is due, then rebuild queued and all feeds once."""
+    return renditions.rebuild_pending(archive, settings, now=now, everything=True)
 
 
 def body(archive, key):

@@ -94,10 +94,15 @@ def rebuild_scope(archive: Archive, settings: Settings, scope: str, *, now: date
     return changed
 
 
-def rebuild_pending(archive: Archive, settings: Settings, *, now: datetime) -> list[str]:
-    """Publish what is due, rebuild just the scopes that writes queued; returns changed keys."""
+def rebuild_pending(
+    archive: Archive, settings: Settings, *, now: datetime, everything: bool = False
+) -> list[str]:
+    """Publish what is due, rebuild the scopes that writes queued (with `everything`, every
+    scope as well, each once); returns changed keys."""
     archive.publish_due(now=now)
     up_to, scopes = archive.pending_feed_changes()
+    if everything:
+        scopes = set(scopes) | set(archive.feed_scopes())
     if not scopes:
         return []
     changed = rebuild(archive, settings, now=now, scopes=sorted(scopes))
