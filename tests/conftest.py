@@ -154,6 +154,12 @@ class LiveServer:
         self.stop()
         raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT}s")
 
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -167,11 +173,8 @@ class LiveServer:
 @pytest.fixture
 def live_server(tmp_path, settings) -> Iterator[LiveServer]:
     """The real service (Granian, 2 workers) on 127.0.0.1, over the same archive as `archive`."""
-    server = LiveServer(tmp_path, settings_mapping(tmp_path))
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+    with LiveServer(tmp_path, settings_mapping(tmp_path)) as server:
+        yield server
 
 
 # Bearer tokens for the write API, set in the environment by the `api_tokens` fixture.

@@ -17,11 +17,10 @@ MAX_BODY = 4096
 @pytest.fixture
 def api_server(tmp_path, api_tokens):
     """The real service with the tokens of `api_tokens` in its environment."""
-    server = LiveServer(tmp_path, settings_mapping(tmp_path, api={"max_body_bytes": MAX_BODY}))
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+    with LiveServer(
+        tmp_path, settings_mapping(tmp_path, api={"max_body_bytes": MAX_BODY})
+    ) as server:
+        yield server
 
 
 def send(server, method, path, body=None, headers=None, *, chunked=False):

@@ -54,11 +54,8 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
             ),
             now=NOW,
         )
-    live = LiveServer(tmp_path, mapping)
-    try:
-        yield live.start()
-    finally:
-        live.stop()
+    with LiveServer(tmp_path, mapping) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

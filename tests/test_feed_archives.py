@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 import pytest
@@ -12,8 +12,8 @@ from lxml import etree
 from archive import story_from_dict
 from service import renditions
 from tests.conftest import NOW
+from tests.test_feeds import ATOM, links_of
 
-ATOM = "{http://www.w3.org/2005/Atom}"
 HISTORY = "{http://purl.org/syndication/history/1.0}"
 # Story publication months, with a gap (no story in 2026-08) the walk must step over.
 MONTHS = ["2026-05", "2026-06", "2026-07", "2026-09", "2026-10", "2026-11"]
@@ -41,10 +41,6 @@ def history(archive, settings, make_settings):
     renditions.rebuild_pending(archive, small, now=NOW)
     renditions.rebuild(archive, small, now=NOW)
     return saved
-
-
-def links_of(tree) -> dict[str, str]:
-    return {link.get("rel"): link.get("href") for link in tree.findall(f"{ATOM}link")}
 
 
 def key_of(url: str) -> str:
@@ -94,7 +90,7 @@ def _older(page: bytes, fmt: str) -> str | None:
     if fmt == "json":
         return json.loads(page).get("next_url")
     channel = etree.fromstring(page).find("channel")
-    links = {link.get("rel"): link.get("href") for link in channel.findall(f"{ATOM}link")}
+    links = links_of(channel)
     return links.get("prev-archive")
 
 
@@ -115,7 +111,10 @@ def test_closed_month_is_cached_long_and_current_month_briefly(archive, history,
 
 
 def _today() -> str:
-    return (datetime.now().astimezone() - timedelta(minutes=1)).isoformat()
+    """Noon (UTC) on the first of the current month: in this month in the site's zone too, at
+    any moment of the month the test runs."""
+    now = datetime.now(UTC)
+    return now.replace(day=1, hour=12, minute=0, second=0, microsecond=0).isoformat()
 
 
 def test_a_closed_month_changes_only_when_one_of_its_stories_does(archive, settings, history):

@@ -18,7 +18,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from service import create_app
 from service.openapi import DOCUMENT
 from tests.test_api import create, story_json
 
@@ -130,26 +129,20 @@ def test_answers_of_a_whole_session_match_the_description(client, api_tokens):
 
 
 @pytest.fixture
-def api_schema(unlimited_app, api_tokens):
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", unlimited_app)
-
-
-@pytest.fixture
-def unlimited_app(make_settings):
-    """The app without a rate limit: schemathesis sends hundreds of requests a minute."""
-    return create_app(make_settings(http={"rate_limit_per_minute": 0}))
+def api_schema(app, api_tokens):
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 def test_generated_requests_never_fail_and_always_match_the_description(
-    unlimited_app, api_schema, api_tokens, mode
+    app, api_schema, api_tokens, mode
 ):
     """schemathesis sends generated requests, with and without a token, straight to the app.
 
     A few stories exist first, and some requests name them with If-Match: * so that updates
     and withdrawals get past 404 and 412 to the archive.
     """
-    client = unlimited_app.test_client()
+    client = app.test_client()
     for n in range(STORIES):
         create(client, api_tokens, slug=f"story-{n}", status=("draft", "published")[n % 2])
     generation = schemathesis.GenerationMode(mode)

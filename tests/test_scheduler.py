@@ -115,30 +115,22 @@ def test_feeds_build_and_list_commands(runner, archive):
 
 
 def test_running_server_rebuilds_a_feed_after_a_write(tmp_path, archive):
-    server = LiveServer(tmp_path, settings_mapping(tmp_path), workers=2)
-    try:
-        server.start()
+    with LiveServer(tmp_path, settings_mapping(tmp_path), workers=2) as server:
         assert b"Tram line opens" not in _get(server.url + "/feeds/latest.atom")
         archive.save(story_from_dict({"title": "Tram line opens"}))
         _wait_for_feed(server, b"Tram line opens")
-    finally:
-        server.stop()
     log = server.log.read_text()
     assert log.count("scheduler started") == 1, log
 
 
 def test_when_the_scheduler_worker_dies_its_replacement_takes_over(tmp_path, archive):
-    server = LiveServer(tmp_path, settings_mapping(tmp_path), workers=2)
-    try:
-        server.start()
+    with LiveServer(tmp_path, settings_mapping(tmp_path), workers=2) as server:
         first = _scheduler_pids(server, count=1)[0]
         os.kill(first, signal.SIGKILL)
         second = _scheduler_pids(server, count=2)[1]
         assert second != first
         archive.save(story_from_dict({"title": "Night bus returns"}))
         _wait_for_feed(server, b"Night bus returns")
-    finally:
-        server.stop()
 
 
 def _scheduler_pids(server: LiveServer, count: int) -> list[int]:

@@ -16,9 +16,7 @@ from tests.conftest import LiveServer, settings_mapping
 
 
 def test_serve_fills_an_empty_archive_with_demo_stories_and_serves_them(tmp_path):
-    server = LiveServer(tmp_path, settings_mapping(tmp_path, archive={"demo": True}))
-    try:
-        server.start()
+    with LiveServer(tmp_path, settings_mapping(tmp_path, archive={"demo": True})) as server:
         with urllib.request.urlopen(server.url + "/", timeout=10) as response:
             home = response.read().decode()
         assert "Harbour bridge reopens after two years of repairs" in home
@@ -28,15 +26,11 @@ def test_serve_fills_an_empty_archive_with_demo_stories_and_serves_them(tmp_path
             story = response.read().decode()
         assert "Lena Ortiz / Masthead" in story
         assert "chief engineer of the restoration" in story
-    finally:
-        server.stop()
     assert server.process.returncode == 0
 
 
 def test_a_second_server_on_a_taken_port_refuses_to_start(tmp_path):
-    first = LiveServer(tmp_path, settings_mapping(tmp_path))
-    try:
-        first.start()
+    with LiveServer(tmp_path, settings_mapping(tmp_path)) as first:
         second = subprocess.run(
             [sys.executable, "-m", "service", "serve", "--port", str(first.port)],
             env={**os.environ, "MASTHEAD_CONFIG": str(first.config)},
@@ -48,14 +42,10 @@ def test_a_second_server_on_a_taken_port_refuses_to_start(tmp_path):
         assert f"127.0.0.1:{first.port} is already in use" in second.stderr
         with urllib.request.urlopen(first.url + "/robots.txt", timeout=10) as response:
             assert response.status == 200
-    finally:
-        first.stop()
 
 
 def test_workers_stop_when_the_main_process_is_killed(tmp_path):
-    server = LiveServer(tmp_path, settings_mapping(tmp_path), workers=2)
-    try:
-        server.start()
+    with LiveServer(tmp_path, settings_mapping(tmp_path), workers=2) as server:
         workers = children(server.process.pid)
         assert len(workers) == 2
         server.process.kill()  # SIGKILL: the main process gets no chance to stop its workers
@@ -67,8 +57,6 @@ def test_workers_stop_when_the_main_process_is_killed(tmp_path):
         with pytest.raises(urllib.error.URLError, match="Connection refused"):
             urllib.request.urlopen(server.url + "/robots.txt", timeout=2)
         assert "is gone; worker" in server.log.read_text()
-    finally:
-        server.stop()
 
 
 def children(pid: int) -> list[int]:

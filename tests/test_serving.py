@@ -16,8 +16,7 @@ from lxml import etree
 from archive import open_archive, story_from_dict
 from service import create_app, websub
 from tests.conftest import NOW, LiveServer, settings_mapping
-
-ATOM = "{http://www.w3.org/2005/Atom}"
+from tests.test_feeds import ATOM, links_of
 
 
 def seed(tmp_path, count: int = 6) -> None:
@@ -40,11 +39,8 @@ def server(tmp_path_factory):
     """One real server (Granian, 3 workers) for the module, over a seeded archive."""
     tmp_path = tmp_path_factory.mktemp("serving")
     seed(tmp_path)
-    live = LiveServer(tmp_path, settings_mapping(tmp_path, feeds={"size": 3}), workers=3)
-    try:
-        yield live.start()
-    finally:
-        live.stop()
+    with LiveServer(tmp_path, settings_mapping(tmp_path, feeds={"size": 3}), workers=3) as live:
+        yield live
 
 
 def request(server, path, *, method="GET", headers=None):
@@ -56,10 +52,6 @@ def request(server, path, *, method="GET", headers=None):
         return response.status, response.headers, response.read()
     finally:
         connection.close()
-
-
-def links_of(tree) -> dict[str, str]:
-    return {link.get("rel"): link.get("href") for link in tree.findall(f"{ATOM}link")}
 
 
 def test_feed_answers_with_every_validator_and_cache_header(server):
@@ -139,9 +131,7 @@ def test_unknown_feed_is_404(server):
 
 def test_rfc5005_walk_over_http_reaches_the_first_story(server):
     _, _, body = request(server, "/feeds/latest.atom")
-    links = {
-        link.get("rel"): link.get("href") for link in etree.fromstring(body).iter(f"{ATOM}link")
-    }
+    links = links_of(etree.fromstring(body))
     seen = []
     url = links.get("prev-archive")
     while url:
@@ -250,9 +240,7 @@ def test_running_server_pings_the_hub_and_advertises_it(tmp_path):
         _, headers, body = request(live, "/feeds/latest.atom")
         assert f'<{hub.url}>; rel="hub"' in headers["Link"]
         assert 'rel="self"' in headers["Link"]
-        links = {
-            link.get("rel"): link.get("href") for link in etree.fromstring(body).iter(f"{ATOM}link")
-        }
+        links = links_of(etree.fromstring(body))
         assert links["hub"] == hub.url
         with open_archive(tmp_path / "archive.db", domain="news.example") as archive:
             archive.save(story_from_dict({"title": "Fresh news"}))
@@ -278,12 +266,10 @@ def test_a_client_over_its_limit_gets_429_with_retry_after(make_settings):
 
 def test_the_limit_is_shared_by_every_worker(tmp_path):
     mapping = settings_mapping(tmp_path, http={"rate_limit_per_minute": 8})
-    live = LiveServer(tmp_path, mapping, workers=3)
-    try:
-        live.start()  # its readiness probe counts as one request
+    with LiveServer(
+        tmp_path, mapping, workers=3
+    ) as live:  # its readiness probe counts as one request
         statuses = [request(live, "/feeds/")[0] for _ in range(12)]
-    finally:
-        live.stop()
     # Fresh connections spread over three workers, yet the client gets 8 in all, not 8 each.
     assert statuses.count(429) >= 4
     assert statuses.index(429) <= 8
