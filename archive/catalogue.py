@@ -43,19 +43,30 @@ def section_name(db: sqlite_utils.Database, slug: str, *, published_only: bool =
     return row[0]
 
 
-def tag_name(db: sqlite_utils.Database, slug: str) -> str:
-    """The tag's name as stories give it. Raises NameNotFound."""
+def tag_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> str:
+    """The tag's name as (published) stories give it. Raises NameNotFound.
+
+    A tag only drafts or embargoed stories carry is not there yet: its name could tell of them.
+    """
+    visible = f"AND story_id IN (SELECT id FROM stories WHERE {VISIBLE})" if published_only else ""
     row = db.execute(
-        "SELECT tag FROM story_tags WHERE tag_slug = ? ORDER BY story_id DESC LIMIT 1", [slug]
+        f"SELECT tag FROM story_tags WHERE tag_slug = ? {visible} ORDER BY story_id DESC LIMIT 1",
+        [slug],
     ).fetchone()
     if not row:
         raise NameNotFound(f"no tag has the slug {slug!r}")
     return row[0]
 
 
-def author_named(db: sqlite_utils.Database, slug: str) -> Author:
-    """The author with this slug. Raises NameNotFound."""
-    row = db.execute("SELECT name, slug, url FROM authors WHERE slug = ?", [slug]).fetchone()
+def author_named(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> Author:
+    """The author with this slug, if a (published) story carries their byline. Raises
+    NameNotFound."""
+    sql = "SELECT name, slug, url FROM authors WHERE slug = ?"
+    if published_only:
+        sql += f""" AND EXISTS (SELECT 1 FROM story_authors
+            JOIN stories ON stories.id = story_authors.story_id
+            WHERE story_authors.author_slug = authors.slug AND {VISIBLE})"""
+    row = db.execute(sql, [slug]).fetchone()
     if not row:
         raise NameNotFound(f"no author has the slug {slug!r}")
     return Author(*row)
@@ -67,8 +78,8 @@ def name_of(db: sqlite_utils.Database, kind: str, slug: str) -> str:
     if kind == "sections":
         return section_name(db, slug, published_only=False)
     if kind == "tags":
-        return tag_name(db, slug)
-    return author_named(db, slug).name
+        return tag_name(db, slug, published_only=False)
+    return author_named(db, slug, published_only=False).name
 
 
 def sitemap_chunks(db: sqlite_utils.Database, *, size: int) -> list[SitemapChunk]:

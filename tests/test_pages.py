@@ -272,6 +272,26 @@ def test_unknown_section_tag_or_author_is_not_found(archive, client, url):
     assert client.get(url).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "url", ["/sections/mergers/", "/tags/acme-takeover/", "/authors/nadia-quist/"]
+)
+def test_a_section_tag_or_author_only_unpublished_stories_carry_is_not_found(archive, client, url):
+    """Its name would tell of an embargoed story before its time (or of a draft)."""
+    unpublished = {"section": "Mergers", "tags": ["Acme takeover"], "authors": ["Nadia Quist"]}
+    embargo = (NOW + timedelta(days=1)).isoformat()
+    archive.save(
+        full_story(slug="embargoed", status="scheduled", embargo_at=embargo, **unpublished),
+        now=NOW,
+    )
+    archive.save(full_story(slug="draft", status="draft", **unpublished), now=NOW)
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Acme" not in response.get_data(as_text=True)
+    assert "Quist" not in response.get_data(as_text=True)
+    archive.save(full_story(slug="announced", **unpublished), now=NOW)
+    assert client.get(url).status_code == 200
+
+
 # Browsing by date
 
 
