@@ -48,9 +48,10 @@ def tag_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = Tru
 
     A tag only drafts or embargoed stories carry is not there yet: its name could tell of them.
     """
-    visible = f"AND story_id IN (SELECT id FROM stories WHERE {VISIBLE})" if published_only else ""
+    visible = f"AND {VISIBLE}" if published_only else ""
     row = db.execute(
-        f"SELECT tag FROM story_tags WHERE tag_slug = ? {visible} ORDER BY story_id DESC LIMIT 1",
+        f"""SELECT story_tags.tag FROM story_tags JOIN stories ON stories.id = story_tags.story_id
+            WHERE story_tags.tag_slug = ? {visible} ORDER BY story_tags.story_id DESC LIMIT 1""",
         [slug],
     ).fetchone()
     if not row:

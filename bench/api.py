@@ -10,31 +10,14 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
-import time
 from collections.abc import Callable
 
-from bench.corpus import TIMEZONE, archive_of
-from service import create_app
-from service.settings import settings_from_mapping
+from bench.compare import SIZES, client_for, measure, table
+from bench.corpus import archive_of
 
-SIZES = (1_000, 100_000)
 REQUESTS = 200  # timed requests per kind and archive size
-WARM_UP = 20  # untimed requests first, so caches are warm as on a running server
 TOKEN = "bench-write-token-0123456789"
 PAGE = 200  # stories per sync page (the API's largest)
-
-
-def client_for(total: int):
-    """A test client of the whole app over a fresh copy of the `total`-story archive."""
-    settings = settings_from_mapping(
-        {
-            "site": {"base_url": "https://news.example", "timezone": TIMEZONE},
-            "archive": {"path": str(archive_of(total)), "demo": False},
-            "http": {"rate_limit_per_minute": 0},  # one client asking fast is the point here
-        }
-    )
-    return create_app(settings).test_client()
 
 
 def requests_for(client, total: int, rng: random.Random) -> dict[str, Callable[[], object]]:
@@ -83,49 +66,13 @@ def requests_for(client, total: int, rng: random.Random) -> dict[str, Callable[[
     }
 
 
-def measure() -> dict[int, dict[str, dict[str, float]]]:
-    """Timings per archive size and kind; requests to the two archives alternate."""
-    os.environ["MASTHEAD_API_WRITE_TOKENS"] = TOKEN
-    clients = {total: client_for(total) for total in SIZES}
-    kinds = {
-        total: requests_for(client, total, random.Random(total))
-        for total, client in clients.items()
-    }
-    results: dict[int, dict[str, dict[str, float]]] = {total: {} for total in SIZES}
-    for name in kinds[SIZES[0]]:
-        timings: dict[int, list[float]] = {total: [] for total in SIZES}
-        for n in range(WARM_UP + REQUESTS):
-            for total in SIZES:
-                started = time.perf_counter()
-                response = kinds[total][name]()
-                elapsed = (time.perf_counter() - started) * 1000
-                assert response.status_code < 300, (name, response.status_code, response.json)
-                if n >= WARM_UP:
-                    timings[total].append(elapsed)
-        for total in SIZES:
-            ordered = sorted(timings[total])
-            results[total][name] = {
-                "p50": statistics.median(ordered),
-                "p99": ordered[int(len(ordered) * 0.99) - 1],
-            }
-    return results
-
-
 def main() -> None:
-    results = measure()
-    small, large = SIZES
-    print(
-        f"| request | p50 {small:,} | p99 {small:,} | p50 {large:,} | p99 {large:,} "
-        "| p50 ratio | p99 ratio |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, timing in results[small].items():
-        big = results[large][name]
-        print(
-            f"| {name} | {timing['p50']:.1f} ms | {timing['p99']:.1f} ms | {big['p50']:.1f} ms "
-            f"| {big['p99']:.1f} ms | {big['p50'] / timing['p50']:.2f} "
-            f"| {big['p99'] / timing['p99']:.2f} |"
-        )
+    os.environ["MASTHEAD_API_WRITE_TOKENS"] = TOKEN
+    requests = {
+        total: requests_for(client_for(archive_of(total)), total, random.Random(total))
+        for total in SIZES
+    }
+    print(table(measure(requests, REQUESTS), "request"))
     print(f"\nMachine load average at the end: {os.getloadavg()[0]:.2f}")
 
 

@@ -29,6 +29,8 @@ PARAGRAPH = (
 )
 # The newest story of every synthetic archive: a fixed end, so runs are comparable.
 LAST_PUBLISHED_AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+# "Now" while the archives are built and edited: a day after their newest story.
+BUILT_AT = LAST_PUBLISHED_AT + timedelta(days=1)
 BATCH = 2_000  # stories per transaction while building
 
 
@@ -70,7 +72,7 @@ def archive_of(total: int) -> Path:
             for start in tqdm(range(0, total, BATCH), desc=f"building {total:,} stories"):
                 with archive.db.atomic():  # one transaction per batch; each save a savepoint
                     for n in range(start, min(start + BATCH, total)):
-                        archive.save(story_from_dict(story_shape(n, total, rng)), now=_now())
+                        archive.save(story_from_dict(story_shape(n, total, rng)), now=BUILT_AT)
             archive.db.execute("DELETE FROM feed_changes")
             archive.db.conn.commit()
         building.rename(cached)
@@ -79,7 +81,3 @@ def archive_of(total: int) -> Path:
         Path(f"{copy}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(cached, copy)
     return copy
-
-
-def _now() -> datetime:
-    return LAST_PUBLISHED_AT + timedelta(days=1)

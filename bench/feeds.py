@@ -12,22 +12,19 @@ import time
 from datetime import timedelta
 
 from archive import open_archive
-from bench.corpus import DOMAIN, TIMEZONE, _now, archive_of
+from bench.compare import SIZES, settings_for
+from bench.corpus import BUILT_AT, DOMAIN, TIMEZONE, archive_of
 from service import renditions
-from service.settings import settings_from_mapping
 
-SIZES = (1_000, 100_000)
 EDITS = 30  # edits measured per archive; the median is reported
 
 
 def main() -> None:
-    now = _now()
+    now = BUILT_AT
     runs = {}
     for total in SIZES:
         path = archive_of(total)
-        settings = settings_from_mapping(
-            {"site": {"base_url": "https://news.example"}, "archive": {"path": str(path)}}
-        )
+        settings = settings_for(path)
         archive = open_archive(path, domain=DOMAIN, timezone=TIMEZONE)
         started = time.perf_counter()
         feeds = len(renditions.rebuild(archive, settings, now=now))

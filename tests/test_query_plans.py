@@ -24,6 +24,8 @@ PAGE_READS = {
         "bridge", section="city", author="helen-marsh", first_day="2014-01-01"
     ),
     "section name": lambda a: a.section_name("city"),
+    "tag name": lambda a: a.tag_name("transport"),
+    "author name": lambda a: a.author_named("helen-marsh"),
     "sitemap": lambda a: a.sitemap_entries(1, size=50_000),
 }
 
