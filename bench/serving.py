@@ -337,9 +337,10 @@ def measure_archive(total: int, work: Path, stack: ExitStack) -> list[dict]:
     started = time.perf_counter()
     subprocess.run([*command, "feeds", "build"], check=True, capture_output=True, **options)
     print(f"{total:,} stories: feeds built in {time.perf_counter() - started:.1f} s", flush=True)
-    urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVERS}
-    port = urls["Masthead"].rsplit(":", 1)[1]
-    serve = [*command, "serve", "--host", "127.0.0.1", "--port", port, "--workers", str(WORKERS)]
+    ports = {name: free_port() for name in SERVERS}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    serve = [*command, "serve", "--host", "127.0.0.1", "--port", str(ports["Masthead"])]
+    serve += ["--workers", str(WORKERS)]
     stack.enter_context(
         running(serve, url=urls["Masthead"] + FEED, log=work / "masthead.log", **options)
     )
@@ -350,7 +351,7 @@ def measure_archive(total: int, work: Path, stack: ExitStack) -> list[dict]:
         ("baseline", "baseline_app", {"BENCH_ARCHIVE": str(db)}),
         ("Flask", "memory_app", {"BENCH_FEED": str(work / "www" / "feeds" / "latest.atom")}),
     ):
-        command, options = granian(app, int(urls[name].rsplit(":", 1)[1]), env)
+        command, options = granian(app, ports[name], env)
         stack.enter_context(
             running(command, url=urls[name] + FEED, log=work / f"{name}.log", **options)
         )
@@ -358,7 +359,7 @@ def measure_archive(total: int, work: Path, stack: ExitStack) -> list[dict]:
         print("  nginx is not installed: no static comparison (`make bench` installs it)")
         del urls["nginx"]
     else:
-        config = nginx_config(work, int(urls["nginx"].rsplit(":", 1)[1]))
+        config = nginx_config(work, ports["nginx"])
         nginx = ["nginx", "-p", str(work), "-c", str(config), "-e", str(work / "nginx-error.log")]
         stack.enter_context(running(nginx, url=urls["nginx"] + FEED, log=work / "nginx.log"))
     jobs = []
@@ -385,40 +386,29 @@ SERVERS = {
 # Report -------------------------------------------------------------------------------------
 
 
-def rps(rows: list[dict], total: int, server: str, request: str, connection: str) -> float:
-    for row in rows:
-        if (row["stories"], row["server"], row["request"], row["connection"]) == (
-            total,
-            server,
-            request,
-            connection,
-        ):
-            return row["rps"]
-    return float("nan")
-
-
 def ratios(rows: list[dict]) -> list[dict]:
     """Masthead over the baseline (same client) and over nginx (both closing connections)."""
-    out = []
-    for total in SIZES:
-        out.append(
-            {
-                "stories": total,
-                "baseline 200": rps(rows, total, "Masthead", "feed", "keep-alive")
-                / rps(rows, total, "baseline", "feed", "keep-alive"),
-                "baseline 304": rps(rows, total, "Masthead", "feed 304", "keep-alive")
-                / rps(rows, total, "baseline", "feed 304", "keep-alive"),
-                "nginx 200": rps(rows, total, "Masthead", "feed", "close")
-                / rps(rows, total, "nginx", "feed", "close"),
-                "nginx 304": rps(rows, total, "Masthead", "feed 304", "close")
-                / rps(rows, total, "nginx", "feed 304", "close"),
-                "Flask 200": rps(rows, total, "Masthead", "feed", "close")
-                / rps(rows, total, "Flask", "feed", "close"),
-                "Flask / nginx": rps(rows, total, "Flask", "feed", "close")
-                / rps(rows, total, "nginx", "feed", "close"),
-            }
-        )
-    return out
+    rps = {(r["stories"], r["server"], r["request"], r["connection"]): r["rps"] for r in rows}
+
+    def over(total: int, request: str, top: tuple[str, str], bottom: tuple[str, str]) -> float:
+        """Requests/s of (server, connection) `top` over `bottom`; NaN when one was not run."""
+        (top_server, top_connection), (bottom_server, bottom_connection) = top, bottom
+        above = rps.get((total, top_server, request, top_connection), float("nan"))
+        return above / rps.get((total, bottom_server, request, bottom_connection), float("nan"))
+
+    masthead_kept, masthead_closed = ("Masthead", "keep-alive"), ("Masthead", "close")
+    return [
+        {
+            "stories": total,
+            "baseline 200": over(total, "feed", masthead_kept, ("baseline", "keep-alive")),
+            "baseline 304": over(total, "feed 304", masthead_kept, ("baseline", "keep-alive")),
+            "nginx 200": over(total, "feed", masthead_closed, ("nginx", "close")),
+            "nginx 304": over(total, "feed 304", masthead_closed, ("nginx", "close")),
+            "Flask 200": over(total, "feed", masthead_closed, ("Flask", "close")),
+            "Flask / nginx": over(total, "feed", ("Flask", "close"), ("nginx", "close")),
+        }
+        for total in SIZES
+    ]
 
 
 def verdict(value: float, target: float) -> str:
@@ -470,13 +460,14 @@ def report(rows: list[dict], started_at: datetime, load: float) -> str:
         "| Masthead / Flask in memory, 200 | Flask in memory / nginx, 200 |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in ratios(rows):
+    measured = ratios(rows)
+    for r in measured:
         lines.append(
             f"| {r['stories']:,} | {verdict(r['baseline 200'], 20)} | "
             f"{verdict(r['baseline 304'], 20)} | {verdict(r['nginx 200'], 0.5)} | "
             f"{verdict(r['nginx 304'], 0.5)} | {r['Flask 200']:.2f}× | {r['Flask / nginx']:.2f}× |"
         )
-    lines += ["", *reading(ratios(rows))]
+    lines += ["", *reading(measured)]
     cpu = next(
         (
             line.split(":", 1)[1].strip()
