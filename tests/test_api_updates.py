@@ -229,6 +229,15 @@ def test_revision_check_is_atomic_with_the_write(archive, settings):
     assert [r["revision"] for r in archive.revisions(saved.id)] == [1, 2]
 
 
+def test_a_save_without_if_match_still_never_overwrites_a_write_it_did_not_see(archive, settings):
+    """An import or a script sends no expected revision; the stored one is checked anyway."""
+    saved = archive.save(draft(), now=NOW)
+    with another_editor_saves_at_begin(archive, settings, saved), pytest.raises(RevisionConflict):
+        archive.save(saved.replace(dek="Mine"), now=NOW)
+    assert archive.get(saved.id).dek == "Other editor"
+    assert [r["revision"] for r in archive.revisions(saved.id)] == [1, 2]
+
+
 def test_idempotency_key_is_stored_with_the_story_and_never_makes_a_second(archive):
     first = archive.save(draft(), now=NOW, idempotency=("key-1", "digest"))
     with pytest.raises(DuplicateRequest) as raised:
