@@ -9,12 +9,13 @@ with open_archive("news.db", domain="news.example", timezone="Europe/London") as
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
-from archive import calendar, catalogue, history, queries, renditions, search, store
+from archive import calendar, catalogue, history, names, queries, renditions, search, store
 from archive.errors import (
     ArchiveError,
     DuplicateRequest,
@@ -26,8 +27,9 @@ from archive.errors import (
     StoryNotFound,
     StoryWithdrawn,
 )
-from archive.models import Author, Media, Publisher, Rights, Source, Story, slugify
-from archive.renditions import Rendition, RenditionInfo, RenditionNotFound
+from archive.models import Author, Media, Publisher, Rights, Source, Story
+from archive.names import slugify
+from archive.renditions import BuildState, Rendition, RenditionInfo, RenditionNotFound
 from archive.schema import migrate
 from archive.shape import story_from_dict, story_to_dict
 
@@ -35,6 +37,7 @@ __all__ = [
     "Archive",
     "ArchiveError",
     "Author",
+    "BuildState",
     "DuplicateRequest",
     "InvalidStory",
     "Media",
@@ -194,6 +197,10 @@ class Archive:
     def withdrawn_since(self, since: datetime, **scope) -> list[Story]:
         return queries.withdrawn_since(self.db, since, **scope)
 
+    def slug_of(self, kind: str, name: str) -> str | None:
+        """The slug a section, tag or author name ("section", "tag", "author") was given."""
+        return names.slug_of(self.db, kind, name)
+
     def name_of(self, kind: str, slug: str) -> str:
         return catalogue.name_of(self.db, kind, slug)
 
@@ -204,8 +211,15 @@ class Archive:
     def pending_feed_changes(self) -> tuple[int, set[str]]:
         return renditions.pending_changes(self.db)
 
-    def clear_feed_changes(self, up_to: int) -> None:
-        renditions.clear_changes(self.db, up_to)
+    def clear_feed_changes(self, up_to: int, scopes: Iterable[str] | None = None) -> None:
+        renditions.clear_changes(self.db, up_to, scopes)
+
+    def record_build(self, scope: str, *, now: datetime, built: bool, **failure) -> bool:
+        """Note how a feed scope's build went (`error`, `story_ids` left out); True if news."""
+        return renditions.record_build(self.db, scope, now=now, built=built, **failure)
+
+    def build_states(self, *, failing_only: bool = False) -> list[BuildState]:
+        return renditions.build_states(self.db, failing_only=failing_only)
 
     def save_rendition(self, rendition: Rendition) -> bool:
         return renditions.save_rendition(self.db, rendition)

@@ -14,6 +14,7 @@ import sqlite_utils
 from archive.errors import NameNotFound
 from archive.models import Author
 from archive.queries import VISIBLE, from_text
+from archive.visibility import PUBLIC
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,9 @@ class SitemapEntry:
 
 def section_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> str:
     """The section's name as (published) stories give it. Raises NameNotFound."""
-    visible = f"AND {VISIBLE}" if published_only else ""
+    visible = VISIBLE if published_only else PUBLIC
     row = db.execute(
-        f"""SELECT section FROM stories WHERE section_slug = ? {visible}
+        f"""SELECT section FROM stories WHERE section_slug = ? AND {visible}
             ORDER BY published_at DESC LIMIT 1""",
         [slug],
     ).fetchone()
@@ -48,10 +49,11 @@ def tag_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = Tru
 
     A tag only drafts or embargoed stories carry is not there yet: its name could tell of them.
     """
-    visible = f"AND {VISIBLE}" if published_only else ""
+    visible = VISIBLE if published_only else PUBLIC
     row = db.execute(
         f"""SELECT story_tags.tag FROM story_tags JOIN stories ON stories.id = story_tags.story_id
-            WHERE story_tags.tag_slug = ? {visible} ORDER BY story_tags.story_id DESC LIMIT 1""",
+            WHERE story_tags.tag_slug = ? AND {visible}
+            ORDER BY stories.published_at DESC LIMIT 1""",
         [slug],
     ).fetchone()
     if not row:
@@ -60,14 +62,18 @@ def tag_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = Tru
 
 
 def author_named(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> Author:
-    """The author with this slug, if a (published) story carries their byline. Raises
-    NameNotFound."""
-    sql = "SELECT name, slug, url FROM authors WHERE slug = ?"
-    if published_only:
-        sql += f""" AND EXISTS (SELECT 1 FROM story_authors
+    """The author with this slug, if a published story carries their byline (any public one,
+    live or withdrawn, with `published_only` False), with the link the newest such story gives.
+    Raises NameNotFound."""
+    visible = VISIBLE if published_only else PUBLIC
+    row = db.execute(
+        f"""SELECT authors.name, authors.slug, story_authors.url FROM authors
+            JOIN story_authors ON story_authors.author_slug = authors.slug
             JOIN stories ON stories.id = story_authors.story_id
-            WHERE story_authors.author_slug = authors.slug AND {VISIBLE})"""
-    row = db.execute(sql, [slug]).fetchone()
+            WHERE authors.slug = ? AND {visible}
+            ORDER BY story_authors.url IS NULL, stories.published_at DESC LIMIT 1""",
+        [slug],
+    ).fetchone()
     if not row:
         raise NameNotFound(f"no author has the slug {slug!r}")
     return Author(*row)
@@ -75,7 +81,8 @@ def author_named(db: sqlite_utils.Database, slug: str, *, published_only: bool =
 
 def name_of(db: sqlite_utils.Database, kind: str, slug: str) -> str:
     """The name of a feed scope's section, tag or author ("sections", "tags", "authors"), from
-    any story: a feed keeps its title while its stories come and go. Raises NameNotFound."""
+    any public story, withdrawn ones too: a feed keeps its title while its stories come and go,
+    and a draft never names it. Raises NameNotFound."""
     if kind == "sections":
         return section_name(db, slug, published_only=False)
     if kind == "tags":

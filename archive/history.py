@@ -7,18 +7,20 @@ Reads only; the snapshots themselves are written by store.py.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 import sqlite_utils
 
-from archive import html, queries
+from archive import html, names, queries
 from archive.errors import StoryNotFound
 from archive.models import Story
 from archive.queries import from_text
 from archive.shape import story_from_dict
+from archive.visibility import is_public_revision
 
 # Unchanged lines shown around each change in a diff.
 CONTEXT_LINES = 1
@@ -39,11 +41,13 @@ class Revision:
     saved_at: datetime
     snapshot: dict[str, Any]
     changes: tuple[Change, ...]
+    # (kind, name) -> the slug that name has now, for links from an old revision.
+    slug_of: Callable[[str, str], str | None] = field(compare=False, repr=False, default=None)
 
     @cached_property
     def story(self) -> Story:
         """The story as it read then (built on first use: a list of revisions needs none)."""
-        return _story(self.snapshot)
+        return _story(self.snapshot, self.slug_of)
 
 
 def story_history(
@@ -55,7 +59,7 @@ def story_history(
     drafts and scheduled versions were never public); changes are then from the previous
     published revision.
     """
-    return [_revision(row, before) for row, before in _kept(db, story_id, published_only)]
+    return [_revision(db, row, before) for row, before in _kept(db, story_id, published_only)]
 
 
 def revision_of(
@@ -64,7 +68,7 @@ def revision_of(
     """One revision of a story. Raises StoryNotFound when the story has no such revision."""
     for row, before in _kept(db, story_id, published_only):
         if row["revision"] == number:
-            return _revision(row, before)
+            return _revision(db, row, before)
     raise StoryNotFound(f"story {story_id} has no revision {number}")
 
 
@@ -72,21 +76,32 @@ def _kept(db: sqlite_utils.Database, story_id: int, published_only: bool):
     """(revision row, the snapshot kept before it or None) for each revision kept, oldest first."""
     before = None
     for row in queries.revisions(db, story_id):
-        if published_only and row["snapshot"]["status"] != "published":
+        if published_only and not is_public_revision(row["snapshot"]):
             continue
         yield row, before
         before = row["snapshot"]
 
 
-def _revision(row: dict[str, Any], before: dict[str, Any] | None) -> Revision:
+def _revision(
+    db: sqlite_utils.Database, row: dict[str, Any], before: dict[str, Any] | None
+) -> Revision:
     snapshot = row["snapshot"]
     changes = () if before is None else tuple(changes_between(before, snapshot))
-    return Revision(row["revision"], row["action"], row["saved_at"], snapshot, changes)
+
+    def slug_of(kind: str, name: str) -> str | None:
+        return names.slug_of(db, kind, name)
+
+    return Revision(row["revision"], row["action"], row["saved_at"], snapshot, changes, slug_of)
 
 
-def _story(snapshot: dict[str, Any]) -> Story:
+def _story(snapshot: dict[str, Any], slug_of: Callable[[str, str], str | None]) -> Story:
     story = story_from_dict(snapshot, allow_read_only=True)
     return story.replace(
+        section_slug=slug_of("section", story.section) or "" if story.section else "",
+        tag_slugs=tuple(slug_of("tag", tag) or "" for tag in story.tags),
+        authors=tuple(
+            a.__class__(a.name, slug_of("author", a.name) or "", a.url) for a in story.authors
+        ),
         id=snapshot["id"],
         entry_id=snapshot["entry_id"],
         path=snapshot["path"],

@@ -20,6 +20,7 @@ import yaml
 from archive.errors import InvalidStory
 from archive.extract import Extracted, extract, parse_credit, parse_rights
 from archive.models import Story
+from archive.names import slugify
 from archive.shape import story_from_dict
 
 # Largest file `masthead import` reads; an article is far smaller.
@@ -174,7 +175,8 @@ def stories_from(
         story = story_from_dict(shape)
         if not story.title.strip():
             raise IngestError(["no title found (the first line of the article is its title)"])
-        key = origin if len(items) == 1 else f"{origin}#{story.slug or index}"
+        name = story.slug or slugify(story.title) or index
+        key = origin if len(items) == 1 else f"{origin}#{name}"
         stories.append(story.replace(origin=key if origin else None))
     return stories
 

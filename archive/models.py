@@ -12,12 +12,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archive.errors import InvalidStory
+from archive.names import MAX_SLUG_LENGTH
 
 SYNDICATION_POLICIES = ("full", "summary", "none")
 STATUSES = ("draft", "scheduled", "published", "withdrawn")
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-# Longest slug we accept: permalinks stay readable and well under URL limits.
-MAX_SLUG_LENGTH = 120
+# A slug is a whole string of such words: fullmatch, as `$` would also match before a newline.
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# BCP 47 language tag, as pages' lang= and feeds' xml:lang need it: "en", "ru", "zh-Hant-TW".
+LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+# Characters no text field may hold: C0 and C1 controls (tab, newline and return aside), DEL,
+# lone surrogates and the non-characters XML 1.0 forbids. Feeds and pages could not carry them.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Most parts one story may have: each tag, author and section is a feed to rebuild, so these
+# bound the work one write can queue.
+MAX_PARTS = {"tags": 50, "authors": 20, "media": 50, "sources": 100}
+# Longest title, and longest of any other plain-text field, in characters.
+MAX_TITLE_LENGTH = 1_000
+MAX_TEXT_LENGTH = 20_000
 # Largest story body accepted, in characters of HTML.
 MAX_BODY_LENGTH = 2_000_000
 # Years a story's times may fall in: four-digit years keep stored times and permalink dates
@@ -86,6 +97,9 @@ class Story:
     updated_at: datetime | None = None
     # Set by the archive, never by an editor:
     id: int | None = None
+    was_published: bool = False
+    section_slug: str = ""
+    tag_slugs: tuple[str, ...] = ()
     entry_id: str | None = None
     path: str | None = None
     revision: int = 0
@@ -118,16 +132,6 @@ class Story:
         return dataclasses.replace(self, **changes)
 
 
-def slugify(text: str) -> str:
-    """A URL slug from any text: lower-case ASCII words joined by hyphens."""
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    slug = "-".join(words)[:MAX_SLUG_LENGTH].strip("-")
-    return slug or "story"
-
-
 def is_aware(moment: datetime | None) -> bool:
     return moment is None or (
         moment.tzinfo is not None and moment.tzinfo.utcoffset(moment) is not None
@@ -147,11 +151,16 @@ def validate(story: Story) -> Story:
     problems = []
     if not story.title.strip():
         problems.append("title is empty (every story needs a title)")
-    if not SLUG_PATTERN.match(story.slug or "") or len(story.slug) > MAX_SLUG_LENGTH:
+    if story.slug and (not SLUG_PATTERN.fullmatch(story.slug) or len(story.slug) > MAX_SLUG_LENGTH):
         problems.append(
             f"slug {story.slug!r} is not a slug (lower-case letters, digits and single "
             f"hyphens, at most {MAX_SLUG_LENGTH} characters)"
         )
+    if not LANGUAGE_PATTERN.fullmatch(story.language):
+        problems.append(
+            f"language {story.language!r} is not a language tag (BCP 47, e.g. en, ru, pt-BR)"
+        )
+    problems += text_problems(story)
     if story.syndication not in SYNDICATION_POLICIES:
         problems.append(
             f"syndication {story.syndication!r} is not one of {', '.join(SYNDICATION_POLICIES)}"
@@ -174,8 +183,17 @@ def validate(story: Story) -> Story:
         and is_aware(moment)
         and not is_in_range(moment)
     ]
-    problems += [f"authors[{i}] has no name" for i, a in enumerate(story.authors) if not a.name]
-    problems += [f"sources[{i}] has no name" for i, s in enumerate(story.sources) if not s.name]
+    problems += [
+        f"authors[{i}].name is empty" for i, a in enumerate(story.authors) if not a.name.strip()
+    ]
+    problems += [
+        f"sources[{i}].name is empty" for i, s in enumerate(story.sources) if not s.name.strip()
+    ]
+    problems += [
+        f"{key} has {len(getattr(story, key))} items (at most {most})"
+        for key, most in MAX_PARTS.items()
+        if len(getattr(story, key)) > most
+    ]
     if story.publisher is not None and not story.publisher.name.strip():
         problems.append("publisher has no name")
     if problems:
@@ -184,10 +202,43 @@ def validate(story: Story) -> Story:
         embargo_at=to_utc(story.embargo_at),
         published_at=to_utc(story.published_at),
         updated_at=to_utc(story.updated_at),
-        authors=tuple(
-            a if a.slug else dataclasses.replace(a, slug=slugify(a.name)) for a in story.authors
-        ),
     )
+
+
+def text_fields(story: Story):
+    """(field path, text) for every plain-text field of a story, as errors name them."""
+    for key in ("title", "dek", "summary", "section"):
+        yield key, getattr(story, key)
+    for i, tag in enumerate(story.tags):
+        yield f"tags[{i}]", tag
+    parts = {
+        **{f"authors[{i}]": a for i, a in enumerate(story.authors)},
+        **{f"media[{i}]": m for i, m in enumerate(story.media)},
+        **{f"sources[{i}]": s for i, s in enumerate(story.sources)},
+        "publisher": story.publisher,
+        "rights": story.rights,
+    }
+    for where, part in parts.items():
+        if part is None:
+            continue
+        for name, value in vars(part).items():
+            if isinstance(value, str) and name != "slug":
+                yield f"{where}.{name}", value
+
+
+def text_problems(story: Story) -> list[str]:
+    """Control characters and overlong text, each named by its field."""
+    problems = []
+    for where, text in text_fields(story):
+        if found := CONTROL_CHARACTERS.search(text):
+            problems.append(
+                f"{where} contains the control character U+{ord(found.group()):04X} "
+                "(plain text only: no control characters)"
+            )
+        most = MAX_TITLE_LENGTH if where == "title" else MAX_TEXT_LENGTH
+        if len(text) > most:
+            problems.append(f"{where} is {len(text)} characters long (at most {most})")
+    return problems
 
 
 def to_utc(moment: datetime | None) -> datetime | None:

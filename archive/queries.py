@@ -14,9 +14,10 @@ import sqlite_utils
 
 from archive.errors import StoryMoved, StoryNotFound, StoryWithdrawn
 from archive.models import STATUSES, Author, Media, Publisher, Rights, Source, Story
+from archive.visibility import LIVE, PUBLIC, SYNDICATED, TOMBSTONE
 
-VISIBLE = "stories.status = 'published'"
-SYNDICATED = "stories.syndication != 'none'"
+# Stories in lists, feeds and search: live ones (archive.visibility decides).
+VISIBLE = LIVE
 
 
 def to_text(moment: datetime | None) -> str | None:
@@ -38,13 +39,13 @@ def stories_from_rows(db: sqlite_utils.Database, rows: Iterable[dict]) -> list[S
     marks = ",".join("?" * len(ids))
     children = {
         "authors": db.query(
-            f"""SELECT sa.story_id, a.name, a.slug, a.url FROM story_authors sa
+            f"""SELECT sa.story_id, a.name, a.slug, sa.url FROM story_authors sa
                 JOIN authors a ON a.slug = sa.author_slug
                 WHERE sa.story_id IN ({marks}) ORDER BY sa.story_id, sa.position""",
             ids,
         ),
         "tags": db.query(
-            f"SELECT story_id, tag FROM story_tags WHERE story_id IN ({marks}) "
+            f"SELECT story_id, tag, tag_slug FROM story_tags WHERE story_id IN ({marks}) "
             "ORDER BY story_id, position",
             ids,
         ),
@@ -84,7 +85,9 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
         body_text=row["body_text"],
         language=row["language"],
         section=row["section"],
+        section_slug=row["section_slug"],
         tags=tuple(t["tag"] for t in children["tags"]),
+        tag_slugs=tuple(t["tag_slug"] for t in children["tags"]),
         authors=tuple(Author(a["name"], a["slug"], a["url"]) for a in children["authors"]),
         media=tuple(
             Media(m["url"], m["caption"], m["credit"], m["copyright"], m["alt"], m["mime_type"])
@@ -95,6 +98,7 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
         rights=rights,
         syndication=row["syndication"],
         status=row["status"],
+        was_published=bool(row["was_published"]),
         embargo_at=from_text(row["embargo_at"]),
         published_at=from_text(row["published_at"]),
         updated_at=from_text(row["updated_at"]),
@@ -128,16 +132,15 @@ def story_at(db: sqlite_utils.Database, path: str) -> Story:
 
     Raises StoryMoved (an old permalink), StoryWithdrawn (a tombstone) or StoryNotFound.
     """
-    found = _select(db, "path = ?", [path])
+    found = _select(db, f"path = ? AND {PUBLIC}", [path])
     if found and found[0].is_withdrawn:
         raise StoryWithdrawn(found[0])
     if found and found[0].is_published:
         return found[0]
     if not found:
         moved = db.execute(
-            """SELECT s.path FROM redirects r JOIN stories s ON s.id = r.story_id
-               WHERE r.path = ? AND s.path IS NOT NULL
-               AND s.status IN ('published', 'withdrawn')""",
+            f"""SELECT stories.path FROM redirects JOIN stories ON stories.id = redirects.story_id
+               WHERE redirects.path = ? AND stories.path IS NOT NULL AND {PUBLIC}""",
             [path],
         ).fetchone()
         if moved:
@@ -199,7 +202,7 @@ def withdrawn_since(
 ) -> list[Story]:
     """Stories withdrawn at or after `since`, newest withdrawal first (RFC 6721 tombstones)."""
     where, params = scope_filter(section=section, tag=tag, author=author)
-    where[:0] = ["status = 'withdrawn'", "withdrawn_at >= ?"]
+    where[:0] = [TOMBSTONE, "withdrawn_at >= ?"]
     return _select(
         db,
         " AND ".join(where),
@@ -271,8 +274,8 @@ def revisions(db: sqlite_utils.Database, story_id: int) -> list[dict]:
 def all_stories(
     db: sqlite_utils.Database, *, include_unpublished: bool = False, batch: int = 500
 ) -> Iterator[Story]:
-    """Every story (published and withdrawn, or all) in id order, a batch at a time."""
-    where = "1 = 1" if include_unpublished else "status IN ('published', 'withdrawn')"
+    """Every public story (live and tombstones), or every story, in id order, a batch at a time."""
+    where = "1 = 1" if include_unpublished else PUBLIC
     last = 0
     while True:
         found = _select(db, f"{where} AND id > ?", [last, batch], tail="ORDER BY id LIMIT ?")
@@ -303,8 +306,11 @@ def changed_stories(
     tag: str | None = None,
     author: str | None = None,
     limit: int = 50,
+    public_only: bool = False,
 ) -> list[tuple[int, Story]]:
     """(change number, story) pairs in the order stories last changed, oldest change first.
+
+    `public_only` keeps the stories the public may see (archive.visibility).
 
     A change number is the rowid of a story's latest revision: revisions are only appended,
     one writer at a time, so the numbers follow commit order and `after=` resumes exactly.
@@ -322,6 +328,8 @@ def changed_stories(
     statuses = list(statuses)
     where, scope_params = scope_filter(section=section, tag=tag, author=author)
     where.insert(0, f"stories.status IN ({','.join('?' * len(statuses))})")
+    if public_only:
+        where.append(PUBLIC)
     params: list = [after, *statuses, *scope_params]
     rows = list(
         db.query(

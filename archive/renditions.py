@@ -14,8 +14,13 @@ from datetime import datetime
 import sqlite_utils
 
 from archive.errors import ArchiveError
-from archive.models import Story, slugify
+from archive.models import Story
 from archive.queries import from_text, to_text
+from archive.transaction import write_transaction
+from archive.visibility import PUBLIC, is_public
+
+# Scopes named in one DELETE: well under SQLite's limit on bound parameters.
+SCOPES_PER_STATEMENT = 500
 
 
 class RenditionNotFound(ArchiveError):
@@ -55,15 +60,13 @@ def month_scope(local_date: str) -> str:
 
 def scopes_of(story: Story, local_date: str | None) -> set[str]:
     """Every feed scope a story appears in (or leaves a tombstone in), given its local date."""
-    if story.published_at is None or local_date is None:
-        return set()
-    if story.status not in ("published", "withdrawn"):
+    if story.published_at is None or local_date is None or not is_public(story):
         return set()
     scopes = {"latest", month_scope(local_date)}
-    if story.section:
-        scopes.add(f"sections/{slugify(story.section)}")
-    scopes |= {f"tags/{slugify(tag)}" for tag in story.tags}
-    scopes |= {f"authors/{author.slug or slugify(author.name)}" for author in story.authors}
+    if story.section_slug:
+        scopes.add(f"sections/{story.section_slug}")
+    scopes |= {f"tags/{slug}" for slug in story.tag_slugs}
+    scopes |= {f"authors/{author.slug}" for author in story.authors if author.slug}
     return scopes
 
 
@@ -80,15 +83,100 @@ def pending_changes(db: sqlite_utils.Database) -> tuple[int, set[str]]:
     return (rows[-1][0] if rows else 0), {scope for _, scope in rows}
 
 
-def clear_changes(db: sqlite_utils.Database, up_to: int) -> None:
-    """Forget queued changes up to id `up_to` once their scopes were rebuilt."""
-    with db.atomic():
-        db.execute("DELETE FROM feed_changes WHERE id <= ?", [up_to])
+def clear_changes(
+    db: sqlite_utils.Database, up_to: int, scopes: Iterable[str] | None = None
+) -> None:
+    """Forget queued changes up to id `up_to` (of `scopes` only, when given) once rebuilt.
+
+    A scope left out stays queued: a feed that failed is tried again next run, alone.
+    """
+    if scopes is None:
+        with write_transaction(db):
+            db.execute("DELETE FROM feed_changes WHERE id <= ?", [up_to])
+        return
+    scopes = sorted(set(scopes))
+    for start in range(0, len(scopes), SCOPES_PER_STATEMENT):
+        chunk = scopes[start : start + SCOPES_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        with write_transaction(db):
+            db.execute(
+                f"DELETE FROM feed_changes WHERE id <= ? AND scope IN ({marks})", [up_to, *chunk]
+            )
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """How the last build of a feed scope went: `error` is empty when every story went in."""
+
+    scope: str
+    attempted_at: datetime
+    built_at: datetime | None  # the last build that stored its feeds
+    failing_since: datetime | None
+    error: str
+    story_ids: tuple[int, ...]  # stories left out of the feed because they could not be built
+
+    @property
+    def status(self) -> str:
+        if self.error and self.built_at is not None and self.built_at >= self.attempted_at:
+            return "partial"  # built, without the stories named
+        return "failing" if self.error else "ok"
+
+
+def record_build(
+    db: sqlite_utils.Database,
+    scope: str,
+    *,
+    now: datetime,
+    built: bool,
+    error: str = "",
+    story_ids: Iterable[int] = (),
+) -> bool:
+    """Note how a scope's build went; True when that is news (it was not failing so before)."""
+    before = db.execute(
+        "SELECT error, story_ids FROM feed_builds WHERE scope = ?", [scope]
+    ).fetchone()
+    ids = ",".join(str(i) for i in sorted(set(story_ids)))
+    is_news = (before or ("", ""))[0:2] != (error, ids)
+    with write_transaction(db):
+        db.execute(
+            """INSERT INTO feed_builds (scope, attempted_at, built_at, failing_since, error,
+                   story_ids) VALUES (:scope, :now, :built, :failing, :error, :ids)
+               ON CONFLICT(scope) DO UPDATE SET attempted_at = :now,
+                   built_at = coalesce(:built, built_at),
+                   failing_since = CASE WHEN :error = '' THEN NULL
+                       ELSE coalesce(failing_since, :now) END,
+                   error = :error, story_ids = :ids""",
+            {
+                "scope": scope,
+                "now": to_text(now),
+                "built": to_text(now) if built else None,
+                "failing": to_text(now) if error else None,
+                "error": error,
+                "ids": ids,
+            },
+        )
+    return is_news
+
+
+def build_states(db: sqlite_utils.Database, *, failing_only: bool = False) -> list[BuildState]:
+    """The build state of every scope built so far (or only those with an error)."""
+    where = "WHERE error != ''" if failing_only else ""
+    return [
+        BuildState(
+            scope=row["scope"],
+            attempted_at=from_text(row["attempted_at"]),
+            built_at=from_text(row["built_at"]),
+            failing_since=from_text(row["failing_since"]),
+            error=row["error"],
+            story_ids=tuple(int(i) for i in row["story_ids"].split(",") if i),
+        )
+        for row in db.query(f"SELECT * FROM feed_builds {where} ORDER BY scope")
+    ]
 
 
 def all_scopes(db: sqlite_utils.Database) -> list[str]:
     """Every scope that has, or had, a published story: the feeds a full rebuild makes."""
-    seen = "status IN ('published', 'withdrawn')"
+    seen = PUBLIC
     sections = db.execute(
         f"SELECT DISTINCT section_slug FROM stories WHERE {seen} AND section_slug != ''"
     ).fetchall()
@@ -123,7 +211,7 @@ def save_rendition(db: sqlite_utils.Database, rendition: Rendition) -> bool:
     ).fetchone()
     if stored and stored[0] == rendition.etag:
         if stored[1] != rendition.inputs:
-            with db.atomic():
+            with write_transaction(db):
                 db.execute(
                     "UPDATE renditions SET inputs = ? WHERE key = ?",
                     [rendition.inputs, rendition.key],
@@ -134,7 +222,7 @@ def save_rendition(db: sqlite_utils.Database, rendition: Rendition) -> bool:
         "last_modified": to_text(rendition.last_modified),
         "built_at": to_text(rendition.built_at),
     }
-    with db.atomic():
+    with write_transaction(db):
         db["renditions"].upsert(row, pk="key")
     return True
 

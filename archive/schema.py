@@ -5,6 +5,8 @@ Never edit a migration that has shipped; add a new one at the end.
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 
 migrations = sqlite_utils.Migrations("masthead")
@@ -205,6 +207,93 @@ def m004_pages(db: sqlite_utils.Database) -> None:
         "ON stories(status, local_date, published_at)"
     )
     db.execute("DROP INDEX stories_status_local_date")
+
+
+@migrations()
+def m005_identity_and_visibility(db: sqlite_utils.Database) -> None:
+    # Public means published at least once: a withdrawn draft is not a tombstone.
+    db.execute("ALTER TABLE stories ADD COLUMN was_published INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """UPDATE stories SET was_published = 1 WHERE status = 'published' OR EXISTS (
+               SELECT 1 FROM revisions WHERE revisions.story_id = stories.id
+               AND json_extract(revisions.snapshot, '$.status') = 'published')"""
+    )
+    db.execute("CREATE INDEX stories_public ON stories(was_published, status, withdrawn_at)")
+    # A name's slug, given once: two names never share one, and no later write renames it.
+    db.execute(
+        """
+        CREATE TABLE names (
+            kind TEXT NOT NULL CHECK (kind IN ('section', 'tag', 'author')),
+            key TEXT NOT NULL,
+            slug TEXT NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (kind, key),
+            UNIQUE (kind, slug)
+        )
+        """
+    )
+    # An author's link belongs to the story that gives it: a draft cannot change a public page.
+    db.execute("ALTER TABLE story_authors ADD COLUMN url TEXT")
+    _name_existing_stories(db)
+    # The build state of each feed scope, for `masthead feeds list` and /health.
+    db.execute(
+        """
+        CREATE TABLE feed_builds (
+            scope TEXT PRIMARY KEY,
+            attempted_at TEXT NOT NULL,
+            built_at TEXT,
+            failing_since TEXT,
+            error TEXT NOT NULL DEFAULT '',
+            story_ids TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+
+
+def _name_existing_stories(db: sqlite_utils.Database) -> None:
+    """Give every name the archive holds its own slug, from each story's current revision.
+
+    Stories are taken oldest first, and a name keeps the slug it had when that slug is still
+    free, so existing addresses stay; names that used to share a slug get their own.
+    """
+    from archive import names
+
+    rows = db.execute(
+        """SELECT stories.id, stories.section_slug, revisions.snapshot FROM stories
+           JOIN revisions ON revisions.story_id = stories.id
+           AND revisions.revision = stories.revision ORDER BY stories.id"""
+    ).fetchall()
+    for story_id, section_slug, text in rows:
+        snapshot = json.loads(text)
+        if snapshot.get("section"):
+            slug = names.claim(db, "section", snapshot["section"], prefer=section_slug or None)
+            db.execute("UPDATE stories SET section_slug = ? WHERE id = ?", [slug, story_id])
+        old_tags = dict(
+            db.execute("SELECT position, tag_slug FROM story_tags WHERE story_id = ?", [story_id])
+        )
+        for position, tag in enumerate(snapshot.get("tags") or []):
+            slug = names.claim(db, "tag", tag, prefer=old_tags.get(position))
+            db.execute(
+                "UPDATE story_tags SET tag_slug = ? WHERE story_id = ? AND position = ?",
+                [slug, story_id, position],
+            )
+        old_authors = dict(
+            db.execute(
+                "SELECT position, author_slug FROM story_authors WHERE story_id = ?", [story_id]
+            )
+        )
+        for position, author in enumerate(snapshot.get("authors") or []):
+            slug = names.claim(db, "author", author["name"], prefer=old_authors.get(position))
+            db.execute(
+                "UPDATE story_authors SET author_slug = ?, url = ? "
+                "WHERE story_id = ? AND position = ?",
+                [slug, author.get("url"), story_id, position],
+            )
+    # The first name given to each slug is its name; a later draft's spelling is not.
+    db.execute(
+        "UPDATE authors SET url = NULL, name = coalesce((SELECT name FROM names "
+        "WHERE kind = 'author' AND names.slug = authors.slug), name)"
+    )
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from archive.errors import InvalidStory
-from archive.models import Author, Media, Publisher, Rights, Source, Story, slugify
+from archive.models import Author, Media, Publisher, Rights, Source, Story
 
 # Fields a client may send; the rest of the shape is set by the archive.
 WRITABLE_FIELDS = (
@@ -128,8 +128,7 @@ def story_from_dict(
         raise InvalidStory(problems, story=_name_of(data))
     if base is not None:
         return base.replace(**values)
-    if "slug" not in values and values.get("title"):
-        values["slug"] = slugify(values["title"])
+    # Without a slug the archive derives one from the title when it saves the story.
     values.setdefault("title", "")
     values.setdefault("slug", "")
     return Story(**values)

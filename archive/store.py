@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from archive import html, queries, renditions
+from archive import html, names, queries, renditions
 from archive.errors import (
     ArchiveError,
     DuplicateRequest,
@@ -23,9 +21,11 @@ from archive.errors import (
     SlugConflict,
     StoryNotFound,
 )
-from archive.models import Story, slugify, validate
+from archive.models import Story, validate
 from archive.queries import to_text
 from archive.shape import story_to_dict
+from archive.transaction import write_transaction
+from archive.visibility import is_public
 
 
 class Clock:
@@ -92,13 +92,19 @@ def save_story(
             story = story.replace(id=story_id)
             if idempotency is not None:
                 _remember_request(db, idempotency, story_id=story_id, now=now)
-        if story.published_at and not story.entry_id:
-            story = story.replace(entry_id=clock.entry_id(story.id, story.published_at))
-        if story.published_at and story.status in ("published", "withdrawn"):
+        if not story.slug:
+            story = story.replace(slug=_free_slug(db, story, clock=clock, now=now))
+        if story.status == "published":
+            # First publication: the story becomes public and gets its permanent ids.
+            story = story.replace(
+                was_published=True,
+                entry_id=story.entry_id or clock.entry_id(story.id, story.published_at),
+            )
+        if story.published_at and is_public(story):
             story = story.replace(path=clock.path(story))
         _check_path(db, story)
         story = story.replace(revision=(existing.revision if existing else 0) + 1)
-        _write(db, story, clock)
+        story = _write(db, story, clock)
         if existing is not None and existing.path and existing.path != story.path:
             db.execute(
                 "INSERT OR REPLACE INTO redirects (path, story_id) VALUES (?, ?)",
@@ -120,28 +126,6 @@ def _claim_revision(db: sqlite_utils.Database, story_id: int, expected: int) -> 
     row = db.execute("SELECT revision FROM stories WHERE id = ?", [story_id]).fetchone()
     if row is None or row[0] != expected:
         raise RevisionConflict(story_id, expected=expected, actual=row[0] if row else 0)
-
-
-@contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One write transaction that takes SQLite's write lock first (BEGIN IMMEDIATE).
-
-    A deferred BEGIN reads before it writes: the full-text triggers read the FTS5 tables
-    first, and SQLite then answers "database is locked" at once when another process is
-    writing, instead of waiting busy_timeout for it. Nested use becomes a savepoint.
-    """
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        with db.atomic():
-            yield db
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
 
 
 def _remember_request(
@@ -172,6 +156,10 @@ def _settle(story: Story, existing: Story | None, *, clock: Clock, now: datetime
             entry_id=existing.entry_id,
             path=existing.path,
             revision=existing.revision,
+            # A public story keeps its permalink unless the editor names another slug; until
+            # then the slug follows the title.
+            slug=story.slug or (existing.slug if existing.was_published else ""),
+            was_published=existing.was_published,
             origin=story.origin or existing.origin,
             withdrawn_at=existing.withdrawn_at,
             withdrawn_reason=existing.withdrawn_reason,
@@ -212,6 +200,32 @@ def _content(story: Story) -> dict:
     return shape
 
 
+def _path_owner(db: sqlite_utils.Database, path: str, story_id: int | None) -> int | None:
+    """The id of another story whose permalink (or old permalink) is `path`, if any."""
+    row = db.execute(
+        """SELECT id FROM stories WHERE path = ? AND id IS NOT ?
+           UNION ALL SELECT story_id FROM redirects WHERE path = ? AND story_id IS NOT ?""",
+        [path, story_id, path, story_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _free_slug(db: sqlite_utils.Database, story: Story, *, clock: Clock, now: datetime) -> str:
+    """A slug from the title whose permalink no other story has: `-2`, `-3` ... when taken.
+
+    The archive chose it, so a clash is the archive's to solve; a slug an editor chose that
+    clashes is refused instead (SlugConflict), since they may mean another story.
+    """
+    base = names.slugify(story.title)
+    moment = story.published_at or story.embargo_at or now
+    day = "/" + clock.local_date(moment).replace("-", "/") + "/"
+    slug, number = base, 1
+    while _path_owner(db, f"{day}{slug}/", story.id) is not None:
+        number += 1
+        slug = f"{base[: names.MAX_SLUG_LENGTH - 1 - len(str(number))]}-{number}"
+    return slug
+
+
 def _check_path(db: sqlite_utils.Database, story: Story) -> None:
     if story.path is None:
         return
@@ -225,7 +239,9 @@ def _check_path(db: sqlite_utils.Database, story: Story) -> None:
         )
 
 
-def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> None:
+def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> Story:
+    """Store the story's row and parts; returns it with the slugs its names were given."""
+    story = _named(db, story)
     rights, publisher = story.rights, story.publisher
     row = {
         "entry_id": story.entry_id,
@@ -239,7 +255,7 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> None:
         "byline": ", ".join(a.name for a in story.authors),
         "language": story.language,
         "section": story.section,
-        "section_slug": slugify(story.section) if story.section else "",
+        "section_slug": story.section_slug,
         "publisher_name": publisher.name if publisher else None,
         "publisher_url": publisher.url if publisher else None,
         "rights_holder": rights.holder if rights else None,
@@ -255,24 +271,18 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> None:
         "origin": story.origin,
         "withdrawn_at": to_text(story.withdrawn_at),
         "withdrawn_reason": story.withdrawn_reason,
+        "was_published": int(story.was_published),
     }
     db["stories"].update(story.id, row)
     for table in ("story_authors", "story_tags", "media", "sources"):
         db.execute(f"DELETE FROM {table} WHERE story_id = ?", [story.id])
-    for position, author in enumerate(story.authors):
-        db.execute(
-            """INSERT INTO authors (slug, name, url) VALUES (?, ?, ?)
-               ON CONFLICT(slug) DO UPDATE SET name = excluded.name,
-               url = coalesce(excluded.url, authors.url)""",
-            [author.slug, author.name, author.url],
-        )
-        db.execute(
-            "INSERT INTO story_authors (story_id, author_slug, position) VALUES (?, ?, ?)",
-            [story.id, author.slug, position],
-        )
+    db["story_authors"].insert_all(
+        {"story_id": story.id, "author_slug": a.slug, "position": i, "url": a.url}
+        for i, a in enumerate(story.authors)
+    )
     db["story_tags"].insert_all(
-        {"story_id": story.id, "tag_slug": slugify(tag), "tag": tag, "position": i}
-        for i, tag in enumerate(story.tags)
+        {"story_id": story.id, "tag_slug": slug, "tag": tag, "position": i}
+        for i, (tag, slug) in enumerate(zip(story.tags, story.tag_slugs, strict=True))
     )
     db["media"].insert_all(
         {"story_id": story.id, "position": i, **vars(media)} for i, media in enumerate(story.media)
@@ -280,6 +290,19 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> None:
     db["sources"].insert_all(
         {"story_id": story.id, "position": i, **vars(source)}
         for i, source in enumerate(story.sources)
+    )
+    return story
+
+
+def _named(db: sqlite_utils.Database, story: Story) -> Story:
+    """The story with the slugs of its section, tags and authors, each claimed by name."""
+    return story.replace(
+        section_slug=names.claim(db, "section", story.section) if story.section else "",
+        tag_slugs=tuple(names.claim(db, "tag", tag) for tag in story.tags),
+        authors=tuple(
+            author.__class__(author.name, names.claim(db, "author", author.name), author.url)
+            for author in story.authors
+        ),
     )
 
 
@@ -337,7 +360,7 @@ def withdraw_story(
     )
     with write_transaction(db):
         _claim_revision(db, story_id, seen)
-        _write(db, story, clock)
+        story = _write(db, story, clock)
         _record_revision(db, story, "withdraw", now)
         _queue_feeds(db, clock, now, story)
     return queries.get_story(db, story_id)
@@ -356,18 +379,31 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
             if story.status != "scheduled" or story.revision != due.revision:
                 continue
             moment = story.published_at or story.embargo_at
-            live = story.replace(status="published", published_at=moment, updated_at=moment)
+            live = story.replace(
+                status="published", published_at=moment, updated_at=moment, was_published=True
+            )
+            if _path_owner(db, clock.path(live), story.id) is not None:
+                # Nobody is there to be told of a clash: the story goes live under a free slug.
+                free = _free_slug(db, live.replace(title=live.slug), clock=clock, now=now)
+                live = live.replace(slug=free)
             live = live.replace(
                 entry_id=live.entry_id or clock.entry_id(story.id, moment),
                 path=clock.path(live),
                 revision=story.revision + 1,
             )
-            _check_path(db, live)
-            _write(db, live, clock)
+            live = _write(db, live, clock)
             _record_revision(db, live, "publish", _second(now))
             _queue_feeds(db, clock, _second(now), live)
         published.append(queries.get_story(db, story.id))
     return published
 
 
-__all__ = ["ArchiveError", "Clock", "StoryNotFound", "publish_due", "save_story", "withdraw_story"]
+__all__ = [
+    "ArchiveError",
+    "Clock",
+    "StoryNotFound",
+    "publish_due",
+    "save_story",
+    "withdraw_story",
+    "write_transaction",
+]

@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         errors,
         feed_directory,
         feeds,
+        health,
         http,
         pages,
         ratelimit,
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(revisions.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(crawlers.bp)
+    app.register_blueprint(health.bp)
     api.init_app(app)
     feeds.init_app(app)
     return app

@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, request, url_for
 
 from archive import DuplicateRequest, InvalidStory, Story, story_from_dict, story_to_dict
 from archive.models import STATUSES, validate
+from archive.visibility import is_public, is_public_revision
 from service import openapi, problems, tokens
 from service.archive_access import get_archive, settings
 from service.openapi import MAX_ID, WRITABLE_STATUSES
@@ -30,7 +31,8 @@ problems.init_blueprint(bp)
 # Stories per page of GET /api/stories unless limit= asks otherwise, and the most it may ask.
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-# What anyone may read without a token: published stories and tombstones.
+# What anyone may read without a token: published stories and the tombstones of stories that
+# were published (archive.visibility decides which withdrawn stories those are).
 PUBLIC_STATUSES = ("published", "withdrawn")
 LIST_PARAMETERS = ("status", "section", "tag", "author", "since", "cursor", "limit")
 # Idempotency-Key: printable ASCII, as long as a UUID or a CMS's own request id needs.
@@ -65,6 +67,7 @@ def list_stories():
         tag=tag,
         author=author,
         limit=limit,
+        public_only=role is None,
     )
     cursor = found[-1][0] if found else after
     next_url = None
@@ -151,7 +154,7 @@ def list_revisions(story_id: int):
             "story": {**r["snapshot"], "url": _url(r["snapshot"].get("path"))},
         }
         for r in get_archive().revisions(story.id)
-        if role or r["snapshot"].get("status") == "published"
+        if role or is_public_revision(r["snapshot"])
     ]
     return _json({"revisions": revisions})
 
@@ -319,10 +322,10 @@ def _replay(key: str, digest: str, story_id: int, first_digest: str) -> Response
 
 
 def _readable(story_id: int, *, public: tuple[str, ...] = PUBLIC_STATUSES) -> tuple[Story, str]:
-    """The story and the caller's role; drafts and embargoed stories need a token (401)."""
+    """The story and the caller's role; what was never public needs a token (401)."""
     role = tokens.caller_role(settings().api)
     story = get_archive().get(story_id)
-    if role is None and story.status not in public:
+    if role is None and not (is_public(story) and story.status in public):
         tokens.require_role(settings().api, tokens.READ)
     return story, role
 

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from archive import ArchiveError, ingest, story_to_dict
 from archive.shape import parse_time
+from archive.visibility import is_public_revision
 from service import create_app
 from service.archive_access import open_for
 from service.settings import Settings, SettingsError
@@ -74,7 +75,8 @@ def init_command(demo: bool) -> None:
 def export_command(destination: Path, include_unpublished: bool, revisions: bool) -> None:
     """Export the archive's stories as JSON Lines (one story per line, the import shape).
 
-    Published and withdrawn stories (as tombstones) by default, with their ids,
+    Public stories by default (published, and withdrawn ones that were published, as
+    tombstones; --all adds drafts, embargoed stories and unpublished revisions), with their ids,
     permalinks and entry ids, for archivists and other systems.
 
     Example: masthead export stories.jsonl --revisions
@@ -88,9 +90,11 @@ def export_command(destination: Path, include_unpublished: bool, revisions: bool
         for story in tqdm(stories, total=total, unit="story", disable=total < 1000 or None):
             shape = story_to_dict(story, base_url=base_url)
             if revisions:
+                # Without --all, only what was public: drafts of a published story were not.
                 shape["revisions"] = [
                     {**r, "saved_at": r["saved_at"].isoformat()}
                     for r in archive.revisions(story.id)
+                    if include_unpublished or is_public_revision(r["snapshot"])
                 ]
             out.write(json.dumps(shape, ensure_ascii=False) + "\n")
             count += 1
@@ -213,16 +217,23 @@ def feeds_list_command() -> None:
     """
     with open_for(current_settings()) as archive:
         stored = archive.renditions()
-    if not stored:
+        states = {state.scope: state for state in archive.build_states()}
+    if not stored and not states:
         click.echo("no feeds built yet: run `masthead feeds build`")
         return
-    width = max(len(info.key) for info in stored)
-    click.echo(f"{'feed':<{width}}  entries      bytes  etag                              built")
+    width = max(len(key) for key in [*(info.key for info in stored), *states, "feed"])
+    click.echo(f"{'feed':<{width}}  status   entries      bytes  etag{' ' * 30}built")
     for info in stored:
+        state = states.get(info.scope)
+        status = state.status if state else "ok"
         click.echo(
-            f"{info.key:<{width}}  {info.entries:>7}  {info.size:>9}  {info.etag}  "
+            f"{info.key:<{width}}  {status:<7}  {info.entries:>7}  {info.size:>9}  {info.etag}  "
             f"{info.built_at.isoformat()}"
         )
+    for state in states.values():
+        if state.error:
+            ids = ", ".join(map(str, state.story_ids)) or "-"
+            click.echo(f"{state.scope}: {state.status}: {state.error} (stories: {ids})")
 
 
 @main.command("serve")

@@ -13,7 +13,7 @@ from lxml import etree
 from archive import Archive
 from service.archive_access import get_archive, settings
 from service.renditions import FORMATS, feed_url
-from service.renditions.document import scope_title
+from service.renditions.document import clean, scope_title
 from service.settings import Settings
 from service.templating import render_page, send_text
 
@@ -40,7 +40,7 @@ def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listin
         kind = scope.partition("/")[0]
         listing = Listing(
             scope=scope,
-            title=scope_title(archive, config, scope),
+            title=clean(scope_title(archive, config, scope)),
             page_url=f"{base}/" if scope == "latest" else f"{base}/{scope}/",
             urls={fmt: feed_url(config, scope, fmt) for fmt in FORMATS},
         )

@@ -13,7 +13,7 @@ from archive.models import MAX_SLUG_LENGTH, SLUG_PATTERN, STATUSES, SYNDICATION_
 MAX_ID = 2**63 - 1
 # Statuses a client may write; withdrawal is DELETE, so its reason is always recorded.
 WRITABLE_STATUSES = ("draft", "scheduled", "published")
-SLUG = SLUG_PATTERN.pattern
+SLUG = f"^{SLUG_PATTERN.pattern}$"
 STATUS_VALUES = list(STATUSES)
 
 

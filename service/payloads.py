@@ -125,7 +125,7 @@ class QueryReader:
 
     def slug(self, name: str) -> str | None:
         value = request.args.get(name)
-        if value is not None and not SLUG_PATTERN.match(value):
+        if value is not None and not SLUG_PATTERN.fullmatch(value):
             self._bad(name, f"{value!r} is not a slug (lower-case letters, digits, hyphens)")
             return None
         return value

@@ -1,5 +1,7 @@
 """The scheduler: APScheduler jobs that publish embargoed stories and rebuild feeds.
 
+Publishing runs on a thread of its own, so that no rebuild, however long, delays an embargo.
+
 It runs in exactly one process however many web workers run: the process that holds an
 exclusive lock on a file beside the archive. `masthead serve` starts it; create_app never does.
 """
@@ -25,6 +27,8 @@ log = logging.getLogger("masthead.scheduler")
 
 # How often queued changes (a write, a due embargo) are turned into rebuilt feeds.
 PENDING_SECONDS = 5
+# How often scheduled stories whose embargo has passed are published.
+PUBLISH_SECONDS = 5
 # A run that could not start on time still runs if it is at most this late; later, it is skipped
 # (runs missed while the process was busy coalesce into one).
 MISFIRE_GRACE_SECONDS = 60
@@ -34,13 +38,21 @@ def rebuild_all(settings: Settings, *, now: datetime | None = None) -> list[str]
     """Publish what is due and rebuild every feed whose inputs changed. Returns changed keys."""
     now = now or datetime.now(UTC)
     with open_for(settings) as archive:
+        archive.publish_due(now=now)
         return renditions.rebuild_pending(archive, settings, now=now, everything=True)
 
 
 def rebuild_pending(settings: Settings, *, now: datetime | None = None) -> list[str]:
-    """Publish what is due and rebuild just the feeds that writes touched. Returns changed keys."""
+    """Rebuild just the feeds that writes (and publications) queued. Returns changed keys."""
     with open_for(settings) as archive:
         return renditions.rebuild_pending(archive, settings, now=now or datetime.now(UTC))
+
+
+def publish_due(settings: Settings, *, now: datetime | None = None) -> list[str]:
+    """Publish every scheduled story whose embargo has passed. Returns their permalinks; their
+    feeds are queued, for the next pending rebuild."""
+    with open_for(settings) as archive:
+        return [story.path for story in archive.publish_due(now=now or datetime.now(UTC))]
 
 
 def lock_path(settings: Settings) -> Path:
@@ -80,7 +92,7 @@ def guarded(
             log.exception("scheduler job %s failed; it will run again", name)
             return
         if changed:
-            log.info("job %s rebuilt %d feeds", name, len(changed))
+            log.info("job %s changed %d: %s", name, len(changed), ", ".join(changed[:5]))
             if on_change is not None:
                 on_change(changed)
 
@@ -102,8 +114,9 @@ class Scheduler:
         self.notifier = websub.Notifier(settings.feeds.hub_url) if settings.feeds.hub_url else None
         self.background = BackgroundScheduler(
             timezone=UTC,
-            # One thread: jobs never race each other for the archive's write lock.
-            executors={"default": ThreadPoolExecutor(1)},
+            # One thread rebuilds, so rebuilds never overlap; publishing has its own, so that a
+            # long rebuild never holds back an embargo. Both wait their turn for the write lock.
+            executors={"default": ThreadPoolExecutor(1), "publish": ThreadPoolExecutor(1)},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -115,6 +128,13 @@ class Scheduler:
             "interval",
             minutes=settings.feeds.rebuild_minutes,
             id="rebuild-all",
+        )
+        self.background.add_job(
+            guarded("publish-due", publish_due, settings),
+            "interval",
+            seconds=PUBLISH_SECONDS,
+            id="publish-due",
+            executor="publish",
         )
         self.background.add_job(
             guarded("rebuild-pending", rebuild_pending, settings, on_change=self.announce),

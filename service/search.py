@@ -34,8 +34,8 @@ def search_stories():
     number = page_number()
     results = get_archive().search_stories(
         form["q"],
-        section=slugify(form["section"]) if form["section"] else None,
-        author=slugify(form["author"]) if form["author"] else None,
+        section=_slug("section", form["section"]),
+        author=_slug("author", form["author"]),
         first_day=form["from"] or None,
         last_day=form["to"] or None,
         limit=PAGE_SIZE + 1,
@@ -53,6 +53,13 @@ def search_stories():
         max_counted=MAX_COUNTED,
         query_text=form["q"],
     )
+
+
+def _slug(kind: str, text: str) -> str | None:
+    """The slug a section or author typed by name (or by slug) is known under."""
+    if not text:
+        return None
+    return get_archive().slug_of(kind, text) or slugify(text)
 
 
 def _date_problems(form: dict[str, str]) -> list[str]:

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, render_template
 
-from archive import slugify
 from service import http, renditions
 from service.archive_access import settings
 
@@ -64,6 +63,12 @@ def local_day(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(settings().site.timezone)).strftime("%Y/%m/%d")
 
 
+def _zip(first, second) -> list[tuple]:
+    """Pairs of two sequences, padded with "" (a tag and its slug): zip for templates."""
+    second = list(second)
+    return [(item, second[i] if i < len(second) else "") for i, item in enumerate(first)]
+
+
 def site_context() -> dict:
     site = settings().site
     return {"site": site, "site_feeds": feed_links("latest", site.title)}
@@ -74,5 +79,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.add_template_filter(local_time, "localdate")
     app.add_template_filter(local_day, "localday")
-    app.add_template_filter(slugify, "slugify")
+    app.add_template_filter(_zip, "zip")
     app.context_processor(site_context)

@@ -27,11 +27,18 @@ def test_put_replaces_the_writable_fields_and_writes_a_revision(client, api_toke
     assert replaced["revision"] == 2
     assert replaced["section"] == "Transport"
     assert replaced["tags"] == []  # left out of the PUT, so replaced by the default
-    assert replaced["slug"] == "bridge-reopens-at-last"
+    # A published story's permalink stays unless the editor sends another slug.
+    assert replaced["slug"] == story["slug"]
     assert replaced["published_at"] == story["published_at"]  # first publication is a fact
     assert replaced["entry_id"] == story["entry_id"]
+    renamed = client.put(
+        f"/api/stories/{story['id']}",
+        json={"title": "Bridge reopens", "slug": "bridge-reopens", "status": "published"},
+        headers={**api_tokens["write"], "If-Match": response.headers["ETag"]},
+    ).get_json()
+    assert renamed["path"].endswith("/bridge-reopens/")
     # The old permalink answers 301 to the new one.
-    assert client.get(story["path"]).headers["Location"].endswith(replaced["path"])
+    assert client.get(story["path"]).headers["Location"].endswith(renamed["path"])
 
 
 def test_patch_changes_only_the_fields_given(client, api_tokens):

@@ -101,12 +101,19 @@ def test_slug_change_keeps_old_permalink_as_a_redirect(archive):
     assert raised.value.path == moved.path
 
 
-def test_permalink_conflict_is_refused_and_changes_nothing(archive):
+def test_permalink_conflict_with_a_chosen_slug_is_refused_and_changes_nothing(archive):
     archive.save(make_story(), now=NOW)
     before = snapshot(archive)
     with pytest.raises(SlugConflict, match="already belongs to story 1"):
-        archive.save(make_story(body="<p>Another story</p>"), now=NOW)
+        archive.save(make_story(body="<p>Another</p>", slug="harbour-bridge-reopens"), now=NOW)
     assert snapshot(archive) == before
+
+
+def test_a_slug_the_archive_derives_never_clashes(archive):
+    first = archive.save(make_story(), now=NOW)
+    second = archive.save(make_story(body="<p>Another story</p>"), now=NOW)
+    assert second.id != first.id
+    assert second.path == "/2014/02/24/harbour-bridge-reopens-2/"
 
 
 def test_invalid_story_lists_every_problem_and_writes_nothing(archive):

@@ -6,16 +6,22 @@ The only place feeds are built. The scheduler calls `rebuild`; a request only lo
 from __future__ import annotations
 
 import gzip
+import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive import Archive, Rendition
 from service.http import strong_etag
 from service.renditions.atom_rss import FeedLinks, build_atom, build_rss
-from service.renditions.document import FeedDocument, gather
+from service.renditions.document import FeedDocument, describe, gather
 from service.renditions.jsonfeed import build_json
 from service.settings import Settings
+
+log = logging.getLogger("masthead.feeds")
+
+# Queued scopes one pending run rebuilds at most: a run ends soon whatever the backlog.
+SCOPES_PER_RUN = 200
 
 
 @dataclass(frozen=True)
@@ -45,66 +51,130 @@ def feed_url(settings: Settings, scope: str, fmt: str) -> str:
 
 def rebuild(
     archive: Archive, settings: Settings, *, now: datetime, scopes: Iterable[str] | None = None
-) -> list[str]:
+) -> Outcome:
     """Build the feeds of `scopes` (every scope when None); store what changed.
 
-    Returns the keys whose bytes changed. A scope whose inputs are unchanged is not rebuilt,
-    and equal bytes leave the stored rendition (and so its ETag) untouched.
+    Each scope is built on its own: one that fails is noted (logged once, kept for
+    `masthead feeds list` and /health) and the others go on. A scope whose inputs are unchanged
+    is not rebuilt, and equal bytes leave the stored rendition (and so its ETag) untouched.
     """
-    changed = []
+    outcome = Outcome()
     for scope in archive.feed_scopes() if scopes is None else scopes:
-        changed += rebuild_scope(archive, settings, scope, now=now)
-    return changed
+        try:
+            outcome.changed += rebuild_scope(archive, settings, scope, now=now)
+        except Exception as error:  # noqa: BLE001 (a boundary: one feed never stops the rest)
+            outcome.failed.append(scope)
+            _note(archive, scope, now=now, built=False, error=describe(error))
+        else:
+            outcome.built.append(scope)
+    return outcome
+
+
+@dataclass
+class Outcome:
+    """What a rebuild did: keys whose bytes changed, scopes built and scopes that failed."""
+
+    changed: list[str] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 def rebuild_scope(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> list[str]:
+    """Build one scope's feeds when their inputs changed; returns the keys whose bytes changed.
+
+    A story that cannot be built into one format is left out of every format of the feed (so
+    the three agree), and named in the scope's build state.
+    """
     source = gather(archive, settings, scope, now=now)
     inputs = source.inputs(settings)
     stale = [fmt for fmt in FORMATS if archive.rendition_inputs(feed_key(scope, fmt)) != inputs]
     if not stale:
         return []
     document = source.document(settings)
-    changed = []
+    bodies: dict[str, bytes] = {}
+    for fmt in FORMATS:
+        document = _buildable(document, fmt, settings)
     for fmt in stale:
-        feed_format, key = FORMATS[fmt], feed_key(scope, fmt)
-        links = FeedLinks(
-            self_url=feed_url(settings, scope, fmt),
-            hub_url=settings.feeds.hub_url,
-            archive_urls={
-                rel: feed_url(settings, target, fmt)
-                for rel, target in document.archive_links.items()
-            },
-        )
-        body = feed_format.build(document, links, settings)
-        rendition = Rendition(
-            key=key,
-            scope=scope,
-            content_type=feed_format.content_type,
-            body=body,
-            # mtime=0: the same bytes always compress to the same gzip bytes.
-            gzip_body=gzip.compress(body, compresslevel=9, mtime=0),
-            etag=strong_etag(body),
-            last_modified=document.updated_at,
-            built_at=now,
-            entries=len(document.entries),
-            inputs=inputs,
-        )
-        if archive.save_rendition(rendition):
-            changed.append(key)
+        bodies[fmt] = FORMATS[fmt].build(document, _links(settings, document, fmt), settings)
+    changed = [
+        feed_key(scope, fmt)
+        for fmt, body in bodies.items()
+        if archive.save_rendition(_rendition(scope, fmt, body, document, inputs, now))
+    ]
+    left_out = document.left_out
+    error = f"{len(left_out)} stories left out: {next(iter(left_out.values()))}" if left_out else ""
+    _note(archive, scope, now=now, built=True, error=error, story_ids=left_out)
     return changed
+
+
+def _buildable(document: FeedDocument, fmt: str, settings: Settings) -> FeedDocument:
+    """The document, without the stories that stop `fmt` from being built (found one by one)."""
+    build = FORMATS[fmt].build
+    try:
+        build(document, _links(settings, document, fmt), settings)
+    except Exception as error:
+        culprits = set()
+        for story_id in document.story_ids:
+            alone = document.only(story_id)
+            try:
+                build(alone, _links(settings, alone, fmt), settings)
+            except Exception:  # noqa: BLE001 (this story is one of them)
+                culprits.add(story_id)
+        if not culprits:
+            raise
+        return document.without(culprits, f"{fmt}: {describe(error)}")
+    return document
+
+
+def _links(settings: Settings, document: FeedDocument, fmt: str) -> FeedLinks:
+    return FeedLinks(
+        self_url=feed_url(settings, document.scope, fmt),
+        hub_url=settings.feeds.hub_url,
+        archive_urls={
+            rel: feed_url(settings, target, fmt) for rel, target in document.archive_links.items()
+        },
+    )
+
+
+def _rendition(
+    scope: str, fmt: str, body: bytes, document: FeedDocument, inputs: str, now: datetime
+) -> Rendition:
+    return Rendition(
+        key=feed_key(scope, fmt),
+        scope=scope,
+        content_type=FORMATS[fmt].content_type,
+        body=body,
+        # mtime=0: the same bytes always compress to the same gzip bytes.
+        gzip_body=gzip.compress(body, compresslevel=9, mtime=0),
+        etag=strong_etag(body),
+        last_modified=document.updated_at,
+        built_at=now,
+        entries=len(document.entries),
+        inputs=inputs,
+    )
+
+
+def _note(archive: Archive, scope: str, *, now: datetime, built: bool, **failure) -> None:
+    """Keep a scope's build state; log a failure once, when it starts or changes."""
+    if archive.record_build(scope, now=now, built=built, **failure) and failure.get("error"):
+        ids = ", ".join(str(i) for i in failure.get("story_ids") or ()) or "none named"
+        log.error("feed %s: %s (stories: %s)", scope, failure["error"], ids)
 
 
 def rebuild_pending(
     archive: Archive, settings: Settings, *, now: datetime, everything: bool = False
 ) -> list[str]:
-    """Publish what is due, rebuild the scopes that writes queued (with `everything`, every
-    scope as well, each once); returns changed keys."""
-    archive.publish_due(now=now)
+    """Rebuild the scopes that writes queued (with `everything`, every scope as well, each
+    once); returns changed keys.
+
+    At most SCOPES_PER_RUN queued scopes a run, the site feed first: the rest stay queued for
+    the next run, so a run ends soon whatever the backlog. A scope is unqueued only once built.
+    """
     up_to, scopes = archive.pending_feed_changes()
-    if everything:
-        scopes = set(scopes) | set(archive.feed_scopes())
-    if not scopes:
+    queued = sorted(scopes, key=lambda scope: (scope != "latest", scope))[:SCOPES_PER_RUN]
+    todo = set(queued) | (set(archive.feed_scopes()) if everything else set())
+    if not todo:
         return []
-    changed = rebuild(archive, settings, now=now, scopes=sorted(scopes))
-    archive.clear_feed_changes(up_to)
-    return changed
+    outcome = rebuild(archive, settings, now=now, scopes=sorted(todo))
+    archive.clear_feed_changes(up_to, [scope for scope in queued if scope in outcome.built])
+    return outcome.changed

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import lxml.html
 
-from archive import Archive, NameNotFound, Story, slugify
+from archive import Archive, NameNotFound, Story
 from archive.html import sanitise, strip_forbidden
 from archive.renditions import month_scope
 from service.settings import Settings
@@ -42,6 +42,7 @@ class Image:
 
 @dataclass(frozen=True)
 class Entry:
+    story_id: int
     id: str
     url: str
     title: str
@@ -64,6 +65,7 @@ class Entry:
 class DeletedEntry:
     """RFC 6721: a story withdrawn lately, so readers that kept a copy can drop it."""
 
+    story_id: int
     id: str
     url: str
     withdrawn_at: datetime
@@ -83,6 +85,29 @@ class FeedDocument:
     is_archive: bool = False  # RFC 5005 archive document (one month)
     # RFC 5005 navigation, as scopes: {"prev-archive": "archive/2014/01", "current": "latest"}
     archive_links: dict[str, str] = field(default_factory=dict)
+    # Stories that could not be made into entries: {story id: what went wrong}.
+    left_out: dict[int, str] = field(default_factory=dict)
+
+    def without(self, story_ids: set[int], reason: str) -> FeedDocument:
+        """The document with these stories' entries and tombstones left out."""
+        return replace(
+            self,
+            entries=tuple(e for e in self.entries if e.story_id not in story_ids),
+            deleted=tuple(d for d in self.deleted if d.story_id not in story_ids),
+            left_out={**self.left_out, **dict.fromkeys(story_ids, reason)},
+        )
+
+    def only(self, story_id: int) -> FeedDocument:
+        """The document with nothing but this story's entry or tombstone (to find a culprit)."""
+        return replace(
+            self,
+            entries=tuple(e for e in self.entries if e.story_id == story_id),
+            deleted=tuple(d for d in self.deleted if d.story_id == story_id),
+        )
+
+    @property
+    def story_ids(self) -> list[int]:
+        return [e.story_id for e in self.entries] + [d.story_id for d in self.deleted]
 
 
 @dataclass(frozen=True)
@@ -114,12 +139,13 @@ class FeedSource:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def document(self, settings: Settings) -> FeedDocument:
-        """The feed-safe document: entries built, text cleaned, links absolute."""
-        entries = tuple(entry_of(story, settings) for story in self.stories)
-        tombstones = tuple(
-            DeletedEntry(s.entry_id, absolute(settings, s.path), s.withdrawn_at, s.withdrawn_reason)
-            for s in self.deleted
-        )
+        """The feed-safe document: entries built, text cleaned, links absolute.
+
+        A story that cannot be made into an entry is left out and named in `left_out`.
+        """
+        left_out: dict[int, str] = {}
+        entries = tuple(_each(self.stories, lambda s: entry_of(s, settings), left_out))
+        tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
         times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
         return FeedDocument(
             scope=self.scope,
@@ -132,7 +158,36 @@ class FeedSource:
             deleted=tombstones,
             is_archive=self.is_archive,
             archive_links=self.archive_links,
+            left_out=left_out,
         )
+
+
+def _each(stories, build, left_out: dict[int, str]):
+    """build(story) for each story; one that fails is noted in `left_out`, the rest go on."""
+    for story in stories:
+        try:
+            yield build(story)
+        except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
+            left_out[story.id] = describe(error)
+
+
+def describe(error: BaseException) -> str:
+    """An error as one line for logs, `masthead feeds list` and /health."""
+    text = " ".join(str(error).split())[:300]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
+    """RFC 6721 deleted-entry of a withdrawn story; only a story once public has one."""
+    if not (story.entry_id and story.path and story.withdrawn_at):
+        raise ValueError(f"story {story.id} was never public: it has no tombstone")
+    return DeletedEntry(
+        story_id=story.id,
+        id=story.entry_id,
+        url=absolute(settings, story.path),
+        withdrawn_at=story.withdrawn_at,
+        reason=clean(story.withdrawn_reason),
+    )
 
 
 def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedSource:
@@ -194,7 +249,10 @@ def entry_of(story: Story, settings: Settings) -> Entry:
     base = settings.site.base_url.rstrip("/")
     rights = story.rights
     image = story.lead_image
+    if not (story.entry_id and story.path and story.published_at):
+        raise ValueError(f"story {story.id} has no entry id, permalink or publication time")
     return Entry(
+        story_id=story.id,
         # RFC 4287 4.2.6: the entry id is minted once and never derived from the slug.
         id=story.entry_id,
         url=absolute(settings, story.path),
@@ -208,27 +266,30 @@ def entry_of(story: Story, settings: Settings) -> Entry:
         updated_at=story.updated_at or story.published_at,
         rights_holder=clean(rights.holder if rights else settings.site.rights_holder),
         rights_statement=clean(rights.statement if rights else settings.site.rights),
-        license_url=rights.license_url if rights else None,
+        license_url=clean(rights.license_url) or None if rights else None,
         image=Image(
-            url=absolute(settings, image.url) if image.url else None,
+            url=absolute(settings, clean(image.url)) if image.url else None,
             caption=clean(image.caption),
             credit=clean(image.credit),
             copyright=clean(image.copyright),
             alt=clean(image.alt),
-            mime_type=image.mime_type,
+            mime_type=clean(image.mime_type) or None,
         )
         if image
         else None,
         publisher_name=clean(story.publisher.name) if story.publisher else None,
-        publisher_url=story.publisher.url if story.publisher else None,
+        publisher_url=clean(story.publisher.url) or None if story.publisher else None,
     )
 
 
 def _categories(story: Story, base: str) -> tuple[tuple[str, str, str], ...]:
     found = []
-    if story.section:
-        found.append((slugify(story.section), clean(story.section), f"{base}/sections/"))
-    found += [(slugify(tag), clean(tag), f"{base}/tags/") for tag in story.tags]
+    if story.section_slug:
+        found.append((story.section_slug, clean(story.section), f"{base}/sections/"))
+    found += [
+        (slug, clean(tag), f"{base}/tags/")
+        for tag, slug in zip(story.tags, story.tag_slugs, strict=True)
+    ]
     return tuple(found)
 
 
