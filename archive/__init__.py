@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlite_utils
 
 from archive import calendar, catalogue, history, names, queries, renditions, search, store
+from archive.clock import Clock
 from archive.errors import (
     ArchiveError,
     DuplicateRequest,
@@ -38,6 +39,7 @@ __all__ = [
     "ArchiveError",
     "Author",
     "BuildState",
+    "Clock",
     "DuplicateRequest",
     "InvalidStory",
     "Media",
@@ -67,7 +69,7 @@ BUSY_TIMEOUT_MS = 10_000
 class Archive:
     """An open archive: one SQLite connection plus the site facts that writes need."""
 
-    def __init__(self, db: sqlite_utils.Database, clock: store.Clock):
+    def __init__(self, db: sqlite_utils.Database, clock: Clock):
         self.db = db
         self.clock = clock
 
@@ -269,7 +271,7 @@ def open_archive(
         if db.journal_mode != "wal":
             db.enable_wal()
         migrate(db)
-    return Archive(db, store.Clock(domain=domain, timezone=timezone))
+    return Archive(db, Clock(domain=domain, timezone=timezone))
 
 
 def _now() -> datetime:

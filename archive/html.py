@@ -28,8 +28,9 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
     "p": {"class"},
 }
-# XML 1.0 forbids these characters; a feed containing one is not well-formed.
-XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML 1.0 forbids these characters; a feed containing one is not well-formed. Lone surrogates
+# are not characters at all (no UTF-8 encodes them).
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def strip_forbidden(text: str) -> str:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from archive.errors import InvalidStory
 from archive.names import MAX_SLUG_LENGTH
@@ -132,6 +133,39 @@ class Story:
         return dataclasses.replace(self, **changes)
 
 
+# Languages and scripts written right to left (BCP 47 primary subtags and ISO 15924 scripts).
+RTL_LANGUAGES = {
+    "ar",
+    "arc",
+    "ckb",
+    "dv",
+    "fa",
+    "he",
+    "iw",
+    "ks",
+    "ps",
+    "sd",
+    "syr",
+    "ug",
+    "ur",
+    "yi",
+}
+RTL_SCRIPTS = {"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg"}
+LTR_SCRIPTS = {"latn", "cyrl", "grek", "hans", "hant", "jpan", "kore", "deva"}
+
+
+def direction_of(language: str) -> str:
+    """The writing direction of a language tag: "rtl" (ar, he, fa, ur, ...) or "ltr".
+
+    A script subtag decides when there is one: ku-Arab is rtl, az-Latn is ltr.
+    """
+    subtags = language.lower().split("-")
+    scripts = [tag for tag in subtags[1:] if len(tag) == 4 and tag.isalpha()]
+    if scripts:
+        return "rtl" if scripts[0] in RTL_SCRIPTS else "ltr"
+    return "rtl" if subtags[0] in RTL_LANGUAGES else "ltr"
+
+
 def is_aware(moment: datetime | None) -> bool:
     return moment is None or (
         moment.tzinfo is not None and moment.tzinfo.utcoffset(moment) is not None
@@ -161,6 +195,7 @@ def validate(story: Story) -> Story:
             f"language {story.language!r} is not a language tag (BCP 47, e.g. en, ru, pt-BR)"
         )
     problems += text_problems(story)
+    problems += url_problems(story)
     if story.syndication not in SYNDICATION_POLICIES:
         problems.append(
             f"syndication {story.syndication!r} is not one of {', '.join(SYNDICATION_POLICIES)}"
@@ -224,6 +259,25 @@ def text_fields(story: Story):
         for name, value in vars(part).items():
             if isinstance(value, str) and name != "slug":
                 yield f"{where}.{name}", value
+
+
+def url_problems(story: Story) -> list[str]:
+    """Links end up in pages and feeds: only absolute http(s) URLs (no javascript:, no data:)."""
+    return [
+        f"{where} {value!r} is not an absolute http(s) URL"
+        for where, value in text_fields(story)
+        if where.endswith(("url", "license_url")) and not is_web_url(value)
+    ]
+
+
+def is_web_url(value: str) -> bool:
+    """Whether a value is an absolute http(s) URL that pages and feeds can carry as it is."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    printable = value.isprintable() and not any(char.isspace() for char in value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and printable
 
 
 def text_problems(story: Story) -> list[str]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
 from archive import html, names, queries, renditions
+from archive.clock import Clock
 from archive.errors import (
     ArchiveError,
     DuplicateRequest,
@@ -26,25 +26,6 @@ from archive.queries import to_text
 from archive.shape import story_to_dict
 from archive.transaction import write_transaction
 from archive.visibility import is_public
-
-
-class Clock:
-    """What a write needs to know about the site: its tag: authority and its time zone."""
-
-    def __init__(self, *, domain: str, timezone: str):
-        self.domain = domain
-        self.zone = ZoneInfo(timezone)
-
-    def local_date(self, moment: datetime) -> str:
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d")
-
-    def path(self, story: Story) -> str:
-        # DESIGN.md: /YYYY/MM/DD/slug/ from the first-publication date in the site's zone.
-        return "/" + self.local_date(story.published_at).replace("-", "/") + f"/{story.slug}/"
-
-    def entry_id(self, story_id: int, published_at: datetime) -> str:
-        # RFC 4151 tag: URI minted once at first publication; RFC 4287 4.2.6 says it never changes.
-        return f"tag:{self.domain},{published_at.strftime('%Y-%m-%d')}:/stories/{story_id}"
 
 
 def _second(moment: datetime | None) -> datetime | None:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 
@@ -38,7 +37,6 @@ LIST_PARAMETERS = ("status", "section", "tag", "author", "since", "cursor", "lim
 # Idempotency-Key: printable ASCII, as long as a UUID or a CMS's own request id needs.
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 STORY_ETAG = re.compile(r"story-(\d+)-(\d+)")
-URL_FIELDS = ("url", "license_url")
 
 
 @bp.get("/openapi.json")
@@ -228,7 +226,6 @@ def _story_from(sent: Any, *, base: Story | None = None) -> Story:
             f"status {story.status!r} cannot be written (one of {', '.join(WRITABLE_STATUSES)}; "
             "withdraw a story with DELETE and a reason)"
         )
-    later += _url_problems(story)
     try:
         validate(story)
     except InvalidStory as error:
@@ -237,31 +234,6 @@ def _story_from(sent: Any, *, base: Story | None = None) -> Story:
     if found:
         raise problems.from_archive_error(InvalidStory(found, story=story.slug or None), sent)
     return story
-
-
-def _url_problems(story: Story) -> list[str]:
-    """Links end up in pages and feeds: only absolute http(s) URLs (no javascript:)."""
-    parts = {
-        **{f"authors[{i}]": a for i, a in enumerate(story.authors)},
-        **{f"media[{i}]": m for i, m in enumerate(story.media)},
-        "publisher": story.publisher,
-        "rights": story.rights,
-    }
-    found = []
-    for where, part in parts.items():
-        for name in URL_FIELDS:
-            value = getattr(part, name, None)
-            if value is not None and not _is_web_url(value):
-                found.append(f"{where}.{name} {value!r} is not an absolute http(s) URL")
-    return found
-
-
-def _is_web_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and value.isprintable()
 
 
 def _expected_revision(current: Story) -> int:

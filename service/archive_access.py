@@ -11,7 +11,7 @@ import threading
 
 from flask import Flask, current_app
 
-from archive import Archive, open_archive
+from archive import Archive, Clock, open_archive
 from service.settings import Settings, SettingsError
 
 
@@ -27,6 +27,16 @@ def open_for(config: Settings, *, prepare: bool = True) -> Archive:
         timezone=config.site.timezone,
         prepare=prepare,
     )
+
+
+def clock_for(config: Settings) -> Clock:
+    """The site's calendar (archive.clock): its zone decides days, months and closed months."""
+    return Clock(domain=config.site.domain, timezone=config.site.timezone)
+
+
+def site_clock() -> Clock:
+    """The calendar of the app serving this request."""
+    return current_app.extensions["masthead.clock"]
 
 
 def get_archive() -> Archive:
@@ -60,4 +70,5 @@ def init_app(app: Flask) -> None:
             f"[archive] path = {str(config.archive_path)!r}: cannot open an archive there ({error})"
         ) from None
     app.extensions["masthead.archive"] = threading.local()
+    app.extensions["masthead.clock"] = clock_for(config)
     app.teardown_appcontext(end_request)

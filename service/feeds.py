@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from flask import Flask
 from werkzeug.http import http_date, parse_date, parse_etags
 
-from archive import Rendition, RenditionNotFound
+from archive import Clock, Rendition, RenditionNotFound
 from service import ratelimit
-from service.archive_access import thread_archive
+from service.archive_access import clock_for, thread_archive
 from service.http import SECURITY_HEADERS, accepts_gzip
 from service.settings import Settings
 
@@ -54,8 +54,8 @@ class Prepared:
 
     __slots__ = ("good_until", "gzip", "last_modified", "plain", "size")
 
-    def __init__(self, rendition: Rendition, config: Settings, now: datetime):
-        seconds, self.good_until = max_age(rendition, config, now)
+    def __init__(self, rendition: Rendition, config: Settings, now: datetime, clock: Clock):
+        seconds, self.good_until = max_age(rendition, config, now, clock)
         self.last_modified = rendition.last_modified
         self.size = len(rendition.body) + len(rendition.gzip_body)
         last_modified = []
@@ -89,19 +89,21 @@ class Prepared:
         self.gzip = variant(rendition.gzip_body, gzip_etag, [("Content-Encoding", "gzip")])
 
 
-def max_age(rendition: Rendition, config: Settings, now: datetime) -> tuple[int, float]:
+def max_age(
+    rendition: Rendition, config: Settings, now: datetime, clock: Clock
+) -> tuple[int, float]:
     """Seconds a cache may keep a feed, and the time (epoch) after which that must be asked again.
 
-    A closed month changes only when one of its stories does, so caches keep it for long; the
-    current month and every other feed only until the next rebuild.
+    A month closed in the site's zone changes only when one of its stories does, so caches keep
+    it for long; the current month and every other feed only until the next rebuild.
     """
-    this_month = now.strftime("%Y-%m")
-    next_month = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
     if rendition.scope.startswith("archive/"):
-        month = rendition.scope.removeprefix("archive/").replace("/", "-")
-        if month < this_month:
+        year, month = (int(part) for part in rendition.scope.split("/")[1:3])
+        if clock.is_month_closed(year, month, now):
             return config.http.archive_max_age, float("inf")
-    return config.feeds.rebuild_minutes * 60, next_month.timestamp()
+    seconds = config.feeds.rebuild_minutes * 60
+    # Prepared headers hold until the month ends: then an archive month's max-age changes.
+    return seconds, clock.current_month_ends_at(now).timestamp()
 
 
 class RenditionCache:
@@ -113,6 +115,7 @@ class RenditionCache:
 
     def __init__(self, config: Settings, limit: int = CACHE_BYTES):
         self.config = config
+        self.clock = clock_for(config)
         self.limit = limit
         self.kept: dict[str, Prepared] = {}
         self.size = 0
@@ -124,7 +127,7 @@ class RenditionCache:
         kept = self.kept.get(key)
         if kept is not None and kept.plain.etag == etag and time.time() < kept.good_until:
             return kept
-        prepared = Prepared(archive.rendition(key), self.config, datetime.now(UTC))
+        prepared = Prepared(archive.rendition(key), self.config, datetime.now(UTC), self.clock)
         with self.lock:
             replaced = self.kept.pop(key, None)
             self.size -= replaced.size if replaced is not None else 0

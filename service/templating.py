@@ -7,12 +7,12 @@ Views call render_page; nothing here touches the archive.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, render_template
 
+from archive.models import direction_of
 from service import http, renditions
-from service.archive_access import settings
+from service.archive_access import settings, site_clock
 
 # What readers are shown for each feed format.
 FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
@@ -54,13 +54,13 @@ def send_text(text: str, content_type: str, last_modified: datetime | None = Non
 
 def local_time(moment: datetime) -> str:
     """A time as readers of the site see it: in the site's zone."""
-    local = moment.astimezone(ZoneInfo(settings().site.timezone))
+    local = site_clock().local(moment)
     return f"{local.day} {local:%B %Y, %H:%M %Z}"
 
 
 def local_day(moment: datetime) -> str:
     """The local date of a time as a path, 2014/02/24, for links to day archives."""
-    return moment.astimezone(ZoneInfo(settings().site.timezone)).strftime("%Y/%m/%d")
+    return site_clock().local_date(moment).replace("-", "/")
 
 
 def _zip(first, second) -> list[tuple]:
@@ -80,4 +80,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_time, "localdate")
     app.add_template_filter(local_day, "localday")
     app.add_template_filter(_zip, "zip")
+    app.add_template_filter(direction_of, "direction")
     app.context_processor(site_context)

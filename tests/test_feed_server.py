@@ -10,7 +10,7 @@ import pytest
 
 from archive import Rendition
 from service import create_app, feeds
-from service.archive_access import thread_archive
+from service.archive_access import clock_for, thread_archive
 from tests.conftest import NOW
 from tests.test_feeds import build, make_story
 
@@ -135,17 +135,47 @@ def test_the_feed_directory_is_still_a_page(client, stored):
 
 def test_a_closed_month_is_cached_long_and_the_current_one_until_a_rebuild(settings):
     month = rendition_of("archive/2026/10")
+    clock = clock_for(settings)
     during = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
-    seconds, good_until = feeds.max_age(month, settings, during)
+    seconds, good_until = feeds.max_age(month, settings, during, clock)
     assert seconds == settings.feeds.rebuild_minutes * 60
     # The answer prepared in October is prepared again once November begins.
     assert good_until == datetime(2026, 11, 1, tzinfo=UTC).timestamp()
-    assert feeds.max_age(month, settings, NOW) == (settings.http.archive_max_age, float("inf"))
+    assert feeds.max_age(month, settings, NOW, clock) == (
+        settings.http.archive_max_age,
+        float("inf"),
+    )
+
+
+# (zone, a moment in UTC, whether October 2026 is over there at that moment)
+MONTH_ENDS = [
+    # 20:00 on 31 October in Los Angeles is 03:00 UTC on 1 November: October is still open.
+    ("America/Los_Angeles", datetime(2026, 11, 1, 3, 0, tzinfo=UTC), False),
+    ("America/Los_Angeles", datetime(2026, 11, 1, 7, 0, tzinfo=UTC), True),
+    # Auckland's November (UTC+13) begins at 11:00 UTC on 31 October.
+    ("Pacific/Auckland", datetime(2026, 10, 31, 10, 59, tzinfo=UTC), False),
+    ("Pacific/Auckland", datetime(2026, 10, 31, 11, 0, tzinfo=UTC), True),
+    ("Europe/London", datetime(2026, 10, 31, 23, 59, tzinfo=UTC), False),
+    ("Europe/London", datetime(2026, 11, 1, 0, 0, tzinfo=UTC), True),
+]
+
+
+@pytest.mark.parametrize(("zone", "moment", "is_closed"), MONTH_ENDS)
+def test_a_month_closes_when_it_ends_in_the_sites_zone(make_settings, zone, moment, is_closed):
+    config = make_settings(site={"timezone": zone})
+    seconds, good_until = feeds.max_age(
+        rendition_of("archive/2026/10"), config, moment, clock_for(config)
+    )
+    assert (seconds == config.http.archive_max_age) == is_closed
+    if not is_closed:
+        # Prepared again as the month ends there, not at midnight UTC.
+        assert good_until == clock_for(config).month_ends_at(2026, 10).timestamp()
 
 
 def test_a_year_end_month_closes_on_the_first_of_january(settings):
     latest = rendition_of("latest")
-    _, good_until = feeds.max_age(latest, settings, datetime(2026, 12, 31, 23, 0, tzinfo=UTC))
+    moment = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
+    _, good_until = feeds.max_age(latest, settings, moment, clock_for(settings))
     assert good_until == datetime(2027, 1, 1, tzinfo=UTC).timestamp()
 
 

@@ -77,6 +77,8 @@ class MastheadEntryExtension(BaseEntryExtension):
         self.entry: Entry | None = None
 
     def extend_atom(self, element):
+        # RFC 4287 2: xml:lang says which language the entry's text is in.
+        element.set("{http://www.w3.org/XML/1998/namespace}lang", self.entry.language)
         if self.entry.license_url:
             xml_elem(
                 f"{{{ATOM_NS}}}link",
@@ -142,6 +144,7 @@ def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> b
         # RSS <author> must be an email address; bylines go in dc:creator instead.
         for name, _url in entry.authors:
             item.dc.dc_creator(name)
+        item.dc.dc_language(entry.language)
         item.dc.dc_rights(entry.rights_statement)
         if entry.publisher_name:
             item.dc.dc_publisher(entry.publisher_name)

@@ -24,7 +24,7 @@ DELETED_ENTRY_DAYS = 30
 # A local date after every story's: the newest month is the neighbour before it.
 END_OF_TIME = "9999-12-31"
 # Bump when the builders change what they write, so stored renditions are rebuilt.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KIND_LABELS = {"sections": "Section", "tags": "Tag", "authors": "Author"}
@@ -193,7 +193,7 @@ def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
 def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedSource:
     """What one feed scope is made of, read from the archive at `now`."""
     if scope.startswith("archive/"):
-        return _month(archive, settings, scope)
+        return _month(archive, settings, scope, now=now)
     kind, _, slug = scope.partition("/")
     filters = {kind[:-1]: slug} if slug else {}
     stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
@@ -226,7 +226,9 @@ def scope_title(archive: Archive, settings: Settings, scope: str) -> str:
     return f"{site_title}: {name}"
 
 
-def _month(archive: Archive, settings: Settings, scope: str) -> FeedSource:
+def _month(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedSource:
+    """A month's feed. RFC 5005 4.2: an archive document must not change once published, so
+    the month in progress (in the site's zone) is not one yet; it becomes one when it closes."""
     year, month = scope.split("/")[1:]
     stories = archive.between(f"{year}-{month}-01", f"{year}-{month}-31", limit=-1, syndicated=True)
     links = {"current": "latest"}
@@ -239,7 +241,7 @@ def _month(archive: Archive, settings: Settings, scope: str) -> FeedSource:
         scope_title(archive, settings, scope),
         f"/{year}/{month}/",
         tuple(stories),
-        is_archive=True,
+        is_archive=archive.clock.is_month_closed(int(year), int(month), now),
         archive_links=links,
     )
 
