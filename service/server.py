@@ -41,11 +41,16 @@ def check_port_free(host: str, port: int) -> None:
     """Raise PortInUse when something listens on host:port already.
 
     The workers listen with SO_REUSEPORT, so a second server on the same port would not fail:
-    it would silently share the port, and requests would be split between the two. A plain bind
-    (without SO_REUSEPORT) fails while anyone listens there, which is the question asked here.
+    it would silently share the port, and requests would be split between the two. A bind
+    without SO_REUSEPORT fails while anyone listens there, which is the question asked here;
+    the connections a stopped server leaves behind for a minute do not count.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR: connections of a stopped server (FIN-WAIT-2, TIME-WAIT after a client
+        # kept its connection open) do not count; a listening socket still does (Linux refuses
+        # it unless both sockets set SO_REUSEPORT, which the probe does not).
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
