@@ -3,8 +3,10 @@
 The app is created once, before the workers fork, so they share its rate-limit table. Every
 worker asks for the scheduler's lock as it starts; the one that gets it runs the scheduler, and
 if that worker dies its lock dies with it and the worker started in its place takes over.
-SIGTERM or SIGINT stops the server gracefully: workers finish the requests they hold. A worker
-whose main process has died (killed outright, say) stops too, rather than serve on unsupervised.
+A dead worker is started again, however often it dies (after a growing wait when it keeps
+dying). SIGTERM or SIGINT stops the server gracefully: workers finish the requests they hold. A
+worker whose main process has died (killed outright, say) stops too, rather than serve on
+unsupervised.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ log = logging.getLogger("masthead.server")
 GRACEFUL_SECONDS = 20
 # How often a worker checks that its main process is still there.
 PARENT_CHECK_SECONDS = 1.0
+# A worker that dies within this many seconds of its start counts as dying again in a row.
+QUICK_DEATH_SECONDS = 5.5
+# The wait before starting a worker again after its second death in a row, doubled after each
+# further one, up to the last: a worker that keeps dying costs little, and is never given up.
+FIRST_BACKOFF_SECONDS = 0.5
+LAST_BACKOFF_SECONDS = 30.0
 
 
 class PortInUse(Exception):
@@ -62,6 +70,52 @@ def check_port_free(host: str, port: int) -> None:
             raise
 
 
+class SupervisingServer(Server):
+    """Granian's server, except that dead workers are started again however often they die.
+
+    Granian exits ("Worker crash loop detected") when a worker dies within 5.5 s of being
+    started again, taking every healthy worker with it. Here a worker that keeps dying is
+    started again after a growing wait instead (backoff), so dying workers never stop the server.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deaths_in_a_row: dict[int, int] = {}
+        self.stopping = threading.Event()
+
+    def signal_handler_interrupt(self, *args, **kwargs):
+        self.stopping.set()  # cuts a backoff wait short: a stop never waits for it
+        super().signal_handler_interrupt(*args, **kwargs)
+
+    def _respawn_workers(self, workers, spawn_target, target_loader, delay: float = 0):
+        """Start `workers` again; dead ones after their backoff (reloads replace live ones)."""
+        dead = [idx for idx in workers if not self.wrks[idx].is_alive()]
+        wait = max((self.backoff(idx) for idx in dead), default=0)
+        if wait and self.stopping.wait(wait):
+            return
+        super()._respawn_workers(workers, spawn_target, target_loader, delay=delay)
+        # Granian's crash-loop check reads this to exit; the backoff above replaces that check.
+        self.respawned_wrks.clear()
+
+    def backoff(self, idx: int) -> float:
+        """Seconds to wait before starting worker `idx` again, now that it has died."""
+        lived = time.monotonic() - self.wrks[idx].birth
+        deaths = self.deaths_in_a_row.get(idx, 0) + 1 if lived < QUICK_DEATH_SECONDS else 1
+        self.deaths_in_a_row[idx] = deaths
+        if deaths < 2:
+            return 0.0
+        wait = min(FIRST_BACKOFF_SECONDS * 2 ** (deaths - 2), LAST_BACKOFF_SECONDS)
+        log.warning(
+            "worker-%s died %s times in a row, each within %ss of its start; "
+            "starting it again in %.1fs",
+            idx + 1,
+            deaths,
+            QUICK_DEATH_SECONDS,
+            wait,
+        )
+        return wait
+
+
 def stop_when_orphaned(parent: int) -> None:
     """In a worker: SIGTERM ourselves (a graceful stop) once the main process is gone."""
 
@@ -89,7 +143,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
             Finalize(None, running.stop, exitpriority=10)
         return wsgi
 
-    server = Server(
+    server = SupervisingServer(
         "masthead",
         address=host,
         port=port,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import http.client
+import os
+import signal
 import socket
+import time
 
 import pytest
 
 from service import server as production
 from tests.conftest import LiveServer, settings_mapping, write_config
+from tests.test_serve import children
 
 
 def get(port: int, path: str = "/robots.txt") -> int:
@@ -75,3 +79,40 @@ def test_the_port_check_refuses_a_port_a_server_listens_on_with_reuseport():
         port = listener.getsockname()[1]
         with pytest.raises(production.PortInUse, match=f"127.0.0.1:{port} is already in use"):
             production.check_port_free("127.0.0.1", port)
+
+
+# Dead workers -------------------------------------------------------------------------------
+
+# How long a killed worker's replacement may take to appear (the backoff waits are within it).
+REPLACEMENT_TIMEOUT = 30
+# Worker deaths in a row: Granian alone exits at the second within 5.5 s.
+DEATHS_IN_A_ROW = 4
+
+
+def replacement_of(server: LiveServer, known: set[int]) -> int:
+    """The pid of the first child of the server that is not in `known`, once it appears."""
+    deadline = time.monotonic() + REPLACEMENT_TIMEOUT
+    while True:
+        fresh = set(children(server.process.pid)) - known
+        if fresh:
+            return fresh.pop()
+        assert server.process.poll() is None, f"server exited:\n{server.log.read_text()}"
+        assert time.monotonic() < deadline, f"no worker replaced in {REPLACEMENT_TIMEOUT}s"
+        time.sleep(0.05)
+
+
+def test_workers_that_keep_dying_never_stop_the_server(tmp_path):
+    with LiveServer(tmp_path, settings_mapping(tmp_path), workers=2) as server:
+        known = set(children(server.process.pid))
+        victim = next(iter(known))
+        for _ in range(DEATHS_IN_A_ROW):
+            os.kill(victim, signal.SIGKILL)
+            victim = replacement_of(server, known)  # killed again as soon as it is started
+            known.add(victim)
+        assert server.process.poll() is None
+        assert len(children(server.process.pid)) == 2
+        assert get(server.port) == 200
+        log = server.log.read_text()
+        assert "crash loop" not in log
+        assert f"died {DEATHS_IN_A_ROW} times in a row" in log
+    assert server.process.returncode == 0
