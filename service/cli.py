@@ -235,7 +235,6 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
 
     Example: masthead serve --host 0.0.0.0 --port 8080
     """
-    from service import demo as demo_content
     from service import scheduler, server
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s")
@@ -243,10 +242,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = current_settings()
     if settings.archive.demo:
-        with open_for(settings) as archive:
-            added = demo_content.seed(archive, now=datetime.now(UTC))
-            if added:
-                click.echo(f"added {added} demo stories to the empty archive")
+        server.seed_demo(settings)
     host = host or settings.server.host
     port = port or settings.server.port
     if dev:
@@ -256,10 +252,9 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
         current_app.run(host=host, port=port, debug=True, use_reloader=True)
         return
     try:
-        server.check_port_free(host, port)  # before the feeds are built, which can take a while
-        # Feeds exist before the first request; later the scheduler keeps them fresh.
-        changed = scheduler.rebuild_all(settings)
-        click.echo(f"feeds ready ({len(changed)} rebuilt)")
+        server.check_port_free(host, port)
+        # Stored feeds are served at once; the scheduler checks every one right after the start.
+        server.build_feeds_if_none(settings)
         server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
     except server.PortInUse as error:
         raise click.ClickException(str(error)) from None

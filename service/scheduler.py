@@ -115,6 +115,7 @@ class Scheduler:
             "interval",
             minutes=settings.feeds.rebuild_minutes,
             id="rebuild-all",
+            next_run_time=datetime.now(UTC),  # also at once: `masthead serve` does not wait for it
         )
         self.background.add_job(
             guarded("rebuild-pending", rebuild_pending, settings, on_change=self.announce),

@@ -16,15 +16,19 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import threading
 import time
+from datetime import UTC, datetime
 from multiprocessing.util import Finalize
 
 from granian.constants import Interfaces
 from granian.log import LogLevels
 from granian.server import Server
 
-from service import accesslog, create_app, scheduler
+from archive import ArchiveError
+from service import accesslog, create_app, demo, scheduler
+from service.archive_access import open_for
 from service.settings import Settings
 
 log = logging.getLogger("masthead.server")
@@ -114,6 +118,37 @@ class SupervisingServer(Server):
             wait,
         )
         return wait
+
+
+def seed_demo(settings: Settings) -> None:
+    """Fill an empty archive with the demo stories; a failure is logged, never stops the start."""
+    try:
+        with open_for(settings) as archive:
+            added = demo.seed(archive, now=datetime.now(UTC))
+    except (sqlite3.Error, ArchiveError) as error:
+        log.error("demo stories not added to %s: %s", settings.archive_path, error)
+        return
+    if added:
+        log.info("added %s demo stories to the empty archive", added)
+
+
+def build_feeds_if_none(settings: Settings) -> None:
+    """Build the feeds before the first request when none are stored yet (a new archive).
+
+    Stored feeds are served as they are, however big the archive: the scheduler checks and
+    rebuilds them right after the start. A failure is logged and never stops the start (a
+    start never depends on every story being perfect); the scheduler tries again.
+    """
+    try:
+        with open_for(settings, prepare=False) as archive:
+            if archive.renditions():
+                return
+        changed = scheduler.rebuild_all(settings)
+    except Exception:
+        # A boundary: the start goes on without feeds, and the scheduler's next run retries.
+        log.exception("feeds not built before the start; the scheduler will try again")
+        return
+    log.info("feeds built before the start (%s)", len(changed))
 
 
 def stop_when_orphaned(parent: int) -> None:

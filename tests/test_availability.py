@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -10,8 +11,10 @@ import time
 
 import pytest
 
+from archive import open_archive, story_from_dict
+from service import scheduler
 from service import server as production
-from tests.conftest import LiveServer, settings_mapping, write_config
+from tests.conftest import NOW, LiveServer, settings_mapping, write_config
 from tests.test_serve import children
 
 
@@ -116,3 +119,54 @@ def test_workers_that_keep_dying_never_stop_the_server(tmp_path):
         assert "crash loop" not in log
         assert f"died {DEATHS_IN_A_ROW} times in a row" in log
     assert server.process.returncode == 0
+
+
+# Start-up -----------------------------------------------------------------------------------
+
+# How long the scheduler may take to run its first rebuild after the server answers.
+FIRST_REBUILD_TIMEOUT = 30
+
+
+def save_story(settings, title: str, published_at: str) -> None:
+    with open_archive(settings.archive_path, domain=settings.site.domain) as archive:
+        archive.save(story_from_dict({"title": title, "published_at": published_at}), now=NOW)
+
+
+def feed_titles(port: int) -> list[str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/feeds/latest.json")
+        response = connection.getresponse()
+        assert response.status == 200
+        return [item["title"] for item in json.loads(response.read())["items"]]
+    finally:
+        connection.close()
+
+
+def test_serve_starts_with_the_stored_feeds_when_a_story_cannot_be_rendered(tmp_path, settings):
+    save_story(settings, "Harbour reopens", "2026-06-10T10:00:00+00:00")
+    scheduler.rebuild_all(settings)
+    with open_archive(settings.archive_path) as archive:
+        # A record no feed can be built from (written around the archive's checks).
+        archive.db.execute("UPDATE stories SET published_at = 'not a time'")
+        archive.db.conn.commit()
+    with LiveServer(tmp_path, settings_mapping(tmp_path)) as server:
+        assert feed_titles(server.port) == ["Harbour reopens"]
+        assert server.process.poll() is None
+    assert server.process.returncode == 0
+
+
+def test_the_scheduler_checks_every_feed_right_after_the_start(tmp_path, settings):
+    save_story(settings, "Harbour reopens", "2026-06-10T10:00:00+00:00")
+    scheduler.rebuild_all(settings)
+    save_story(settings, "Trams return", "2026-06-11T10:00:00+00:00")
+    with open_archive(settings.archive_path) as archive:
+        # Only a whole rebuild sees this story: no write queued its feeds.
+        archive.db.execute("DELETE FROM feed_changes")
+        archive.db.conn.commit()
+    with LiveServer(tmp_path, settings_mapping(tmp_path)) as server:
+        deadline = time.monotonic() + FIRST_REBUILD_TIMEOUT
+        while "Trams return" not in feed_titles(server.port):
+            assert time.monotonic() < deadline, "rebuild-all did not run after the start"
+            time.sleep(0.2)
+        assert feed_titles(server.port) == ["Trams return", "Harbour reopens"]
