@@ -140,7 +140,13 @@ def build_feeds_if_none(settings: Settings) -> None:
     start never depends on every story being perfect); the scheduler tries again.
     """
     try:
-        with open_for(settings, prepare=False) as archive:
+        with open_for(settings, prepare=False, read_only_fallback=True) as archive:
+            if archive.is_read_only:
+                log.warning(
+                    "archive %s is read-only: the disk is full; the stored site and feeds are "
+                    "served, and writes answer 503 until there is space",
+                    settings.archive_path,
+                )
             if archive.renditions():
                 return
         changed = scheduler.rebuild_all(settings)
