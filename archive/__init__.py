@@ -8,7 +8,10 @@ with open_archive("news.db", domain="news.example", timezone="Europe/London") as
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -224,12 +227,30 @@ class Archive:
         return renditions.list_renditions(self.db)
 
     def backup(self, destination: str | Path) -> None:
-        """A consistent copy of the whole archive, taken while it is in use (SQLite backup)."""
-        target = sqlite3.connect(str(destination))
+        """A consistent copy of the whole archive, taken while it is in use (SQLite backup).
+
+        The copy is made whole or not at all: written to a temporary file beside `destination`
+        (`.NAME.*.partial`), checked, flushed to disk, and only then renamed to `destination`,
+        so a failed or killed backup leaves nothing under that name. A failure removes the
+        temporary file; a killed process leaves it behind. Raises FileExistsError when
+        `destination` exists, sqlite3.Error or OSError when the copy fails (a full disk, say).
+        """
+        destination = Path(destination)
+        if destination.exists():
+            raise FileExistsError(errno.EEXIST, "it exists already", str(destination))
+        handle, name = tempfile.mkstemp(
+            dir=destination.parent, prefix=f".{destination.name}.", suffix=".partial"
+        )
+        os.close(handle)
+        partial = Path(name)
         try:
-            self.db.conn.backup(target)
-        finally:
-            target.close()
+            storage.copy_checked(self.db.conn, partial)
+            storage.flush(partial)
+            partial.rename(destination)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        storage.flush(destination.parent)  # the rename itself survives a power cut
 
 
 def open_archive(

@@ -1,9 +1,11 @@
-"""Failures of the disk under the archive (full, I/O errors, a read-only file), told apart from
-every other SQLite error, and the read-only way in that still works on a full disk.
+"""The disk under the archive: its failures (full, I/O errors, a read-only file) told apart from
+every other SQLite error, the read-only way in that still works on a full disk, and copies that
+are checked and on the disk before anyone relies on them.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -42,3 +44,25 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(uri, uri=True)
     connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails now, not later
     return connection
+
+
+def copy_checked(source: sqlite3.Connection, target: Path) -> None:
+    """Copy the database of `source` into the file `target` (SQLite's online backup), then
+    check the copy. Raises sqlite3.DatabaseError naming every problem the check found."""
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+        problems = [row[0] for row in copy.execute("PRAGMA quick_check")]
+    finally:
+        copy.close()
+    if problems != ["ok"]:
+        raise sqlite3.DatabaseError(f"the copy in {target} failed its check: {'; '.join(problems)}")
+
+
+def flush(path: Path) -> None:
+    """fsync a file or folder: what was written to it is on the disk, not only in memory."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

@@ -153,12 +153,21 @@ def _written(destination: Path) -> Iterator[TextIO]:
 def backup_command(destination: Path) -> None:
     """Copy the whole archive to another SQLite file, safely while the service runs.
 
+    The copy is checked and only then given its name: a failed backup leaves no file there.
+
     Example: masthead backup /backups/masthead-$(date +%F).db
     """
     if destination.exists():
         raise CommandFailed(f"{destination} exists; choose a new file name")
     with open_for(current_settings()) as archive:
-        archive.backup(destination)
+        try:
+            archive.backup(destination)
+        except (sqlite3.Error, OSError) as error:
+            cause = storage_failure(error) or getattr(error, "strerror", None) or str(error)
+            raise CommandFailed(
+                f"backup to {destination} failed: {cause}; nothing was written under that "
+                "name, so the same command can be run again"
+            ) from None
     click.echo(f"archive copied to {destination}")
 
 

@@ -100,8 +100,8 @@ def masthead(server: LiveServer, *args: str, env: dict) -> subprocess.CompletedP
     )
 
 
-def titles(disk: Path) -> list[str]:
-    with open_archive(disk / "archive.db") as archive:
+def titles(disk: Path, *, name: str = "archive.db") -> list[str]:
+    with open_archive(disk / name) as archive:
         return sorted(story.title for story in archive.all_stories())
 
 
@@ -183,3 +183,21 @@ def test_serve_starts_on_a_full_disk_and_writes_resume_with_space(tmp_path, disk
     assert server.process.returncode == 0
     assert "read-only" in server.log.read_text()
     assert titles(disk) == ["After space returned", "Stored"]
+
+
+def test_a_backup_onto_a_full_disk_leaves_no_file_and_a_retry_works(tmp_path, disk, runner):
+    settings = settings_from_mapping(settings_mapping(tmp_path))  # the archive is not on `disk`
+    save_stories(settings, "One", "Two")
+    destination = disk / "backup.db"
+    filler = fill(disk)
+    failed = runner.invoke(args=["backup", str(destination)])
+    assert failed.exit_code == 1
+    assert sorted(path.name for path in disk.iterdir()) == ["filler"]  # no partial copy either
+    assert failed.output.strip().splitlines() == [
+        f"error: backup to {destination} failed: the disk is full; nothing was written under "
+        "that name, so the same command can be run again"
+    ]
+    filler.unlink()
+    assert runner.invoke(args=["backup", str(destination)]).exit_code == 0
+    assert titles(disk, name="backup.db") == ["One", "Two"]
+    assert sorted(path.name for path in disk.iterdir()) == ["backup.db"]
