@@ -8,14 +8,27 @@ with open_archive("news.db", domain="news.example", timezone="Europe/London") as
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
-from archive import calendar, catalogue, history, names, queries, renditions, search, store
+from archive import (
+    calendar,
+    catalogue,
+    history,
+    names,
+    queries,
+    renditions,
+    search,
+    storage,
+    store,
+)
 from archive.clock import Clock
 from archive.errors import (
     ArchiveError,
@@ -69,9 +82,10 @@ BUSY_TIMEOUT_MS = 10_000
 class Archive:
     """An open archive: one SQLite connection plus the site facts that writes need."""
 
-    def __init__(self, db: sqlite_utils.Database, clock: Clock):
+    def __init__(self, db: sqlite_utils.Database, clock: Clock, *, read_only: bool = False):
         self.db = db
         self.clock = clock
+        self.is_read_only = read_only  # opened read-only on a full disk: every write raises
 
     def __enter__(self) -> Archive:
         return self
@@ -239,39 +253,83 @@ class Archive:
         return renditions.list_renditions(self.db)
 
     def backup(self, destination: str | Path) -> None:
-        """A consistent copy of the whole archive, taken while it is in use (SQLite backup)."""
-        target = sqlite3.connect(str(destination))
+        """A consistent copy of the whole archive, taken while it is in use (SQLite backup).
+
+        The copy is made whole or not at all: written to a temporary file beside `destination`
+        (`.NAME.*.partial`), checked, flushed to disk, and only then renamed to `destination`,
+        so a failed or killed backup leaves nothing under that name. A failure removes the
+        temporary file; a killed process leaves it behind. Raises FileExistsError when
+        `destination` exists, sqlite3.Error or OSError when the copy fails (a full disk, say).
+        """
+        destination = Path(destination)
+        if destination.exists():
+            raise FileExistsError(errno.EEXIST, "it exists already", str(destination))
+        handle, name = tempfile.mkstemp(
+            dir=destination.parent, prefix=f".{destination.name}.", suffix=".partial"
+        )
+        os.close(handle)
+        partial = Path(name)
         try:
-            self.db.conn.backup(target)
-        finally:
-            target.close()
+            storage.copy_checked(self.db.conn, partial)
+            storage.flush(partial)
+            partial.rename(destination)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        storage.flush(destination.parent)  # the rename itself survives a power cut
 
 
 def open_archive(
-    path: str | Path, *, domain: str = "localhost", timezone: str = "UTC", prepare: bool = True
+    path: str | Path,
+    *,
+    domain: str = "localhost",
+    timezone: str = "UTC",
+    prepare: bool = True,
+    read_only_fallback: bool = False,
 ) -> Archive:
     """Open (creating and migrating if needed) the archive at `path`, in WAL mode.
 
     `domain` is the tag: URI authority for entry ids; `timezone` dates the permalinks.
     `prepare=False` opens an archive that was prepared before (it must exist), skipping the
     creation, WAL and migration checks: the service does those once, then opens a connection
-    per worker thread this way.
+    per worker thread this way. Neither writes anything to an archive that is up to date.
+    `read_only_fallback=True`: when the disk cannot take the files a normal open needs (it is
+    full), open the archive read-only instead (`is_read_only`; every write then raises
+    sqlite3.OperationalError), so that it can still be read; open it again later to write.
     Raises sqlite3.OperationalError when the file cannot be opened (for `prepare=False`, also
     when it does not exist): an archive that cannot be opened is a failure, not bad input.
     """
     path = Path(path)
+    clock = Clock(domain=domain, timezone=timezone)
+    try:
+        db = _connect(path, prepare=prepare)
+    except sqlite3.OperationalError as error:
+        # Only a whole write-ahead log is safe to ignore: the read-only way reads the main file.
+        if read_only_fallback and storage.storage_failure(error) and storage.wal_is_empty(path):
+            db = sqlite_utils.Database(storage.connect_read_only(path))
+            return Archive(db, clock, read_only=True)
+        raise
+    return Archive(db, clock)
+
+
+def _connect(path: Path, *, prepare: bool) -> sqlite_utils.Database:
     if prepare:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite_utils.Database(path)
     else:
         db = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=rw", uri=True))
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.execute("PRAGMA foreign_keys = ON")
-    if prepare:
-        if db.journal_mode != "wal":
-            db.enable_wal()
-        migrate(db)
-    return Archive(db, Clock(domain=domain, timezone=timezone))
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA schema_version").fetchone()  # a first read: fails now, not later
+        if prepare:
+            if db.journal_mode != "wal":
+                db.enable_wal()
+            migrate(db)  # writes nothing when no migration is pending
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
 
 
 def _now() -> datetime:

@@ -6,6 +6,7 @@ feed poll, so each thread keeps its own; every request ends outside any transact
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 
@@ -14,18 +15,23 @@ from flask import Flask, current_app
 from archive import Archive, Clock, open_archive
 from service.settings import Settings, SettingsError
 
+log = logging.getLogger("masthead.archive")
+
 
 def settings() -> Settings:
     return current_app.config["MASTHEAD"]
 
 
-def open_for(config: Settings, *, prepare: bool = True) -> Archive:
+def open_for(
+    config: Settings, *, prepare: bool = True, read_only_fallback: bool = False
+) -> Archive:
     """An archive opened with the site's tag: authority and time zone."""
     return open_archive(
         config.archive_path,
         domain=config.site.domain,
         timezone=config.site.timezone,
         prepare=prepare,
+        read_only_fallback=read_only_fallback,
     )
 
 
@@ -48,8 +54,16 @@ def thread_archive(app: Flask) -> Archive:
     """This thread's archive connection for `app`, outside any request context."""
     kept = app.extensions["masthead.archive"]
     archive = getattr(kept, "archive", None)
-    if archive is None:
-        archive = kept.archive = open_for(app.config["MASTHEAD"], prepare=False)
+    if archive is None or archive.is_read_only:
+        # Read-only means the disk was full: every request tries the normal way in again, so
+        # writes resume as soon as there is space (and the read-only way is never kept long).
+        config = app.config["MASTHEAD"]
+        fresh = open_for(config, prepare=False, read_only_fallback=True)
+        if fresh.is_read_only and archive is None:
+            log.warning("archive %s opened read-only (the disk is full)", config.archive_path)
+        if archive is not None:
+            archive.close()
+        archive = kept.archive = fresh
     return archive
 
 
@@ -64,7 +78,8 @@ def init_app(app: Flask) -> None:
     # Create and migrate the archive once, so that requests open it without those checks.
     config = app.config["MASTHEAD"]
     try:
-        open_for(config).close()
+        # On a full disk the service still starts, and serves what is stored (writes answer 503).
+        open_for(config, read_only_fallback=True).close()
     except sqlite3.Error as error:
         raise SettingsError(
             f"[archive] path = {str(config.archive_path)!r}: cannot open an archive there ({error})"

@@ -8,17 +8,22 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 from tqdm import tqdm
 
 from archive import ArchiveError, ingest, story_to_dict
 from archive.shape import parse_time
+from archive.storage import storage_failure
 from archive.visibility import is_public_revision
 from service import create_app
 from service.archive_access import open_for
@@ -27,14 +32,50 @@ from service.settings import Settings, SettingsError
 STATUS_CHOICES = ("draft", "scheduled", "published")
 
 
+class CommandFailed(click.ClickException):
+    """A command's failure: one `error: ...` line on stderr, exit status 1, no traceback."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file, err=file is None)
+
+
+class Commands(FlaskGroup):
+    """The `masthead` group: a failing archive file or disk ends any command with one line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except sqlite3.Error as error:
+            raise CommandFailed(_archive_failure(ctx, error)) from None
+        except OSError as error:
+            raise CommandFailed(_file_failure(error)) from None
+
+
+def _archive_failure(ctx: click.Context, error: sqlite3.Error) -> str:
+    """What went wrong, naming the archive: its disk (full, failing) or the file itself."""
+    path = ctx.ensure_object(ScriptInfo).load_app().config["MASTHEAD"].archive_path
+    cause = storage_failure(error)
+    if cause is None:
+        return f"archive {path}: {error}"
+    return (
+        f"archive {path}: {cause} ({error}); whatever was saved before stays saved: "
+        "free some space (or fix the disk) and run the command again"
+    )
+
+
+def _file_failure(error: OSError) -> str:
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
+
+
 def _create_app():
     try:
         return create_app()
     except SettingsError as error:
-        raise click.ClickException(f"configuration error:\n{error}") from None
+        raise CommandFailed(f"configuration error:\n{error}") from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+@click.group(cls=Commands, create_app=_create_app, add_default_commands=False)
 def main() -> None:
     """Masthead: a syndication feed and archive service.
 
@@ -84,7 +125,7 @@ def export_command(destination: Path, include_unpublished: bool, revisions: bool
     settings = current_settings()
     base_url = settings.site.base_url
     count = 0
-    with open_for(settings) as archive, destination.open("w", encoding="utf-8") as out:
+    with open_for(settings) as archive, _written(destination) as out:
         total = archive.count()
         stories = archive.all_stories(include_unpublished=include_unpublished)
         for story in tqdm(stories, total=total, unit="story", disable=total < 1000 or None):
@@ -101,17 +142,36 @@ def export_command(destination: Path, include_unpublished: bool, revisions: bool
     click.echo(f"exported {count} stories to {destination}")
 
 
+@contextmanager
+def _written(destination: Path) -> Iterator[TextIO]:
+    """`destination` open for writing text; a failed write names the file (a full disk, say)."""
+    try:
+        with destination.open("w", encoding="utf-8") as out:
+            yield out
+    except OSError as error:
+        raise CommandFailed(f"{destination}: {error.strerror or error}") from None
+
+
 @main.command("backup")
 @click.argument("destination", type=click.Path(path_type=Path, dir_okay=False))
 def backup_command(destination: Path) -> None:
     """Copy the whole archive to another SQLite file, safely while the service runs.
 
+    The copy is checked and only then given its name: a failed backup leaves no file there.
+
     Example: masthead backup /backups/masthead-$(date +%F).db
     """
     if destination.exists():
-        raise click.ClickException(f"{destination} exists; choose a new file name")
+        raise CommandFailed(f"{destination} exists; choose a new file name")
     with open_for(current_settings()) as archive:
-        archive.backup(destination)
+        try:
+            archive.backup(destination)
+        except (sqlite3.Error, OSError) as error:
+            cause = storage_failure(error) or getattr(error, "strerror", None) or str(error)
+            raise CommandFailed(
+                f"backup to {destination} failed: {cause}; nothing was written under that "
+                "name, so the same command can be run again"
+            ) from None
     click.echo(f"archive copied to {destination}")
 
 
@@ -246,7 +306,6 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
 
     Example: masthead serve --host 0.0.0.0 --port 8080
     """
-    from service import demo as demo_content
     from service import scheduler, server
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s")
@@ -254,10 +313,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = current_settings()
     if settings.archive.demo:
-        with open_for(settings) as archive:
-            added = demo_content.seed(archive, now=datetime.now(UTC))
-            if added:
-                click.echo(f"added {added} demo stories to the empty archive")
+        server.seed_demo(settings)
     host = host or settings.server.host
     port = port or settings.server.port
     if dev:
@@ -267,10 +323,9 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
         current_app.run(host=host, port=port, debug=True, use_reloader=True)
         return
     try:
-        server.check_port_free(host, port)  # before the feeds are built, which can take a while
-        # Feeds exist before the first request; later the scheduler keeps them fresh.
-        changed = scheduler.rebuild_all(settings)
-        click.echo(f"feeds ready ({len(changed)} rebuilt)")
+        server.check_port_free(host, port)
+        # Stored feeds are served at once; the scheduler checks every one right after the start.
+        server.build_feeds_if_none(settings)
         server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
     except server.PortInUse as error:
-        raise click.ClickException(str(error)) from None
+        raise CommandFailed(str(error)) from None

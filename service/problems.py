@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,10 +22,13 @@ from archive import (
     StoryNotFound,
 )
 from archive.shape import READ_ONLY_FIELDS, WRITABLE_FIELDS
+from archive.storage import storage_failure
 
 PROBLEM_JSON = "application/problem+json"
 # Problem types of our own; plain HTTP errors use about:blank (RFC 9457 4.2.1).
 TYPE_PREFIX = "urn:masthead:problem:"
+# Seconds a client is asked to wait (Retry-After) when the archive's disk is full or failing.
+STORAGE_RETRY_SECONDS = 60
 # A field path at the start of an archive message: title, authors[0], media[1].url ...
 FIELD_PATH = re.compile(r"(\[\d+\])?(\.\w+)?")
 
@@ -154,10 +158,38 @@ def from_archive_error(error: ArchiveError, sent: Any = None) -> Problem:
     return Problem(409, str(error), kind="archive-refused", title="The archive refused the change")
 
 
+def from_storage_failure(cause: str) -> Problem:
+    """The problem a failed disk under the archive means: nothing changed, try again later."""
+    return Problem(
+        503,
+        f"the archive cannot be written now: {cause}; nothing was changed, try again later",
+        kind="storage-unavailable",
+        title="The archive cannot be written now",
+        headers={"Retry-After": str(STORAGE_RETRY_SECONDS)},
+    )
+
+
+def _from_database_error(error: sqlite3.Error) -> Response:
+    cause = storage_failure(error)
+    if cause is None:
+        return _from_unexpected(error)
+    # A boundary: the cause is the disk, so one line says so, without a traceback.
+    current_app.logger.error(
+        "API %s %s: archive %s: %s (%s); answered 503",
+        request.method,
+        request.path,
+        current_app.config["MASTHEAD"].archive_path,
+        cause,
+        error,
+    )
+    return problem_response(from_storage_failure(cause))
+
+
 def init_blueprint(bp: Blueprint) -> None:
     """Every error raised in the blueprint's views answers as a problem."""
     bp.register_error_handler(Problem, problem_response)
     bp.register_error_handler(ArchiveError, lambda e: problem_response(from_archive_error(e)))
+    bp.register_error_handler(sqlite3.Error, _from_database_error)
     bp.register_error_handler(HTTPException, _from_http_exception)
     bp.register_error_handler(Exception, _from_unexpected)
 

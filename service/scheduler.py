@@ -128,6 +128,7 @@ class Scheduler:
             "interval",
             minutes=settings.feeds.rebuild_minutes,
             id="rebuild-all",
+            next_run_time=datetime.now(UTC),  # also at once: `masthead serve` does not wait for it
         )
         self.background.add_job(
             guarded("publish-due", publish_due, settings),

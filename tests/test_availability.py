@@ -1,0 +1,172 @@
+"""Always up: restarts that start at once, and a server that outlives its workers' deaths."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from archive import open_archive, story_from_dict
+from service import scheduler
+from service import server as production
+from tests.conftest import NOW, LiveServer, settings_mapping, write_config
+from tests.test_serve import children
+
+
+def get(port: int, path: str = "/robots.txt") -> int:
+    """The status of one GET on a fresh connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def same_port_server(tmp_path, port: int) -> LiveServer:
+    """A LiveServer over tmp_path's archive, on `port` rather than a free one."""
+    server = LiveServer(tmp_path, settings_mapping(tmp_path))
+    server.port, server.url = port, f"http://127.0.0.1:{port}"
+    mapping = settings_mapping(tmp_path)
+    mapping["server"] = {"host": "127.0.0.1", "port": port, "workers": 2}
+    write_config(server.config, mapping)
+    return server
+
+
+# Restarts -----------------------------------------------------------------------------------
+
+
+def test_a_restart_starts_at_once_while_a_client_keeps_its_connection_open(tmp_path):
+    first = LiveServer(tmp_path, settings_mapping(tmp_path)).start()
+    kept = http.client.HTTPConnection("127.0.0.1", first.port, timeout=10)
+    try:
+        kept.request("GET", "/robots.txt")  # keep-alive: the client never closes it
+        kept.getresponse().read()
+        first.stop()  # the server's end of `kept` now waits in FIN-WAIT-2
+        assert first.process.returncode == 0
+        with same_port_server(tmp_path, first.port) as second:
+            assert get(second.port) == 200
+    finally:
+        kept.close()
+
+
+def test_the_port_check_ignores_connections_a_stopped_server_left_behind():
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+    accepted.close()  # the server closes first: its end waits in FIN-WAIT-2, as after a stop
+    try:
+        production.check_port_free("127.0.0.1", port)
+    finally:
+        client.close()
+
+
+def test_the_port_check_refuses_a_port_a_server_listens_on_with_reuseport():
+    with socket.socket() as listener:
+        # As Granian's workers listen: a second server with SO_REUSEPORT would share the port.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(production.PortInUse, match=f"127.0.0.1:{port} is already in use"):
+            production.check_port_free("127.0.0.1", port)
+
+
+# Dead workers -------------------------------------------------------------------------------
+
+# How long a killed worker's replacement may take to appear (the backoff waits are within it).
+REPLACEMENT_TIMEOUT = 30
+# Worker deaths in a row: Granian alone exits at the second within 5.5 s.
+DEATHS_IN_A_ROW = 4
+
+
+def replacement_of(server: LiveServer, known: set[int]) -> int:
+    """The pid of the first child of the server that is not in `known`, once it appears."""
+    deadline = time.monotonic() + REPLACEMENT_TIMEOUT
+    while True:
+        fresh = set(children(server.process.pid)) - known
+        if fresh:
+            return fresh.pop()
+        assert server.process.poll() is None, f"server exited:\n{server.log.read_text()}"
+        assert time.monotonic() < deadline, f"no worker replaced in {REPLACEMENT_TIMEOUT}s"
+        time.sleep(0.05)
+
+
+def test_workers_that_keep_dying_never_stop_the_server(tmp_path):
+    with LiveServer(tmp_path, settings_mapping(tmp_path), workers=2) as server:
+        known = set(children(server.process.pid))
+        victim = next(iter(known))
+        for _ in range(DEATHS_IN_A_ROW):
+            os.kill(victim, signal.SIGKILL)
+            victim = replacement_of(server, known)  # killed again as soon as it is started
+            known.add(victim)
+        assert server.process.poll() is None
+        assert len(children(server.process.pid)) == 2
+        assert get(server.port) == 200
+        log = server.log.read_text()
+        assert "crash loop" not in log
+        assert f"died {DEATHS_IN_A_ROW} times in a row" in log
+    assert server.process.returncode == 0
+
+
+# Start-up -----------------------------------------------------------------------------------
+
+# How long the scheduler may take to run its first rebuild after the server answers.
+FIRST_REBUILD_TIMEOUT = 30
+
+
+def save_story(settings, title: str, published_at: str) -> None:
+    with open_archive(settings.archive_path, domain=settings.site.domain) as archive:
+        archive.save(story_from_dict({"title": title, "published_at": published_at}), now=NOW)
+
+
+def feed_titles(port: int) -> list[str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/feeds/latest.json")
+        response = connection.getresponse()
+        assert response.status == 200
+        return [item["title"] for item in json.loads(response.read())["items"]]
+    finally:
+        connection.close()
+
+
+def test_serve_starts_with_the_stored_feeds_when_a_story_cannot_be_rendered(tmp_path, settings):
+    save_story(settings, "Harbour reopens", "2026-06-10T10:00:00+00:00")
+    scheduler.rebuild_all(settings)
+    with open_archive(settings.archive_path) as archive:
+        # A record no feed can be built from (written around the archive's checks).
+        archive.db.execute("UPDATE stories SET published_at = 'not a time'")
+        archive.db.conn.commit()
+    with LiveServer(tmp_path, settings_mapping(tmp_path)) as server:
+        assert feed_titles(server.port) == ["Harbour reopens"]
+        assert server.process.poll() is None
+    assert server.process.returncode == 0
+
+
+def test_the_scheduler_checks_every_feed_right_after_the_start(tmp_path, settings):
+    save_story(settings, "Harbour reopens", "2026-06-10T10:00:00+00:00")
+    scheduler.rebuild_all(settings)
+    save_story(settings, "Trams return", "2026-06-11T10:00:00+00:00")
+    with open_archive(settings.archive_path) as archive:
+        # Only a whole rebuild sees this story: no write queued its feeds.
+        archive.db.execute("DELETE FROM feed_changes")
+        archive.db.conn.commit()
+    with LiveServer(tmp_path, settings_mapping(tmp_path)) as server:
+        deadline = time.monotonic() + FIRST_REBUILD_TIMEOUT
+        while "Trams return" not in feed_titles(server.port):
+            assert time.monotonic() < deadline, "rebuild-all did not run after the start"
+            time.sleep(0.2)
+        assert feed_titles(server.port) == ["Trams return", "Harbour reopens"]
