@@ -21,7 +21,7 @@ from archive.errors import (
     SlugConflict,
     StoryNotFound,
 )
-from archive.models import Story, validate
+from archive.models import CONTROL_CHARACTERS, MAX_TEXT_LENGTH, Story, validate
 from archive.queries import to_text
 from archive.shape import story_to_dict
 from archive.transaction import write_transaction
@@ -325,6 +325,12 @@ def withdraw_story(
     """
     if not reason or not reason.strip():
         raise InvalidStory(["reason is empty (say why the story is withdrawn)"])
+    if found := CONTROL_CHARACTERS.search(reason):
+        raise InvalidStory(
+            [f"reason contains the control character U+{ord(found.group()):04X} (plain text only)"]
+        )
+    if len(reason) > MAX_TEXT_LENGTH:
+        raise InvalidStory([f"reason is {len(reason)} characters long (at most {MAX_TEXT_LENGTH})"])
     story = queries.get_story(db, story_id)
     if story.is_withdrawn:
         raise InvalidStory([f"story {story_id} is already withdrawn"], story=story.slug)
