@@ -194,8 +194,11 @@ def _entry(feed: FeedGenerator, entry: Entry):
         item.summary(entry.summary)
     elif not entry.content_html:
         item.summary(entry.title)
-    for term, label, scheme in entry.categories:
-        item.category(term=term, label=label, scheme=scheme)
+    if entry.categories:
+        # One call: feedgen rebuilds its RSS list of every category on each call (quadratic).
+        item.category(
+            [{"term": t, "label": label, "scheme": s} for t, label, s in entry.categories]
+        )
     item.published(entry.published_at)
     item.updated(entry.updated_at)
     return item

@@ -16,6 +16,7 @@ import lxml.html
 
 from archive import Archive, NameNotFound, Story
 from archive.html import sanitise, strip_forbidden
+from archive.models import MAX_PARTS
 from archive.renditions import month_scope
 from service.settings import Settings
 
@@ -292,7 +293,8 @@ def _categories(story: Story, base: str) -> tuple[tuple[str, str, str], ...]:
         (slug, clean(tag), f"{base}/tags/")
         for tag, slug in zip(story.tags, story.tag_slugs, strict=True)
     ]
-    return tuple(found)
+    # No more than the gate lets a story have, whatever an older archive holds.
+    return tuple(found[: MAX_PARTS["tags"] + 1])
 
 
 def absolute(settings: Settings, url: str) -> str:
