@@ -18,9 +18,12 @@ import markdown
 import yaml
 
 from archive.errors import InvalidStory
-from archive.extract import Extracted, extract, parse_credit, parse_rights
+from archive.extract import SPACES, Extracted, author_names, extract, parse_credit
+from archive.html import to_text
+from archive.language import declared_language, detected_language
 from archive.models import Story
 from archive.names import slugify
+from archive.rights import parse_rights
 from archive.shape import story_from_dict
 
 # Largest file `masthead import` reads; an article is far smaller.
@@ -34,6 +37,10 @@ SUFFIXES = {
     ".htm": "html",
     ".json": "json",
 }
+# Formats whose language, when neither the file nor the caller gives it, is read from the text.
+GUESSES_LANGUAGE = {"text", "html"}
+# Elements whose text a saved page shows as one block (titles, paragraphs, captions, list items).
+TEXT_BLOCKS = "//title | //h1 | //h2 | //h3 | //h4 | //p | //li | //figcaption | //blockquote"
 
 
 class IngestError(InvalidStory):
@@ -102,10 +109,13 @@ def read_html(raw: str) -> list[dict]:
     if document is None:
         raise IngestError(["no article text found in the HTML page"])
     meta = document.as_dict()
-    paragraphs = (meta.get("text") or "").replace("\n", "\n\n")
-    description = meta.get("description") or ""
-    found = extract(paragraphs, title=meta.get("title") or "", find_dek=not description)
     page = lxml.html.document_fromstring(raw)
+    as_written = _texts_as_written(page)
+    lines = (meta.get("text") or "").split("\n")
+    paragraphs = "\n\n".join(as_written.get(line.strip(), line) for line in lines)
+    description = as_written.get(meta.get("description") or "", meta.get("description") or "")
+    title = as_written.get(meta.get("title") or "", meta.get("title") or "")
+    found = extract(paragraphs, title=title, find_dek=not description)
     for media in _figures(page):
         if media not in found.media:
             found.media.append(media)
@@ -113,9 +123,11 @@ def read_html(raw: str) -> list[dict]:
     if description:
         shape["dek"] = description
     if meta.get("author") and not found.authors:
-        shape["authors"] = [a.strip() for a in meta["author"].split(";") if a.strip()]
+        shape["authors"] = author_names(meta["author"])
     if meta.get("sitename"):
         shape["publisher"] = {"name": meta["sitename"]}
+    if language := declared_language(page):
+        shape["language"] = language
     # Only a date the page states in its metadata: trafilatura's guesses can come from a
     # copyright year, which is not a publication time.
     published = page.xpath("//meta[@property='article:published_time']/@content")
@@ -124,11 +136,27 @@ def read_html(raw: str) -> list[dict]:
     return [shape]
 
 
+def _texts_as_written(page) -> dict[str, str]:
+    """The page's blocks of text keyed by their whitespace-collapsed form.
+
+    trafilatura collapses every space, the ideographic space U+3000 too; the archive keeps text
+    as the page wrote it, so each extracted line is looked up here.
+    """
+    written = {}
+    for element in page.xpath(TEXT_BLOCKS):
+        text = SPACES.sub(" ", element.text_content()).strip()
+        written.setdefault(" ".join(text.split()), text)
+    for content in page.xpath("//meta/@content"):
+        text = SPACES.sub(" ", content).strip()
+        written.setdefault(" ".join(text.split()), text)
+    return written
+
+
 def _figures(page) -> list[dict]:
     """Figures with captions: the caption's credit ("Photo: X") split off, absolute src kept."""
     found = []
     for figure in page.xpath("//article//figure | //main//figure"):
-        caption = " ".join(figure.xpath("string(.//figcaption)").split())
+        caption = SPACES.sub(" ", figure.xpath("string(.//figcaption)")).strip()
         media = parse_credit(caption) or {"caption": caption, "credit": ""}
         src = (figure.xpath(".//img/@src") or [""])[0]
         if src.startswith(("http://", "https://")):
@@ -172,6 +200,8 @@ def stories_from(
     items = READERS[kind](raw)
     for index, shape in enumerate(items):
         shape = apply_defaults(shape, defaults or {})
+        if kind in GUESSES_LANGUAGE and isinstance(shape, dict) and not shape.get("language"):
+            shape = _with_guessed_language(shape)
         story = story_from_dict(shape)
         if not story.title.strip():
             raise IngestError(["no title found (the first line of the article is its title)"])
@@ -179,6 +209,13 @@ def stories_from(
         key = origin if len(items) == 1 else f"{origin}#{name}"
         stories.append(story.replace(origin=key if origin else None))
     return stories
+
+
+def _with_guessed_language(shape: dict) -> dict:
+    """The shape with the language its text is written in, when that is clear."""
+    text = "\n\n".join([shape.get("title") or "", shape.get("dek") or "", to_text(shape["body"])])
+    language = detected_language(text)
+    return {**shape, "language": language} if language else shape
 
 
 def apply_defaults(shape: dict, defaults: dict[str, Any]) -> dict:

@@ -296,6 +296,47 @@ def _name_existing_stories(db: sqlite_utils.Database) -> None:
     )
 
 
+# Arabic-script marks a reader seldom types (harakat U+064B-U+0652, the superscript alef U+0670,
+# the tatweel U+0640): the substring index and short-term search read text without them.
+ARABIC_MARKS_M006 = [0x0640, *range(0x064B, 0x0653), 0x0670]
+SEARCH_COLUMNS_M006 = ("title", "dek", "body_text", "byline")
+
+
+def _without_marks_sql(expression: str) -> str:
+    for code in ARABIC_MARKS_M006:
+        expression = f"replace({expression}, char({code}), '')"
+    return expression
+
+
+@migrations()
+def m006_search_in_every_script(db: sqlite_utils.Database) -> None:
+    # Words of Chinese, Japanese, Thai... have no spaces between them, and Arabic words carry
+    # their article and prepositions (للكتاب, "for the book"): the word index cannot find them.
+    # A trigram index over the same columns finds any run of three or more characters.
+    folded = ", ".join(
+        f"{_without_marks_sql(column)} AS {column}" for column in SEARCH_COLUMNS_M006
+    )
+    db.execute(f"CREATE VIEW stories_folded AS SELECT rowid AS story_rowid, {folded} FROM stories")
+    columns = ", ".join(SEARCH_COLUMNS_M006)
+    db.execute(
+        f"""CREATE VIRTUAL TABLE stories_grams USING fts5({columns}, content='stories_folded',
+            content_rowid='story_rowid', tokenize='trigram')"""
+    )
+    old = ", ".join(_without_marks_sql(f"old.{column}") for column in SEARCH_COLUMNS_M006)
+    new = ", ".join(_without_marks_sql(f"new.{column}") for column in SEARCH_COLUMNS_M006)
+    delete = f"""INSERT INTO stories_grams (stories_grams, rowid, {columns})
+                 VALUES ('delete', old.rowid, {old});"""
+    insert = f"INSERT INTO stories_grams (rowid, {columns}) VALUES (new.rowid, {new});"
+    db.execute(f"CREATE TRIGGER stories_grams_ai AFTER INSERT ON stories BEGIN {insert} END")
+    db.execute(f"CREATE TRIGGER stories_grams_ad AFTER DELETE ON stories BEGIN {delete} END")
+    db.execute(
+        f"CREATE TRIGGER stories_grams_au AFTER UPDATE ON stories BEGIN {delete} {insert} END"
+    )
+    # Existing archives: both indexes read every story again.
+    db.execute("INSERT INTO stories_grams (stories_grams) VALUES ('rebuild')")
+    db.execute("INSERT INTO stories_fts (stories_fts) VALUES ('rebuild')")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import regex
 import sqlite_utils
 
 from archive.models import Story
 from archive.queries import VISIBLE, scope_filter, stories_from_rows
+from archive.substrings import marked_snippet, marked_title, substring_filter
 
 # Most terms (words or phrases) one query may use; the rest are ignored, and the reader told.
 MAX_TERMS = 12
@@ -27,8 +29,18 @@ SNIPPET_TOKENS = 30
 # SQL). Story bodies cannot contain them: C0 controls are stripped (archive.html.strip_forbidden).
 MATCH_START, MATCH_END = "\x02", "\x03"
 
-TOKEN = re.compile(r'(?P<minus>-?)"(?P<phrase>[^"]*)"?|(?P<neg>-?)(?P<word>[^\W_]+)(?P<star>\*?)')
-WORD = re.compile(r"[^\W_]+")
+# A word is letters with their combining marks (Arabic harakat, Devanagari vowel signs) and digits.
+TOKEN = regex.compile(
+    r'(?P<minus>-?)"(?P<phrase>[^"]*)"?|(?P<neg>-?)(?P<word>[\p{L}\p{M}\p{N}]+)(?P<star>\*?)'
+)
+WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+# Scripts whose words the word index cannot find: written without spaces (Chinese, Japanese,
+# Thai...) or with the article and prepositions joined to the word (Arabic, Hebrew). A query in
+# them is searched by substring (archive.substrings).
+SUBSTRING_SCRIPTS = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+    r"\p{Tibetan}\p{Arabic}\p{Hebrew}]"
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,12 @@ class ParsedQuery:
     text: str
     match: str
     was_cut: bool = False
+    # (kind, words, is_prefix) as read: kind is "and", "or" or "not".
+    terms: tuple[tuple[str, str, bool], ...] = ()
+
+    @property
+    def is_by_substring(self) -> bool:
+        return any(SUBSTRING_SCRIPTS.search(words) for _, words, _ in self.terms)
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,7 @@ def parse_query(text: str) -> ParsedQuery:
     """
     cut = text[:MAX_QUERY_LENGTH]
     terms: list[tuple[str, str]] = []  # (kind, fts5 text): kind is "and", "or" or "not"
+    read: list[tuple[str, str, bool]] = []
     was_cut = len(text) > MAX_QUERY_LENGTH
     joiner = "and"
     for token in TOKEN.finditer(cut):
@@ -81,10 +100,11 @@ def parse_query(text: str) -> ParsedQuery:
             was_cut = True
             break
         fts = '"' + " ".join(words) + '"' + ("*" if token["star"] else "")
-        negated = token["minus"] or token["neg"]
-        terms.append(("not" if negated else joiner, fts))
+        kind = "not" if token["minus"] or token["neg"] else joiner
+        terms.append((kind, fts))
+        read.append((kind, " ".join(words), bool(token["star"])))
         joiner = "and"
-    return ParsedQuery(text, _fts_expression(terms), was_cut)
+    return ParsedQuery(text, _fts_expression(terms), was_cut, tuple(read))
 
 
 def _fts_expression(terms: list[tuple[str, str]]) -> str:
@@ -126,6 +146,8 @@ def search_stories(
     if not query.match:
         return SearchResults(query, 0)
     where, params = _filters(section=section, author=author, first=first_day, last=last_day)
+    if query.is_by_substring:
+        return _search_by_substring(db, query, where, params, limit, offset, max_counted)
     # CROSS JOIN keeps the full-text index the outer loop: filters then check only its matches
     # (rowid lookups), instead of probing the index once per story in a section or date range.
     source = f"""FROM stories_fts CROSS JOIN stories ON stories.rowid = stories_fts.rowid
@@ -172,6 +194,40 @@ def _hits(db: sqlite_utils.Database, match: str, ranked: list[int]) -> list[Hit]
         Hit(story, marked_pieces(row["marked_title"]), marked_pieces(row["marked_snippet"]))
         for story, row in zip(stories_from_rows(db, rows), rows, strict=True)
     ]
+
+
+def _search_by_substring(db, query, where, params, limit, offset, max_counted) -> SearchResults:
+    """Stories whose text holds every term as a substring (the trigram index), newest first.
+
+    Highlights are found in the stored text itself, so they show it as written.
+    """
+    condition, values = substring_filter(query.terms)
+    source = f"FROM stories WHERE {where} AND {condition}"
+    newest = [
+        row[0]
+        for row in db.execute(
+            f"SELECT stories.id {source} ORDER BY stories.rowid DESC LIMIT ?",
+            [*params, *values, max_counted + 1],
+        )
+    ]
+    limit = max(0, min(limit, max_counted - offset))
+    page = newest[offset : offset + limit]
+    if not page:
+        return SearchResults(query, len(newest), max_counted=max_counted)
+    marks = ",".join("?" * len(page))
+    rows = {
+        row["id"]: row for row in db.query(f"SELECT * FROM stories WHERE id IN ({marks})", page)
+    }
+    rows = [rows[story_id] for story_id in page]
+    hits = [
+        Hit(
+            story,
+            marked_title(story.title, query.terms),
+            marked_snippet(row["body_text"], query.terms),
+        )
+        for story, row in zip(stories_from_rows(db, rows), rows, strict=True)
+    ]
+    return SearchResults(query, len(newest), hits, max_counted)
 
 
 def _filters(*, section, author, first, last) -> tuple[str, list[str]]:

@@ -183,7 +183,7 @@ def _defaults(options: dict) -> dict:
             defaults["published_at"] = parse_time(options["published"], "--published").isoformat()
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--published") from None
-    for key in ("section", "status"):
+    for key in ("section", "status", "language"):
         if options[key]:
             defaults[key] = options[key]
     if options["tag"]:
@@ -215,6 +215,11 @@ def _defaults(options: dict) -> dict:
     "--rights", help='Rights line, e.g. "© 2020 X. All rights reserved.", where a file has none.'
 )
 @click.option("--status", type=click.Choice(STATUS_CHOICES), help="Status where a file has none.")
+@click.option(
+    "--language",
+    help="Language (BCP 47, e.g. ru, pt-BR) where a file states none; otherwise a text or HTML "
+    "file's language is read from its page or its text.",
+)
 @click.option("--dry-run", is_flag=True, help="Read and check every file; write nothing.")
 def import_command(paths: tuple[Path, ...], dry_run: bool, **options) -> None:
     """Import stories from text, Markdown, HTML or JSON files and folders.

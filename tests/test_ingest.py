@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from archive import InvalidStory
-from archive.extract import creative_commons_url, extract, parse_credit, parse_rights
+from archive import InvalidStory, open_archive
+from archive.extract import author_names, extract, parse_byline, parse_credit, parse_source
+from archive.furniture import is_furniture
 from archive.ingest import IngestError, read_file, stories_from
+from archive.rights import creative_commons_url, parse_rights
 from tests.conftest import CORPUS, FIXTURES, NOW
 
 CEREMONY = CORPUS / "closing-ceremony.txt"
@@ -266,3 +268,297 @@ def test_saved_bodies_are_sanitised(archive):
     assert "onclick" not in saved.body_html
     [garden] = read_file(FIXTURES / "garden-show.md")
     assert "<script" not in archive.save(garden, now=NOW).body_html
+
+
+# Credits, bylines, quoted people and rights lines in any language and script.
+
+
+@pytest.mark.parametrize(
+    ("block", "caption", "credit"),
+    [
+        ("Толпа у ворот. Источник: Анна Ли / ТАСС", "Толпа у ворот.", "Анна Ли / ТАСС"),
+        ("Το λιμάνι. Πηγή: Νίκος Κ. / ΑΠΕ-ΜΠΕ", "Το λιμάνι.", "Νίκος Κ. / ΑΠΕ-ΜΠΕ"),
+        ("زوار في المعرض. المصدر: ليلى حداد / بترا", "زوار في المعرض.", "ليلى حداد / بترا"),
+        ("大通公園の雪像。写真：高橋美咲／北海道新聞", "大通公園の雪像。", "高橋美咲／北海道新聞"),
+        (
+            "Des vélos sur le pont. Photo : Marc Petit / AFP",
+            "Des vélos sur le pont.",
+            "Marc Petit / AFP",
+        ),
+        ("서울의 봄. 사진: 김민수", "서울의 봄.", "김민수"),
+        # A label in no list is still one when the credit names its agency.
+        (
+            "Kiev at dawn. Світлина: Ivan Petrenko / Ukrinform",
+            "Kiev at dawn.",
+            "Ivan Petrenko / Ukrinform",
+        ),
+    ],
+)
+def test_credit_forms_in_any_language(block, caption, credit):
+    media = parse_credit(block)
+    assert (media["caption"], media["credit"]) == (caption, credit)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "Учёные заявили: источник утечки не найден",  # a colon inside a sentence
+        "The minister said: Paris / Berlin",  # a caption ends as a sentence before its credit
+        "Mitteilung des Ministeriums: Die Brücke bleibt bis Montag gesperrt.",
+    ],
+)
+def test_prose_with_a_colon_is_not_a_credit(block):
+    assert parse_credit(block) is None
+
+
+@pytest.mark.parametrize(
+    ("block", "names"),
+    [
+        ("By Ann Lee and Bo Chen", ["Ann Lee", "Bo Chen"]),
+        ("Авторы: Мария Иванова и Анна Петрова", ["Мария Иванова", "Анна Петрова"]),
+        ("Γράφει η Άννα Πετρόβα", ["Άννα Πετρόβα"]),
+        ("بقلم: أحمد المصري", ["أحمد المصري"]),
+        ("文：佐藤健", ["佐藤健"]),
+        ("Par Claire Dubois et Jean Martin", ["Claire Dubois", "Jean Martin"]),
+        ("Von Jana Becker, Lukas Meier und Eva Roth", ["Jana Becker", "Lukas Meier", "Eva Roth"]),
+        ("Texto: Lucía Fernández", ["Lucía Fernández"]),
+        ("By Ludwig van Beethoven", ["Ludwig van Beethoven"]),
+    ],
+)
+def test_bylines_in_any_language(block, names):
+    assert parse_byline(block) == names
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "Photo: Alexander Vilf / RIA Novosti",  # a credit, not a byline
+        "By the river, the town held its first market in years.",
+        "Updated: 10 February 2024",
+        "Москва: в городе открылся новый музей",
+    ],
+)
+def test_lines_that_are_not_bylines(block):
+    assert parse_byline(block) is None
+
+
+@pytest.mark.timeout(60)
+def test_a_long_byline_that_fails_at_its_end_is_refused_without_backtracking():
+    # A pattern with nested quantifiers takes exponential time here; ours reads each name once.
+    block = "By " + " and ".join(["Ann"] * 36) + "!"
+    assert parse_byline(block) is None
+    assert parse_byline(block.rstrip("!")) == ["Ann"] * 36
+
+
+def test_page_author_field_loses_its_byline_label():
+    assert author_names("文：佐藤健") == ["佐藤健"]
+    assert author_names("Мария Иванова; Анна Петрова") == ["Мария Иванова", "Анна Петрова"]
+
+
+@pytest.mark.parametrize(
+    ("intro", "quote", "source"),
+    [
+        ("Ольга Смирнова, продюсер:", "«Мы готовы».", ("Ольга Смирнова", "продюсер")),
+        ("Ελένη Γεωργίου, διευθύντρια:", "«Ναι».", ("Ελένη Γεωργίου", "διευθύντρια")),
+        ("سامي الخطيب، مدير المعرض:", "«نعم».", ("سامي الخطيب", "مدير المعرض")),
+        ("山田太郎、隊長：", "「はい。」", ("山田太郎", "隊長")),
+        ("リー・ミン：", "「はい。」", ("リー・ミン", "")),
+        ("王小明，游客：", "「很好。」", ("王小明", "游客")),
+        ("Anna and Dmitry, Russia:", '"Incredible!"', ("Anna and Dmitry", "Russia")),
+    ],
+)
+def test_quoted_people_in_any_script(intro, quote, source):
+    found = parse_source(intro, quote)
+    assert (found["name"], found["role"]) == source
+
+
+def test_a_lower_case_line_before_a_quote_is_not_a_person():
+    assert parse_source("and then the mayor said:", "“Yes.”") is None
+    assert parse_source("Ольга Смирнова, продюсер:", "Без кавычек.") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "holder"),
+    [
+        ("© 2024 «Российская газета». Все права защищены.", "Российская газета"),
+        ("© 2024 Η Καθημερινή. Με επιφύλαξη παντός δικαιώματος.", "Η Καθημερινή"),
+        ("© 2024 صحيفة الغد. جميع الحقوق محفوظة.", "صحيفة الغد"),
+        ("© 2024 北海道新聞社\u3000無断転載を禁じます。", "北海道新聞社"),
+        ("© 2024 「朝日新聞」 無断転載を禁じます。", "朝日新聞"),
+        ("© 2024 „Süddeutsche Zeitung“. Alle Rechte vorbehalten.", "Süddeutsche Zeitung"),
+        ("© 2024 Stadtanzeiger GmbH. Alle Rechte vorbehalten.", "Stadtanzeiger GmbH"),
+        ("Copyright © 2023 Le Monde. Tous droits réservés.", "Le Monde"),
+        ("© 2022 조선일보. 무단 전재 및 재배포 금지", "조선일보"),
+    ],
+)
+def test_rights_holders_in_any_language(line, holder):
+    rights = parse_rights(line)
+    assert rights == {"holder": holder, "statement": line}
+
+
+def test_a_sentence_mentioning_reserved_rights_is_prose():
+    line = "Он сказал, что все права защищены законом и никто их не отнимет у жителей."
+    assert parse_rights(line) is None
+
+
+# Page furniture: removed by rule from copies of web pages, in any language, wherever it stands.
+
+FURNITURE = FIXTURES / "world" / "furniture"
+COPIED_PAGES = {
+    "de-stadtanzeiger.txt": {
+        "furniture": [
+            "Wir verwenden Cookies",
+            "Alle akzeptieren",
+            "Teilen: Facebook",
+            "Newsletter abonnieren",
+            "Anzeige",
+        ],
+        "kept": [
+            "informierte seine Mitglieder per Newsletter",
+            "ob Webseiten der Stadt Cookies ohne Einwilligung",
+            "Die neuen Regeln gelten zunächst",
+        ],
+        "language": "de",
+    },
+    "es-diario-del-puerto.txt": {
+        "furniture": [
+            "Utilizamos cookies",
+            "Aceptar y cerrar",
+            "Configurar cookies",
+            "Suscríbete",
+            "Compartir en",
+        ],
+        "kept": [
+            "un boletín por correo con los turnos",
+            "con café y cookies caseras",
+            "La empresa que gestiona la terminal",
+        ],
+        "language": "es",
+    },
+    "fr-le-quotidien.html": {
+        "furniture": [
+            "En poursuivant votre navigation",
+            "Tout accepter",
+            "Paramétrer les cookies",
+            "Partager sur",
+            "Recevez notre newsletter",
+        ],
+        "kept": [
+            "une newsletter envoyée aux commerçants",
+            "Les cookies de la boulangerie",
+            "Les transporteurs espèrent",
+        ],
+        "language": "fr",
+    },
+}
+
+
+@pytest.mark.parametrize("name", COPIED_PAGES)
+def test_copied_page_loses_its_furniture_and_keeps_paragraphs_that_mention_it(name):
+    expected = COPIED_PAGES[name]
+    [story] = read_file(FURNITURE / name)
+    for text in expected["furniture"]:
+        for where in (story.title, story.dek, story.body_html):
+            assert text not in where, f"{name} keeps {text!r}"
+    for text in expected["kept"]:
+        assert text in story.body_html, f"{name} dropped {text!r}"
+    assert story.authors
+    assert story.media
+    assert story.rights.holder
+    assert story.language == expected["language"]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "Accept",
+        "Принять cookie",
+        "クッキーを受け入れる",
+        "This website uses cookies. Click here to find out more.",
+        "Мы используем файлы cookie, чтобы сайт работал лучше.",
+        "Sign up for our newsletter: enter your email address",
+        "Введите ваш email, чтобы получать рассылку",
+        "اشترك في النشرة البريدية",
+        "Share: Facebook | X | Telegram",
+        "Поделиться: ВКонтакте, Telegram, WhatsApp",
+        "Advertisement",
+    ],
+)
+def test_furniture_in_any_language(block):
+    assert is_furniture(block)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "Regulators fined the retailer for setting tracking cookies without consent.",
+        "The bakery sold out of cookies by noon.",
+        "Subscribers to the council newsletter heard of the vote a day early.",
+        "«Мы используем файлы cookie только с согласия посетителей», — сказал директор.",
+        "Facebook and X both declined to comment on the ruling.",
+        "Malcolm X",
+    ],
+)
+def test_prose_that_mentions_furniture_is_kept(block):
+    assert not is_furniture(block)
+
+
+# Language: from the page, else from the text when the guess is confident.
+
+
+def _stored_language(runner, settings, path, *args) -> str:
+    result = runner.invoke(args=["import", str(path), *args])
+    assert result.exit_code == 0, result.output
+    with open_archive(settings.archive_path) as archive:
+        return archive.by_origin(f"file:{path.resolve()}").language
+
+
+@pytest.mark.parametrize(
+    ("head", "language"),
+    [
+        ('<html lang="pt-BR">', "pt-BR"),
+        ('<html><meta property="og:locale" content="uk_UA">', "uk-UA"),
+        ('<html><meta http-equiv="Content-Language" content="nl">', "nl"),
+    ],
+)
+def test_html_language_is_read_from_the_page(runner, settings, tmp_path, head, language):
+    page = tmp_path / "page.html"
+    page.write_text(
+        f"{head}<head><title>Title</title></head><body><article><h1>Title</h1>"
+        "<p>Short English words, but the page says otherwise and the page wins here.</p>"
+        "<p>A second paragraph keeps the article long enough to be read as one.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    assert _stored_language(runner, settings, page) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Long enough to tell, in one language.
+        (
+            "Przegląd prasy\n\nRada miasta przyjęła w czwartek nowy plan zagospodarowania "
+            "nabrzeża. Mieszkańcy od lat domagali się parku i ścieżek rowerowych wzdłuż rzeki.",
+            "pl",
+        ),
+        # Too short to tell: the default stays.
+        ("Привет\n\nКоротко.", "en"),
+        # Two languages half and half: not confident, the default stays.
+        (
+            "Mixed\n\nThe council met on Thursday to discuss the harbour plan and the park. "
+            "Совет собрался в четверг, чтобы обсудить план гавани и парка у реки.",
+            "en",
+        ),
+    ],
+)
+def test_text_language_is_guessed_only_when_confident(runner, settings, tmp_path, text, language):
+    path = tmp_path / "story.txt"
+    path.write_text(text, encoding="utf-8")
+    assert _stored_language(runner, settings, path) == language
+
+
+def test_language_option_fills_what_the_file_does_not_say(runner, settings, tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text("Ciao\n\nBreve.", encoding="utf-8")
+    assert _stored_language(runner, settings, path, "--language", "it") == "it"

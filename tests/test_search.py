@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from archive import open_archive
 from archive.search import MAX_TERMS, parse_query
 from tests.conftest import NOW
 from tests.test_archive import make_story
@@ -223,3 +224,78 @@ def test_search_counts_and_ranks_only_up_to_its_limit(archive):
     assert archive.search_stories("bridge", max_counted=3, offset=3).hits == []
     exact = archive.search_stories("bridge", max_counted=5)
     assert (exact.total, exact.is_capped) == (5, False)
+
+
+# Every script: words without spaces between them, and words that carry their article.
+
+
+@pytest.fixture
+def world(archive):
+    for slug, title, body in [
+        (
+            "sapporo",
+            "さっぽろ雪まつり開幕\u3000大雪像の制作現場を訪ねて",
+            "札幌市の大通公園で開幕した。",
+        ),
+        ("beijing", "北京大学举办春季书展", "书展吸引了许多学生和市民。"),
+        ("amman", "معرض عمّان الدولي للكتاب يفتح أبوابه", "افتتح المعرض بمشاركة دور النشر."),
+        ("bangkok", "กรุงเทพฯ เปิดสวนสาธารณะแห่งใหม่", "ชาวเมืองมาเที่ยวชมสวนในวันหยุด"),
+        ("seoul", "서울시, 한강공원에 새 산책로 개통", "시민들이 주말마다 산책로를 찾았다."),
+    ]:
+        archive.save(make_story(title=title, slug=slug, body=f"<p>{body}</p>"), now=NOW)
+    archive.save(make_story(), now=NOW)  # Harbour bridge reopens
+    return archive
+
+
+@pytest.mark.parametrize(
+    ("query", "slugs"),
+    [
+        ("雪まつり", ["sapporo"]),  # Japanese: no spaces between words
+        ("札幌", ["sapporo"]),  # two characters: shorter than a trigram
+        ("北京", ["beijing"]),
+        ("书展", ["beijing"]),
+        ("الكتاب", ["amman"]),  # the title has للكتاب: "for the book"
+        ("عمان", ["amman"]),  # the title writes عمّان, with a shadda
+        ("عمّان", ["amman"]),
+        ("สวนสาธารณะ", ["bangkok"]),  # Thai
+        ("산책로", ["seoul"]),  # Korean: the particle is joined to the word
+        ("北京 OR 札幌", ["beijing", "sapporo"]),
+        ("北京 -书展", []),
+        ("雪まつり bridge", []),  # every term must be found
+        ("雪まつり Bridge OR 大通公園", ["sapporo"]),
+    ],
+)
+def test_stories_in_every_script_are_found_by_a_word(world, query, slugs):
+    results = world.search_stories(query)
+    assert sorted(hit.story.slug for hit in results.hits) == slugs
+    assert results.total == len(slugs)
+
+
+def test_substring_hits_mark_the_title_as_written(world, client):
+    tree = html_of(client.get("/search", query_string={"q": "عمان"}))
+    assert texts(tree, ".hit h2") == ["معرض عمّان الدولي للكتاب يفتح أبوابه"]
+    assert [m.text for m in tree.cssselect(".hit h2 mark")] == ["عمّان"]
+    tree = html_of(client.get("/search", query_string={"q": "大通公園"}))
+    assert [m.text for m in tree.cssselect(".snippet mark")] == ["大通公園"]
+
+
+def test_english_words_still_match_their_stems(world):
+    assert [hit.story.slug for hit in world.search_stories("reopening").hits] == [
+        "harbour-bridge-reopens"
+    ]
+
+
+def test_migration_indexes_stories_saved_before_it(settings, archive):
+    archive.save(make_story(title="北京大学举办春季书展", slug="beijing"), now=NOW)
+    db = archive.db
+    # The archive as it was before m006: no substring index, no record of the migration.
+    for trigger in ("stories_grams_ai", "stories_grams_ad", "stories_grams_au"):
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("DROP TABLE stories_grams")
+    db.execute("DROP VIEW stories_folded")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_search_in_every_script'")
+    db.conn.commit()
+    archive.close()
+    with open_archive(settings.archive_path) as reopened:
+        assert [hit.story.slug for hit in reopened.search_stories("北京").hits] == ["beijing"]
+        assert [hit.story.slug for hit in reopened.search_stories("书展").hits] == ["beijing"]
