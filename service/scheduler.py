@@ -19,6 +19,7 @@ from typing import IO
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from archive import FeedScope
 from service import renditions, websub
 from service.archive_access import open_for
 from service.settings import Settings
@@ -101,8 +102,8 @@ def guarded(
 
 def subscription_urls(settings: Settings, keys: list[str]) -> list[str]:
     """The URLs of the changed subscription feeds (archive months are not subscribed to)."""
-    base = settings.site.base_url.rstrip("/")
-    return [f"{base}/feeds/{key}" for key in keys if not key.startswith("archive/")]
+    feeds = [FeedScope.from_feed_key(key) for key in keys]
+    return [renditions.feed_url(settings, scope, fmt) for scope, fmt in feeds if not scope.is_month]
 
 
 class Scheduler:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from archive import Archive, Rendition
+from archive import Archive, FeedScope, Rendition
 from service.http import strong_etag
 from service.renditions.atom_rss import FeedLinks, build_atom, build_rss
 from service.renditions.document import FeedDocument, describe, gather
@@ -37,20 +37,17 @@ FORMATS = {
 }
 
 
-def feed_key(scope: str, fmt: str) -> str:
-    """Where a feed lives under /feeds/: latest.atom, tags/x/latest.rss, archive/2014/02.json."""
-    if scope == "latest" or scope.startswith("archive/"):
-        return f"{scope}.{fmt}"
-    return f"{scope}/latest.{fmt}"
-
-
-def feed_url(settings: Settings, scope: str, fmt: str) -> str:
+def feed_url(settings: Settings, scope: FeedScope, fmt: str) -> str:
     """The absolute URL of a feed, from the site's base URL (never the request's host)."""
-    return f"{settings.site.base_url.rstrip('/')}/feeds/{feed_key(scope, fmt)}"
+    return f"{settings.site.base_url.rstrip('/')}{scope.feed_path(fmt)}"
 
 
 def rebuild(
-    archive: Archive, settings: Settings, *, now: datetime, scopes: Iterable[str] | None = None
+    archive: Archive,
+    settings: Settings,
+    *,
+    now: datetime,
+    scopes: Iterable[FeedScope] | None = None,
 ) -> Outcome:
     """Build the feeds of `scopes` (every scope when None); store what changed.
 
@@ -75,11 +72,13 @@ class Outcome:
     """What a rebuild did: keys whose bytes changed, scopes built and scopes that failed."""
 
     changed: list[str] = field(default_factory=list)
-    built: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    built: list[FeedScope] = field(default_factory=list)
+    failed: list[FeedScope] = field(default_factory=list)
 
 
-def rebuild_scope(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> list[str]:
+def rebuild_scope(
+    archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime
+) -> list[str]:
     """Build one scope's feeds when their inputs changed; returns the keys whose bytes changed.
 
     A story that cannot be built into one format is left out of every format of the feed (so
@@ -87,7 +86,7 @@ def rebuild_scope(archive: Archive, settings: Settings, scope: str, *, now: date
     """
     source = gather(archive, settings, scope, now=now)
     inputs = source.inputs(settings)
-    stale = [fmt for fmt in FORMATS if archive.rendition_inputs(feed_key(scope, fmt)) != inputs]
+    stale = [fmt for fmt in FORMATS if archive.rendition_inputs(scope.feed_key(fmt)) != inputs]
     if not stale:
         return []
     document = source.document(settings)
@@ -97,7 +96,7 @@ def rebuild_scope(archive: Archive, settings: Settings, scope: str, *, now: date
     for fmt in stale:
         bodies[fmt] = FORMATS[fmt].build(document, _links(settings, document, fmt), settings)
     changed = [
-        feed_key(scope, fmt)
+        scope.feed_key(fmt)
         for fmt, body in bodies.items()
         if archive.save_rendition(_rendition(scope, fmt, body, document, inputs, now))
     ]
@@ -137,11 +136,11 @@ def _links(settings: Settings, document: FeedDocument, fmt: str) -> FeedLinks:
 
 
 def _rendition(
-    scope: str, fmt: str, body: bytes, document: FeedDocument, inputs: str, now: datetime
+    scope: FeedScope, fmt: str, body: bytes, document: FeedDocument, inputs: str, now: datetime
 ) -> Rendition:
     return Rendition(
-        key=feed_key(scope, fmt),
-        scope=scope,
+        key=scope.feed_key(fmt),
+        scope=scope.key,
         content_type=FORMATS[fmt].content_type,
         body=body,
         # mtime=0: the same bytes always compress to the same gzip bytes.
@@ -154,7 +153,7 @@ def _rendition(
     )
 
 
-def _note(archive: Archive, scope: str, *, now: datetime, built: bool, **failure) -> None:
+def _note(archive: Archive, scope: FeedScope, *, now: datetime, built: bool, **failure) -> None:
     """Keep a scope's build state; log a failure once, when it starts or changes."""
     if archive.record_build(scope, now=now, built=built, **failure) and failure.get("error"):
         ids = ", ".join(str(i) for i in failure.get("story_ids") or ()) or "none named"
@@ -171,7 +170,7 @@ def rebuild_pending(
     the next run, so a run ends soon whatever the backlog. A scope is unqueued only once built.
     """
     up_to, scopes = archive.pending_feed_changes()
-    queued = sorted(scopes, key=lambda scope: (scope != "latest", scope))[:SCOPES_PER_RUN]
+    queued = sorted(scopes, key=lambda scope: (not scope.is_latest, scope.key))[:SCOPES_PER_RUN]
     todo = set(queued) | (set(archive.feed_scopes()) if everything else set())
     if not todo:
         return []

@@ -14,9 +14,8 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from archive import Archive, NameNotFound, Story
+from archive import LATEST, Archive, FeedScope, NameNotFound, Story
 from archive.html import sanitise, strip_forbidden
-from archive.renditions import month_scope
 from service.settings import Settings
 
 # RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
@@ -74,7 +73,7 @@ class DeletedEntry:
 
 @dataclass(frozen=True)
 class FeedDocument:
-    scope: str
+    scope: FeedScope
     title: str
     subtitle: str
     page_url: str  # the HTML page this feed follows
@@ -83,8 +82,8 @@ class FeedDocument:
     entries: tuple[Entry, ...]
     deleted: tuple[DeletedEntry, ...] = ()
     is_archive: bool = False  # RFC 5005 archive document (one month)
-    # RFC 5005 navigation, as scopes: {"prev-archive": "archive/2014/01", "current": "latest"}
-    archive_links: dict[str, str] = field(default_factory=dict)
+    # RFC 5005 navigation, as scopes: {"prev-archive": archive/2014/01, "current": latest}
+    archive_links: dict[str, FeedScope] = field(default_factory=dict)
     # Stories that could not be made into entries: {story id: what went wrong}.
     left_out: dict[int, str] = field(default_factory=dict)
 
@@ -114,13 +113,13 @@ class FeedDocument:
 class FeedSource:
     """What a feed is made of, as read from the archive, before any entry is built."""
 
-    scope: str
+    scope: FeedScope
     title: str
     page: str  # the site path of the HTML page this feed follows
     stories: tuple[Story, ...]
     deleted: tuple[Story, ...] = ()
     is_archive: bool = False
-    archive_links: dict[str, str] = field(default_factory=dict)
+    archive_links: dict[str, FeedScope] = field(default_factory=dict)
 
     def inputs(self, settings: Settings) -> str:
         """A digest of everything the bytes depend on: equal digests, equal bytes.
@@ -131,7 +130,13 @@ class FeedSource:
             BUILD_VERSION,
             asdict(settings.site),
             asdict(settings.feeds),
-            [self.scope, self.title, self.page, self.is_archive, self.archive_links],
+            [
+                self.scope.key,
+                self.title,
+                self.page,
+                self.is_archive,
+                {rel: scope.key for rel, scope in self.archive_links.items()},
+            ],
             [(story.id, story.revision) for story in self.stories],
             [(story.id, story.revision) for story in self.deleted],
         ]
@@ -190,58 +195,54 @@ def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
     )
 
 
-def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedSource:
+def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
     """What one feed scope is made of, read from the archive at `now`."""
-    if scope.startswith("archive/"):
+    if scope.is_month:
         return _month(archive, settings, scope, now=now)
-    kind, _, slug = scope.partition("/")
-    filters = {kind[:-1]: slug} if slug else {}
+    filters = scope.filters
     stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
     deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
     title = scope_title(archive, settings, scope)
-    page = f"/{kind}/{slug}/" if slug else "/"
     links = {}
-    if not slug:  # the site feed links the newest month with a syndicated story
+    if scope.is_latest:  # the site feed links the newest month with a syndicated story
         newest = archive.neighbours(END_OF_TIME, END_OF_TIME, syndicated=True).before
         if newest:
-            links["prev-archive"] = month_scope(newest)
+            links["prev-archive"] = FeedScope.for_local_date(newest)
     return FeedSource(
-        scope, title, page, tuple(stories), deleted=tuple(deleted), archive_links=links
+        scope, title, scope.page_path, tuple(stories), deleted=tuple(deleted), archive_links=links
     )
 
 
-def scope_title(archive: Archive, settings: Settings, scope: str) -> str:
+def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
     """A feed's title: the site's, with the section, tag, author or month it follows."""
     site_title = settings.site.title
-    kind, _, slug = scope.partition("/")
-    if kind == "archive":
-        year, month = slug.split("/")
-        return f"{site_title}: {datetime(int(year), int(month), 1):%B %Y}"
-    if not slug:
+    if scope.is_month:
+        return f"{site_title}: {datetime(scope.year, scope.month, 1):%B %Y}"
+    if scope.is_latest:
         return site_title
     try:
-        name = archive.name_of(kind, slug)
+        name = archive.name_of(scope.kind, scope.slug)
     except NameNotFound:  # the last story left this tag: its feed empties under its slug
-        name = slug
+        name = scope.slug
     return f"{site_title}: {name}"
 
 
-def _month(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedSource:
+def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
     """A month's feed. RFC 5005 4.2: an archive document must not change once published, so
     the month in progress (in the site's zone) is not one yet; it becomes one when it closes."""
-    year, month = scope.split("/")[1:]
-    stories = archive.between(f"{year}-{month}-01", f"{year}-{month}-31", limit=-1, syndicated=True)
-    links = {"current": "latest"}
-    around = archive.neighbours(f"{year}-{month}-01", f"{year}-{month}-31", syndicated=True)
+    first, last = f"{scope.year:04d}-{scope.month:02d}-01", f"{scope.year:04d}-{scope.month:02d}-31"
+    stories = archive.between(first, last, limit=-1, syndicated=True)
+    links = {"current": LATEST}
+    around = archive.neighbours(first, last, syndicated=True)
     for rel, day in (("prev-archive", around.before), ("next-archive", around.after)):
         if day:
-            links[rel] = month_scope(day)
+            links[rel] = FeedScope.for_local_date(day)
     return FeedSource(
         scope,
         scope_title(archive, settings, scope),
-        f"/{year}/{month}/",
+        scope.page_path,
         tuple(stories),
-        is_archive=archive.clock.is_month_closed(int(year), int(month), now),
+        is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
         archive_links=links,
     )
 
