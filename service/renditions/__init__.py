@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,10 @@ log = logging.getLogger("masthead.feeds")
 
 # Queued scopes one pending run rebuilds at most: a run ends soon whatever the backlog.
 SCOPES_PER_RUN = 200
+
+# One lock per scope: two threads (the subscription and the month jobs) never build the same
+# scope at once, so bytes read from the archive later are never replaced by bytes read earlier.
+_BUILDING: defaultdict[FeedScope, threading.Lock] = defaultdict(threading.Lock)
 
 
 @dataclass(frozen=True)
@@ -84,33 +90,49 @@ def rebuild_scope(
     A story that cannot be built into one format is left out of every format of the feed (so
     the three agree), and named in the scope's build state.
     """
-    source = gather(archive, settings, scope, now=now)
-    inputs = source.inputs(settings)
-    stale = [fmt for fmt in FORMATS if archive.rendition_inputs(scope.feed_key(fmt)) != inputs]
-    if not stale:
-        return []
-    document = source.document(settings)
-    bodies: dict[str, bytes] = {}
-    for fmt in FORMATS:
-        document = _buildable(document, fmt, settings)
-    for fmt in stale:
-        bodies[fmt] = FORMATS[fmt].build(document, _links(settings, document, fmt), settings)
-    changed = [
-        scope.feed_key(fmt)
-        for fmt, body in bodies.items()
-        if archive.save_rendition(_rendition(scope, fmt, body, document, inputs, now))
-    ]
+    with _BUILDING[scope]:
+        source = gather(archive, settings, scope, now=now)
+        inputs = source.inputs(settings)
+        stale = [fmt for fmt in FORMATS if archive.rendition_inputs(scope.feed_key(fmt)) != inputs]
+        if not stale:
+            return []
+        document, bodies = _build_formats(source.document(settings), settings)
+        changed = [
+            scope.feed_key(fmt)
+            for fmt, body in bodies.items()
+            if fmt in stale
+            and archive.save_rendition(_rendition(scope, fmt, body, document, inputs, now))
+        ]
     left_out = document.left_out
     error = f"{len(left_out)} stories left out: {next(iter(left_out.values()))}" if left_out else ""
     _note(archive, scope, now=now, built=True, error=error, story_ids=left_out)
     return changed
 
 
-def _buildable(document: FeedDocument, fmt: str, settings: Settings) -> FeedDocument:
-    """The document, without the stories that stop `fmt` from being built (found one by one)."""
+def _build_formats(
+    document: FeedDocument, settings: Settings
+) -> tuple[FeedDocument, dict[str, bytes]]:
+    """Every format's bytes, from the document without the stories that stop any format from
+    being built (the three agree); each format is built once unless a later one leaves a
+    story out."""
+    bodies: dict[str, bytes] = {}
+    for fmt in FORMATS:
+        before = document
+        document, bodies[fmt] = _buildable(document, fmt, settings)
+        if document is not before:  # formats built earlier still hold the stories left out
+            bodies = {fmt: bodies[fmt]}
+    for fmt in FORMATS:
+        if fmt not in bodies:
+            bodies[fmt] = FORMATS[fmt].build(document, _links(settings, document, fmt), settings)
+    return document, bodies
+
+
+def _buildable(document: FeedDocument, fmt: str, settings: Settings) -> tuple[FeedDocument, bytes]:
+    """The document, without the stories that stop `fmt` from being built (found one by one),
+    and its bytes in `fmt`."""
     build = FORMATS[fmt].build
     try:
-        build(document, _links(settings, document, fmt), settings)
+        return document, build(document, _links(settings, document, fmt), settings)
     except Exception as error:
         culprits = set()
         for story_id in document.story_ids:
@@ -121,8 +143,8 @@ def _buildable(document: FeedDocument, fmt: str, settings: Settings) -> FeedDocu
                 culprits.add(story_id)
         if not culprits:
             raise
-        return document.without(culprits, f"{fmt}: {describe(error)}")
-    return document
+        document = document.without(culprits, f"{fmt}: {describe(error)}")
+    return document, build(document, _links(settings, document, fmt), settings)
 
 
 def _links(settings: Settings, document: FeedDocument, fmt: str) -> FeedLinks:
@@ -160,20 +182,46 @@ def _note(archive: Archive, scope: FeedScope, *, now: datetime, built: bool, **f
         log.error("feed %s: %s (stories: %s)", scope, failure["error"], ids)
 
 
+def every_scope(scope: FeedScope) -> bool:
+    return True
+
+
+def is_subscription(scope: FeedScope) -> bool:
+    """The feeds readers poll: the site's and each section's, tag's and author's."""
+    return not scope.is_month
+
+
+def is_archive_month(scope: FeedScope) -> bool:
+    """RFC 5005 monthly archives: each holds every story of its month, so one can be long to
+    build; they are built apart from the feeds readers poll."""
+    return scope.is_month
+
+
+def build_order(scope: FeedScope) -> tuple[bool, bool, str]:
+    """The site feed first, then the other subscription feeds, archive months last."""
+    return (not scope.is_latest, scope.is_month, scope.key)
+
+
 def rebuild_pending(
-    archive: Archive, settings: Settings, *, now: datetime, everything: bool = False
+    archive: Archive,
+    settings: Settings,
+    *,
+    now: datetime,
+    everything: bool = False,
+    which: Callable[[FeedScope], bool] = every_scope,
 ) -> list[str]:
     """Rebuild the scopes that writes queued (with `everything`, every scope as well, each
-    once); returns changed keys.
+    once), of those `which` selects; returns changed keys.
 
-    At most SCOPES_PER_RUN queued scopes a run, the site feed first: the rest stay queued for
-    the next run, so a run ends soon whatever the backlog. A scope is unqueued only once built.
+    At most SCOPES_PER_RUN queued scopes a run, in build_order (the site feed first): the rest
+    stay queued for the next run, so a run ends soon whatever the backlog. A scope is unqueued
+    only once built.
     """
     up_to, scopes = archive.pending_feed_changes()
-    queued = sorted(scopes, key=lambda scope: (not scope.is_latest, scope.key))[:SCOPES_PER_RUN]
-    todo = set(queued) | (set(archive.feed_scopes()) if everything else set())
+    queued = sorted(filter(which, scopes), key=build_order)[:SCOPES_PER_RUN]
+    todo = set(queued) | (set(filter(which, archive.feed_scopes())) if everything else set())
     if not todo:
         return []
-    outcome = rebuild(archive, settings, now=now, scopes=sorted(todo))
+    outcome = rebuild(archive, settings, now=now, scopes=sorted(todo, key=build_order))
     archive.clear_feed_changes(up_to, [scope for scope in queued if scope in outcome.built])
     return outcome.changed

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
@@ -27,6 +29,10 @@ BUILD_VERSION = "2"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KIND_LABELS = {"sections": "Section", "tags": "Tag", "authors": "Author"}
+# Entries of subscription feeds kept once built, least recently used dropped first: a story is
+# in up to six of them, all rebuilt after a write, so its entry is built once, not once per feed.
+# Months (thousands of entries each) are built without it, so they never push these out.
+ENTRIES_KEPT = 2_000
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,8 @@ class FeedSource:
         A story that cannot be made into an entry is left out and named in `left_out`.
         """
         left_out: dict[int, str] = {}
-        entries = tuple(_each(self.stories, lambda s: entry_of(s, settings), left_out))
+        build = entry_of if self.scope.is_month else ENTRIES.entry
+        entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
         tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
         times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
         return FeedDocument(
@@ -245,6 +252,32 @@ def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datet
         is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
         archive_links=links,
     )
+
+
+class EntryCache:
+    """Entries by the story and settings they were built from (both frozen values, compared
+    whole), so a kept entry is the one entry_of would build. Shared by the build threads."""
+
+    def __init__(self, size: int = ENTRIES_KEPT):
+        self.size = size
+        self.kept: OrderedDict[tuple, Entry] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def entry(self, story: Story, settings: Settings) -> Entry:
+        key = (story, settings)
+        with self.lock:
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+        built = entry_of(story, settings)  # raises for a story that cannot be an entry
+        with self.lock:
+            self.kept[key] = built
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        return built
+
+
+ENTRIES = EntryCache()
 
 
 def entry_of(story: Story, settings: Settings) -> Entry:
