@@ -43,17 +43,28 @@ from archive.errors import (
 )
 from archive.models import Author, Media, Publisher, Rights, Source, Story
 from archive.names import slugify
-from archive.renditions import BuildState, Rendition, RenditionInfo, RenditionNotFound
+from archive.renditions import (
+    LATEST,
+    BuildState,
+    FeedScope,
+    InvalidScope,
+    Rendition,
+    RenditionInfo,
+    RenditionNotFound,
+)
 from archive.schema import migrate
 from archive.shape import story_from_dict, story_to_dict
 
 __all__ = [
+    "LATEST",
     "Archive",
     "ArchiveError",
     "Author",
     "BuildState",
     "Clock",
     "DuplicateRequest",
+    "FeedScope",
+    "InvalidScope",
     "InvalidStory",
     "Media",
     "NameNotFound",
@@ -221,16 +232,16 @@ class Archive:
         return catalogue.name_of(self.db, kind, slug)
 
     # Renditions: feed bytes the service built, and the scopes that writes queued for rebuild.
-    def feed_scopes(self) -> list[str]:
+    def feed_scopes(self) -> list[FeedScope]:
         return renditions.all_scopes(self.db)
 
-    def pending_feed_changes(self) -> tuple[int, set[str]]:
+    def pending_feed_changes(self) -> tuple[int, set[FeedScope]]:
         return renditions.pending_changes(self.db)
 
-    def clear_feed_changes(self, up_to: int, scopes: Iterable[str] | None = None) -> None:
+    def clear_feed_changes(self, up_to: int, scopes: Iterable[FeedScope] | None = None) -> None:
         renditions.clear_changes(self.db, up_to, scopes)
 
-    def record_build(self, scope: str, *, now: datetime, built: bool, **failure) -> bool:
+    def record_build(self, scope: FeedScope, *, now: datetime, built: bool, **failure) -> bool:
         """Note how a feed scope's build went (`error`, `story_ids` left out); True if news."""
         return renditions.record_build(self.db, scope, now=now, built=built, **failure)
 

@@ -3,11 +3,14 @@ feed scopes that writes have touched. Building feeds is the service's job, not t
 
 A scope names one feed whatever its format: `latest`, `sections/<slug>`, `tags/<slug>`,
 `authors/<slug>` or `archive/YYYY/MM` (stories first published that month, site time).
+`FeedScope` is the only place such strings are parsed or made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,9 +18,12 @@ import sqlite_utils
 
 from archive.errors import ArchiveError
 from archive.models import Story
+from archive.names import MAX_SLUG_LENGTH
 from archive.queries import from_text, to_text
 from archive.transaction import write_transaction
 from archive.visibility import PUBLIC, is_public
+
+log = logging.getLogger("masthead.feeds")
 
 # Scopes named in one DELETE: well under SQLite's limit on bound parameters.
 SCOPES_PER_STATEMENT = 500
@@ -53,38 +59,197 @@ class RenditionInfo:
     entries: int
 
 
-def month_scope(local_date: str) -> str:
-    """The archive scope of a local date 'YYYY-MM-DD': 'archive/YYYY/MM'."""
-    return f"archive/{local_date[:4]}/{local_date[5:7]}"
+class InvalidScope(ArchiveError, ValueError):
+    """A string that names no feed scope."""
 
 
-def scopes_of(story: Story, local_date: str | None) -> set[str]:
+# Scope kinds that follow one name, and the archive filter (and name kind) each stands for.
+SUBJECT_KINDS = {"sections": "section", "tags": "tag", "authors": "author"}
+# RFC 3986 unreserved characters: a slug goes into URL paths as it is. Slugs the archive mints
+# are narrower (lower-case words and hyphens); this accepts any slug a path can carry.
+SCOPE_SLUG = re.compile(r"[A-Za-z0-9._~-]+")
+SCOPE_MONTH = re.compile(r"([0-9]{4})/([0-9]{2})")
+EXPECTED = "latest, sections/<slug>, tags/<slug>, authors/<slug> or archive/YYYY/MM"
+
+
+@dataclass(frozen=True)
+class FeedScope:
+    """One feed whatever its format, as an immutable value; `parse` and `key` convert it from
+    and to its stored string. Build one with `parse`, `of`, `for_month` or `LATEST`.
+
+    `kind` is `latest`, `sections`, `tags`, `authors` or `archive`; `slug` names the section,
+    tag or author; `year` and `month` the archive month. Raises InvalidScope when they don't
+    make a scope.
+    """
+
+    kind: str
+    slug: str = ""
+    year: int = 0
+    month: int = 0
+
+    def __post_init__(self) -> None:
+        problem = _scope_problem(self.kind, self.slug, self.year, self.month)
+        if problem:
+            raise InvalidScope(f"feed scope {self.key!r}: {problem}")
+
+    @classmethod
+    def parse(cls, text: str) -> FeedScope:
+        """The scope a stored string names. Raises InvalidScope naming the string."""
+        if not isinstance(text, str):
+            raise InvalidScope(f"feed scope {text!r} is not a string; expected {EXPECTED}")
+        if text == "latest":
+            return LATEST
+        kind, _, rest = text.partition("/")
+        if kind in SUBJECT_KINDS and rest and "/" not in rest:
+            return cls.of(kind, rest)
+        month = SCOPE_MONTH.fullmatch(rest)
+        if kind == "archive" and month:
+            return cls.for_month(int(month[1]), int(month[2]))
+        raise InvalidScope(f"feed scope {text!r} is not one of {EXPECTED}")
+
+    @classmethod
+    def of(cls, kind: str, slug: str) -> FeedScope:
+        """The feed of one section, tag or author: FeedScope.of("tags", "transport")."""
+        return cls(kind, slug)
+
+    @classmethod
+    def for_month(cls, year: int, month: int) -> FeedScope:
+        """The RFC 5005 archive feed of one month (first publication, site time)."""
+        return cls("archive", year=year, month=month)
+
+    @classmethod
+    def for_local_date(cls, local_date: str) -> FeedScope:
+        """The archive month of a local date 'YYYY-MM-DD'."""
+        return cls.for_month(int(local_date[:4]), int(local_date[5:7]))
+
+    @property
+    def key(self) -> str:
+        """The stored string: latest, tags/transport, archive/2014/02."""
+        if self.kind == "archive":
+            return f"archive/{self.year:04d}/{self.month:02d}"
+        return f"{self.kind}/{self.slug}" if self.slug else self.kind
+
+    @property
+    def is_latest(self) -> bool:
+        return self.kind == "latest"
+
+    @property
+    def is_month(self) -> bool:
+        return self.kind == "archive"
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The archive filter it stands for (`tag=...` for latest / withdrawn_since); {} when
+        it follows every story."""
+        return {SUBJECT_KINDS[self.kind]: self.slug} if self.kind in SUBJECT_KINDS else {}
+
+    def feed_key(self, fmt: str) -> str:
+        """Where its feed in `fmt` lives under /feeds/: latest.atom, tags/x/latest.rss,
+        archive/2014/02.json."""
+        if self.kind in SUBJECT_KINDS:
+            return f"{self.key}/latest.{fmt}"
+        return f"{self.key}.{fmt}"
+
+    def feed_path(self, fmt: str) -> str:
+        """The site path of its feed in `fmt`: /feeds/tags/x/latest.atom."""
+        return f"/feeds/{self.feed_key(fmt)}"
+
+    @property
+    def page_path(self) -> str:
+        """The site path of the HTML page it follows: /, /tags/x/, /2014/02/."""
+        if self.is_month:
+            return f"/{self.year:04d}/{self.month:02d}/"
+        return f"/{self.key}/" if self.slug else "/"
+
+    @classmethod
+    def from_feed_key(cls, key: str) -> tuple[FeedScope, str]:
+        """The scope and format of a key under /feeds/ (the inverse of `feed_key`).
+
+        Raises InvalidScope naming the key.
+        """
+        path, dot, fmt = key.rpartition(".")
+        if dot and path.endswith("/latest") and path.count("/") == 2:
+            path = path.removesuffix("/latest")
+        try:
+            scope = cls.parse(path)
+        except InvalidScope:
+            raise InvalidScope(f"feed key {key!r} names no feed scope") from None
+        if not fmt or scope.feed_key(fmt) != key:
+            raise InvalidScope(f"feed key {key!r} names no feed scope")
+        return scope, fmt
+
+    def __str__(self) -> str:
+        return self.key
+
+    def __lt__(self, other: FeedScope) -> bool:
+        # Scopes sort as their stored strings do.
+        return self.key < other.key
+
+
+def _scope_problem(kind: str, slug: str, year: int, month: int) -> str:
+    """What is wrong with these parts as a scope ("" when nothing)."""
+    if kind == "latest":
+        return "the site feed has no slug, year or month" if slug or year or month else ""
+    if kind == "archive":
+        if slug or not (1 <= year <= 9999 and 1 <= month <= 12):
+            return "an archive month needs a year 0001-9999 and a month 01-12, and no slug"
+        return ""
+    if kind not in SUBJECT_KINDS:
+        return f"kind {kind!r} is not one of latest, {', '.join(SUBJECT_KINDS)} or archive"
+    if year or month:
+        return f"a {SUBJECT_KINDS[kind]} feed has no year or month"
+    if not (isinstance(slug, str) and SCOPE_SLUG.fullmatch(slug)) or set(slug) == {"."}:
+        return f"slug {slug!r} is not a slug (letters, digits, '-', '.', '_' or '~', not only dots)"
+    if len(slug) > MAX_SLUG_LENGTH:
+        return f"slug is {len(slug)} characters long, more than {MAX_SLUG_LENGTH}"
+    return ""
+
+
+# The site feed: every public story.
+LATEST = FeedScope("latest")
+
+
+def scopes_of(story: Story, local_date: str | None) -> set[FeedScope]:
     """Every feed scope a story appears in (or leaves a tombstone in), given its local date."""
     if story.published_at is None or local_date is None or not is_public(story):
         return set()
-    scopes = {"latest", month_scope(local_date)}
+    scopes = {LATEST, FeedScope.for_local_date(local_date)}
     if story.section_slug:
-        scopes.add(f"sections/{story.section_slug}")
-    scopes |= {f"tags/{slug}" for slug in story.tag_slugs}
-    scopes |= {f"authors/{author.slug}" for author in story.authors if author.slug}
+        scopes.add(FeedScope.of("sections", story.section_slug))
+    scopes |= {FeedScope.of("tags", slug) for slug in story.tag_slugs}
+    scopes |= {FeedScope.of("authors", author.slug) for author in story.authors if author.slug}
     return scopes
 
 
-def record_changes(db: sqlite_utils.Database, scopes: Iterable[str], now: datetime) -> None:
+def record_changes(db: sqlite_utils.Database, scopes: Iterable[FeedScope], now: datetime) -> None:
     """Queue scopes for rebuilding. Call inside the write's own transaction."""
     db["feed_changes"].insert_all(
-        {"scope": scope, "changed_at": to_text(now)} for scope in sorted(set(scopes))
+        {"scope": scope.key, "changed_at": to_text(now)} for scope in sorted(set(scopes))
     )
 
 
-def pending_changes(db: sqlite_utils.Database) -> tuple[int, set[str]]:
-    """The newest queued change id and every scope queued up to it (0 and empty when none)."""
+def pending_changes(db: sqlite_utils.Database) -> tuple[int, set[FeedScope]]:
+    """The newest queued change id and every scope queued up to it (0 and empty when none).
+
+    A queued string that names no feed (a damaged row) is logged and dropped from the queue:
+    one bad row never stops the rebuild of the others.
+    """
     rows = db.execute("SELECT id, scope FROM feed_changes ORDER BY id").fetchall()
-    return (rows[-1][0] if rows else 0), {scope for _, scope in rows}
+    scopes, bad = set(), []
+    for row_id, text in rows:
+        try:
+            scopes.add(FeedScope.parse(text))
+        except InvalidScope as error:
+            log.error("feed queue row %s dropped: %s", row_id, error)
+            bad.append(row_id)
+    if bad:
+        with write_transaction(db):
+            db.conn.executemany("DELETE FROM feed_changes WHERE id = ?", [(i,) for i in bad])
+    return (rows[-1][0] if rows else 0), scopes
 
 
 def clear_changes(
-    db: sqlite_utils.Database, up_to: int, scopes: Iterable[str] | None = None
+    db: sqlite_utils.Database, up_to: int, scopes: Iterable[FeedScope] | None = None
 ) -> None:
     """Forget queued changes up to id `up_to` (of `scopes` only, when given) once rebuilt.
 
@@ -94,9 +259,9 @@ def clear_changes(
         with write_transaction(db):
             db.execute("DELETE FROM feed_changes WHERE id <= ?", [up_to])
         return
-    scopes = sorted(set(scopes))
-    for start in range(0, len(scopes), SCOPES_PER_STATEMENT):
-        chunk = scopes[start : start + SCOPES_PER_STATEMENT]
+    keys = sorted({scope.key for scope in scopes})
+    for start in range(0, len(keys), SCOPES_PER_STATEMENT):
+        chunk = keys[start : start + SCOPES_PER_STATEMENT]
         marks = ",".join("?" * len(chunk))
         with write_transaction(db):
             db.execute(
@@ -124,7 +289,7 @@ class BuildState:
 
 def record_build(
     db: sqlite_utils.Database,
-    scope: str,
+    scope: FeedScope,
     *,
     now: datetime,
     built: bool,
@@ -133,7 +298,7 @@ def record_build(
 ) -> bool:
     """Note how a scope's build went; True when that is news (it was not failing so before)."""
     before = db.execute(
-        "SELECT error, story_ids FROM feed_builds WHERE scope = ?", [scope]
+        "SELECT error, story_ids FROM feed_builds WHERE scope = ?", [scope.key]
     ).fetchone()
     ids = ",".join(str(i) for i in sorted(set(story_ids)))
     is_news = (before or ("", ""))[0:2] != (error, ids)
@@ -147,7 +312,7 @@ def record_build(
                        ELSE coalesce(failing_since, :now) END,
                    error = :error, story_ids = :ids""",
             {
-                "scope": scope,
+                "scope": scope.key,
                 "now": to_text(now),
                 "built": to_text(now) if built else None,
                 "failing": to_text(now) if error else None,
@@ -174,7 +339,7 @@ def build_states(db: sqlite_utils.Database, *, failing_only: bool = False) -> li
     ]
 
 
-def all_scopes(db: sqlite_utils.Database) -> list[str]:
+def all_scopes(db: sqlite_utils.Database) -> list[FeedScope]:
     """Every scope that has, or had, a published story: the feeds a full rebuild makes."""
     seen = PUBLIC
     sections = db.execute(
@@ -192,13 +357,22 @@ def all_scopes(db: sqlite_utils.Database) -> list[str]:
         f"SELECT DISTINCT substr(local_date, 1, 7) FROM stories WHERE {seen} "
         "AND local_date IS NOT NULL"
     ).fetchall()
-    return [
-        "latest",
+    texts = [
         *(f"sections/{slug}" for (slug,) in sorted(sections)),
         *(f"tags/{slug}" for (slug,) in sorted(tags)),
         *(f"authors/{slug}" for (slug,) in sorted(authors)),
-        *(month_scope(f"{month}-01") for (month,) in sorted(months)),
+        *(f"archive/{month[:4]}/{month[5:7]}" for (month,) in sorted(months)),
     ]
+    return [LATEST, *_parsed(texts)]
+
+
+def _parsed(texts: Iterable[str]) -> Iterator[FeedScope]:
+    """The scopes these strings name; one that names none (a damaged row) is logged, skipped."""
+    for text in texts:
+        try:
+            yield FeedScope.parse(text)
+        except InvalidScope as error:
+            log.error("no feed for %s", error)
 
 
 def save_rendition(db: sqlite_utils.Database, rendition: Rendition) -> bool:

@@ -301,7 +301,7 @@ def _record_revision(db: sqlite_utils.Database, story: Story, action: str, now: 
 
 def _queue_feeds(db: sqlite_utils.Database, clock: Clock, now: datetime, *stories) -> None:
     """Queue every feed the stories were or are in, so the scheduler rebuilds just those."""
-    scopes: set[str] = set()
+    scopes: set[renditions.FeedScope] = set()
     for story in stories:
         if story is not None and story.published_at is not None:
             scopes |= renditions.scopes_of(story, clock.local_date(story.published_at))

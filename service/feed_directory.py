@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask import Blueprint
 from lxml import etree
 
-from archive import Archive
+from archive import Archive, FeedScope
 from service.archive_access import get_archive, settings
 from service.renditions import FORMATS, feed_url
 from service.renditions.document import clean, scope_title
@@ -19,12 +19,13 @@ from service.templating import render_page, send_text
 
 bp = Blueprint("feed_directory", __name__)
 
+# Subscription feeds by scope kind; archive months are listed on their own.
 GROUPS = {"latest": "Site", "sections": "Sections", "tags": "Tags", "authors": "Authors"}
 
 
 @dataclass(frozen=True)
 class Listing:
-    scope: str
+    scope: FeedScope
     title: str
     page_url: str
     urls: dict[str, str]  # format -> absolute feed URL
@@ -33,21 +34,20 @@ class Listing:
 def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listing]], list]:
     """Subscription feeds grouped as in GROUPS, and the monthly archives newest first."""
     base = config.site.base_url.rstrip("/")
-    scopes = sorted({info.scope for info in archive.renditions()})
+    scopes = sorted({FeedScope.parse(info.scope) for info in archive.renditions()})
     groups: dict[str, list[Listing]] = {name: [] for name in GROUPS.values()}
     months = []
     for scope in scopes:
-        kind = scope.partition("/")[0]
         listing = Listing(
             scope=scope,
             title=clean(scope_title(archive, config, scope)),
-            page_url=f"{base}/" if scope == "latest" else f"{base}/{scope}/",
+            page_url=f"{base}{scope.page_path}",
             urls={fmt: feed_url(config, scope, fmt) for fmt in FORMATS},
         )
-        if kind == "archive":
+        if scope.is_month:
             months.append(listing)
         else:
-            groups[GROUPS[kind]].append(listing)
+            groups[GROUPS[scope.kind]].append(listing)
     return {name: found for name, found in groups.items() if found}, months[::-1]
 
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from flask import Flask
 from werkzeug.http import http_date, parse_date, parse_etags
 
-from archive import Clock, Rendition, RenditionNotFound
+from archive import Clock, FeedScope, Rendition, RenditionNotFound
 from service import ratelimit
 from service.archive_access import clock_for, thread_archive
 from service.http import SECURITY_HEADERS, accepts_gzip
@@ -97,10 +97,9 @@ def max_age(
     A month closed in the site's zone changes only when one of its stories does, so caches keep
     it for long; the current month and every other feed only until the next rebuild.
     """
-    if rendition.scope.startswith("archive/"):
-        year, month = (int(part) for part in rendition.scope.split("/")[1:3])
-        if clock.is_month_closed(year, month, now):
-            return config.http.archive_max_age, float("inf")
+    scope = FeedScope.parse(rendition.scope)
+    if scope.is_month and clock.is_month_closed(scope.year, scope.month, now):
+        return config.http.archive_max_age, float("inf")
     seconds = config.feeds.rebuild_minutes * 60
     # Prepared headers hold until the month ends: then an archive month's max-age changes.
     return seconds, clock.current_month_ends_at(now).timestamp()

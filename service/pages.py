@@ -9,6 +9,7 @@ from datetime import date
 
 from flask import Blueprint, abort
 
+from archive import FeedScope
 from archive.calendar import Neighbours
 from service.archive_access import get_archive, settings
 from service.linked_data import news_article, open_graph, script_json
@@ -110,38 +111,33 @@ def show_story(year: int, month: int, day: int, slug: str):
 @bp.get("/sections/<slug>/")
 def list_section(slug: str):
     name = get_archive().section_name(slug)
-    return _list_by("section", slug, title=name, feeds=f"sections/{slug}")
+    return _list_by(FeedScope.of("sections", slug), title=name)
 
 
 @bp.get("/tags/<slug>/")
 def list_tag(slug: str):
     name = get_archive().tag_name(slug)
-    return _list_by("tag", slug, title=f"Tagged {name}", feeds=f"tags/{slug}")
+    return _list_by(FeedScope.of("tags", slug), title=f"Tagged {name}")
 
 
 @bp.get("/authors/<slug>/")
 def list_author(slug: str):
     author = get_archive().author_named(slug)
-    return _list_by(
-        "author",
-        slug,
-        title=f"Stories by {author.name}",
-        feeds=f"authors/{slug}",
-        author=author,
-    )
+    return _list_by(FeedScope.of("authors", slug), title=f"Stories by {author.name}", author=author)
 
 
-def _list_by(kind: str, slug: str, *, title: str, feeds: str, **context):
+def _list_by(scope: FeedScope, *, title: str, **context):
+    """A section, tag or author page: the stories its feed follows, newest first."""
     archive = get_archive()
     stories, page = paginate(
-        lambda limit, offset: archive.latest(limit=limit, offset=offset, **{kind: slug})
+        lambda limit, offset: archive.latest(limit=limit, offset=offset, **scope.filters)
     )
     return render_page(
         "list.html",
         title=title,
         stories=stories,
         page=page,
-        page_feeds=feed_links(feeds, f"{settings().site.title}: {title}"),
+        page_feeds=feed_links(scope, f"{settings().site.title}: {title}"),
         **context,
     )
 

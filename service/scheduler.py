@@ -1,6 +1,8 @@
 """The scheduler: APScheduler jobs that publish embargoed stories and rebuild feeds.
 
-Publishing runs on a thread of its own, so that no rebuild, however long, delays an embargo.
+Publishing runs on a thread of its own, so that no rebuild, however long, delays an embargo;
+monthly archives are built on another, so that a month of thousands of stories never holds back
+the feeds readers poll.
 
 It runs in exactly one process however many web workers run: the process that holds an
 exclusive lock on a file beside the archive. `masthead serve` starts it; create_app never does.
@@ -13,20 +15,28 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from archive import FeedScope
 from service import renditions, websub
 from service.archive_access import open_for
 from service.settings import Settings
 
 log = logging.getLogger("masthead.scheduler")
 
-# How often queued changes (a write, a due embargo) are turned into rebuilt feeds.
-PENDING_SECONDS = 5
+# Selects the feed scopes a job builds (renditions.is_subscription, renditions.is_archive_month).
+Which = Callable[[FeedScope], bool]
+
+# How often queued changes (a write, a due embargo) are turned into rebuilt subscription feeds.
+PENDING_SECONDS = 2
+# How often queued changes are turned into rebuilt monthly archives: a month in progress holds
+# every story of the month so far, and is rebuilt at most this often however fast stories come.
+MONTHS_SECONDS = 30
 # How often scheduled stories whose embargo has passed are published.
 PUBLISH_SECONDS = 5
 # A run that could not start on time still runs if it is at most this late; later, it is skipped
@@ -34,18 +44,26 @@ PUBLISH_SECONDS = 5
 MISFIRE_GRACE_SECONDS = 60
 
 
-def rebuild_all(settings: Settings, *, now: datetime | None = None) -> list[str]:
-    """Publish what is due and rebuild every feed whose inputs changed. Returns changed keys."""
+def rebuild_all(
+    settings: Settings, *, now: datetime | None = None, which: Which = renditions.every_scope
+) -> list[str]:
+    """Publish what is due and rebuild every feed (of those `which` selects) whose inputs
+    changed. Returns changed keys."""
     now = now or datetime.now(UTC)
     with open_for(settings) as archive:
         archive.publish_due(now=now)
-        return renditions.rebuild_pending(archive, settings, now=now, everything=True)
+        return renditions.rebuild_pending(archive, settings, now=now, everything=True, which=which)
 
 
-def rebuild_pending(settings: Settings, *, now: datetime | None = None) -> list[str]:
-    """Rebuild just the feeds that writes (and publications) queued. Returns changed keys."""
+def rebuild_pending(
+    settings: Settings, *, now: datetime | None = None, which: Which = renditions.every_scope
+) -> list[str]:
+    """Rebuild just the feeds (of those `which` selects) that writes and publications queued.
+    Returns changed keys."""
     with open_for(settings) as archive:
-        return renditions.rebuild_pending(archive, settings, now=now or datetime.now(UTC))
+        return renditions.rebuild_pending(
+            archive, settings, now=now or datetime.now(UTC), which=which
+        )
 
 
 def publish_due(settings: Settings, *, now: datetime | None = None) -> list[str]:
@@ -101,8 +119,8 @@ def guarded(
 
 def subscription_urls(settings: Settings, keys: list[str]) -> list[str]:
     """The URLs of the changed subscription feeds (archive months are not subscribed to)."""
-    base = settings.site.base_url.rstrip("/")
-    return [f"{base}/feeds/{key}" for key in keys if not key.startswith("archive/")]
+    feeds = [FeedScope.from_feed_key(key) for key in keys]
+    return [renditions.feed_url(settings, scope, fmt) for scope, fmt in feeds if not scope.is_month]
 
 
 class Scheduler:
@@ -114,21 +132,43 @@ class Scheduler:
         self.notifier = websub.Notifier(settings.feeds.hub_url) if settings.feeds.hub_url else None
         self.background = BackgroundScheduler(
             timezone=UTC,
-            # One thread rebuilds, so rebuilds never overlap; publishing has its own, so that a
-            # long rebuild never holds back an embargo. Both wait their turn for the write lock.
-            executors={"default": ThreadPoolExecutor(1), "publish": ThreadPoolExecutor(1)},
+            # One thread rebuilds subscription feeds, so their rebuilds never overlap; monthly
+            # archives have their own, and publishing too, so that no long build holds back
+            # the site feed or an embargo. All wait their turn for the write lock.
+            executors={
+                "default": ThreadPoolExecutor(1),
+                "months": ThreadPoolExecutor(1),
+                "publish": ThreadPoolExecutor(1),
+            },
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
                 "misfire_grace_time": MISFIRE_GRACE_SECONDS,
             },
         )
-        self.background.add_job(
-            guarded("rebuild-all", rebuild_all, settings, on_change=self.announce),
-            "interval",
-            minutes=settings.feeds.rebuild_minutes,
-            id="rebuild-all",
-            next_run_time=datetime.now(UTC),  # also at once: `masthead serve` does not wait for it
+        subscriptions = {"which": renditions.is_subscription}
+        months = {"which": renditions.is_archive_month}
+        self.add(
+            "rebuild-all",
+            partial(rebuild_all, **subscriptions),
+            seconds=settings.feeds.rebuild_minutes * 60,
+            at_once=True,  # `masthead serve` does not wait for it
+        )
+        self.add(
+            "rebuild-pending", partial(rebuild_pending, **subscriptions), seconds=PENDING_SECONDS
+        )
+        self.add(
+            "rebuild-all-months",
+            partial(rebuild_all, **months),
+            seconds=settings.feeds.rebuild_minutes * 60,
+            executor="months",
+            at_once=True,
+        )
+        self.add(
+            "rebuild-months",
+            partial(rebuild_pending, **months),
+            seconds=MONTHS_SECONDS,
+            executor="months",
         )
         self.background.add_job(
             guarded("publish-due", publish_due, settings),
@@ -137,11 +177,27 @@ class Scheduler:
             id="publish-due",
             executor="publish",
         )
+
+    def add(
+        self,
+        name: str,
+        work: Callable[[Settings], list[str]],
+        *,
+        seconds: int,
+        executor: str = "default",
+        at_once: bool = False,
+    ) -> None:
+        """A rebuild job every `seconds` (and at once when `at_once`) whose changes are announced
+        to the WebSub hub."""
+        # APScheduler reads next_run_time=None as "paused": leave it out to follow the interval.
+        first = {"next_run_time": datetime.now(UTC)} if at_once else {}
         self.background.add_job(
-            guarded("rebuild-pending", rebuild_pending, settings, on_change=self.announce),
+            guarded(name, work, self.settings, on_change=self.announce),
             "interval",
-            seconds=PENDING_SECONDS,
-            id="rebuild-pending",
+            seconds=seconds,
+            id=name,
+            executor=executor,
+            **first,
         )
 
     def announce(self, changed: list[str]) -> None:

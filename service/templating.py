@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import Flask, Response, render_template
 
+from archive import LATEST, FeedScope
 from archive.models import direction_of
 from service import http, renditions
 from service.archive_access import settings, site_clock
@@ -18,8 +19,8 @@ from service.archive_access import settings, site_clock
 FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 
 
-def feed_links(scope: str, title: str) -> list[dict[str, str]]:
-    """The discovery links of one feed family, e.g. feed_links("tags/x", "Tag x")."""
+def feed_links(scope: FeedScope, title: str) -> list[dict[str, str]]:
+    """The discovery links of one feed family, e.g. feed_links(FeedScope.of("tags", "x"), "x")."""
     return [
         {
             "href": renditions.feed_url(settings(), scope, fmt),
@@ -71,7 +72,7 @@ def _zip(first, second) -> list[tuple]:
 
 def site_context() -> dict:
     site = settings().site
-    return {"site": site, "site_feeds": feed_links("latest", site.title)}
+    return {"site": site, "site_feeds": feed_links(LATEST, site.title)}
 
 
 def init_app(app: Flask) -> None:

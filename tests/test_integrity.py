@@ -15,6 +15,7 @@ import sqlite_utils
 from lxml import etree
 
 from archive import open_archive, story_from_dict
+from archive.renditions import FeedScope
 from archive.schema import migrations
 from service import renditions, scheduler
 from tests.conftest import NOW
@@ -180,8 +181,8 @@ def test_a_scope_that_fails_is_reported_stays_queued_and_the_others_build(
     assert "sections/city/latest.atom" in changed
     assert "sections/sport/latest.atom" not in changed
     _, queued = archive.pending_feed_changes()
-    assert "sections/sport" in queued
-    assert "sections/city" not in queued
+    assert FeedScope.parse("sections/sport") in queued
+    assert FeedScope.parse("sections/city") not in queued
     response = client.get("/health")
     assert response.status_code == 503
     failing = {p["scope"]: p for p in response.get_json()["problems"]}
@@ -319,7 +320,19 @@ def test_a_huge_backlog_is_rebuilt_a_bounded_slice_at_a_time_site_feed_first(arc
     assert "latest.atom" in changed
     _, queued = archive.pending_feed_changes()
     assert len(queued) == len(before) - renditions.SCOPES_PER_RUN
-    assert "latest" not in queued
+    assert FeedScope.parse("latest") not in queued
+
+
+def test_a_queue_row_that_names_no_feed_is_dropped_and_the_rest_builds(archive, settings, caplog):
+    archive.save(story_from_dict(story_json()), now=NOW)
+    with archive.db.conn:
+        archive.db["feed_changes"].insert_all(
+            {"scope": scope, "changed_at": NOW.isoformat()}
+            for scope in ("archive/2026/13", "tags/", "tags/a b", "nonsense")
+        )
+    assert "latest.atom" in renditions.rebuild_pending(archive, settings, now=NOW)
+    assert archive.pending_feed_changes()[1] == set()
+    assert "archive/2026/13" in caplog.text
 
 
 # The site's calendar, west and east of UTC

@@ -89,9 +89,22 @@ def test_jobs_coalesce_and_never_overlap(settings):
     running = scheduler.start(settings)
     try:
         jobs = {job.id: job for job in running.background.get_jobs()}
-        assert set(jobs) == {"rebuild-all", "rebuild-pending", "publish-due"}
+        assert set(jobs) == {
+            "rebuild-all",
+            "rebuild-pending",
+            "rebuild-all-months",
+            "rebuild-months",
+            "publish-due",
+        }
         # Publishing has a thread of its own: no rebuild can hold an embargo back.
         assert jobs["publish-due"].executor != jobs["rebuild-pending"].executor
+        # Monthly archives too: a long month never holds back the site feed.
+        assert jobs["rebuild-months"].executor == jobs["rebuild-all-months"].executor
+        assert jobs["rebuild-months"].executor not in (
+            jobs["rebuild-pending"].executor,
+            jobs["publish-due"].executor,
+        )
+        assert jobs["rebuild-pending"].executor == jobs["rebuild-all"].executor
         for job in jobs.values():
             assert job.coalesce is True
             assert job.max_instances == 1

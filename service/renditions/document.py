@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import lxml.html
 
-from archive import Archive, NameNotFound, Story
+from archive import LATEST, Archive, FeedScope, NameNotFound, Story
 from archive.html import sanitise, strip_forbidden
 from archive.models import MAX_PARTS
-from archive.renditions import month_scope
 from service.settings import Settings
 
 # RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
@@ -29,6 +30,10 @@ BUILD_VERSION = "2"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KIND_LABELS = {"sections": "Section", "tags": "Tag", "authors": "Author"}
+# Entries of subscription feeds kept once built, least recently used dropped first: a story is
+# in up to six of them, all rebuilt after a write, so its entry is built once, not once per feed.
+# Months (thousands of entries each) are built without it, so they never push these out.
+ENTRIES_KEPT = 2_000
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class DeletedEntry:
 
 @dataclass(frozen=True)
 class FeedDocument:
-    scope: str
+    scope: FeedScope
     title: str
     subtitle: str
     page_url: str  # the HTML page this feed follows
@@ -84,8 +89,8 @@ class FeedDocument:
     entries: tuple[Entry, ...]
     deleted: tuple[DeletedEntry, ...] = ()
     is_archive: bool = False  # RFC 5005 archive document (one month)
-    # RFC 5005 navigation, as scopes: {"prev-archive": "archive/2014/01", "current": "latest"}
-    archive_links: dict[str, str] = field(default_factory=dict)
+    # RFC 5005 navigation, as scopes: {"prev-archive": archive/2014/01, "current": latest}
+    archive_links: dict[str, FeedScope] = field(default_factory=dict)
     # Stories that could not be made into entries: {story id: what went wrong}.
     left_out: dict[int, str] = field(default_factory=dict)
 
@@ -115,13 +120,13 @@ class FeedDocument:
 class FeedSource:
     """What a feed is made of, as read from the archive, before any entry is built."""
 
-    scope: str
+    scope: FeedScope
     title: str
     page: str  # the site path of the HTML page this feed follows
     stories: tuple[Story, ...]
     deleted: tuple[Story, ...] = ()
     is_archive: bool = False
-    archive_links: dict[str, str] = field(default_factory=dict)
+    archive_links: dict[str, FeedScope] = field(default_factory=dict)
 
     def inputs(self, settings: Settings) -> str:
         """A digest of everything the bytes depend on: equal digests, equal bytes.
@@ -132,7 +137,13 @@ class FeedSource:
             BUILD_VERSION,
             asdict(settings.site),
             asdict(settings.feeds),
-            [self.scope, self.title, self.page, self.is_archive, self.archive_links],
+            [
+                self.scope.key,
+                self.title,
+                self.page,
+                self.is_archive,
+                {rel: scope.key for rel, scope in self.archive_links.items()},
+            ],
             [(story.id, story.revision) for story in self.stories],
             [(story.id, story.revision) for story in self.deleted],
         ]
@@ -145,7 +156,8 @@ class FeedSource:
         A story that cannot be made into an entry is left out and named in `left_out`.
         """
         left_out: dict[int, str] = {}
-        entries = tuple(_each(self.stories, lambda s: entry_of(s, settings), left_out))
+        build = entry_of if self.scope.is_month else ENTRIES.entry
+        entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
         tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
         times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
         return FeedDocument(
@@ -191,60 +203,82 @@ def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
     )
 
 
-def gather(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedSource:
+def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
     """What one feed scope is made of, read from the archive at `now`."""
-    if scope.startswith("archive/"):
+    if scope.is_month:
         return _month(archive, settings, scope, now=now)
-    kind, _, slug = scope.partition("/")
-    filters = {kind[:-1]: slug} if slug else {}
+    filters = scope.filters
     stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
     deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
     title = scope_title(archive, settings, scope)
-    page = f"/{kind}/{slug}/" if slug else "/"
     links = {}
-    if not slug:  # the site feed links the newest month with a syndicated story
+    if scope.is_latest:  # the site feed links the newest month with a syndicated story
         newest = archive.neighbours(END_OF_TIME, END_OF_TIME, syndicated=True).before
         if newest:
-            links["prev-archive"] = month_scope(newest)
+            links["prev-archive"] = FeedScope.for_local_date(newest)
     return FeedSource(
-        scope, title, page, tuple(stories), deleted=tuple(deleted), archive_links=links
+        scope, title, scope.page_path, tuple(stories), deleted=tuple(deleted), archive_links=links
     )
 
 
-def scope_title(archive: Archive, settings: Settings, scope: str) -> str:
+def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
     """A feed's title: the site's, with the section, tag, author or month it follows."""
     site_title = settings.site.title
-    kind, _, slug = scope.partition("/")
-    if kind == "archive":
-        year, month = slug.split("/")
-        return f"{site_title}: {datetime(int(year), int(month), 1):%B %Y}"
-    if not slug:
+    if scope.is_month:
+        return f"{site_title}: {datetime(scope.year, scope.month, 1):%B %Y}"
+    if scope.is_latest:
         return site_title
     try:
-        name = archive.name_of(kind, slug)
+        name = archive.name_of(scope.kind, scope.slug)
     except NameNotFound:  # the last story left this tag: its feed empties under its slug
-        name = slug
+        name = scope.slug
     return f"{site_title}: {name}"
 
 
-def _month(archive: Archive, settings: Settings, scope: str, *, now: datetime) -> FeedSource:
+def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
     """A month's feed. RFC 5005 4.2: an archive document must not change once published, so
     the month in progress (in the site's zone) is not one yet; it becomes one when it closes."""
-    year, month = scope.split("/")[1:]
-    stories = archive.between(f"{year}-{month}-01", f"{year}-{month}-31", limit=-1, syndicated=True)
-    links = {"current": "latest"}
-    around = archive.neighbours(f"{year}-{month}-01", f"{year}-{month}-31", syndicated=True)
+    first, last = f"{scope.year:04d}-{scope.month:02d}-01", f"{scope.year:04d}-{scope.month:02d}-31"
+    stories = archive.between(first, last, limit=-1, syndicated=True)
+    links = {"current": LATEST}
+    around = archive.neighbours(first, last, syndicated=True)
     for rel, day in (("prev-archive", around.before), ("next-archive", around.after)):
         if day:
-            links[rel] = month_scope(day)
+            links[rel] = FeedScope.for_local_date(day)
     return FeedSource(
         scope,
         scope_title(archive, settings, scope),
-        f"/{year}/{month}/",
+        scope.page_path,
         tuple(stories),
-        is_archive=archive.clock.is_month_closed(int(year), int(month), now),
+        is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
         archive_links=links,
     )
+
+
+class EntryCache:
+    """Entries by the story and settings they were built from (both frozen values, compared
+    whole), so a kept entry is the one entry_of would build. Shared by the build threads."""
+
+    def __init__(self, size: int = ENTRIES_KEPT):
+        self.size = size
+        self.kept: OrderedDict[tuple, Entry] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def entry(self, story: Story, settings: Settings) -> Entry:
+        key = (story, settings)
+        with self.lock:
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+        built = entry_of(story, settings)  # raises for a story that cannot be an entry
+        with self.lock:
+            self.kept[key] = built
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        return built
+
+
+ENTRIES = EntryCache()
 
 
 def entry_of(story: Story, settings: Settings) -> Entry:

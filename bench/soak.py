@@ -1,0 +1,256 @@
+"""A soak: mixed traffic at steady rates for several minutes against one `masthead serve`.
+
+Feed polls with If-None-Match, archive pages, searches and writes through the API, each at its
+own steady rate, over a copy of the 1,000-story archive. Reported: errors, p50/p99 of each kind
+of request in the first and the last minute, the resident memory of every server process over
+time (from /proc), and how long new stories took to reach the site feed, first minute and last.
+
+Run: `.venv/bin/python -m bench soak` (5 minutes); `BENCH_SOAK_SECONDS=60` for a short one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from archive import open_archive
+from bench import live
+from bench.corpus import AUTHORS, DOMAIN, SECTIONS, TAGS, TIMEZONE, archive_of
+
+SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", 300))
+WINDOW = 60.0  # seconds at the start and at the end whose figures are compared
+SAMPLE_SECONDS = 10.0  # between two readings of the server's memory
+# Requests per second of each kind, and the client threads that send them.
+RATES = {"feed poll": (40, 8), "page": (10, 4), "search": (2, 2), "write": (5, 4)}
+HEADING = "## Soak: mixed traffic for several minutes"
+
+
+def slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def feed_paths() -> list[str]:
+    return [
+        "/feeds/latest.atom",
+        "/feeds/latest.rss",
+        "/feeds/latest.json",
+        *(f"/feeds/sections/{slug(name)}/latest.atom" for name in SECTIONS[:4]),
+        *(f"/feeds/tags/{slug(name)}/latest.atom" for name in TAGS[:6]),
+        *(f"/feeds/authors/{slug(name)}/latest.atom" for name in AUTHORS[:4]),
+    ]
+
+
+def page_paths(db: Path) -> list[str]:
+    """Story permalinks, the home page and section, tag and author pages."""
+    with open_archive(db, domain=DOMAIN, timezone=TIMEZONE) as archive:
+        stories = [story.path for story in archive.latest(limit=200)]
+    return [
+        "/",
+        *stories,
+        *(f"/sections/{slug(name)}/" for name in SECTIONS),
+        *(f"/tags/{slug(name)}/" for name in TAGS),
+        *(f"/authors/{slug(name)}/" for name in AUTHORS),
+    ]
+
+
+def poller(paths: list[str]):
+    """A conditional GET of the next feed, with the last ETag each client thread saw for it."""
+    etags = threading.local()
+
+    def send(client: live.Client, n: int) -> live.Answer:
+        kept = etags.__dict__.setdefault("kept", {})
+        path = paths[n % len(paths)]
+        headers = {"If-None-Match": kept[path]} if path in kept else {}
+        answer = client.request("feed poll", "GET", path, headers=headers)
+        if answer.status == 200:
+            kept[path] = answer.headers.get("ETag", "")
+        answer.body = b""
+        return answer
+
+    return send
+
+
+def getter(kind: str, paths: list[str], seed: int):
+    rng = random.Random(seed)
+
+    def send(client: live.Client, _n: int) -> live.Answer:
+        answer = client.request(kind, "GET", rng.choice(paths))
+        answer.body = b""
+        return answer
+
+    return send
+
+
+def searches() -> list[str]:
+    words = ["harbour", "council", "libraries", "trams", "residents", "number", "bridge"]
+    return [f"/search?q={word}" for word in words] + [f"/search?q=story+{n}" for n in range(50)]
+
+
+def sample_memory(server: live.Server, samples: list, stopping: threading.Event) -> None:
+    start = time.monotonic()
+    while True:
+        pids = [server.process.pid, *server.worker_pids()]
+        samples.append((time.monotonic() - start, live.rss_mib(pids)))
+        if stopping.wait(SAMPLE_SECONDS):
+            return
+
+
+def window_figures(answers: list[live.Answer], start: float, end: float) -> dict:
+    """Per kind: requests, errors and latency p50/p99 of the answers sent in [start, end)."""
+    kinds: dict[str, list[live.Answer]] = {}
+    for answer in answers:
+        if start <= answer.sent_at < end:
+            kinds.setdefault(answer.kind, []).append(answer)
+    figures = {}
+    for kind, found in kinds.items():
+        spread = live.percentiles([a.seconds for a in found])
+        figures[kind] = {
+            "count": len(found),
+            "errors": sum(1 for a in found if a.status == 0 or a.status >= 500),
+            "p50": spread["p50"],
+            "p99": spread["p99"],
+        }
+    return figures
+
+
+def run(work: Path) -> dict:
+    db = archive_of(1_000)
+    pages = page_paths(db)
+    with live.serve(db, work) as server:
+        answers: list[live.Answer] = []
+        writes: list[live.Answer] = []
+        samples: list = []
+        stopping = threading.Event()
+        memory = threading.Thread(target=sample_memory, args=(server, samples, stopping))
+        memory.start()
+        feed = live.Poller(server.url, ["/feeds/latest.atom"], 0.2).start()
+        started = time.monotonic()
+        senders = {
+            "feed poll": poller(feed_paths()),
+            "page": getter("page", pages, 1),
+            "search": getter("search", searches(), 2),
+            "write": live.writer("soak"),
+        }
+        drivers = [
+            live.paced(
+                server.url,
+                rate,
+                SECONDS,
+                senders[kind],
+                threads=threads,
+                answers=writes if kind == "write" else answers,
+            )
+            for kind, (rate, threads) in RATES.items()
+        ]
+        for driver in drivers:
+            driver.join()
+        ended = time.monotonic()
+        time.sleep(15)  # the last stories reach the feed
+        feed.stop()
+        stopping.set()
+        memory.join()
+        counts = server.log_counts()
+    stories = live.written_stories(writes)
+    lags = live.lags(stories, feed.versions["/feeds/latest.atom"])
+    every = answers + writes
+
+    def lag_window(start: float, end: float) -> dict:
+        found = [
+            lags[s.entry_id] for s in stories if start <= s.answered_at < end and s.entry_id in lags
+        ]
+        return live.percentiles(found)
+
+    return {
+        "seconds": ended - started,
+        "first": window_figures(every, started, started + WINDOW),
+        "last": window_figures(every, ended - WINDOW, ended),
+        "totals": window_figures(every, started, ended),
+        "lag_first": lag_window(started, started + WINDOW),
+        "lag_last": lag_window(ended - WINDOW, ended),
+        "lag_all": live.percentiles(list(lags.values())),
+        "written": len(stories),
+        "missing": len(stories) - len(lags),
+        "memory": samples,
+        **counts,
+    }
+
+
+def report(result: dict, started_at: datetime, load: float) -> str:
+    lines = [
+        "| request | rate | requests | errors | p50 first minute | p99 first minute "
+        "| p50 last minute | p99 last minute |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, (rate, _threads) in RATES.items():
+        total, first, last = (result[w].get(kind, {}) for w in ("totals", "first", "last"))
+        lines.append(
+            f"| {kind} | {rate}/s | {total.get('count', 0):,} | {total.get('errors', 0)} | "
+            f"{first['p50'] * 1000:.1f} ms | {first['p99'] * 1000:.1f} ms | "
+            f"{last['p50'] * 1000:.1f} ms | {last['p99'] * 1000:.1f} ms |"
+        )
+    lag = {w: result[f"lag_{w}"] for w in ("first", "last", "all")}
+    lines += [
+        "",
+        "| new story → site feed | p50 | p99 | max |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {name} | {lag[w]['p50']:.2f} s | {lag[w]['p99']:.2f} s | {lag[w]['max']:.2f} s |"
+            for w, name in (
+                ("first", "first minute"),
+                ("last", "last minute"),
+                ("all", "whole run"),
+            )
+        ),
+        "",
+        f"{result['written']:,} stories written, {result['missing']} never reached the feed; "
+        f"failed scheduler runs: {result['failed_runs']}; skipped (coalesced) runs: "
+        f"{result['missed_runs']}; 5xx in the server log: {result['log_5xx']}.",
+        "",
+        "Resident memory (MiB) of each server process (main, then workers), every "
+        f"{SAMPLE_SECONDS:.0f} s:",
+        "",
+        "| seconds | MiB: main, worker, worker |",
+        "|---:|---|",
+    ]
+    minute = 0.0
+    for at, sizes in result["memory"]:
+        if at >= minute or (at, sizes) == result["memory"][-1]:
+            shown = ", ".join(f"{size:.0f}" for _pid, size in sorted(sizes.items()))
+            lines.append(f"| {at:.0f} | {shown} |")
+            minute = at + 60
+    lines += [
+        "",
+        f"Command: `.venv/bin/python -m bench soak` ({result['seconds']:.0f} s; rates as above, "
+        "each from its own client threads, open loop; polls cycle over 17 feeds with the ETag "
+        "each thread last saw; pages are random among the home page, 200 permalinks and every "
+        "section, tag and author page).",
+        f"Machine: {live.machine()}, load average {load:.2f} at the start; "
+        f"{started_at:%Y-%m-%d %H:%M} UTC.",
+    ]
+    return "\n".join(lines)
+
+
+INTRO = (
+    "One `masthead serve` (2 workers) over a copy of the 1,000-story archive, under feed polls "
+    "with If-None-Match, archive pages, searches and API writes at steady rates at once, for "
+    "several minutes: whether latency, errors, memory or feed lag drift between the first "
+    "minute and the last."
+)
+
+
+def main() -> None:
+    started_at, load = datetime.now(UTC), os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-soak-") as temp:
+        result = run(Path(temp))
+    table = report(result, started_at, load)
+    print(table)
+    live.write_section(HEADING, f"{INTRO}\n\n{table}")
+
+
+if __name__ == "__main__":
+    main()

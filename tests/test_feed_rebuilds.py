@@ -1,0 +1,77 @@
+"""How queued feeds are rebuilt: the site feed first, monthly archives apart, edits never lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from archive import LATEST, FeedScope, open_archive, story_from_dict
+from service import renditions
+from tests.conftest import NOW
+
+STORY = {
+    "title": "Harbour bridge reopens",
+    "body": "<p>The first bus crossed at dawn.</p>",
+    "section": "City",
+    "tags": ["transport"],
+    "authors": [{"name": "Helen Marsh"}],
+    "status": "published",
+    "published_at": "2026-11-20T09:00:00+00:00",
+}
+MONTH = FeedScope.for_month(2026, 11)
+
+
+def queued(archive) -> set[FeedScope]:
+    return archive.pending_feed_changes()[1]
+
+
+def test_queued_feeds_are_built_site_feed_first_and_months_last(archive, settings):
+    archive.save(story_from_dict(STORY), now=NOW)
+    changed = renditions.rebuild_pending(archive, settings, now=NOW)
+    assert changed[:3] == [LATEST.feed_key(fmt) for fmt in renditions.FORMATS]
+    assert changed[-3:] == [MONTH.feed_key(fmt) for fmt in renditions.FORMATS]
+    assert queued(archive) == set()
+
+
+def test_subscription_feeds_are_built_without_the_months_which_stay_queued(archive, settings):
+    archive.save(story_from_dict(STORY), now=NOW)
+    changed = renditions.rebuild_pending(
+        archive, settings, now=NOW, which=renditions.is_subscription
+    )
+    assert "latest.atom" in changed
+    assert "sections/city/latest.atom" in changed
+    assert not [key for key in changed if key.startswith("archive/")]
+    assert queued(archive) == {MONTH}
+    months = renditions.rebuild_pending(
+        archive, settings, now=NOW, which=renditions.is_archive_month
+    )
+    assert months == [MONTH.feed_key(fmt) for fmt in renditions.FORMATS]
+    assert queued(archive) == set()
+
+
+def test_a_full_check_of_months_leaves_subscription_feeds_alone(archive, settings):
+    archive.save(story_from_dict(STORY), now=NOW)
+    changed = renditions.rebuild_pending(
+        archive, settings, now=NOW, everything=True, which=renditions.is_archive_month
+    )
+    assert {FeedScope.from_feed_key(key)[0] for key in changed} == {MONTH}
+    assert LATEST in queued(archive)
+
+
+def test_an_edit_reaches_every_feed_of_the_story_after_its_entry_was_built(archive, settings):
+    saved = archive.save(story_from_dict(STORY), now=NOW)
+    renditions.rebuild_pending(archive, settings, now=NOW)
+    archive.save(saved.replace(title="Harbour bridge reopens early"), now=NOW + timedelta(hours=1))
+    renditions.rebuild_pending(archive, settings, now=NOW + timedelta(hours=1))
+    for key in ("latest.atom", "sections/city/latest.rss", "tags/transport/latest.json"):
+        assert b"reopens early" in archive.rendition(key).body, key
+
+
+def test_the_same_story_in_another_archive_is_built_from_that_archive(settings, archive, tmp_path):
+    """Kept entries are found by the whole story, never by its id alone."""
+    archive.save(story_from_dict(STORY), now=NOW)
+    renditions.rebuild_pending(archive, settings, now=NOW)
+
+    with open_archive(tmp_path / "other.db", domain="news.example") as other:
+        other.save(story_from_dict({**STORY, "title": "Another title"}), now=NOW)
+        renditions.rebuild_pending(other, settings, now=NOW)
+        assert b"Another title" in other.rendition("latest.atom").body
