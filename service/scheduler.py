@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -39,20 +40,41 @@ PENDING_SECONDS = 2
 MONTHS_SECONDS = 30
 # How often scheduled stories whose embargo has passed are published.
 PUBLISH_SECONDS = 5
+# Queued feeds built before a new archive's first request; the scheduler builds the rest.
+START_SCOPES = 50
 # A run that could not start on time still runs if it is at most this late; later, it is skipped
 # (runs missed while the process was busy coalesce into one).
 MISFIRE_GRACE_SECONDS = 60
 
 
 def rebuild_all(
-    settings: Settings, *, now: datetime | None = None, which: Which = renditions.every_scope
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    which: Which = renditions.every_scope,
+    stop: threading.Event | None = None,
 ) -> list[str]:
     """Publish what is due and rebuild every feed (of those `which` selects) whose inputs
-    changed. Returns changed keys."""
+    changed, until `stop` is set. Returns changed keys."""
     now = now or datetime.now(UTC)
     with open_for(settings) as archive:
         archive.publish_due(now=now)
-        return renditions.rebuild_pending(archive, settings, now=now, everything=True, which=which)
+        return renditions.rebuild_pending(
+            archive, settings, now=now, everything=True, which=which, stop=stop
+        )
+
+
+def rebuild_first(settings: Settings, *, now: datetime | None = None) -> list[str]:
+    """Before a new archive's first request: the site feed and the first START_SCOPES queued
+    feeds (site feed first), so a start stays short however much is queued; the rebuild-all
+    that runs right after the start builds the rest."""
+    now = now or datetime.now(UTC)
+    with open_for(settings) as archive:
+        archive.publish_due(now=now)
+        first = renditions.rebuild(archive, settings, now=now, scopes=[FeedScope.parse("latest")])
+        return first.changed + renditions.rebuild_pending(
+            archive, settings, now=now, most=START_SCOPES
+        )
 
 
 def rebuild_pending(
@@ -130,13 +152,17 @@ class Scheduler:
         self.settings = settings
         self.lock = lock
         self.notifier = websub.Notifier(settings.feeds.hub_url) if settings.feeds.hub_url else None
+        # Set on stop: a full rebuild in progress ends after the feed in hand.
+        self.stopping = threading.Event()
         self.background = BackgroundScheduler(
             timezone=UTC,
-            # One thread rebuilds subscription feeds, so their rebuilds never overlap; monthly
-            # archives have their own, and publishing too, so that no long build holds back
-            # the site feed or an embargo. All wait their turn for the write lock.
+            # One thread rebuilds queued subscription feeds; the full check of every feed has
+            # its own, monthly archives theirs, and publishing too, so that no long build holds
+            # back the site feed or an embargo. All wait their turn for the write lock, and a
+            # lock per scope keeps two threads from building one feed at once.
             executors={
                 "default": ThreadPoolExecutor(1),
+                "full": ThreadPoolExecutor(1),
                 "months": ThreadPoolExecutor(1),
                 "publish": ThreadPoolExecutor(1),
             },
@@ -150,8 +176,9 @@ class Scheduler:
         months = {"which": renditions.is_archive_month}
         self.add(
             "rebuild-all",
-            partial(rebuild_all, **subscriptions),
+            partial(rebuild_all, stop=self.stopping, **subscriptions),
             seconds=settings.feeds.rebuild_minutes * 60,
+            executor="full",
             at_once=True,  # `masthead serve` does not wait for it
         )
         self.add(
@@ -159,7 +186,7 @@ class Scheduler:
         )
         self.add(
             "rebuild-all-months",
-            partial(rebuild_all, **months),
+            partial(rebuild_all, stop=self.stopping, **months),
             seconds=settings.feeds.rebuild_minutes * 60,
             executor="months",
             at_once=True,
@@ -210,6 +237,7 @@ class Scheduler:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self.background.running:
             self.background.shutdown(wait=False)
         self.lock.close()

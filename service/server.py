@@ -149,7 +149,7 @@ def build_feeds_if_none(settings: Settings) -> None:
                 )
             if archive.renditions():
                 return
-        changed = scheduler.rebuild_all(settings)
+        changed = scheduler.rebuild_first(settings)
     except Exception:
         # A boundary: the start goes on without feeds, and the scheduler's next run retries.
         log.exception("feeds not built before the start; the scheduler will try again")

@@ -7,6 +7,8 @@ Each test starts from an ordinary editorial action or a hostile value that once 
 from __future__ import annotations
 
 import json
+import time
+import urllib.request
 from datetime import UTC, datetime
 
 import feedparser
@@ -18,7 +20,7 @@ from archive import open_archive, story_from_dict
 from archive.renditions import FeedScope
 from archive.schema import migrations
 from service import renditions, scheduler
-from tests.conftest import NOW
+from tests.conftest import NOW, LiveServer, settings_mapping
 from tests.test_api import assert_problem, story_json
 from tests.test_feeds import ATOM, TOMBSTONES, atom_tree, build, parsed
 
@@ -431,3 +433,50 @@ def _old_story(db, story_id, title, status, *, author, tag):
             "snapshot": json.dumps(snapshot, ensure_ascii=False),
         }
     )
+
+
+# All of it at once, through the real server
+
+
+def test_a_poisoned_archive_still_serves_builds_and_restarts(tmp_path, settings, api_tokens):
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        big = archive.save(story_from_dict(story_json(slug="big", title="Big")), now=NOW)
+        draft = archive.save(story_from_dict(story_json(slug="d", status="draft")), now=NOW)
+        archive.withdraw(draft.id, reason="Not running it", now=NOW)
+        with archive.db.conn:  # what an archive from before the gate may hold
+            archive.db.execute("DELETE FROM story_tags")
+            archive.db["story_tags"].insert_all(
+                {"story_id": big.id, "tag_slug": f"t-{n}", "tag": f"T {n}", "position": n}
+                for n in range(10_000)
+            )
+            archive.db["feed_changes"].insert_all(
+                {"scope": f"tags/t-{n}", "changed_at": NOW.isoformat()} for n in range(10_000)
+            )
+            archive.db.execute("UPDATE stories SET section = 'Wor\x01ld', dek = 'a\x08b'")
+            archive.db.execute("UPDATE media SET mime_type = 'image/jpeg\x01'")
+    mapping = settings_mapping(tmp_path)
+    for _start in range(2):  # and once more: a restart over the same archive
+        with LiveServer(tmp_path, mapping) as server:
+            feed = urllib.request.urlopen(f"{server.url}/feeds/latest.atom", timeout=10).read()
+            assert "Big" in [e.title for e in feedparser.parse(feed).entries]
+            health = json.load(urllib.request.urlopen(f"{server.url}/health", timeout=10))
+            assert health["status"] == "ok"
+            for path in ("/feeds.opml", "/sitemap.xml", big.path, "/"):
+                assert urllib.request.urlopen(server.url + path, timeout=10).status == 200
+            # A new story still reaches the site feed while the backlog is worked through.
+            request = urllib.request.Request(
+                f"{server.url}/api/stories",
+                data=json.dumps(story_json(slug="fresh", title="Fresh")).encode(),
+                headers={**api_tokens["write"], "Content-Type": "application/json"},
+                method="POST",
+            )
+            if _start == 0:
+                assert urllib.request.urlopen(request, timeout=10).status == 201
+            deadline = time.monotonic() + 60
+            while True:
+                feed = urllib.request.urlopen(f"{server.url}/feeds/latest.atom", timeout=10)
+                if "Fresh" in [e.title for e in feedparser.parse(feed.read()).entries]:
+                    break
+                assert time.monotonic() < deadline, "a new story never reached the feed"
+                time.sleep(0.5)
+        assert server.process.returncode == 0

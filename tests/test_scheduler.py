@@ -104,7 +104,8 @@ def test_jobs_coalesce_and_never_overlap(settings):
             jobs["rebuild-pending"].executor,
             jobs["publish-due"].executor,
         )
-        assert jobs["rebuild-pending"].executor == jobs["rebuild-all"].executor
+        # And the full check of every feed: on a big archive it never holds back a write's feeds.
+        assert jobs["rebuild-pending"].executor != jobs["rebuild-all"].executor
         for job in jobs.values():
             assert job.coalesce is True
             assert job.max_instances == 1

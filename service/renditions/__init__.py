@@ -54,15 +54,21 @@ def rebuild(
     *,
     now: datetime,
     scopes: Iterable[FeedScope] | None = None,
+    stop: threading.Event | None = None,
 ) -> Outcome:
     """Build the feeds of `scopes` (every scope when None); store what changed.
 
     Each scope is built on its own: one that fails is noted (logged once, kept for
     `masthead feeds list` and /health) and the others go on. A scope whose inputs are unchanged
     is not rebuilt, and equal bytes leave the stored rendition (and so its ETag) untouched.
+    Once `stop` is set (the process is stopping), no further scope is started: what is left
+    stays queued or is checked by the next full rebuild, and a graceful stop does not wait
+    for every feed of a big archive.
     """
     outcome = Outcome()
     for scope in archive.feed_scopes() if scopes is None else scopes:
+        if stop is not None and stop.is_set():
+            break
         try:
             outcome.changed += rebuild_scope(archive, settings, scope, now=now)
         except Exception as error:  # noqa: BLE001 (a boundary: one feed never stops the rest)
@@ -209,19 +215,21 @@ def rebuild_pending(
     now: datetime,
     everything: bool = False,
     which: Callable[[FeedScope], bool] = every_scope,
+    most: int = SCOPES_PER_RUN,
+    stop: threading.Event | None = None,
 ) -> list[str]:
     """Rebuild the scopes that writes queued (with `everything`, every scope as well, each
     once), of those `which` selects; returns changed keys.
 
-    At most SCOPES_PER_RUN queued scopes a run, in build_order (the site feed first): the rest
+    At most `most` queued scopes a run, in build_order (the site feed first): the rest
     stay queued for the next run, so a run ends soon whatever the backlog. A scope is unqueued
     only once built.
     """
     up_to, scopes = archive.pending_feed_changes()
-    queued = sorted(filter(which, scopes), key=build_order)[:SCOPES_PER_RUN]
+    queued = sorted(filter(which, scopes), key=build_order)[:most]
     todo = set(queued) | (set(filter(which, archive.feed_scopes())) if everything else set())
     if not todo:
         return []
-    outcome = rebuild(archive, settings, now=now, scopes=sorted(todo, key=build_order))
+    outcome = rebuild(archive, settings, now=now, scopes=sorted(todo, key=build_order), stop=stop)
     archive.clear_feed_changes(up_to, [scope for scope in queued if scope in outcome.built])
     return outcome.changed
