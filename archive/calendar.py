@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from archive.queries import SYNDICATED, VISIBLE
+from archive.visibility import LIVE, SYNDICATED
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def month_counts(db: sqlite_utils.Database, year: int) -> dict[int, int]:
     """Published stories per month of `year` ({month: count}, months with none left out)."""
     rows = db.execute(
         f"""SELECT CAST(substr(local_date, 6, 2) AS INTEGER), count(*) FROM stories
-            WHERE {VISIBLE} AND local_date BETWEEN ? AND ? GROUP BY substr(local_date, 1, 7)""",
+            WHERE {LIVE} AND local_date BETWEEN ? AND ? GROUP BY substr(local_date, 1, 7)""",
         [f"{year:04d}-01-01", f"{year:04d}-12-31"],
     ).fetchall()
     return dict(rows)
@@ -35,7 +35,7 @@ def day_counts(db: sqlite_utils.Database, year: int, month: int) -> dict[int, in
     """Published stories per day of a month ({day: count}, days with none left out)."""
     rows = db.execute(
         f"""SELECT CAST(substr(local_date, 9, 2) AS INTEGER), count(*) FROM stories
-            WHERE {VISIBLE} AND local_date BETWEEN ? AND ? GROUP BY local_date""",
+            WHERE {LIVE} AND local_date BETWEEN ? AND ? GROUP BY local_date""",
         [f"{year:04d}-{month:02d}-01", f"{year:04d}-{month:02d}-31"],
     ).fetchall()
     return dict(rows)
@@ -46,7 +46,7 @@ def neighbours(
 ) -> Neighbours:
     """The nearest local dates with published stories outside [first_day, last_day];
     `syndicated` counts only stories that go into feeds."""
-    where = f"{VISIBLE} AND {SYNDICATED}" if syndicated else VISIBLE
+    where = f"{LIVE} AND {SYNDICATED}" if syndicated else LIVE
     before = db.execute(
         f"SELECT max(local_date) FROM stories WHERE {where} AND local_date < ?", [first_day]
     ).fetchone()[0]

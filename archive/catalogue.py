@@ -13,8 +13,8 @@ import sqlite_utils
 
 from archive.errors import NameNotFound
 from archive.models import Author
-from archive.queries import VISIBLE, from_text
-from archive.visibility import PUBLIC
+from archive.queries import from_text
+from archive.visibility import LIVE, PUBLIC
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class SitemapEntry:
 
 def section_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> str:
     """The section's name as (published) stories give it. Raises NameNotFound."""
-    visible = VISIBLE if published_only else PUBLIC
+    visible = LIVE if published_only else PUBLIC
     row = db.execute(
         f"""SELECT section FROM stories WHERE section_slug = ? AND {visible}
             ORDER BY published_at DESC LIMIT 1""",
@@ -49,7 +49,7 @@ def tag_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = Tru
 
     A tag only drafts or embargoed stories carry is not there yet: its name could tell of them.
     """
-    visible = VISIBLE if published_only else PUBLIC
+    visible = LIVE if published_only else PUBLIC
     row = db.execute(
         f"""SELECT story_tags.tag FROM story_tags JOIN stories ON stories.id = story_tags.story_id
             WHERE story_tags.tag_slug = ? AND {visible}
@@ -65,7 +65,7 @@ def author_named(db: sqlite_utils.Database, slug: str, *, published_only: bool =
     """The author with this slug, if a published story carries their byline (any public one,
     live or withdrawn, with `published_only` False), with the link the newest such story gives.
     Raises NameNotFound."""
-    visible = VISIBLE if published_only else PUBLIC
+    visible = LIVE if published_only else PUBLIC
     row = db.execute(
         f"""SELECT authors.name, authors.slug, story_authors.url FROM authors
             JOIN story_authors ON story_authors.author_slug = authors.slug
@@ -95,7 +95,7 @@ def sitemap_chunks(db: sqlite_utils.Database, *, size: int) -> list[SitemapChunk
     rows = db.execute(
         f"""SELECT chunk, max(updated_at) FROM (
                 SELECT (row_number() OVER (ORDER BY published_at, id) - 1) / ? AS chunk, updated_at
-                FROM stories WHERE {VISIBLE}
+                FROM stories WHERE {LIVE}
             ) GROUP BY chunk ORDER BY chunk""",
         [size],
     ).fetchall()
@@ -107,7 +107,7 @@ def sitemap_entries(db: sqlite_utils.Database, number: int, *, size: int) -> lis
     if number < 1:
         raise NameNotFound(f"there is no sitemap {number} (they are numbered from 1)")
     rows = db.execute(
-        f"""SELECT path, updated_at FROM stories WHERE {VISIBLE}
+        f"""SELECT path, updated_at FROM stories WHERE {LIVE}
             ORDER BY published_at, id LIMIT ? OFFSET ?""",
         [size, (number - 1) * size],
     ).fetchall()

@@ -16,9 +16,6 @@ from archive.errors import StoryMoved, StoryNotFound, StoryWithdrawn
 from archive.models import STATUSES, Author, Media, Publisher, Rights, Source, Story
 from archive.visibility import LIVE, PUBLIC, SYNDICATED, TOMBSTONE
 
-# Stories in lists, feeds and search: live ones (archive.visibility decides).
-VISIBLE = LIVE
-
 
 def to_text(moment: datetime | None) -> str | None:
     """How the archive stores a time: UTC ISO 8601 to the second, so text order is time order."""
@@ -163,7 +160,7 @@ def latest(
     `syndicated` leaves out stories whose syndication policy is `none` (for feeds).
     """
     where, params = scope_filter(section=section, tag=tag, author=author)
-    where.insert(0, VISIBLE)
+    where.insert(0, LIVE)
     if syndicated:
         where.append(SYNDICATED)
     return _select(
@@ -224,7 +221,7 @@ def between(
 
     A negative limit means no limit; `syndicated` leaves out policy `none` (for feeds).
     """
-    where = f"{VISIBLE} AND local_date BETWEEN ? AND ?"
+    where = f"{LIVE} AND local_date BETWEEN ? AND ?"
     if syndicated:
         where += f" AND {SYNDICATED}"
     return _select(
@@ -248,7 +245,7 @@ def search(
         return []
     rows = db.query(
         f"""SELECT stories.* FROM stories_fts JOIN stories ON stories.rowid = stories_fts.rowid
-            WHERE stories_fts MATCH ? AND {VISIBLE}
+            WHERE stories_fts MATCH ? AND {LIVE}
             ORDER BY stories_fts.rank LIMIT ? OFFSET ?""",
         [match, limit, offset],
     )

@@ -14,8 +14,9 @@ import regex
 import sqlite_utils
 
 from archive.models import Story
-from archive.queries import VISIBLE, scope_filter, stories_from_rows
+from archive.queries import scope_filter, stories_from_rows
 from archive.substrings import marked_snippet, marked_title, substring_filter
+from archive.visibility import LIVE
 
 # Most terms (words or phrases) one query may use; the rest are ignored, and the reader told.
 MAX_TERMS = 12
@@ -232,7 +233,7 @@ def _search_by_substring(db, query, where, params, limit, offset, max_counted) -
 
 def _filters(*, section, author, first, last) -> tuple[str, list[str]]:
     where, params = scope_filter(section=section, author=author)
-    where.insert(0, VISIBLE)
+    where.insert(0, LIVE)
     if first:
         where.append("stories.local_date >= ?")
         params.append(first)

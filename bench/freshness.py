@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench import live
 from bench.corpus import archive_of
+from bench.serving import write_section
 
 RATES = (1, 10, 40, 80)  # new stories per second
 SECONDS = float(os.environ.get("BENCH_SECONDS", 60))  # writing time per rate
@@ -169,7 +170,7 @@ def main() -> None:
             rows.append(run_rate(rate, work))
     table = report(rows, started_at, load)
     print(table)
-    live.write_section(HEADING, f"{INTRO}\n\n{table}\n\n{HISTORY}")
+    write_section(HEADING, f"{INTRO}\n\n{table}\n\n{HISTORY}")
 
 
 if __name__ == "__main__":

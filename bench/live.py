@@ -23,7 +23,7 @@ from pathlib import Path
 from lxml import etree
 
 from bench.corpus import AUTHORS, SECTIONS, TAGS
-from bench.serving import RESULTS, free_port, masthead, running
+from bench.serving import free_port, masthead, running
 
 TOKEN = "bench-write-token-0123456789"
 WORKERS = 2  # server workers, as `masthead serve` defaults to
@@ -317,16 +317,3 @@ def machine() -> str:
         "unknown CPU",
     )
     return f"{os.cpu_count()} CPUs ({cpu})"
-
-
-def write_section(heading: str, body: str) -> None:
-    """Replace the section under `heading` in RESULTS.md (others are left as they are)."""
-    section = f"{heading}\n\n{body}\n"
-    text = RESULTS.read_text()
-    if heading in text:
-        before, _, rest = text.partition(heading)
-        after = rest.partition("\n## ")[2]
-        text = before + section + (f"\n## {after}" if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text)

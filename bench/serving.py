@@ -488,17 +488,22 @@ def report(rows: list[dict], started_at: datetime, load: float) -> str:
     return "\n".join(lines)
 
 
-def write_results(table: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (other sections are left as they are)."""
+def write_section(heading: str, body: str) -> None:
+    """Replace the section under `heading` in RESULTS.md (others are left as they are)."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{HEADING}\n\n{SECTION_INTRO}\n\n{table}\n"
-    if HEADING in text:
-        before, _, rest = text.partition(HEADING)
+    section = f"{heading}\n\n{body}\n"
+    if heading in text:
+        before, _, rest = text.partition(heading)
         after = rest.partition("\n## ")[2]
         text = before + section + (f"\n## {after}" if after else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     RESULTS.write_text(text)
+
+
+def write_results(table: str) -> None:
+    """Replace this benchmark's section of RESULTS.md."""
+    write_section(HEADING, f"{SECTION_INTRO}\n\n{table}")
 
 
 SECTION_INTRO = (

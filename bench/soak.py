@@ -21,6 +21,7 @@ from pathlib import Path
 from archive import open_archive
 from bench import live
 from bench.corpus import AUTHORS, DOMAIN, SECTIONS, TAGS, TIMEZONE, archive_of
+from bench.serving import write_section
 
 SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", 300))
 WINDOW = 60.0  # seconds at the start and at the end whose figures are compared
@@ -249,7 +250,7 @@ def main() -> None:
         result = run(Path(temp))
     table = report(result, started_at, load)
     print(table)
-    live.write_section(HEADING, f"{INTRO}\n\n{table}")
+    write_section(HEADING, f"{INTRO}\n\n{table}")
 
 
 if __name__ == "__main__":

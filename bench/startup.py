@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.corpus import OUT, TIMEZONE, archive_of
+from bench.serving import write_section
 
 STORIES = 100_000
 STARTS = 5  # starts measured; the median and the slowest are reported
@@ -32,7 +33,7 @@ POLL_SECONDS = 0.01  # pause between connection attempts while the server starts
 WORKERS = 2
 FEED = "/feeds/latest.atom"
 BIN = Path(sys.executable).parent
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
 HEADING = "## Start-up"
 
 
@@ -138,16 +139,8 @@ SECTION_INTRO = (
 
 
 def write_results(table: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (other sections are left as they are)."""
-    text = RESULTS.read_text()
-    section = f"{HEADING}\n\n{SECTION_INTRO}\n\n{table}\n"
-    if HEADING in text:
-        before, _, rest = text.partition(HEADING)
-        after = rest.partition("\n## ")[2]
-        text = before + section + (f"\n## {after}" if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text)
+    """Replace this benchmark's section of RESULTS.md."""
+    write_section(HEADING, f"{SECTION_INTRO}\n\n{table}")
 
 
 def main() -> None:
