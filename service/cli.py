@@ -238,13 +238,26 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, **options) -> None:
                 stories = ingest.read_file(path, defaults=defaults)
                 for story in stories:
                     counts[_import_one(archive, story, dry_run=dry_run)] += 1
-            except ArchiveError as error:
+            except (ArchiveError, *UNREADABLE) as error:
+                # One bad file fails alone: the files after it are still read.
                 counts["failed"] += 1
-                tqdm.write(f"error: {path}: {error}", file=sys.stderr)
+                tqdm.write(f"error: {path}: {_problem(error)}", file=sys.stderr)
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     click.echo(("dry run: " if dry_run else "") + summary)
     if counts["failed"]:
         raise click.exceptions.Exit(1)
+
+
+# What a file can raise that says only that this file cannot be read: too deeply nested
+# (RecursionError), a number too long or a bad value (ValueError), text that is not Unicode,
+# a file that cannot be opened (a symlink loop, no permission).
+UNREADABLE = (RecursionError, ValueError, UnicodeError, OSError)
+
+
+def _problem(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply to read"
+    return " ".join(str(error).split())[:300] or type(error).__name__
 
 
 def _import_one(archive, story, *, dry_run: bool) -> str:

@@ -182,3 +182,21 @@ def test_backup_copies_the_archive_and_refuses_to_overwrite(runner, settings, tm
     again = runner.invoke(args=["backup", str(target)])
     assert again.exit_code == 1
     assert "exists" in again.output
+
+
+def test_hostile_files_fail_alone_and_every_other_file_is_imported(runner, settings, tmp_path):
+    (tmp_path / "a-deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "b-digits.json").write_text('{"title": "x", "summary": ' + "9" * 100_000 + "}")
+    (tmp_path / "c-tags.json").write_text(
+        json.dumps({"title": "Many", "tags": [f"t{n}" for n in range(10_000)]})
+    )
+    (tmp_path / "d-loop").symlink_to(tmp_path / "d-loop")
+    (tmp_path / "e-good.json").write_text(json.dumps({"title": "Тихая гавань", "status": "draft"}))
+    result = runner.invoke(args=["import", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "a-deep.json: nested too deeply to read" in result.output
+    assert "b-digits.json" in result.output
+    assert "c-tags.json: story 'Many': tags has 10000 items (at most 50)" in result.output
+    with open_archive(settings.archive_path) as archive:
+        (saved,) = archive.all_stories(include_unpublished=True)
+    assert (saved.title, saved.slug) == ("Тихая гавань", "tikhaya-gavan")
