@@ -239,7 +239,9 @@ class Scheduler:
     def stop(self) -> None:
         self.stopping.set()
         if self.background.running:
-            self.background.shutdown(wait=False)
+            # Waits for the job in hand: with `stopping` set, a full rebuild ends after its
+            # current feed, so a stop is short and no job outlives its scheduler.
+            self.background.shutdown(wait=True)
         self.lock.close()
 
 
