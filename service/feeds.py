@@ -5,6 +5,10 @@ in front of the app that answers /feeds/<key> itself. Each stored rendition is t
 a `Prepared` answer, its headers and both encodings ready; a poll then costs one indexed read of
 the stored ETag (so every worker sees a rebuild at once) and a few comparisons.
 
+A browser that opens an Atom or RSS feed (its Accept prefers text/html to the feed's type) is
+sent the same bytes as `application/xml`, which browsers render through the feed's stylesheet
+instruction; feed types themselves are shown as plain text by some. Readers get the feed type.
+
 HTTP as RFC 9110 asks: a strong ETag per representation (the gzip bytes have their own),
 If-None-Match evaluated first and If-Modified-Since only without it (13.2.2), 304 carrying the
 same validators and caching headers as the 200 (15.4.5), HEAD with the 200's headers and no body.
@@ -17,14 +21,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Flask
-from werkzeug.http import http_date, parse_date, parse_etags
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import http_date, parse_accept_header, parse_date, parse_etags
 
 from archive import Clock, FeedScope, Rendition, RenditionNotFound
 from service import ratelimit
 from service.archive_access import clock_for, thread_archive
-from service.http import SECURITY_HEADERS, accepts_gzip
+from service.http import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, accepts_gzip
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,9 @@ log = logging.getLogger(__name__)
 PREFIX = "/feeds/"
 # Bytes of feeds a worker keeps in memory, so a poll reads one ETag from the archive, not a feed.
 CACHE_BYTES = 64 * 1024 * 1024
+# Feeds that carry the site's stylesheet, and the type browsers render it under.
+STYLED_TYPES = ("application/atom+xml", "application/rss+xml")
+SHOWN_TYPE = "application/xml; charset=utf-8"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
@@ -52,7 +61,7 @@ class Variant:
 class Prepared:
     """A stored rendition ready to send: both variants, and until when its headers hold."""
 
-    __slots__ = ("good_until", "gzip", "last_modified", "plain", "size")
+    __slots__ = ("feed_type", "good_until", "gzip", "last_modified", "plain", "shown", "size")
 
     def __init__(self, rendition: Rendition, config: Settings, now: datetime, clock: Clock):
         seconds, self.good_until = max_age(rendition, config, now, clock)
@@ -61,11 +70,15 @@ class Prepared:
         last_modified = []
         if rendition.last_modified is not None:
             last_modified = [("Last-Modified", http_date(rendition.last_modified))]
+        self.feed_type = rendition.content_type.split(";")[0]
+        styled = self.feed_type in STYLED_TYPES
         caching = [
             ("Cache-Control", f"public, max-age={seconds}"),
-            ("Vary", "Accept-Encoding"),
+            ("Vary", "Accept, Accept-Encoding" if styled else "Accept-Encoding"),
             # Feeds are public: web-based readers may fetch them from any origin.
             ("Access-Control-Allow-Origin", "*"),
+            # A browser shows Atom and RSS through the site's stylesheet: the page's rules hold.
+            ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
             *SECURITY_HEADERS,
         ]
         if config.feeds.hub_url:
@@ -74,19 +87,47 @@ class Prepared:
             links = f'<{config.feeds.hub_url}>; rel="hub", <{self_url}>; rel="self"'
             caching.append(("Link", links))
 
-        def variant(body: bytes, etag: str, encoding: list) -> Variant:
+        def variant(body: bytes, etag: str, content_type: str, encoding: list) -> Variant:
             tagged = [("ETag", f'"{etag}"'), *last_modified, *caching]
             entity = [
-                ("Content-Type", rendition.content_type),
+                ("Content-Type", content_type),
                 ("Content-Length", str(len(body))),
                 *encoding,
             ]
             return Variant(body, etag, [*entity, *tagged], tagged)
 
-        self.plain = variant(rendition.body, rendition.etag, [])
-        # The gzip bytes are another representation, so they have their own strong ETag.
-        gzip_etag = f"{rendition.etag}-gz"
-        self.gzip = variant(rendition.gzip_body, gzip_etag, [("Content-Encoding", "gzip")])
+        def variants(content_type: str, suffix: str) -> tuple[Variant, Variant]:
+            # The gzip bytes are another representation, so they have their own strong ETag.
+            return (
+                variant(rendition.body, f"{rendition.etag}{suffix}", content_type, []),
+                variant(
+                    rendition.gzip_body,
+                    f"{rendition.etag}{suffix}-gz",
+                    content_type,
+                    [("Content-Encoding", "gzip")],
+                ),
+            )
+
+        self.plain, self.gzip = variants(rendition.content_type, "")
+        self.shown = variants(SHOWN_TYPE, "-xml") if styled else None
+
+    def variant(self, environ: dict) -> Variant:
+        """The representation a request asks for: as shown to browsers or not, gzip or not."""
+        plain, gzip = self.plain, self.gzip
+        if self.shown is not None and is_browser_view(environ.get("HTTP_ACCEPT"), self.feed_type):
+            plain, gzip = self.shown
+        accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")
+        return gzip if accept_encoding and accepts_gzip(accept_encoding) else plain
+
+
+@lru_cache(maxsize=512)
+def is_browser_view(accept: str | None, feed_type: str) -> bool:
+    """Whether an Accept header prefers an HTML page to the feed's own type (a browser's does;
+    a reader's, `*/*` or none, does not)."""
+    if not accept:
+        return False
+    accepted = parse_accept_header(accept, MIMEAccept)
+    return accepted.quality("text/html") > accepted.quality(feed_type)
 
 
 def max_age(
@@ -206,10 +247,7 @@ class FeedServer:
                 "404 Not Found",
                 f"No feed here: {error}. The list of feeds is at {PREFIX}.\n",
             )
-        variant = prepared.plain
-        accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")
-        if accept_encoding and accepts_gzip(accept_encoding):
-            variant = prepared.gzip
+        variant = prepared.variant(environ)
         if not_modified(environ, variant, prepared.last_modified):
             start_response("304 Not Modified", variant.not_modified_headers)
             return []

@@ -4,6 +4,8 @@ feedgen traps handled here: it stamps `updated`/`lastBuildDate` with the current
 (we pass the newest story update); `add_entry` prepends (we append, newest first); 1.0.0 drops
 `rel`, `type` and `length` from Atom entry links (issue #135), so the licence link is written by
 our extension; RSS `<link>` is the last feed link added, so the alternate link goes last.
+feedgen builds Atom entries with unqualified names under the feed's default namespace, so our
+entry elements are unqualified too (a qualified one would be written with an `ns0:` prefix).
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+# Userland's module, under the prefix feed validators associate with it (`cc` is the RDF one).
 CC_NS = "http://backend.userland.com/creativeCommonsRssModule"
+# The site's XSLT stylesheet: a browser that opens a feed shows it as a page (feed readers and
+# validators ignore the instruction). Site-relative, as browsers only apply same-origin XSLT.
+STYLESHEET = b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>\n'
 GENERATOR = ("Masthead", "0.1.0", "https://pypi.org/project/masthead/")
 
 
@@ -38,9 +44,13 @@ class MastheadFeedExtension(BaseExtension):
     def __init__(self):
         self.document: FeedDocument | None = None
         self.links: FeedLinks | None = None
+        self.format = "atom"
 
     def extend_ns(self):
-        return {"media": MEDIA_NS, "at": TOMBSTONES_NS, "fh": HISTORY_NS, "cc": CC_NS}
+        # Only what the format can carry: tombstones are Atom's, the licence module is RSS's.
+        if self.format == "atom":
+            return {"media": MEDIA_NS, "at": TOMBSTONES_NS, "fh": HISTORY_NS}
+        return {"media": MEDIA_NS, "fh": HISTORY_NS, "creativeCommons": CC_NS}
 
     def extend_atom(self, feed):
         if self.document.is_archive:
@@ -52,7 +62,7 @@ class MastheadFeedExtension(BaseExtension):
                 ref=deleted.id,
                 when=deleted.withdrawn_at.isoformat(),
             )
-            xml_elem(f"{{{ATOM_NS}}}link", tombstone, href=deleted.url)
+            xml_elem("link", tombstone, href=deleted.url)
             if deleted.reason:
                 xml_elem(f"{{{TOMBSTONES_NS}}}comment", tombstone).text = deleted.reason
         return feed
@@ -80,13 +90,13 @@ class MastheadEntryExtension(BaseEntryExtension):
         # RFC 4287 2: xml:lang says which language the entry's text is in.
         element.set("{http://www.w3.org/XML/1998/namespace}lang", self.entry.language)
         if self.entry.license_url:
-            xml_elem(
-                f"{{{ATOM_NS}}}link",
-                element,
-                rel="license",
-                type="text/html",
-                href=self.entry.license_url,
-            )
+            xml_elem("link", element, rel="license", type="text/html", href=self.entry.license_url)
+        source = element.find("source")
+        if source is not None:
+            # RFC 4287 4.2.11: a source keeps its feed's id and updated; the publisher's site is
+            # the id, and it was last seen when the story was.
+            xml_elem("id", source).text = self.entry.publisher_url
+            xml_elem("updated", source).text = self.entry.published_at.isoformat()
         self._media(element)
         return element
 
@@ -130,7 +140,7 @@ def build_atom(document: FeedDocument, links: FeedLinks, settings: Settings) -> 
             item.dc.dc_publisher(entry.publisher_name)
             if entry.publisher_url:
                 item.source(url=entry.publisher_url, title=entry.publisher_name)
-    return feed.atom_str(pretty=True)
+    return _with_stylesheet(feed.atom_str(pretty=True))
 
 
 def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> bytes:
@@ -150,7 +160,13 @@ def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> b
             item.dc.dc_publisher(entry.publisher_name)
             if entry.publisher_url:
                 item.source(url=entry.publisher_url, title=entry.publisher_name)
-    return feed.rss_str(pretty=True)
+    return _with_stylesheet(feed.rss_str(pretty=True))
+
+
+def _with_stylesheet(document: bytes) -> bytes:
+    """The feed with the site's stylesheet instruction after its XML declaration."""
+    declaration, _, rest = document.partition(b"\n")
+    return b"%s\n%s%s" % (declaration, STYLESHEET, rest)
 
 
 def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: str):
@@ -159,6 +175,7 @@ def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: 
     feed.register_extension("masthead", MastheadFeedExtension, MastheadEntryExtension)
     feed.masthead.document = document
     feed.masthead.links = links
+    feed.masthead.format = fmt
     feed.id(links.self_url)
     feed.title(document.title)
     feed.subtitle(document.subtitle or document.title)
