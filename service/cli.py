@@ -347,3 +347,56 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
         server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
     except server.PortInUse as error:
         raise CommandFailed(str(error)) from None
+
+
+@main.command("export-site")
+@click.argument("destination", type=click.Path(path_type=Path, file_okay=False))
+def export_site_command(destination: Path) -> None:
+    """Write every public page, feed, sitemap and asset as files, for any static host.
+
+    Each file is under the path it is served at (a folder's page as index.html, ?page=N as
+    page-N.html), with a .gz copy beside each text file. Run it again and only what changed is
+    written; files a page or feed no longer needs are removed.
+
+    Example: masthead export-site public/
+    """
+    from service.static_site import export_site
+
+    settings = current_settings()
+    with open_for(settings) as archive:
+        try:
+            done = export_site(current_app, archive, destination)
+        except OSError as error:
+            raise CommandFailed(_file_failure(error)) from None
+    click.echo(
+        f"exported the site to {destination}: {len(done.written)} files written, "
+        f"{len(done.unchanged)} unchanged, {len(done.removed)} removed"
+    )
+
+
+@main.group("proxy-config")
+def proxy_config_group() -> None:
+    """Print the configuration of a caching reverse proxy in front of Masthead."""
+
+
+@proxy_config_group.command("nginx")
+@click.option("--listen", default="80", show_default=True, help="nginx `listen` value.")
+@click.option("--upstream", help="Where Masthead listens (default: [server] host:port).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of the proxy's cache (default: /var/cache/nginx/masthead).",
+)
+def proxy_config_nginx_command(listen: str, upstream: str | None, cache_dir: Path | None) -> None:
+    """An nginx site (for /etc/nginx/conf.d/) caching feeds and pages, never /api/.
+
+    Example: masthead proxy-config nginx > /etc/nginx/conf.d/masthead.conf
+    """
+    from service.proxy_config import CACHE_DIR, nginx_config
+
+    click.echo(
+        nginx_config(
+            current_settings(), listen=listen, upstream=upstream, cache_dir=cache_dir or CACHE_DIR
+        ),
+        nl=False,
+    )

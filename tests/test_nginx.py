@@ -1,0 +1,251 @@
+"""Masthead behind Debian's nginx, as `masthead proxy-config nginx` writes it, and the site
+exported by `masthead export-site` served by nginx as plain files.
+
+Each nginx runs on 127.0.0.1 with its own prefix in the test's temp dir and is stopped by the test.
+Whether a request reached Masthead is read from Masthead's own access log.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive import open_archive
+from service import accesslog, create_app
+from service.proxy_config import nginx_config
+from service.settings import settings_from_mapping
+from service.static_site import MANIFEST, export_site, nginx_static_location
+from tests.conftest import NOW, WRITE_TOKEN, LiveServer, free_port, settings_mapping
+from tests.test_feeds import build, make_story
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# Seconds a page may be kept by the proxy in these tests: short, so expiry can be waited for.
+PAGE_MAX_AGE = 2
+
+
+class Nginx:
+    """nginx on 127.0.0.1 and a free port, with `http_config` inside its http block."""
+
+    def __init__(self, tmp_path: Path, http_config: str):
+        self.prefix = tmp_path / "nginx"
+        self.prefix.mkdir()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        http_config = http_config.replace("listen 80;", f"listen 127.0.0.1:{self.port};")
+        user = "user root;" if os.getuid() == 0 else ""
+        temp = {name: self.prefix / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+        (self.prefix / "nginx.conf").write_text(
+            f"""{user}
+daemon off;
+worker_processes 1;
+pid {self.prefix}/nginx.pid;
+error_log {self.prefix}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {self.prefix}/access.log;
+    client_body_temp_path {temp["body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+{http_config}
+}}
+"""
+        )
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Nginx:
+        self.process = subprocess.Popen(
+            [NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf"), "-e", "stderr"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited: {self.process.stderr.read().decode()}")
+            try:
+                urllib.request.urlopen(self.url + "/robots.txt", timeout=1).close()
+                return self
+            except urllib.error.HTTPError:
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not answer")
+
+    def __exit__(self, *_exc) -> None:
+        self.process.send_signal(signal.SIGQUIT)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stderr.close()
+
+
+def get(url: str, headers: dict | None = None, data: bytes | None = None, method: str = "GET"):
+    """(status, headers, body) of a request; error statuses are answers too."""
+    request = urllib.request.Request(url, headers=headers or {}, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def reached(server: LiveServer, path: str) -> int:
+    """How many requests for `path` Masthead's access log shows (written at least once a second)."""
+    time.sleep(accesslog.FLUSH_SECONDS + 0.3)
+    return sum(f'"GET {path} ' in line for line in server.log.read_text().splitlines())
+
+
+@pytest.fixture
+def proxied(tmp_path, monkeypatch) -> Iterator[tuple[LiveServer, Nginx]]:
+    monkeypatch.setenv("MASTHEAD_API_WRITE_TOKENS", WRITE_TOKEN)
+    mapping = settings_mapping(tmp_path, http={"page_max_age": PAGE_MAX_AGE})
+    with open_archive(mapping["archive"]["path"], domain="news.example") as archive:
+        archive.save(make_story(slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW)
+    with LiveServer(tmp_path, mapping) as server:
+        settings = settings_from_mapping(
+            {**mapping, "server": {"host": "127.0.0.1", "port": server.port}}
+        )
+        config = nginx_config(settings, cache_dir=tmp_path / "cache")
+        with Nginx(tmp_path, config) as proxy:
+            yield server, proxy
+
+
+def test_a_poll_is_answered_from_the_cache_until_max_age_then_revalidated(proxied):
+    server, proxy = proxied
+    statuses = [get(proxy.url + "/")[1]["X-Cache-Status"] for _ in range(5)]
+    assert statuses == ["MISS", "HIT", "HIT", "HIT", "HIT"]
+    assert reached(server, "/") == 1
+    time.sleep(PAGE_MAX_AGE + 0.5)
+    status, headers, _ = get(proxy.url + "/")
+    # Past max-age the proxy asks again with the page's validators (in the background, answering
+    # the copy meanwhile); Masthead answers 304 and the copy is fresh again.
+    assert status == 200
+    assert headers["X-Cache-Status"] in ("STALE", "REVALIDATED")
+    assert reached(server, "/") == 2
+    assert '"GET / HTTP/1.1" 304' in server.log.read_text()
+    assert get(proxy.url + "/")[1]["X-Cache-Status"] == "HIT"
+
+
+def test_feeds_are_cached_per_encoding_and_a_304_passes_through(proxied):
+    server, proxy = proxied
+    url = proxy.url + "/feeds/latest.atom"
+    _, first, body = get(url)
+    _, again, same = get(url)
+    assert again["X-Cache-Status"] == "HIT"
+    assert same == body
+    assert reached(server, "/feeds/latest.atom") == 1
+    # Vary: Accept-Encoding is honoured: the gzip answer is its own copy, never sent to others.
+    _, packed, packed_body = get(url, {"Accept-Encoding": "gzip"})
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed_body) == body
+    assert get(url)[1].get("Content-Encoding") is None
+    status, headers, empty = get(url, {"If-None-Match": first["ETag"]})
+    assert (status, empty, headers["ETag"]) == (304, b"", first["ETag"])
+
+
+def test_the_api_is_never_cached_and_writes_show_within_max_age(proxied):
+    server, proxy = proxied
+    for _ in range(3):
+        status, headers, _ = get(proxy.url + "/api/stories")
+        assert status == 200
+        assert "X-Cache-Status" not in headers
+    assert reached(server, "/api/stories") == 3
+    assert b"Tram line opens" not in get(proxy.url + "/")[2]
+    story = {"title": "Tram line opens", "status": "published", "body": "<p>At last.</p>"}
+    status, _, _ = get(
+        proxy.url + "/api/stories",
+        {"Authorization": f"Bearer {WRITE_TOKEN}", "Content-Type": "application/json"},
+        json.dumps(story).encode(),
+        "POST",
+    )
+    assert status == 201
+    deadline = time.monotonic() + PAGE_MAX_AGE + 2
+    while b"Tram line opens" not in get(proxy.url + "/")[2]:
+        assert time.monotonic() < deadline, "the write never showed through the proxy"
+        time.sleep(0.2)
+
+
+def test_a_dead_upstream_is_answered_from_stale_copies(proxied):
+    server, proxy = proxied
+    _, _, page = get(proxy.url + "/")
+    _, _, feed = get(proxy.url + "/feeds/latest.rss")
+    server.stop()
+    time.sleep(PAGE_MAX_AGE + 0.5)
+    status, headers, stale = get(proxy.url + "/")
+    assert (status, headers["X-Cache-Status"], stale) == (200, "STALE", page)
+    assert get(proxy.url + "/feeds/latest.rss")[2] == feed
+    # Nothing was kept of the API: it says the upstream is gone.
+    assert get(proxy.url + "/api/stories")[0] == 502
+
+
+def site_path(name: str) -> str:
+    """The site path an exported file answers: `2014/index.html` -> `/2014/`."""
+    folder, _, file = name.rpartition("/")
+    folder = f"/{folder}/" if folder else "/"
+    if file == "index.html":
+        return folder
+    if file.startswith("page-") and file.endswith(".html"):
+        return f"{folder}?page={file[5:-5]}"
+    return f"{folder}{file}"
+
+
+def test_the_exported_site_served_by_nginx_answers_what_masthead_answers(tmp_path, settings):
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        for day in range(1, 24):
+            archive.save(
+                make_story(
+                    title=f"Story {day}",
+                    slug=f"story-{day}",
+                    published_at=f"2026-10-{day:02}T09:00Z",
+                ),
+                now=NOW,
+            )
+        gone = archive.save(make_story(title="Ferry", slug="ferry"), now=NOW)
+        build(archive, settings)
+        app = create_app(settings)
+        export = export_site(app, archive, tmp_path / "site")
+    client = app.test_client()
+    names = [name for name in export.files if not name.endswith(".gz")]
+    assert "2026/10/index.html" in names
+    assert "2026/10/page-2.html" in names  # ?page=2 of a month of 23 stories
+    assert "feeds/archive/2026/10.atom" in names
+    assert "sitemaps/1.xml" in names
+    with Nginx(
+        tmp_path, f"server {{ listen 80;\n{nginx_static_location(tmp_path / 'site')}}}"
+    ) as web:
+        for name in names:
+            path = site_path(name)
+            status, headers, body = get(web.url + path)
+            with client.get(path) as served:
+                assert (path, status, body) == (path, 200, served.data)
+                assert headers["Content-Type"].split(";")[0] == served.mimetype, path
+            if f"{name}.gz" in export.files:
+                status, headers, packed = get(web.url + path, {"Accept-Encoding": "gzip"})
+                assert headers["Content-Encoding"] == "gzip", path
+                assert gzip.decompress(packed) == body
+    # Run again after one change: only what changed is written, and what is gone is removed.
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        archive.withdraw(gone.id, reason="Published in error.", now=NOW)
+        build(archive, settings)
+        again = export_site(app, archive, tmp_path / "site")
+    assert "2026/11/20/ferry/index.html" in again.removed
+    assert not (tmp_path / "site/2026/11/20/ferry/index.html").exists()
+    assert "feeds/latest.atom" in again.written
+    assert "2026/10/01/story-1/index.html" in again.unchanged
+    assert "2026/10/01/story-1/index.html" not in again.written
+    assert json.loads((tmp_path / "site" / MANIFEST).read_text()) == again.files
