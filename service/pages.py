@@ -14,7 +14,7 @@ from flask import Blueprint, abort
 from archive import Clock, FeedScope, Media
 from archive.calendar import Neighbours
 from service.archive_access import get_archive, settings, site_clock
-from service.linked_data import news_article, open_graph, script_json
+from service.linked_data import news_article, open_graph, script_json, twitter_card
 from service.pagination import paginate
 from service.templating import feed_links, render_page
 
@@ -110,6 +110,7 @@ def show_story(year: int, month: int, day: int, slug: str):
         from_month=from_month(story.published_at, site_clock()),
         json_ld=script_json(news_article(story, site)),
         open_graph=open_graph(story, site),
+        twitter_card=twitter_card(story),
         last_modified=story.updated_at,
     )
 
