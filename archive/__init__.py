@@ -218,6 +218,9 @@ class Archive:
         """Sections, tags or authors ("sections", "tags", "authors") live stories carry."""
         return catalogue.name_index(self.db, kind)
 
+    def has_live_stories(self, kind: str, slug: str) -> bool:
+        return catalogue.has_live_stories(self.db, kind, slug)
+
     def sitemap_chunks(self, *, size: int) -> list[catalogue.SitemapChunk]:
         return catalogue.sitemap_chunks(self.db, size=size)
 

@@ -119,6 +119,22 @@ INDEX_QUERIES = {
 }
 
 
+# Whether a name has a live story, per index: one index seek that stops at the first one found.
+LIVE_NAME_QUERIES = {
+    "sections": f"SELECT 1 FROM stories WHERE section_slug = ? AND {LIVE} LIMIT 1",
+    "tags": f"""SELECT 1 FROM story_tags JOIN stories ON stories.id = story_tags.story_id
+        WHERE story_tags.tag_slug = ? AND {LIVE} LIMIT 1""",
+    "authors": f"""SELECT 1 FROM story_authors JOIN stories ON stories.id = story_authors.story_id
+        WHERE story_authors.author_slug = ? AND {LIVE} LIMIT 1""",
+}
+
+
+def has_live_stories(db: sqlite_utils.Database, kind: str, slug: str) -> bool:
+    """Whether a section, tag or author ("sections", "tags", "authors") has a page: a live
+    story carries it."""
+    return db.execute(LIVE_NAME_QUERIES[kind], [slug]).fetchone() is not None
+
+
 def name_index(db: sqlite_utils.Database, kind: str) -> list[NameCount]:
     """Every section, tag or author ("sections", "tags", "authors") that live stories carry,
     with how many, in alphabetical order. A name only drafts or withdrawn stories carry is not

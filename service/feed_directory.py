@@ -54,15 +54,16 @@ def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listin
 
 
 def _scopes_with_pages(archive: Archive, scopes: set[FeedScope]) -> set[FeedScope]:
-    """The scopes whose page lists live stories: the site, and every name and month that has
-    one (from the same reads as the indexes and date archives)."""
-    found = {scope for scope in scopes if scope.is_latest}
-    for kind in GROUPS:
-        if kind != "latest":
-            found |= {FeedScope.of(kind, entry.slug) for entry in archive.name_index(kind)}
-    for year in {scope.year for scope in scopes if scope.is_month}:
-        found |= {FeedScope.for_month(year, month) for month in archive.month_counts(year)}
-    return found
+    """The scopes whose page lists live stories: the site, each name a live story carries and
+    each month that has one (the reads the pages themselves answer 404 from)."""
+    months = {scope.year: archive.month_counts(scope.year) for scope in scopes if scope.is_month}
+    return {
+        scope
+        for scope in scopes
+        if scope.is_latest
+        or (scope.is_month and scope.month in months[scope.year])
+        or (scope.slug and archive.has_live_stories(scope.kind, scope.slug))
+    }
 
 
 @bp.get("/feeds/")

@@ -181,6 +181,9 @@ def page_urls(archive) -> list[str]:
         "/sections/city/",
         "/tags/transport/",
         "/authors/helen-marsh/",
+        "/sections/",
+        "/tags/",
+        "/authors/",
         "/search?q=bridge",
         "/search",
     ]
