@@ -104,10 +104,12 @@ def name_of(db: sqlite_utils.Database, kind: str, slug: str) -> str:
 
 
 # Each index: its names, the first published spelling (SQLite takes the bare columns from the
-# row holding min()), and how many live stories carry the name.
+# row holding min()), and how many live stories carry the name. Sections have no spelling here:
+# their counts come from the (section_slug, status, published_at) index alone, and each name
+# from one seek of it (section_name).
 INDEX_QUERIES = {
-    "sections": f"""SELECT section_slug, section, min(published_at), count(*) FROM stories
-        WHERE {LIVE} AND section_slug != '' GROUP BY section_slug""",
+    "sections": f"""SELECT section_slug, NULL, NULL, count(*) FROM stories
+        INDEXED BY stories_section WHERE section_slug != '' AND {LIVE} GROUP BY section_slug""",
     "tags": f"""SELECT story_tags.tag_slug, story_tags.tag, min(stories.published_at),
         count(DISTINCT stories.id) FROM story_tags JOIN stories ON stories.id = story_tags.story_id
         WHERE {LIVE} GROUP BY story_tags.tag_slug""",
@@ -140,7 +142,9 @@ def name_index(db: sqlite_utils.Database, kind: str) -> list[NameCount]:
     with how many, in alphabetical order. A name only drafts or withdrawn stories carry is not
     listed: its page would answer 404."""
     rows = db.execute(INDEX_QUERIES[kind]).fetchall()
-    found = [NameCount(slug, name, count) for slug, name, _first, count in rows]
+    found = [
+        NameCount(slug, name or section_name(db, slug), count) for slug, name, _first, count in rows
+    ]
     return sorted(found, key=lambda entry: (entry.name.casefold(), entry.slug))
 
 
