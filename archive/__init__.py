@@ -180,6 +180,9 @@ class Archive:
         return queries.count_stories(self.db)
 
     # Reads for the archive pages: browsing, search, revision history, sitemaps.
+    def year_counts(self) -> dict[int, int]:
+        return calendar.year_counts(self.db)
+
     def month_counts(self, year: int) -> dict[int, int]:
         return calendar.month_counts(self.db, year)
 
@@ -210,6 +213,13 @@ class Archive:
 
     def author_named(self, slug: str) -> Author:
         return catalogue.author_named(self.db, slug)
+
+    def name_index(self, kind: str) -> list[catalogue.NameCount]:
+        """Sections, tags or authors ("sections", "tags", "authors") live stories carry."""
+        return catalogue.name_index(self.db, kind)
+
+    def has_live_stories(self, kind: str, slug: str) -> bool:
+        return catalogue.has_live_stories(self.db, kind, slug)
 
     def sitemap_chunks(self, *, size: int) -> list[catalogue.SitemapChunk]:
         return catalogue.sitemap_chunks(self.db, size=size)

@@ -21,6 +21,15 @@ class Neighbours:
     after: str | None
 
 
+def year_counts(db: sqlite_utils.Database) -> dict[int, int]:
+    """Published stories per year ({year: count}, newest first, years with none left out)."""
+    rows = db.execute(
+        f"""SELECT CAST(substr(local_date, 1, 4) AS INTEGER), count(*) FROM stories
+            WHERE {LIVE} GROUP BY substr(local_date, 1, 4) ORDER BY 1 DESC"""
+    ).fetchall()
+    return dict(rows)
+
+
 def month_counts(db: sqlite_utils.Database, year: int) -> dict[int, int]:
     """Published stories per month of `year` ({month: count}, months with none left out)."""
     rows = db.execute(

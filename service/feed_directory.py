@@ -1,6 +1,7 @@
 """The directory of feeds: /feeds/ for people, /feeds.opml for feed readers.
 
-Lists what the archive has stored, so it never names a feed that would answer 404.
+Lists what the archive has stored whose page exists too: a feed whose section, tag, author or
+month has no live story left (all withdrawn) keeps serving its tombstones, but is not offered.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Listing:
 def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listing]], list]:
     """Subscription feeds grouped as in GROUPS, and the monthly archives newest first."""
     base = config.site.base_url.rstrip("/")
-    scopes = sorted({FeedScope.parse(info.scope) for info in archive.renditions()})
+    stored = {FeedScope.parse(info.scope) for info in archive.renditions()}
+    scopes = sorted(scope for scope in stored if scope in _scopes_with_pages(archive, stored))
     groups: dict[str, list[Listing]] = {name: [] for name in GROUPS.values()}
     months = []
     for scope in scopes:
@@ -49,6 +51,19 @@ def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listin
         else:
             groups[GROUPS[scope.kind]].append(listing)
     return {name: found for name, found in groups.items() if found}, months[::-1]
+
+
+def _scopes_with_pages(archive: Archive, scopes: set[FeedScope]) -> set[FeedScope]:
+    """The scopes whose page lists live stories: the site, each name a live story carries and
+    each month that has one (the reads the pages themselves answer 404 from)."""
+    months = {scope.year: archive.month_counts(scope.year) for scope in scopes if scope.is_month}
+    return {
+        scope
+        for scope in scopes
+        if scope.is_latest
+        or (scope.is_month and scope.month in months[scope.year])
+        or (scope.slug and archive.has_live_stories(scope.kind, scope.slug))
+    }
 
 
 @bp.get("/feeds/")

@@ -1,5 +1,5 @@
-"""Machine-readable descriptions of a story for its page: schema.org NewsArticle JSON-LD and
-Open Graph properties, carrying the same attribution and rights readers see.
+"""Machine-readable descriptions of a story for its page: schema.org NewsArticle JSON-LD, Open
+Graph properties and the Twitter card, carrying the same attribution and rights readers see.
 
 Plain values in, plain values out; the JSON is escaped for a <script> data block here.
 """
@@ -7,6 +7,7 @@ Plain values in, plain values out; the JSON is escaped for a <script> data block
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from markupsafe import Markup
@@ -25,6 +26,27 @@ SCRIPT_ESCAPES = {
 }
 
 
+# The site's icon, served from service/static: the publisher's logo in JSON-LD (64x64 pixels).
+ICON_PATH = "/static/icon.png"
+ICON_SIZE = 64
+# BCP 47 subtags: a two-letter or three-digit region ("en-GB", "es-419"), after the language
+# and an optional script ("zh-Hant-TW").
+REGION = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?-([A-Za-z]{2}|[0-9]{3})(?:-|$)")
+
+
+def icon_url(site: SiteSettings) -> str:
+    return site.base_url.rstrip("/") + ICON_PATH
+
+
+def og_locale(language: str) -> str:
+    """Open Graph's language_TERRITORY form of a BCP 47 tag: en-GB -> en_GB, zh-Hant-TW ->
+    zh_TW. A tag without a region keeps its bare language (ru -> ru): guessing a territory
+    would be wrong as often as right (en: GB or US?)."""
+    primary = language.split("-")[0].lower()
+    region = REGION.match(language)
+    return f"{primary}_{region[1].upper()}" if region else primary
+
+
 def story_url(story: Story, site: SiteSettings) -> str:
     return site.base_url.rstrip("/") + story.path
 
@@ -40,6 +62,8 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
         "@id": story_url(story, site),
         "mainEntityOfPage": story_url(story, site),
         "url": story_url(story, site),
+        # The entry id: the story's one stable name, which no edit or new slug changes.
+        "identifier": story.entry_id,
         "headline": story.title,
         "description": story.dek or story.summary,
         "inLanguage": story.language,
@@ -71,14 +95,25 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
     return {key: value for key, value in article.items() if value not in ("", [], None)}
 
 
-def _publisher(story: Story, site: SiteSettings) -> dict[str, str]:
-    """The originating publisher when the story names one, else this site."""
+def _publisher(story: Story, site: SiteSettings) -> dict[str, Any]:
+    """The originating publisher when the story names one (its logo is not ours to give), else
+    this site with its icon as logo."""
     if story.publisher:
         found = {"@type": "Organization", "name": story.publisher.name}
         if story.publisher.url:
             found["url"] = story.publisher.url
         return found
-    return {"@type": "Organization", "name": site.title, "url": site.base_url}
+    return {
+        "@type": "Organization",
+        "name": site.title,
+        "url": site.base_url,
+        "logo": {
+            "@type": "ImageObject",
+            "url": icon_url(site),
+            "width": ICON_SIZE,
+            "height": ICON_SIZE,
+        },
+    }
 
 
 def credit_text(story: Story) -> str:
@@ -106,7 +141,7 @@ def open_graph(story: Story, site: SiteSettings) -> list[tuple[str, str]]:
         ("og:title", story.title),
         ("og:description", story.dek or story.summary),
         ("og:url", story_url(story, site)),
-        ("og:locale", story.language),
+        ("og:locale", og_locale(story.language)),
         ("article:published_time", story.published_at.isoformat()),
         ("article:modified_time", (story.updated_at or story.published_at).isoformat()),
         ("article:section", story.section),
@@ -117,3 +152,10 @@ def open_graph(story: Story, site: SiteSettings) -> list[tuple[str, str]]:
     if image and image.url:
         properties += [("og:image", image.url), ("og:image:alt", image.alt or image.caption)]
     return [(key, value) for key, value in properties if value]
+
+
+def twitter_card(story: Story) -> list[tuple[str, str]]:
+    """The Twitter (X) card, as (name, content) pairs: a large picture when there is one; the
+    title, description and image come from Open Graph, which the card falls back to."""
+    image = story.lead_image
+    return [("twitter:card", "summary_large_image" if image and image.url else "summary")]

@@ -1,20 +1,22 @@
-"""Archive pages for readers and archivists: home, date archives, sections, tags, authors and
-story permalinks. Each view parses its URL, asks the archive, and renders through render_page.
+"""Archive pages for readers and archivists: home, date archives, sections, tags, authors (and
+their indexes) and story permalinks. Each view parses its URL, asks the archive, and renders
+through render_page.
 """
 
 from __future__ import annotations
 
 import calendar
-from datetime import date
+import re
+from datetime import date, datetime
 
 from flask import Blueprint, abort
 
-from archive import FeedScope
+from archive import Clock, FeedScope, Media
 from archive.calendar import Neighbours
-from service.archive_access import get_archive, settings
-from service.linked_data import news_article, open_graph, script_json
+from service.archive_access import get_archive, settings, site_clock
+from service.linked_data import news_article, open_graph, script_json, twitter_card
 from service.pagination import paginate
-from service.templating import feed_links, local_day, render_page
+from service.templating import feed_links, render_page
 
 bp = Blueprint("pages", __name__)
 
@@ -28,9 +30,12 @@ DAY = "<int(fixed_digits=2):day>"
 def list_latest():
     archive = get_archive()
     stories, page = paginate(lambda limit, offset: archive.latest(limit=limit, offset=offset))
-    browse_year = local_day(stories[0].published_at)[:4] if stories else None
     return render_page(
-        "list.html", title="Latest stories", stories=stories, page=page, browse_year=browse_year
+        "list.html",
+        title="Latest stories",
+        stories=stories,
+        page=page,
+        years=sorted(archive.year_counts().items(), reverse=True),
     )
 
 
@@ -102,8 +107,10 @@ def show_story(year: int, month: int, day: int, slug: str):
     return render_page(
         "story.html",
         story=story,
+        from_month=from_month(story.published_at, site_clock()),
         json_ld=script_json(news_article(story, site)),
         open_graph=open_graph(story, site),
+        twitter_card=twitter_card(story),
         last_modified=story.updated_at,
     )
 
@@ -124,6 +131,63 @@ def list_tag(slug: str):
 def list_author(slug: str):
     author = get_archive().author_named(slug)
     return _list_by(FeedScope.of("authors", slug), title=f"Stories by {author.name}", author=author)
+
+
+# The indexes of names: kind -> (page title, the view listing one name's stories, what to say).
+INDEXES = {
+    "sections": ("Sections", "pages.list_section", "Every section with published stories."),
+    "tags": ("Tags", "pages.list_tag", "Every tag published stories carry."),
+    "authors": ("Authors", "pages.list_author", "Everyone with a byline on a published story."),
+}
+
+
+@bp.get("/sections/")
+def list_sections():
+    return _index("sections")
+
+
+@bp.get("/tags/")
+def list_tags():
+    return _index("tags")
+
+
+@bp.get("/authors/")
+def list_authors():
+    return _index("authors")
+
+
+def _index(kind: str):
+    title, view, lead = INDEXES[kind]
+    return render_page(
+        "index.html", title=title, lead=lead, view=view, names=get_archive().name_index(kind)
+    )
+
+
+def from_month(published_at: datetime, clock: Clock) -> str | None:
+    """ "February 2014" for a story first published more than a year before the site's now (so
+    readers see it is not news), else None."""
+    now = clock.local(clock.now())
+    try:
+        year_ago = now.replace(year=now.year - 1)
+    except ValueError:  # 29 February: a year before is the 28th
+        year_ago = now.replace(year=now.year - 1, day=28)
+    published = clock.local(published_at)
+    return f"{published:%B %Y}" if published <= year_ago else None
+
+
+# How a credit is introduced when it does not say itself ("Photo: Sam Lee" stays as it is).
+CREDIT_LABELS = {"video": "Video", "audio": "Audio"}
+LABELLED_CREDIT = re.compile(r"^\s*(photo|picture|image|video|audio|source|credit)s?\s*:", re.I)
+
+
+@bp.app_template_filter("credit_line")
+def credit_line(media: Media) -> str:
+    """A picture's credit as newspapers print it: "Photo: Alexander Vilf / RIA Novosti"."""
+    credit = media.credit or media.copyright
+    if LABELLED_CREDIT.match(credit):
+        return credit
+    label = CREDIT_LABELS.get((media.mime_type or "").partition("/")[0], "Photo")
+    return f"{label}: {credit}"
 
 
 def _list_by(scope: FeedScope, *, title: str, **context):

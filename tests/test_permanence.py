@@ -86,7 +86,7 @@ def test_each_revision_can_be_viewed_as_it_was(archive, client):
     archive.save(saved.replace(title="Renamed"), now=NOW + timedelta(hours=1))
     first = html_of(client.get(STORY + "revisions/1/"))
     assert texts(first, "h1") == ["Harbour bridge reopens"]
-    assert texts(first, "figcaption .credit") == ["Credit: Lena Ortiz / Masthead"]
+    assert texts(first, "figcaption .credit") == ["Photo: Lena Ortiz / Masthead"]
     assert texts(first, ".rights-statement") == ["© 2014 Gazette. Some rights reserved."]
     assert texts(html_of(client.get(STORY + "revisions/2/")), "h1") == ["Renamed"]
     assert client.get(STORY + "revisions/3/").status_code == 404

@@ -16,6 +16,7 @@ PAGE_READS = {
     "section": lambda a: a.latest(section="city", limit=20),
     "tag": lambda a: a.latest(tag="transport", limit=20),
     "author": lambda a: a.latest(author="helen-marsh", limit=20),
+    "year counts": lambda a: a.year_counts(),
     "month counts": lambda a: a.month_counts(2014),
     "day counts": lambda a: a.day_counts(2014, 2),
     "previous and next dates": lambda a: a.neighbours("2014-02-01", "2014-02-28"),
@@ -27,6 +28,12 @@ PAGE_READS = {
     "tag name": lambda a: a.tag_name("transport"),
     "author name": lambda a: a.author_named("helen-marsh"),
     "sitemap": lambda a: a.sitemap_entries(1, size=50_000),
+    "tag index": lambda a: a.name_index("tags"),
+    "author index": lambda a: a.name_index("authors"),
+    "feed directory checks": lambda a: [
+        a.has_live_stories(kind, slug)
+        for kind, slug in (("sections", "city"), ("tags", "transport"), ("authors", "ravi-patel"))
+    ],
 }
 
 
