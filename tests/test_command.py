@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from archive import open_archive
-from tests.conftest import CORPUS, SERVER_START_TIMEOUT, free_port, write_config
+from tests.conftest import CORPUS, ROOT, SERVER_START_TIMEOUT, free_port, write_config
 
 MASTHEAD = Path(sys.executable).parent / "masthead"
-DEMO_COUNT = 8  # stories in service/demo/stories.json
+DEMO_COUNT = len(json.loads((ROOT / "service" / "demo" / "stories.json").read_text("utf-8")))
 
 BRIDGE_MD = """---
 title: Harbour bridge reopens
