@@ -56,7 +56,7 @@ def save_story(
         existing = queries.get_story(db, story.id)
     else:
         existing = queries.find_by_origin(db, story.origin) if story.origin else None
-    story = _settle(story, existing, clock=clock, now=now)
+    story = _settle(story, existing, now=now)
     if existing is not None and expected_revision is not None:
         _check_revision(existing, expected_revision)
     if existing is not None and _content(story) == _content(existing):
@@ -129,7 +129,7 @@ def _with_clean_body(story: Story) -> Story:
     return story.replace(body_html=body, body_text=html.to_text(body))
 
 
-def _settle(story: Story, existing: Story | None, *, clock: Clock, now: datetime) -> Story:
+def _settle(story: Story, existing: Story | None, *, now: datetime) -> Story:
     """Fill what the archive decides: identity, publication time, updated time."""
     if existing is not None:
         story = story.replace(

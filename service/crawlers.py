@@ -4,7 +4,7 @@ pointing at /sitemaps/<n>.xml files of at most 50,000 permalinks each, with last
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from service.archive_access import get_archive, settings
 from service.templating import render_page, send_text
@@ -14,11 +14,6 @@ bp = Blueprint("crawlers", __name__)
 # sitemaps.org: a sitemap file holds at most 50,000 URLs; the index splits the archive past it.
 SITEMAP_SIZE = 50_000
 XML = "application/xml; charset=utf-8"
-
-
-def _sitemap_size() -> int:
-    # Tests set a small size through the app's config to see the index split.
-    return current_app.config.get("SITEMAP_SIZE", SITEMAP_SIZE)
 
 
 @bp.get("/robots.txt")
@@ -38,13 +33,13 @@ def show_robots():
 
 @bp.get("/sitemap.xml")
 def show_sitemap_index():
-    chunks = get_archive().sitemap_chunks(size=_sitemap_size())
+    chunks = get_archive().sitemap_chunks(size=SITEMAP_SIZE)
     base = settings().site.base_url.rstrip("/")
     return render_page("sitemap_index.xml", content_type=XML, chunks=chunks, base=base)
 
 
 @bp.get("/sitemaps/<int:number>.xml")
 def show_sitemap(number: int):
-    entries = get_archive().sitemap_entries(number, size=_sitemap_size())
+    entries = get_archive().sitemap_entries(number, size=SITEMAP_SIZE)
     base = settings().site.base_url.rstrip("/")
     return render_page("sitemap.xml", content_type=XML, entries=entries, base=base)

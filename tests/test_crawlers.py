@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lxml.etree
 
+from service import crawlers
 from tests.conftest import NOW
 from tests.test_archive import make_story
 from tests.test_pages import add_days
@@ -30,10 +31,9 @@ def test_sitemap_index_points_at_sitemaps_of_absolute_permalinks(archive, client
     assert len(urls.xpath("//s:lastmod", namespaces=SITEMAP_NS)) == 3
 
 
-def test_sitemap_index_splits_when_a_sitemap_would_be_too_long(archive, app):
-    app.config["SITEMAP_SIZE"] = 2
+def test_sitemap_index_splits_when_a_sitemap_would_be_too_long(archive, client, monkeypatch):
+    monkeypatch.setattr(crawlers, "SITEMAP_SIZE", 2)
     add_days(archive, 5)
-    client = app.test_client()
     index = lxml.etree.fromstring(client.get("/sitemap.xml").data)
     locs = index.xpath("//s:loc/text()", namespaces=SITEMAP_NS)
     assert locs == [f"https://news.example/sitemaps/{n}.xml" for n in (1, 2, 3)]

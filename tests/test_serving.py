@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import http.server
+import os
 import threading
+import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -116,10 +121,79 @@ def test_head_answers_headers_without_a_body(server):
     assert int(headers["Content-Length"]) == len(body)
 
 
-def test_every_worker_serves_the_same_etag(server):
-    answers = [request(server, "/feeds/latest.atom") for _ in range(12)]
+def test_every_worker_answers_at_once_with_the_same_etag(server):
+    """Thirty connections held open together are answered by all three worker processes, alike.
+
+    Which process holds the server's end of each connection is read from /proc: a single
+    worker, however many threads it had, would own them all.
+    """
+    workers = descendants(server.process.pid)
+    # Workers still starting take no connections yet: try again until all three are serving.
+    deadline = time.monotonic() + 30
+    while True:
+        answers, owners = answers_over_held_connections(server, workers, count=30)
+        if len(set(owners)) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert len(owners) == 30  # every connection was open at once, each held by one worker
+    assert len(set(owners)) == 3, f"only workers {set(owners)} of {workers} answered"
+    assert {status for status, _, _ in answers} == {200}
     assert len({headers["ETag"] for _, headers, _ in answers}) == 1
     assert len({body for _, _, body in answers}) == 1
+
+
+def answers_over_held_connections(server, workers: list[int], *, count: int):
+    """`count` requests sent at once on connections kept open: the answers, and the pid of the
+    worker holding each connection while all are still open."""
+    connections = [
+        http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(count)
+    ]
+    try:
+        with ThreadPoolExecutor(count) as pool:
+            answers = list(pool.map(lambda c: ask(c, "/feeds/latest.atom"), connections))
+        owners = connection_owners(server.port, connections, workers)
+    finally:
+        for connection in connections:
+            connection.close()
+    return answers, list(owners.values())
+
+
+def ask(connection: http.client.HTTPConnection, path: str):
+    """One request on a connection that stays open afterwards: (status, headers, body)."""
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return response.status, response.headers, response.read()
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").iterdir():
+            children = [int(child) for child in (task / "children").read_text().split()]
+            found += children
+            todo += children
+    return found
+
+
+def connection_owners(port: int, connections, pids: list[int]) -> dict[int, int]:
+    """{client port: pid} for each open connection, by the process holding the server's end."""
+    client_ports = {connection.sock.getsockname()[1] for connection in connections}
+    inode_of_port = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state, inode = (line.split()[i] for i in (1, 2, 3, 9))
+        # State 01 is ESTABLISHED; the server's end has the server's port as its local one.
+        if state == "01" and int(local.split(":")[1], 16) == port:
+            inode_of_port[int(remote.split(":")[1], 16)] = f"socket:[{inode}]"
+    owner_of_inode = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):  # an fd closed while being read
+                owner_of_inode[os.readlink(fd)] = pid
+    return {
+        client: owner_of_inode[inode_of_port[client]]
+        for client in client_ports
+        if inode_of_port.get(client) in owner_of_inode
+    }
 
 
 def test_unknown_feed_is_404(server):

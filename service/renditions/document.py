@@ -29,7 +29,6 @@ END_OF_TIME = "9999-12-31"
 BUILD_VERSION = "2"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-KIND_LABELS = {"sections": "Section", "tags": "Tag", "authors": "Author"}
 # Entries of subscription feeds kept once built, least recently used dropped first: a story is
 # in up to six of them, all rebuilt after a write, so its entry is built once, not once per feed.
 # Months (thousands of entries each) are built without it, so they never push these out.
