@@ -179,6 +179,10 @@ class Archive:
     def count(self) -> int:
         return queries.count_stories(self.db)
 
+    def generation(self) -> int:
+        """Grows with every write to a story: pages made at one generation hold while it lasts."""
+        return queries.generation(self.db)
+
     # Reads for the archive pages: browsing, search, revision history, sitemaps.
     def year_counts(self) -> dict[int, int]:
         return calendar.year_counts(self.db)

@@ -286,6 +286,12 @@ def count_stories(db: sqlite_utils.Database) -> int:
     return db.execute("SELECT count(*) FROM stories").fetchone()[0]
 
 
+def generation(db: sqlite_utils.Database) -> int:
+    """A number that grows with every write to any story (each write records a revision), so
+    whatever was made from the archive at one generation still holds while it is the same."""
+    return db.execute("SELECT coalesce(max(rowid), 0) FROM revisions").fetchone()[0]
+
+
 def due_for_publication(db: sqlite_utils.Database, now: datetime) -> list[Story]:
     """Scheduled stories whose embargo has passed at `now`."""
     return _select(

@@ -36,7 +36,7 @@ from bench.corpus import DOMAIN, TIMEZONE, archive_of
 from service.accesslog import AccessLog
 from service.settings import ServerSettings
 
-SIZES = (1_000, 100_000)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "1000,100000").split(","))
 SECONDS = 5  # length of one measurement
 ROUNDS = 3  # every row is measured this many times, interleaved with the others; medians kept
 THREADS, CONNECTIONS = 2, 16  # wrk's threads and open connections
@@ -116,6 +116,15 @@ def memory_app():
         return response.make_conditional(request)
 
     return AccessLog(app)
+
+
+def uncached_app():
+    """Masthead's own pages rendered on every request: its app without the page cache (the
+    Flask app under the feed layer and the page layer), the per-request Flask baseline."""
+    from service import create_app
+
+    app = create_app()
+    return AccessLog(app.wsgi_app.inner.inner)
 
 
 # Servers, each stopped in a finally block --------------------------------------------------
@@ -199,8 +208,8 @@ def nginx_config(work: Path, port: int) -> Path:
         f"{user}daemon off;\nworker_processes {WORKERS};\npid {work}/nginx.pid;\n"
         f"error_log {work}/nginx-error.log;\nevents {{ worker_connections 1024; }}\n"
         f"http {{\n  access_log {work}/nginx-access.log;\n  keepalive_timeout 0;\n{temps}"
-        "  types { application/atom+xml atom; }\n  charset utf-8;\n"
-        "  charset_types application/atom+xml;\n"
+        "  types { application/atom+xml atom; text/html html; }\n  charset utf-8;\n"
+        "  charset_types application/atom+xml text/html;\n"
         f"  server {{ listen 127.0.0.1:{port}; root {work}/www; }}\n}}\n"
     )
     return config
@@ -347,9 +356,13 @@ def measure_archive(total: int, work: Path, stack: ExitStack) -> list[dict]:
     feed = fetch(urls["Masthead"] + FEED)
     (work / "www" / "feeds").mkdir(parents=True)
     (work / "www" / "feeds" / "latest.atom").write_bytes(feed.body)
+    page = work / "www" / story_path.strip("/") / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_bytes(fetch(urls["Masthead"] + story_path).body)
     for name, app, env in (
         ("baseline", "baseline_app", {"BENCH_ARCHIVE": str(db)}),
         ("Flask", "memory_app", {"BENCH_FEED": str(work / "www" / "feeds" / "latest.atom")}),
+        ("uncached", "uncached_app", options["env"]),
     ):
         command, options = granian(app, ports[name], env)
         stack.enter_context(
@@ -366,9 +379,10 @@ def measure_archive(total: int, work: Path, stack: ExitStack) -> list[dict]:
     for name, url in urls.items():
         etag = {"If-None-Match": fetch(url + FEED).getheader("ETag")}
         for connection in SERVERS[name]:
-            jobs.append(job(name, "feed", connection, url + FEED, {}, 200))
-            jobs.append(job(name, "feed 304", connection, url + FEED, etag, 304))
-            if name == "Masthead":
+            if name != "uncached":
+                jobs.append(job(name, "feed", connection, url + FEED, {}, 200))
+                jobs.append(job(name, "feed 304", connection, url + FEED, etag, 304))
+            if name in ("Masthead", "nginx", "uncached"):
                 jobs.append(job(name, "story page", connection, url + story_path, {}, 200))
     return [{"stories": total, **row} for row in measure_rows(jobs)]
 
@@ -380,6 +394,7 @@ SERVERS = {
     "baseline": ("keep-alive",),
     "Flask": ("close",),
     "nginx": ("close",),
+    "uncached": ("keep-alive",),
 }
 
 
@@ -406,6 +421,8 @@ def ratios(rows: list[dict]) -> list[dict]:
             "nginx 304": over(total, "feed 304", masthead_closed, ("nginx", "close")),
             "Flask 200": over(total, "feed", masthead_closed, ("Flask", "close")),
             "Flask / nginx": over(total, "feed", ("Flask", "close"), ("nginx", "close")),
+            "page nginx": over(total, "story page", masthead_closed, ("nginx", "close")),
+            "page uncached": over(total, "story page", masthead_kept, ("uncached", "keep-alive")),
         }
         for total in SIZES
     ]
@@ -422,6 +439,8 @@ def reading(results: list[dict]) -> list[str]:
         "baseline 304": ("Masthead / baseline on 304s", 20),
         "nginx 200": ("Masthead / nginx on 200 feeds", 0.5),
         "nginx 304": ("Masthead / nginx on 304s", 0.5),
+        "page nginx": ("Masthead / nginx on story pages", 0.5),
+        "page uncached": ("Masthead / pages rendered per request", 5),
     }
     missed = [
         f"{label} at {r['stories']:,} stories ({r[key]:.2f}×, target {target})"
@@ -457,15 +476,18 @@ def report(rows: list[dict], started_at: datetime, load: float) -> str:
         "",
         "| stories | Masthead / baseline, 200 (≥ 20) | Masthead / baseline, 304 (≥ 20) "
         "| Masthead / nginx, 200 (≥ 0.5) | Masthead / nginx, 304 (≥ 0.5) "
-        "| Masthead / Flask in memory, 200 | Flask in memory / nginx, 200 |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| Masthead / Flask in memory, 200 | Flask in memory / nginx, 200 "
+        "| story page: Masthead / nginx (≥ 0.5) | story page: Masthead / rendered per request "
+        "(≥ 5) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     measured = ratios(rows)
     for r in measured:
         lines.append(
             f"| {r['stories']:,} | {verdict(r['baseline 200'], 20)} | "
             f"{verdict(r['baseline 304'], 20)} | {verdict(r['nginx 200'], 0.5)} | "
-            f"{verdict(r['nginx 304'], 0.5)} | {r['Flask 200']:.2f}× | {r['Flask / nginx']:.2f}× |"
+            f"{verdict(r['nginx 304'], 0.5)} | {r['Flask 200']:.2f}× | {r['Flask / nginx']:.2f}× | "
+            f"{verdict(r['page nginx'], 0.5)} | {verdict(r['page uncached'], 5)} |"
         )
     lines += ["", *reading(measured)]
     cpu = next(
@@ -513,7 +535,10 @@ SECTION_INTRO = (
     "and nginx serving the same feed bytes as a static file with `keepalive_timeout 0`. "
     'Masthead / nginx compares both with `Connection: close`. "Flask" is what a Flask view '
     "answering the same bytes from memory reaches under the same server: the ceiling of any "
-    "feed answered through Flask. Every server writes an access log, as in production."
+    "feed answered through Flask. Story pages: `masthead serve` answers them from its page "
+    'cache; nginx serves the same page bytes as a file; "uncached" is Masthead\'s own app '
+    "without its page cache (queries and renders on every request, the per-request Flask "
+    "baseline). Every server writes an access log, as in production."
 )
 
 

@@ -12,12 +12,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service import (
         api,
         archive_access,
+        assets,
         crawlers,
         errors,
         feed_directory,
         feeds,
         health,
         http,
+        page_cache,
         pages,
         ratelimit,
         revisions,
@@ -35,11 +37,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     templating.init_app(app)
     ratelimit.init_app(app, settings.http.rate_limit_per_minute)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(assets.bp)
     app.register_blueprint(feed_directory.bp)
     app.register_blueprint(revisions.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(crawlers.bp)
     app.register_blueprint(health.bp)
     api.init_app(app)
+    page_cache.init_app(app)
     feeds.init_app(app)
     return app

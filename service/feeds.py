@@ -2,16 +2,12 @@
 
 Polls are most of what the service answers, so they skip Flask: `FeedServer` is a WSGI layer
 in front of the app that answers /feeds/<key> itself. Each stored rendition is turned once into
-a `Prepared` answer, its headers and both encodings ready; a poll then costs one indexed read of
-the stored ETag (so every worker sees a rebuild at once) and a few comparisons.
+an answer (service/answers.py: both encodings, every header); a poll then costs one indexed read
+of the stored ETag (so every worker sees a rebuild at once) and a few comparisons.
 
 A browser that opens an Atom or RSS feed (its Accept prefers text/html to the feed's type) is
 sent the same bytes as `application/xml`, which browsers render through the feed's stylesheet
 instruction; feed types themselves are shown as plain text by some. Readers get the feed type.
-
-HTTP as RFC 9110 asks: a strong ETag per representation (the gzip bytes have their own),
-If-None-Match evaluated first and If-Modified-Since only without it (13.2.2), 304 carrying the
-same validators and caching headers as the 200 (15.4.5), HEAD with the 200's headers and no body.
 """
 
 from __future__ import annotations
@@ -25,12 +21,13 @@ from functools import lru_cache
 
 from flask import Flask
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import http_date, parse_accept_header, parse_date, parse_etags
+from werkzeug.http import parse_accept_header
 
 from archive import Clock, FeedScope, Rendition, RenditionNotFound
 from service import ratelimit
+from service.answers import Answer
 from service.archive_access import clock_for, thread_archive
-from service.http import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, accepts_gzip
+from service.http import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,35 +43,18 @@ StartResponse = Callable[[str, list[tuple[str, str]]], object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
-class Variant:
-    """One representation of a feed (identity or gzip): its bytes and its response headers."""
-
-    __slots__ = ("body", "etag", "not_modified_headers", "ok_headers")
-
-    def __init__(self, body: bytes, etag: str, ok: list, not_modified: list):
-        self.body = body
-        self.etag = etag
-        self.ok_headers = ok
-        self.not_modified_headers = not_modified
-
-
 class Prepared:
-    """A stored rendition ready to send: both variants, and until when its headers hold."""
+    """A stored rendition ready to send (an `Answer`, and one typed for browsers when the feed
+    has the site's stylesheet), and until when its headers hold."""
 
-    __slots__ = ("feed_type", "good_until", "gzip", "last_modified", "plain", "shown", "size")
+    __slots__ = ("feed", "feed_type", "good_until", "shown", "size")
 
     def __init__(self, rendition: Rendition, config: Settings, now: datetime, clock: Clock):
         seconds, self.good_until = max_age(rendition, config, now, clock)
-        self.last_modified = rendition.last_modified
-        self.size = len(rendition.body) + len(rendition.gzip_body)
-        last_modified = []
-        if rendition.last_modified is not None:
-            last_modified = [("Last-Modified", http_date(rendition.last_modified))]
         self.feed_type = rendition.content_type.split(";")[0]
         styled = self.feed_type in STYLED_TYPES
-        caching = [
+        headers = [
             ("Cache-Control", f"public, max-age={seconds}"),
-            ("Vary", "Accept, Accept-Encoding" if styled else "Accept-Encoding"),
             # Feeds are public: web-based readers may fetch them from any origin.
             ("Access-Control-Allow-Origin", "*"),
             # A browser shows Atom and RSS through the site's stylesheet: the page's rules hold.
@@ -85,39 +65,29 @@ class Prepared:
             # WebSub 4: discovery through Link headers as well as inside the feed.
             self_url = f"{config.site.base_url.rstrip('/')}{PREFIX}{rendition.key}"
             links = f'<{config.feeds.hub_url}>; rel="hub", <{self_url}>; rel="self"'
-            caching.append(("Link", links))
+            headers.append(("Link", links))
 
-        def variant(body: bytes, etag: str, content_type: str, encoding: list) -> Variant:
-            tagged = [("ETag", f'"{etag}"'), *last_modified, *caching]
-            entity = [
-                ("Content-Type", content_type),
-                ("Content-Length", str(len(body))),
-                *encoding,
-            ]
-            return Variant(body, etag, [*entity, *tagged], tagged)
-
-        def variants(content_type: str, suffix: str) -> tuple[Variant, Variant]:
-            # The gzip bytes are another representation, so they have their own strong ETag.
-            return (
-                variant(rendition.body, f"{rendition.etag}{suffix}", content_type, []),
-                variant(
-                    rendition.gzip_body,
-                    f"{rendition.etag}{suffix}-gz",
-                    content_type,
-                    [("Content-Encoding", "gzip")],
-                ),
+        def answer(content_type: str, suffix: str) -> Answer:
+            # The gzip bytes are stored with the feed: never compressed per request.
+            return Answer(
+                rendition.body,
+                content_type=content_type,
+                etag=f"{rendition.etag}{suffix}",
+                last_modified=rendition.last_modified,
+                headers=headers,
+                vary=("Accept",) if styled else (),
+                gzip_body=rendition.gzip_body,
             )
 
-        self.plain, self.gzip = variants(rendition.content_type, "")
-        self.shown = variants(SHOWN_TYPE, "-xml") if styled else None
+        self.feed = answer(rendition.content_type, "")
+        self.shown = answer(SHOWN_TYPE, "-xml") if styled else None
+        self.size = self.feed.size  # the answer shown to browsers shares its bytes
 
-    def variant(self, environ: dict) -> Variant:
-        """The representation a request asks for: as shown to browsers or not, gzip or not."""
-        plain, gzip = self.plain, self.gzip
+    def answer(self, environ: dict) -> Answer:
+        """The answer a request asks for: the feed, or the feed as shown to browsers."""
         if self.shown is not None and is_browser_view(environ.get("HTTP_ACCEPT"), self.feed_type):
-            plain, gzip = self.shown
-        accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")
-        return gzip if accept_encoding and accepts_gzip(accept_encoding) else plain
+            return self.shown
+        return self.feed
 
 
 @lru_cache(maxsize=512)
@@ -165,7 +135,7 @@ class RenditionCache:
         """The current rendition of `key`, prepared. Raises RenditionNotFound."""
         etag = archive.rendition_etag(key)
         kept = self.kept.get(key)
-        if kept is not None and kept.plain.etag == etag and time.time() < kept.good_until:
+        if kept is not None and kept.feed.plain.etag == etag and time.time() < kept.good_until:
             return kept
         prepared = Prepared(archive.rendition(key), self.config, datetime.now(UTC), self.clock)
         with self.lock:
@@ -177,21 +147,6 @@ class RenditionCache:
             self.kept[key] = prepared
             self.size += prepared.size
         return prepared
-
-
-def not_modified(environ: dict, variant: Variant, last_modified: datetime | None) -> bool:
-    """RFC 9110 13.2.2: If-None-Match decides when present; If-Modified-Since only without it."""
-    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match is not None:
-        # 13.1.2: weak comparison. Most pollers send back exactly the ETag they were given.
-        if if_none_match == f'"{variant.etag}"':
-            return True
-        return parse_etags(if_none_match).contains_weak(variant.etag)
-    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if if_modified_since is None or last_modified is None:
-        return False
-    since = parse_date(if_modified_since)
-    return since is not None and last_modified.replace(microsecond=0) <= since
 
 
 def text_answer(start_response: StartResponse, status: str, text: str, extra=()) -> list[bytes]:
@@ -247,12 +202,7 @@ class FeedServer:
                 "404 Not Found",
                 f"No feed here: {error}. The list of feeds is at {PREFIX}.\n",
             )
-        variant = prepared.variant(environ)
-        if not_modified(environ, variant, prepared.last_modified):
-            start_response("304 Not Modified", variant.not_modified_headers)
-            return []
-        start_response("200 OK", variant.ok_headers)
-        return [] if method == "HEAD" else [variant.body]
+        return prepared.answer(environ).send(environ, start_response)
 
 
 def init_app(app: Flask) -> None:

@@ -1,17 +1,17 @@
 """HTTP caching and headers: ETag, Last-Modified, Cache-Control, gzip from stored bytes, 304.
 
 Views call `send_bytes` (or `send_page`); no view sets these headers by hand. Feed polls are
-answered before Flask by service/feeds.py, with the same rules and these same helpers.
+answered before Flask by service/feeds.py from the same answers (service/answers.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from functools import lru_cache
 
 from flask import Flask, Response, request
-from werkzeug.http import parse_accept_header
+
+from service.answers import Answer
 
 # Content-Security-Policy for every page: no inline scripts, nothing from other origins
 # except images (stories' lead images live on the publisher's image servers).
@@ -43,12 +43,6 @@ def strong_etag(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
-@lru_cache(maxsize=512)
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding value admits gzip (q=0 refuses it; * admits it)."""
-    return parse_accept_header(accept_encoding)["gzip"] > 0
-
-
 def send_bytes(
     body: bytes,
     *,
@@ -58,22 +52,25 @@ def send_bytes(
     max_age: int,
     gzip_body: bytes | None = None,
 ) -> Response:
-    """Stored bytes as a response: 304 when the client's validators match, gzip when accepted.
-
-    RFC 9110 13.2.2: If-None-Match is evaluated first and, when present, If-Modified-Since is
-    ignored; Werkzeug's make_conditional follows that order and answers HEAD without a body.
+    """Bytes as a response, made as every cached answer is (service/answers.py): 304 when the
+    client's validators match, gzip when accepted (compressed here unless `gzip_body` is given).
     """
-    use_gzip = gzip_body is not None and accepts_gzip(request.headers.get("Accept-Encoding", ""))
-    response = StoredResponse(gzip_body if use_gzip else body, content_type=content_type)
-    # The gzip variant is a different representation: it needs its own strong ETag.
-    response.set_etag(f"{etag}-gz" if use_gzip else etag)
-    if use_gzip:
-        response.headers["Content-Encoding"] = "gzip"
-    if last_modified is not None:
-        response.last_modified = last_modified
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
-    response.vary.add("Accept-Encoding")
-    return response.make_conditional(request)
+    answer = Answer(
+        body,
+        content_type=content_type,
+        etag=etag,
+        last_modified=last_modified,
+        headers=[("Cache-Control", f"public, max-age={max_age}")],
+        gzip_body=gzip_body,
+    )
+    return respond(answer)
+
+
+def respond(answer: Answer) -> Response:
+    """The Flask response to this request from an answer (Werkzeug leaves out HEAD's body)."""
+    status, variant = answer.choose(request.environ)
+    headers = variant.not_modified_headers if status == 304 else variant.ok_headers
+    return StoredResponse(variant.body if status == 200 else b"", status=status, headers=headers)
 
 
 def send_page(

@@ -57,6 +57,10 @@ def has_valid_token(authorization: str, api: ApiSettings) -> bool:
     return tokens.role_of(token, tokens.configured_tokens(api, os.environ)) is not None
 
 
+# Set in a request's environ once the request was counted, so it is never counted twice.
+COUNTED = "masthead.ratelimit.counted"
+
+
 def refusal(app: Flask, environ: dict) -> tuple[str, list[tuple[str, str]]] | None:
     """Count this request against its client: None to serve it, else the 429's text and headers."""
     limiter: RateLimiter = app.extensions["masthead.ratelimit"]
@@ -74,6 +78,8 @@ def refusal(app: Flask, environ: dict) -> tuple[str, list[tuple[str, str]]] | No
 
 
 def check_limit() -> Response | None:
+    if request.environ.get(COUNTED):
+        return None  # counted before Flask (service/page_cache.py)
     refused = refusal(current_app, request.environ)
     if refused is None:
         return None

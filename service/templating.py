@@ -14,6 +14,7 @@ from archive import LATEST, FeedScope
 from archive.models import direction_of
 from service import http, renditions
 from service.archive_access import settings, site_clock
+from service.assets import asset_url
 
 # What readers are shown for each feed format.
 FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
@@ -82,4 +83,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_day, "localday")
     app.add_template_filter(_zip, "zip")
     app.add_template_filter(direction_of, "direction")
+    app.add_template_global(asset_url, "asset_url")
     app.context_processor(site_context)

@@ -213,7 +213,7 @@ def test_the_cache_is_safe_to_share_between_a_workers_threads(app, archive, sett
         try:
             for n in range(300):
                 key = keys[(n + offset) % len(keys)]
-                assert cache.get(reader, key).plain.etag == reader.rendition_etag(key)
+                assert cache.get(reader, key).feed.plain.etag == reader.rendition_etag(key)
         except Exception as error:  # reported below, with the thread's key
             failures.append(error)
 
