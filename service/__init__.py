@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         health,
         http,
         pages,
+        proxies,
         ratelimit,
         revisions,
         search,
@@ -42,4 +43,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     api.init_app(app)
     feeds.init_app(app)
+    proxies.init_app(app, settings.server.trusted_proxies)  # outermost: read by every layer
     return app
