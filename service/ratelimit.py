@@ -20,11 +20,12 @@ from flask import Flask, Response, current_app, request
 from service import tokens
 from service.settings import ApiSettings
 
-# Slots in the shared table, three 64-bit integers each: client hash, window start, count.
-SLOTS = 8192
+# Slots in the shared table (1.5 MiB), three 64-bit integers each: client hash, window start,
+# count. Far more than the clients of one minute, so that runs of taken slots stay short.
+SLOTS = 65536
 # Slots looked at for one client, from the one its hash names: a full run hands the oldest
 # window to the newcomer (a flood of addresses can only ever reset a count, never add to one).
-PROBES = 8
+PROBES = 16
 WINDOW_SECONDS = 60
 
 
