@@ -397,17 +397,24 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
     )
     port = settings.server.port if port is None else port
     reloaded = os.environ.get("WERKZEUG_RUN_MAIN") == "true"  # --dev's serving child process
+    if not reloaded:  # the reloader's first process holds the port for its child
+        _check_listening(host, port)
+    if settings.archive.demo:
+        server.seed_demo(settings)
+    # Stored feeds are served at once; the scheduler checks every one right after the start.
+    server.build_feeds_if_none(settings)
+    if dev:
+        _serve_dev(settings, host, port, reloaded=reloaded)
+    else:
+        server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
+
+
+def _check_listening(host: str, port: int) -> None:
+    """Stop with one line when nothing could listen on host:port (taken, or not ours)."""
+    from service import server
+
     try:
-        if not reloaded:
-            server.check_port_free(host, port)
-        if settings.archive.demo:
-            server.seed_demo(settings)
-        # Stored feeds are served at once; the scheduler checks every one right after the start.
-        server.build_feeds_if_none(settings)
-        if dev:
-            _serve_dev(settings, host, port, reloaded=reloaded)
-        else:
-            server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
+        server.check_port_free(host, port)
     except server.PortInUse as error:
         raise CommandFailed(str(error)) from None
     except OSError as error:
