@@ -20,7 +20,7 @@ StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 # How long a request waits for another request's body to finish arriving before its 503.
-SLOT_WAIT_SECONDS = 0.05
+SLOT_WAIT_SECONDS = 0.02
 
 
 class BodyReaders:
