@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         http,
         page_cache,
         pages,
+        proxies,
         ratelimit,
         revisions,
         search,
@@ -46,4 +47,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     page_cache.init_app(app)
     feeds.init_app(app)
+    proxies.init_app(app, settings.server.trusted_proxies)  # outermost: read by every layer
     return app

@@ -7,8 +7,9 @@ A feed poll costs Python about ten microseconds, so the log must cost less than 
 logging.Logger call would double it, and even a write(2) per line lets the other threads of the
 worker take the interpreter lock at every line. Lines are collected and written to standard
 output in batches of at most PIPE_BUF bytes, so batches from several workers never interleave,
-at least once a second, and when the worker stops. The query string is left out: it can carry a
-reader's private feed token or search words.
+at least once a second, and when the worker stops. Query strings are left out, the request's
+and the Referer's alike: they can carry a reader's private feed token or search words (a click
+on a search result sends the search page's address, ?q= and all, as its Referer).
 """
 
 from __future__ import annotations
@@ -123,10 +124,15 @@ class AccessLog:
         line = (
             f"{environ.get('REMOTE_ADDR') or '-'} - - [{self.timestamp(time.time())}] "
             f'"{_field(request)}" {status} {length} '
-            f'"{_field(environ.get("HTTP_REFERER", "-"))}" '
+            f'"{_field(_without_query(environ.get("HTTP_REFERER", "-")))}" '
             f'"{_field(environ.get("HTTP_USER_AGENT", "-"))}" {seconds:.6f}\n'
         )
         self.out.write(line.encode("utf-8", "backslashreplace"))
+
+
+def _without_query(url: str) -> str:
+    """A URL without its query string and fragment: who linked, not what they searched for."""
+    return url.split("?", 1)[0].split("#", 1)[0]
 
 
 def _field(value: str) -> str:

@@ -20,6 +20,7 @@ from archive.models import STATUSES, validate
 from archive.visibility import is_public, is_public_revision
 from service import openapi, problems, tokens
 from service.archive_access import get_archive, settings
+from service.http import MalformedEntityTags, strong_entity_tags
 from service.openapi import MAX_ID, WRITABLE_STATUSES
 from service.payloads import QueryReader, read_json
 from service.problems import Problem, field_error
@@ -247,11 +248,23 @@ def _expected_revision(current: Story) -> int:
             kind="if-match-required",
             errors=[field_error("If-Match", "expected the story's ETag", where="header")],
         )
-    if request.if_match.star_tag:
+    try:
+        tags = strong_entity_tags(if_match)
+    except MalformedEntityTags as error:
+        # RFC 9110 13.1.1: If-Match is "*" or a list of quoted entity tags; anything else is a
+        # malformed request (400), not a precondition that failed (412).
+        raise Problem(
+            400,
+            f"If-Match {if_match[:60]!r} is not an entity tag list: {error}; send the story's "
+            f'ETag as it was given, quotes included ("{_etag(current)}" now), or *',
+            kind="invalid-if-match",
+            errors=[field_error("If-Match", 'expected e.g. "story-1-2" or *', where="header")],
+        ) from None
+    if tags is None:
         return current.revision
     revisions = {
         int(m.group(2))
-        for tag in request.if_match.as_set()
+        for tag in tags
         if (m := STORY_ETAG.fullmatch(tag)) and int(m.group(1)) == current.id
     }
     if current.revision not in revisions:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,7 +29,7 @@ from archive.storage import storage_failure
 from archive.visibility import is_public_revision
 from service import create_app
 from service.archive_access import open_for
-from service.settings import Settings, SettingsError
+from service.settings import Settings, SettingsError, load_settings
 
 STATUS_CHOICES = ("draft", "scheduled", "published")
 
@@ -70,7 +72,18 @@ def _file_failure(error: OSError) -> str:
 
 def _create_app():
     try:
-        return create_app()
+        settings = load_settings()
+    except SettingsError as error:
+        raise CommandFailed(f"configuration error:\n{error}") from None
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.command in NEEDS_ARCHIVE and not settings.archive_path.exists():
+        # Opening would create an empty archive, and the command would report on nothing.
+        raise CommandFailed(
+            f"archive {settings.archive_path} does not exist: check [archive] path or "
+            "MASTHEAD_ARCHIVE_PATH (or create it with `masthead init`)"
+        )
+    try:
+        return create_app(settings)
     except SettingsError as error:
         raise CommandFailed(f"configuration error:\n{error}") from None
 
@@ -108,20 +121,27 @@ def init_command(demo: bool) -> None:
 
 
 @main.command("export")
-@click.argument("destination", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("destination", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @click.option(
     "--all", "include_unpublished", is_flag=True, help="Include drafts and scheduled stories."
 )
 @click.option("--revisions", is_flag=True, help="Include every story's revision history.")
-def export_command(destination: Path, include_unpublished: bool, revisions: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace DESTINATION if it exists.")
+def export_command(
+    destination: Path, include_unpublished: bool, revisions: bool, force: bool
+) -> None:
     """Export the archive's stories as JSON Lines (one story per line, the import shape).
 
     Public stories by default (published, and withdrawn ones that were published, as
     tombstones; --all adds drafts, embargoed stories and unpublished revisions), with their ids,
-    permalinks and entry ids, for archivists and other systems.
+    permalinks and entry ids, for archivists and other systems. DESTINATION - writes to
+    standard output.
 
     Example: masthead export stories.jsonl --revisions
     """
+    to_stdout = str(destination) == "-"
+    if not to_stdout:
+        _check_destination(destination, force=force)
     settings = current_settings()
     base_url = settings.site.base_url
     count = 0
@@ -139,17 +159,48 @@ def export_command(destination: Path, include_unpublished: bool, revisions: bool
                 ]
             out.write(json.dumps(shape, ensure_ascii=False) + "\n")
             count += 1
-    click.echo(f"exported {count} stories to {destination}")
+    where = "standard output" if to_stdout else destination
+    # With -, standard output holds the stories alone.
+    click.echo(f"exported {count} stories to {where}", err=to_stdout)
+
+
+def _check_destination(destination: Path, *, force: bool) -> None:
+    """Stop before any work when `destination` cannot or may not be written."""
+    folder = destination.parent
+    if not folder.is_dir():
+        raise CommandFailed(f"{destination}: the folder {folder} does not exist")
+    if destination.exists() and not force:
+        raise CommandFailed(
+            f"{destination} exists; choose a new file name, or --force to replace it"
+        )
 
 
 @contextmanager
 def _written(destination: Path) -> Iterator[TextIO]:
-    """`destination` open for writing text; a failed write names the file (a full disk, say)."""
+    """`destination` open for writing text; a failed write names the file (a full disk, say).
+
+    The file is written beside `destination` and renamed to it only once complete, so a failed
+    export leaves nothing under that name (and a file it was to replace as it was). `-` is
+    standard output.
+    """
+    if str(destination) == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    partial: Path | None = None
     try:
-        with destination.open("w", encoding="utf-8") as out:
+        handle, name = tempfile.mkstemp(
+            dir=destination.parent, prefix=f".{destination.name}.", suffix=".partial"
+        )
+        partial = Path(name)
+        with open(handle, "w", encoding="utf-8") as out:
             yield out
+        partial.replace(destination)
     except OSError as error:
         raise CommandFailed(f"{destination}: {error.strerror or error}") from None
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
 
 
 @main.command("backup")
@@ -161,7 +212,10 @@ def backup_command(destination: Path) -> None:
 
     Example: masthead backup /backups/masthead-$(date +%F).db
     """
+    if not destination.parent.is_dir():
+        raise CommandFailed(f"{destination}: the folder {destination.parent} does not exist")
     if destination.exists():
+        # A backup never replaces a file: an older backup may be the one still needed.
         raise CommandFailed(f"{destination} exists; choose a new file name")
     with open_for(current_settings()) as archive:
         try:
@@ -315,38 +369,89 @@ def feeds_list_command() -> None:
 
 
 @main.command("serve")
-@click.option("--host", help="Address to listen on (default: [server] host).")
-@click.option("--port", type=int, help="Port to listen on (default: [server] port).")
+@click.option("--host", help="Address or host name to listen on (default: [server] host).")
+@click.option("--port", type=int, help="Port to listen on, 1 to 65535 (default: [server] port).")
 @click.option("--workers", type=int, help="Worker processes (default: [server] workers).")
-@click.option("--dev", is_flag=True, help="Run Flask's development server with the reloader.")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Werkzeug's development server, one process, restarted when the code changes.",
+)
 def serve_command(host: str | None, port: int | None, workers: int | None, dev: bool) -> None:
     """Serve the site, feeds and API (Granian; --dev for the reloader).
 
     Example: masthead serve --host 0.0.0.0 --port 8080
     """
-    from service import scheduler, server
+    from service import server
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s")
     # APScheduler reports every run at INFO (twice every 5 s); its warnings and errors remain.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = current_settings()
+    if port is not None and not 1 <= port <= 65535:
+        raise CommandFailed(f"--port {port} is not a port: give a number from 1 to 65535")
+    if workers is not None and workers < 1:
+        raise CommandFailed(f"--workers {workers}: give at least 1")
+    host = _listen_address(
+        *((settings.server.host, "[server] host") if host is None else (host, "--host"))
+    )
+    port = settings.server.port if port is None else port
+    reloaded = os.environ.get("WERKZEUG_RUN_MAIN") == "true"  # --dev's serving child process
+    if not reloaded:  # the reloader's first process holds the port for its child
+        _check_listening(host, port)
     if settings.archive.demo:
         server.seed_demo(settings)
-    host = host or settings.server.host
-    port = port or settings.server.port
+    # Stored feeds are served at once; the scheduler checks every one right after the start.
+    server.build_feeds_if_none(settings)
     if dev:
-        # The reloader runs the app in a child process; the scheduler belongs there only.
-        if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
-            scheduler.start(settings)
-        current_app.run(host=host, port=port, debug=True, use_reloader=True)
-        return
+        _serve_dev(settings, host, port, reloaded=reloaded)
+    else:
+        server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
+
+
+def _check_listening(host: str, port: int) -> None:
+    """Stop with one line when nothing could listen on host:port (taken, or not ours)."""
+    from service import server
+
     try:
         server.check_port_free(host, port)
-        # Stored feeds are served at once; the scheduler checks every one right after the start.
-        server.build_feeds_if_none(settings)
-        server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
     except server.PortInUse as error:
         raise CommandFailed(str(error)) from None
+    except OSError as error:
+        raise CommandFailed(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+def _listen_address(host: str, source: str) -> str:
+    """The IP address to listen on for --host or [server] host (a name such as localhost too)."""
+    if not host.strip():
+        raise CommandFailed(
+            f"{source} is empty: give an address to listen on, such as 127.0.0.1 or 0.0.0.0"
+        )
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise CommandFailed(f"{source} {host!r} is not an address to listen on: {reason}") from None
+    # IPv4 first: `localhost` is 127.0.0.1, which every client tries.
+    found.sort(key=lambda info: info[0] != socket.AF_INET)
+    return found[0][4][0]
+
+
+def _serve_dev(settings: Settings, host: str, port: int, *, reloaded: bool) -> None:
+    """Werkzeug's server with its reloader, without the debugger.
+
+    The interactive debugger runs any code typed into an error page: on an address others can
+    reach, it hands them the machine. Errors are logged with their traceback instead.
+    """
+    from werkzeug.serving import run_simple
+
+    from service import scheduler
+
+    if reloaded:
+        # The reloader serves from a child process it restarts; the scheduler belongs there.
+        scheduler.start(settings)
+    app = current_app._get_current_object()
+    run_simple(host, port, app, use_reloader=True, use_debugger=False, threaded=True)
 
 
 @main.command("export-site")
@@ -400,3 +505,14 @@ def proxy_config_nginx_command(listen: str, upstream: str | None, cache_dir: Pat
         ),
         nl=False,
     )
+
+
+# Commands that only read (or rebuild from) an archive: run on a path where none exists (a
+# mistyped one, say), they stop rather than create an empty archive and report on it.
+NEEDS_ARCHIVE = {
+    export_command,
+    backup_command,
+    feeds_list_command,
+    feeds_build_command,
+    export_site_command,
+}

@@ -13,6 +13,8 @@ bp = Blueprint("crawlers", __name__)
 
 # sitemaps.org: a sitemap file holds at most 50,000 URLs; the index splits the archive past it.
 SITEMAP_SIZE = 50_000
+# sitemaps.org: an index lists at most 50,000 sitemaps; a larger number names none (404).
+MAX_SITEMAPS = 50_000
 XML = "application/xml; charset=utf-8"
 
 
@@ -38,7 +40,7 @@ def show_sitemap_index():
     return render_page("sitemap_index.xml", content_type=XML, chunks=chunks, base=base)
 
 
-@bp.get("/sitemaps/<int:number>.xml")
+@bp.get(f"/sitemaps/<int(max={MAX_SITEMAPS}):number>.xml")
 def show_sitemap(number: int):
     entries = get_archive().sitemap_entries(number, size=SITEMAP_SIZE)
     base = settings().site.base_url.rstrip("/")

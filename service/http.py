@@ -7,7 +7,9 @@ answered before Flask by service/feeds.py from the same answers (service/answers
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, request
 
@@ -25,6 +27,40 @@ SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 )
+
+
+# RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text;
+# a list element is one of them, between optional white space and commas (5.6.1).
+ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*')
+
+
+class MalformedEntityTags(ValueError):
+    """An If-Match or If-None-Match value that is not "*" nor a list of entity tags."""
+
+
+def strong_entity_tags(value: str) -> frozenset[str] | None:
+    """The strong entity tags of an If-Match value (RFC 9110 13.1.1), None for "*".
+
+    Weak tags are left out: If-Match compares strongly, so they never match. Raises
+    MalformedEntityTags for anything else (an unquoted or unterminated tag, a bare W/, a
+    value with no tag at all), which Werkzeug's lenient parser would read as some tag.
+    """
+    if value.strip(" \t") == "*":
+        return None
+    strong: set[str] = set()
+    found = False
+    for element in value.split(","):
+        if not element.strip(" \t"):
+            continue  # RFC 9110 5.6.1: empty list elements are ignored
+        match = ENTITY_TAG.fullmatch(element)
+        if match is None:
+            raise MalformedEntityTags(f"{element.strip()[:40]!r} is not an entity tag")
+        found = True
+        if match.group(1) is None:
+            strong.add(match.group(2))
+    if not found:
+        raise MalformedEntityTags("it holds no entity tag")
+    return frozenset(strong)
 
 
 class StoredResponse(Response):
@@ -101,5 +137,24 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def relative_redirect(response: Response) -> Response:
+    """A redirect to this site names its path only, never the host the request claimed.
+
+    Werkzeug builds the trailing-slash redirect (308) from the request's Host header, which
+    any client can forge; a path-absolute Location (RFC 9110 10.2.2) is resolved by the client
+    against the address it asked, so caches in front of the service never store a forged host.
+    """
+    location = response.headers.get("Location")
+    if location is None or not 300 <= response.status_code < 400:
+        return response
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc == request.host:
+        response.headers["Location"] = urlunsplit(
+            ("", "", parts.path or "/", parts.query, parts.fragment)
+        )
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.after_request(relative_redirect)

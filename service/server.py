@@ -27,7 +27,7 @@ from granian.log import LogLevels
 from granian.server import Server
 
 from archive import ArchiveError
-from service import accesslog, create_app, demo, scheduler
+from service import accesslog, bodies, create_app, demo, scheduler
 from service.archive_access import open_for
 from service.settings import Settings
 
@@ -173,7 +173,11 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve until SIGTERM or SIGINT; the caller has checked the port with check_port_free."""
     app = create_app(settings)
     main_process = os.getpid()
-    wsgi = accesslog.AccessLog(app) if settings.server.access_log else app
+    # A stalled request body holds its thread; one thread of each worker is never given to one.
+    wsgi = bodies.BodyReaders(
+        app, readers=settings.server.threads - 1, max_bytes=settings.api.max_body_bytes
+    )
+    wsgi = accesslog.AccessLog(wsgi) if settings.server.access_log else wsgi
 
     def worker_app(_target: str):
         """Runs in each worker as it starts: the app it serves, and the scheduler if it wins."""

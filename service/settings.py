@@ -6,6 +6,9 @@ Loaded and validated once, at start-up; nothing here reads configuration at impo
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import ipaddress
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -17,6 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "MASTHEAD_"
 DEFAULT_CONFIG = Path("config.toml")
+
+log = logging.getLogger("masthead.settings")
+# Unknown MASTHEAD_ variables already named in this process: each is named once.
+_warned: set[str] = set()
 
 
 class SettingsError(Exception):
@@ -66,6 +73,8 @@ class ServerSettings:
     workers: int = 2
     threads: int = 4
     access_log: bool = True
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,39 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         raw = {}
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"config file {path} is not valid TOML: {error}") from None
-    return settings_from_mapping(raw, environ, source=str(path))
+    settings = settings_from_mapping(raw, environ, source=str(path))
+    for message in unknown_variables(settings, environ):
+        log.warning("%s", message)
+    return settings
+
+
+def known_variables(settings: Settings) -> list[str]:
+    """Every MASTHEAD_ environment variable Masthead reads, for these settings."""
+    names = [f"{ENV_PREFIX}CONFIG", settings.api.write_tokens_env, settings.api.read_tokens_env]
+    for section, section_type in get_type_hints(Settings).items():
+        names += [
+            f"{ENV_PREFIX}{section}_{key.name}".upper() for key in dataclasses.fields(section_type)
+        ]
+    return names
+
+
+def unknown_variables(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+    """A line for each MASTHEAD_ variable that names no setting, not yet named in this process.
+
+    Only named, never refused: the environment is shared with other programs, and a variable
+    Masthead does not read cannot change what it does. A misspelled setting is still seen at
+    once, with the names it is nearest to.
+    """
+    known = known_variables(settings)
+    lines = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known or name in _warned:
+            continue
+        _warned.add(name)
+        near = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        lines.append(f"environment variable {name} is not a Masthead setting, ignored{hint}")
+    return lines
 
 
 def settings_from_mapping(
@@ -157,7 +198,7 @@ def _build_section(name, section_type, values, environ, source, problems):
                 f"{where} = {value!r} is not {_type_name(expected)} (in {source} or environment)"
             )
             continue
-        kwargs[key] = value
+        kwargs[key] = tuple(value) if expected == tuple[str, ...] else value
     return section_type(**kwargs)
 
 
@@ -173,16 +214,22 @@ def _from_env(text: str, expected: type) -> Any:
             return int(text)
         except ValueError:
             return text
+    if expected == tuple[str, ...]:
+        return [item.strip() for item in text.split(",") if item.strip()]
     return text
 
 
 def _is_type(value: Any, expected: type) -> bool:
     if expected is int:
         return isinstance(value, int) and not isinstance(value, bool)
+    if expected == tuple[str, ...]:
+        return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     return isinstance(value, expected)
 
 
 def _type_name(expected: type) -> str:
+    if expected == tuple[str, ...]:
+        return "a list of strings (in the environment: separated by commas)"
     return {int: "an integer", bool: "a boolean", str: "a string"}.get(expected, str(expected))
 
 
@@ -210,7 +257,6 @@ def _check_values(settings: Settings) -> list[str]:
         "[feeds] rebuild_minutes": settings.feeds.rebuild_minutes,
         "[server] workers": settings.server.workers,
         "[server] threads": settings.server.threads,
-        "[server] port": settings.server.port,
         "[api] max_body_bytes": settings.api.max_body_bytes,
     }
     problems += [
@@ -218,15 +264,28 @@ def _check_values(settings: Settings) -> list[str]:
         for key, value in positive.items()
         if value <= 0
     ]
+    # Zero means something here: no caching, no limit.
+    not_negative = {
+        "[http] page_max_age": settings.http.page_max_age,
+        "[http] archive_max_age": settings.http.archive_max_age,
+        "[http] rate_limit_per_minute": settings.http.rate_limit_per_minute,
+    }
+    problems += [
+        f"{key} = {value!r} must be 0 or more" for key, value in not_negative.items() if value < 0
+    ]
+    if not 1 <= settings.server.port <= 65535:
+        problems.append(f"[server] port = {settings.server.port!r} is not a port (1 to 65535)")
+    problems += [
+        f"[server] trusted_proxies: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+        for entry in settings.server.trusted_proxies
+        if not _is_network(entry)
+    ]
     return problems
 
 
-def with_overrides(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
-    """A copy of settings with some values replaced: with_overrides(s, site={"title": "X"})."""
-    return dataclasses.replace(
-        settings,
-        **{
-            name: dataclasses.replace(getattr(settings, name), **values)
-            for name, values in sections.items()
-        },
-    )
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True

@@ -80,7 +80,7 @@ def test_a_withdrawn_unpublished_story_is_on_no_public_surface(
     out = tmp_path / "export.jsonl"
     assert runner.invoke(args=["export", str(out), "--revisions"]).exit_code == 0
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [public["id"]]
-    assert runner.invoke(args=["export", str(out), "--all"]).exit_code == 0
+    assert runner.invoke(args=["export", str(out), "--all", "--force"]).exit_code == 0
     assert secret["id"] in [json.loads(line)["id"] for line in out.read_text().splitlines()]
 
 
