@@ -83,6 +83,8 @@ def test_config_toml_lists_exactly_the_settings_there_are():
 def shown(default) -> str:
     if isinstance(default, bool):
         return str(default).lower()
+    if isinstance(default, tuple | list):
+        return "(none)" if not default else ", ".join(map(str, default))
     return str(default) if default != "" else "(empty)"
 
 
@@ -114,6 +116,8 @@ def test_the_documented_environment_variable_sets_the_setting(name, key, default
     elif isinstance(default, int):
         value = default + 1
         text = str(value)
+    elif isinstance(default, tuple):
+        text, value = "10.0.0.0/8,::1", ("10.0.0.0/8", "::1")
     else:
         value = text = SAMPLE_VALUES.get(key, "set from the environment")
     settings = load_settings(ROOT / "config.toml", {variable: text})
