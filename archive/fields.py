@@ -120,8 +120,8 @@ STORY_FIELDS: dict[str, Field] = {
         "when empty",
     ),
     "title": text(MAX_TITLE_LENGTH, required=True),
-    "dek": text(MAX_DEK_LENGTH, description="the standfirst, plain text"),
-    "summary": text(MAX_SUMMARY_LENGTH, description="plain text"),
+    "dek": text(MAX_DEK_LENGTH, description="the standfirst"),
+    "summary": text(MAX_SUMMARY_LENGTH),
     "body": Field(
         "html",
         max_length=MAX_BODY_LENGTH,
@@ -130,7 +130,10 @@ STORY_FIELDS: dict[str, Field] = {
         "scripts, no event handlers, links only http(s), mailto or relative)",
     ),
     "language": text(
-        MAX_LANGUAGE_LENGTH, pattern=LANGUAGE_PATTERN, description="BCP 47, e.g. en, pt-BR"
+        MAX_LANGUAGE_LENGTH,
+        required=True,
+        pattern=LANGUAGE_PATTERN,
+        description="BCP 47, e.g. en, pt-BR",
     ),
     "section": text(MAX_NAME_LENGTH),
     "tags": Field("list", item=text(MAX_NAME_LENGTH, required=True), max_items=MAX_PARTS["tags"]),

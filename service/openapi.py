@@ -5,16 +5,21 @@ Tests hold it to the app: every /api/ route is described here, and answers match
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from archive.models import MAX_SLUG_LENGTH, SLUG_PATTERN, STATUSES, SYNDICATION_POLICIES
+from archive.fields import MAX_REASON_LENGTH, SLUG_PATTERN, STATUSES, STORY_FIELDS, Field
 
 # Largest story id a URL may name (SQLite's INTEGER range).
 MAX_ID = 2**63 - 1
 # Statuses a client may write; withdrawal is DELETE, so its reason is always recorded.
 WRITABLE_STATUSES = ("draft", "scheduled", "published")
-SLUG = f"^{SLUG_PATTERN.pattern}$"
 STATUS_VALUES = list(STATUSES)
+# Digits of the largest cursor: a change number, at most MAX_ID.
+CURSOR_DIGITS = len(str(MAX_ID))
+# What every plain-text field refuses, said once for the description.
+PLAIN_TEXT = "plain text: no control characters other than tab, newline and return"
+URL_RULE = "an absolute http:// or https:// URL (no other scheme)"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -23,6 +28,12 @@ def _ref(name: str) -> dict[str, str]:
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
     return {"type": [kind, "null"], **extra}
+
+
+def ecma_pattern(pattern: re.Pattern) -> str:
+    """A whole-string pattern for JSON Schema, whose patterns are ECMA-262 regular expressions:
+    there `$` without the m flag matches only at the very end (Python's `\\Z`)."""
+    return f"^(?:{pattern.pattern})$"
 
 
 TEXT = {"type": "string"}
@@ -43,52 +54,96 @@ def _parts(properties: dict[str, Any], required: list[str] = ()) -> dict[str, An
     }
 
 
-AUTHOR = {
-    "oneOf": [
-        {"type": "string", "minLength": 1},
-        _parts({"name": TEXT, "url": _nullable("string", format="uri")}, ["name"]),
-    ]
-}
-MEDIA = _parts(
-    {
-        "url": _nullable("string", format="uri"),
-        "caption": _nullable("string"),
-        "credit": _nullable("string"),
-        "copyright": _nullable("string"),
-        "alt": _nullable("string"),
-        "mime_type": _nullable("string"),
-    }
-)
-SOURCE = _parts({"name": TEXT, "role": _nullable("string")}, ["name"])
-PUBLISHER = _parts({"name": TEXT, "url": _nullable("string", format="uri")}, ["name"])
-RIGHTS = _parts(
-    {
-        "holder": _nullable("string"),
-        "statement": _nullable("string"),
-        "license_url": _nullable("string", format="uri"),
-    }
-)
+def input_schema(spec: Field, *, name: str = "") -> dict[str, Any]:
+    """The JSON Schema of what a client may send for a field of archive.fields."""
+    schema = INPUT_KINDS[spec.kind](spec)
+    if spec.description and "description" not in schema:
+        schema["description"] = spec.description
+    if spec.nullable and spec.kind == "object":
+        return {"oneOf": [{"type": "null"}, schema]}
+    if spec.nullable and isinstance(schema["type"], str):
+        schema["type"] = [schema["type"], "null"]
+    return schema
 
-WRITABLE = {
-    "slug": {"type": "string", "pattern": SLUG, "maxLength": MAX_SLUG_LENGTH},
-    "title": {"type": "string", "minLength": 1},
-    "dek": TEXT,
-    "summary": TEXT,
-    "body": {"type": "string", "description": "HTML; sanitised (no scripts, no event handlers)"},
-    "language": TEXT,
-    "section": TEXT,
-    "tags": {"type": "array", "items": {"type": "string", "minLength": 1}},
-    "authors": {"type": "array", "items": AUTHOR, "description": "in byline order"},
-    "media": {"type": "array", "items": MEDIA},
-    "sources": {"type": "array", "items": SOURCE},
-    "publisher": {"oneOf": [{"type": "null"}, PUBLISHER]},
-    "rights": {"oneOf": [{"type": "null"}, RIGHTS]},
-    "syndication": {"enum": list(SYNDICATION_POLICIES)},
-    "status": {"enum": list(WRITABLE_STATUSES)},
-    "embargo_at": TIME_IN,
-    "published_at": TIME_IN,
-    "updated_at": TIME_IN,
+
+def _text_in(spec: Field) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "maxLength": spec.max_length}
+    if spec.required:
+        schema["minLength"] = 1
+    if spec.pattern is not None:
+        schema["pattern"] = ecma_pattern(spec.pattern)
+    rule = PLAIN_TEXT if spec.pattern is None else ""
+    schema["description"] = "; ".join(filter(None, [spec.description, rule]))
+    return schema
+
+
+def _url_in(spec: Field) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "format": "uri",
+        "maxLength": spec.max_length,
+        "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$",
+        "description": "; ".join(filter(None, [spec.description, URL_RULE])),
+    }
+
+
+def _list_in(spec: Field) -> dict[str, Any]:
+    return {"type": "array", "items": input_schema(spec.item), "maxItems": spec.max_items}
+
+
+def _object_in(spec: Field) -> dict[str, Any]:
+    properties = {key: input_schema(part) for key, part in spec.parts.items()}
+    return _parts(properties, [key for key, part in spec.parts.items() if part.required])
+
+
+INPUT_KINDS = {
+    "text": _text_in,
+    "url": _url_in,
+    "html": lambda spec: {"type": "string", "maxLength": spec.max_length},
+    "choice": lambda spec: {"enum": list(spec.choices)},
+    "time": lambda spec: dict(TIME_IN),
+    "list": _list_in,
+    "object": _object_in,
 }
+
+
+def output_schema(spec: Field) -> dict[str, Any]:
+    """The JSON Schema of a field as the API answers it: the same types, without the limits
+    (a story stored before a limit was tightened is answered as it is)."""
+    if spec.kind == "list":
+        return {"type": "array", "items": output_schema(spec.item)}
+    if spec.kind == "object":
+        properties = {key: output_schema(part) for key, part in spec.parts.items()}
+        schema = _parts(properties, [k for k, part in spec.parts.items() if part.required])
+        return {"oneOf": [{"type": "null"}, schema]} if spec.nullable else schema
+    if spec.kind == "choice":
+        return {"enum": list(spec.choices)}
+    if spec.kind == "time":
+        return dict(TIME_OUT)
+    if spec.kind == "url":
+        return _nullable("string")
+    return _nullable("string") if spec.nullable else dict(TEXT)
+
+
+def writable_schemas() -> dict[str, Any]:
+    """StoryInput's properties, from archive.fields with the API's own rules over it."""
+    properties = {name: input_schema(spec) for name, spec in STORY_FIELDS.items()}
+    # The API takes a byline as a bare name too, and writes no withdrawal (DELETE does that).
+    author = properties["authors"]["items"]
+    properties["authors"]["items"] = {
+        "oneOf": [{"type": "string", "minLength": 1, "maxLength": _name_length()}, author]
+    }
+    properties["status"] = {"enum": list(WRITABLE_STATUSES)}
+    return properties
+
+
+def _name_length() -> int:
+    return STORY_FIELDS["authors"].item.parts["name"].max_length
+
+
+WRITABLE = writable_schemas()
+SLUG = ecma_pattern(SLUG_PATTERN)
+STORY_OUT = {name: output_schema(spec) for name, spec in STORY_FIELDS.items()}
 
 SCHEMAS: dict[str, Any] = {
     "StoryInput": {
@@ -100,7 +155,9 @@ SCHEMAS: dict[str, Any] = {
         "description": "The fields to change; objects and lists are replaced whole.",
         **_parts(WRITABLE),
     },
-    "Withdrawal": _parts({"reason": {"type": "string", "minLength": 1}}, ["reason"]),
+    "Withdrawal": _parts(
+        {"reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON_LENGTH}}, ["reason"]
+    ),
     "Story": _parts(
         {
             "id": {"type": "integer"},
@@ -108,47 +165,8 @@ SCHEMAS: dict[str, Any] = {
             "path": _nullable("string"),
             "url": _nullable("string", format="uri"),
             "revision": {"type": "integer", "minimum": 1},
-            "slug": {"type": "string"},
-            "title": TEXT,
-            "dek": TEXT,
-            "summary": TEXT,
-            "body": TEXT,
+            **STORY_OUT,
             "body_text": TEXT,
-            "language": TEXT,
-            "section": TEXT,
-            "tags": {"type": "array", "items": TEXT},
-            "authors": {
-                "type": "array",
-                "items": _parts({"name": TEXT, "url": _nullable("string")}, ["name", "url"]),
-            },
-            "media": {
-                "type": "array",
-                "items": _parts(
-                    {
-                        "url": _nullable("string"),
-                        "caption": TEXT,
-                        "credit": TEXT,
-                        "copyright": TEXT,
-                        "alt": TEXT,
-                        "mime_type": _nullable("string"),
-                    }
-                ),
-            },
-            "sources": {"type": "array", "items": _parts({"name": TEXT, "role": TEXT})},
-            "publisher": {
-                "oneOf": [{"type": "null"}, _parts({"name": TEXT, "url": _nullable("string")})]
-            },
-            "rights": {
-                "oneOf": [
-                    {"type": "null"},
-                    _parts({"holder": TEXT, "statement": TEXT, "license_url": _nullable("string")}),
-                ]
-            },
-            "syndication": {"enum": list(SYNDICATION_POLICIES)},
-            "status": {"enum": STATUS_VALUES},
-            "embargo_at": TIME_OUT,
-            "published_at": TIME_OUT,
-            "updated_at": TIME_OUT,
             "withdrawn_at": TIME_OUT,
             "withdrawn_reason": TEXT,
         },
@@ -340,8 +358,9 @@ DOCUMENT: dict[str, Any] = {
                     ),
                     _query(
                         "cursor",
-                        {"type": "string", "pattern": "^[0-9]{1,18}$"},
-                        "the cursor of an earlier page: only stories changed after it",
+                        {"type": "string", "pattern": f"^[0-9]{{1,{CURSOR_DIGITS}}}$"},
+                        "the cursor of an earlier page (a change number, 0 to "
+                        f"{MAX_ID}): only stories changed after it",
                     ),
                     _query(
                         "limit",

@@ -4,9 +4,13 @@ feedgen traps handled here: it stamps `updated`/`lastBuildDate` with the current
 (we pass the newest story update); `add_entry` prepends (we append, newest first); 1.0.0 drops
 `rel`, `type` and `length` from Atom entry links (issue #135), so the licence link is written by
 our extension; RSS `<link>` is the last feed link added, so the alternate link goes last.
+RSS readers read `<title>` and `<description>` as HTML: plain text goes in escaped (as_rss_text).
 """
 
 from __future__ import annotations
+
+import html
+from collections.abc import Callable
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -120,7 +124,7 @@ class MastheadEntryExtension(BaseEntryExtension):
 def build_atom(document: FeedDocument, links: FeedLinks, settings: Settings) -> bytes:
     feed = _feed(document, links, settings.site, fmt="atom")
     for entry in document.entries:
-        item = _entry(feed, entry)
+        item = _entry(feed, entry, text=str)
         if entry.content_html:
             item.content(entry.content_html, type="html")
         for name, url in entry.authors:
@@ -138,7 +142,7 @@ def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> b
     # Readers may cache the channel this many minutes: the scheduler's rebuild interval.
     feed.ttl(settings.feeds.rebuild_minutes)
     for entry in document.entries:
-        item = _entry(feed, entry)
+        item = _entry(feed, entry, text=as_rss_text)
         if entry.content_html:
             item.content(entry.content_html)
         # RSS <author> must be an email address; bylines go in dc:creator instead.
@@ -153,15 +157,23 @@ def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> b
     return feed.rss_str(pretty=True)
 
 
+def as_rss_text(text: str) -> str:
+    """Plain text for an RSS element that readers take as HTML (RSS 2.0 <description> "may
+    contain entity-encoded HTML"; readers treat <title> alike): escaped once more, so that
+    `<img onerror=...>` in a summary shows as those characters, not as an image."""
+    return html.escape(text, quote=False)
+
+
 def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: str):
+    text = as_rss_text if fmt == "rss" else str
     feed = FeedGenerator()
     feed.load_extension("dc")
     feed.register_extension("masthead", MastheadFeedExtension, MastheadEntryExtension)
     feed.masthead.document = document
     feed.masthead.links = links
     feed.id(links.self_url)
-    feed.title(document.title)
-    feed.subtitle(document.subtitle or document.title)
+    feed.title(text(document.title))
+    feed.subtitle(text(document.subtitle or document.title))
     # Atom needs an author for entries without a byline: the site itself.
     feed.author({"name": site.title})
     feed.generator(*GENERATOR)
@@ -169,7 +181,7 @@ def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: 
     feed.language(document.language)
     icon = f"{site.base_url.rstrip('/')}/static/icon.png"
     feed.icon(icon)
-    feed.image(url=icon, title=document.title, link=document.page_url)  # also the Atom logo
+    feed.image(url=icon, title=text(document.title), link=document.page_url)  # also the Atom logo
     # Stable bytes: the feed is as new as its newest entry, never "now".
     feed.updated(document.updated_at)
     feed.lastBuildDate(document.updated_at)
@@ -184,16 +196,17 @@ def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: 
     return feed
 
 
-def _entry(feed: FeedGenerator, entry: Entry):
+def _entry(feed: FeedGenerator, entry: Entry, *, text: Callable[[str], str]):
+    """An entry; `text` readies plain text for the format (Atom's type="text" needs nothing)."""
     item = feed.add_entry(order="append")
     item.masthead.entry = entry
     item.id(entry.id)  # also RSS guid isPermaLink="false"
-    item.title(entry.title)
+    item.title(text(entry.title))
     item.link(href=entry.url, rel="alternate")
     if entry.summary:
-        item.summary(entry.summary)
+        item.summary(text(entry.summary))
     elif not entry.content_html:
-        item.summary(entry.title)
+        item.summary(text(entry.title))
     if entry.categories:
         # One call: feedgen rebuilds its RSS list of every category on each call (quadratic).
         item.category(
