@@ -19,9 +19,17 @@ SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # BCP 47 language tag, as pages' lang= and feeds' xml:lang need it: "en", "ru", "zh-Hant-TW".
 LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 # Characters no plain-text field may hold: C0 and C1 controls (tab, newline and return aside),
-# DEL, lone surrogates and the non-characters XML 1.0 forbids. Feeds and pages could not carry
-# them.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# DEL and the non-characters XML 1.0 forbids; feeds and pages could not carry them. Written as
+# escapes that Python and ECMA-262 (JSON Schema's patterns) read alike; lone surrogates, which
+# no UTF-8 text holds, are refused too.
+FORBIDDEN_IN_TEXT = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"
+CONTROL_CHARACTERS = re.compile(f"[{FORBIDDEN_IN_TEXT}\\ud800-\\udfff]")
+# Years a story's time may be written in. Four-digit years keep stored times and permalink
+# dates in text order; a margin of a year at each end keeps the same time in UTC, or in any
+# other time zone, within what a datetime holds (years 1 to 9999).
+TIME_YEARS = (1000, 9998)
+# The same rule as a pattern on ISO 8601 text, for the OpenAPI description.
+TIME_YEARS_PATTERN = r"^(?:1[0-9]{3}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
 # Schemes a link field may use: the web's. Pages and feeds link them as they are, so no
 # javascript:, data: or file:. (Body HTML also allows mailto: in links, see archive.html.)
 URL_SCHEMES = ("http", "https")

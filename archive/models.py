@@ -26,13 +26,11 @@ from archive.fields import (  # noqa: F401 (the model's rules, importable from h
     STATUSES,
     STORY_FIELDS,
     SYNDICATION_POLICIES,
+    TIME_YEARS,
     URL_SCHEMES,
     Field,
 )
 
-# Years a story's times may fall in: four-digit years keep stored times and permalink dates
-# in text order, and a day's margin keeps conversion to any time zone in range.
-TIME_YEARS = (1000, 9998)
 # Story attributes whose name differs from the field's in the JSON shape (archive.fields).
 ATTRIBUTES = {"body": "body_html"}
 
@@ -168,11 +166,8 @@ def is_aware(moment: datetime | None) -> bool:
 
 
 def is_in_range(moment: datetime) -> bool:
-    """Whether an aware time is within TIME_YEARS (in UTC)."""
-    try:
-        return TIME_YEARS[0] <= moment.astimezone(UTC).year <= TIME_YEARS[1]
-    except OverflowError:
-        return False
+    """Whether a time's year, as written, is within TIME_YEARS."""
+    return TIME_YEARS[0] <= moment.year <= TIME_YEARS[1]
 
 
 def validate(story: Story) -> Story:

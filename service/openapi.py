@@ -8,15 +8,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from archive.fields import MAX_REASON_LENGTH, SLUG_PATTERN, STATUSES, STORY_FIELDS, Field
+from archive.fields import (
+    FORBIDDEN_IN_TEXT,
+    REASON,
+    SLUG_PATTERN,
+    STATUSES,
+    STORY_FIELDS,
+    TIME_YEARS,
+    TIME_YEARS_PATTERN,
+    Field,
+)
 
 # Largest story id a URL may name (SQLite's INTEGER range).
 MAX_ID = 2**63 - 1
 # Statuses a client may write; withdrawal is DELETE, so its reason is always recorded.
 WRITABLE_STATUSES = ("draft", "scheduled", "published")
 STATUS_VALUES = list(STATUSES)
-# Digits of the largest cursor: a change number, at most MAX_ID.
-CURSOR_DIGITS = len(str(MAX_ID))
+# A cursor is a change number from 0 to MAX_ID (19 digits): the pattern takes every number of
+# up to 18 digits and those of 19 below 9 * 10**18, a regular expression short enough to read.
+CURSOR_PATTERN = "^(?:[0-9]{1,18}|[0-8][0-9]{18})$"
 # What every plain-text field refuses, said once for the description.
 PLAIN_TEXT = "plain text: no control characters other than tab, newline and return"
 URL_RULE = "an absolute http:// or https:// URL (no other scheme)"
@@ -40,7 +50,9 @@ TEXT = {"type": "string"}
 TIME_IN = {
     "type": ["string", "null"],
     "format": "date-time",
-    "description": "ISO 8601 with a time zone, e.g. 2014-02-24T20:00:00+04:00",
+    "pattern": TIME_YEARS_PATTERN,
+    "description": "ISO 8601 with a time zone, e.g. 2014-02-24T20:00:00+04:00; years "
+    f"{TIME_YEARS[0]} to {TIME_YEARS[1]}",
 }
 TIME_OUT = _nullable("string", format="date-time")
 
@@ -72,6 +84,12 @@ def _text_in(spec: Field) -> dict[str, Any]:
         schema["minLength"] = 1
     if spec.pattern is not None:
         schema["pattern"] = ecma_pattern(spec.pattern)
+    elif spec.required:  # something other than spaces, and no control character anywhere
+        schema["pattern"] = (
+            f"^[^{FORBIDDEN_IN_TEXT}]*[^\\s{FORBIDDEN_IN_TEXT}][^{FORBIDDEN_IN_TEXT}]*$"
+        )
+    else:
+        schema["pattern"] = f"^[^{FORBIDDEN_IN_TEXT}]*$"
     rule = PLAIN_TEXT if spec.pattern is None else ""
     schema["description"] = "; ".join(filter(None, [spec.description, rule]))
     return schema
@@ -130,18 +148,18 @@ def writable_schemas() -> dict[str, Any]:
     properties = {name: input_schema(spec) for name, spec in STORY_FIELDS.items()}
     # The API takes a byline as a bare name too, and writes no withdrawal (DELETE does that).
     author = properties["authors"]["items"]
-    properties["authors"]["items"] = {
-        "oneOf": [{"type": "string", "minLength": 1, "maxLength": _name_length()}, author]
-    }
+    name = input_schema(STORY_FIELDS["authors"].item.parts["name"])
+    properties["authors"]["items"] = {"oneOf": [name, author]}
     properties["status"] = {"enum": list(WRITABLE_STATUSES)}
     return properties
 
 
-def _name_length() -> int:
-    return STORY_FIELDS["authors"].item.parts["name"].max_length
-
-
 WRITABLE = writable_schemas()
+# archive.models.validate's one rule across fields: a scheduled story says when it goes live.
+SCHEDULED_NEEDS_EMBARGO = {
+    "if": {"properties": {"status": {"const": "scheduled"}}, "required": ["status"]},
+    "then": {"properties": {"embargo_at": {"type": "string"}}, "required": ["embargo_at"]},
+}
 SLUG = ecma_pattern(SLUG_PATTERN)
 STORY_OUT = {name: output_schema(spec) for name, spec in STORY_FIELDS.items()}
 
@@ -150,14 +168,13 @@ SCHEMAS: dict[str, Any] = {
         "description": "A new story, or all writable fields of one (PUT). Needs title and "
         "status; a scheduled story needs embargo_at.",
         **_parts(WRITABLE, ["title", "status"]),
+        **SCHEDULED_NEEDS_EMBARGO,
     },
     "StoryPatch": {
         "description": "The fields to change; objects and lists are replaced whole.",
         **_parts(WRITABLE),
     },
-    "Withdrawal": _parts(
-        {"reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON_LENGTH}}, ["reason"]
-    ),
+    "Withdrawal": _parts({"reason": input_schema(REASON)}, ["reason"]),
     "Story": _parts(
         {
             "id": {"type": "integer"},
@@ -275,6 +292,27 @@ def _problems(*codes: int) -> dict[str, Any]:
     return answers
 
 
+# OpenAPI links: what a client can do next with the story an answer carries (the id from the
+# body, the ETag as If-Match). Schemathesis follows them to test sequences of calls.
+STORY_LINKS = {
+    "ShowStory": ("show_story", False),
+    "ReplaceStory": ("replace_story", True),
+    "UpdateStory": ("update_story", True),
+    "WithdrawStory": ("withdraw_story", True),
+    "ListRevisions": ("list_revisions", False),
+}
+
+
+def _links() -> dict[str, Any]:
+    links = {}
+    for name, (operation, needs_etag) in STORY_LINKS.items():
+        parameters = {"story_id": "$response.body#/id"}
+        if needs_etag:
+            parameters["header.If-Match"] = "$response.header.ETag"
+        links[name] = {"operationId": operation, "parameters": parameters}
+    return links
+
+
 def _story(description: str, code: str = "200", **headers: Any) -> dict[str, Any]:
     return {
         code: {
@@ -284,6 +322,7 @@ def _story(description: str, code: str = "200", **headers: Any) -> dict[str, Any
                 **headers,
             },
             "content": {"application/json": {"schema": _ref("Story")}},
+            "links": _links(),
         }
     }
 
@@ -353,12 +392,13 @@ DOCUMENT: dict[str, Any] = {
                     _query("author", {"type": "string", "pattern": SLUG}, "an author slug"),
                     _query(
                         "since",
-                        {"type": "string", "format": "date-time"},
-                        "only stories changed at or after this time (ISO 8601 with zone)",
+                        {"type": "string", "format": "date-time", "pattern": TIME_YEARS_PATTERN},
+                        "only stories changed at or after this time (ISO 8601 with zone, years "
+                        f"{TIME_YEARS[0]} to {TIME_YEARS[1]})",
                     ),
                     _query(
                         "cursor",
-                        {"type": "string", "pattern": f"^[0-9]{{1,{CURSOR_DIGITS}}}$"},
+                        {"type": "string", "pattern": CURSOR_PATTERN},
                         "the cursor of an earlier page (a change number, 0 to "
                         f"{MAX_ID}): only stories changed after it",
                     ),

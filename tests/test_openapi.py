@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -18,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from service import create_app
 from service.openapi import DOCUMENT
 from tests.test_api import create, story_json
 
@@ -175,3 +177,66 @@ def test_generated_requests_never_fail_and_always_match_the_description(
         case.call_and_validate(headers=tokens[len(sent) % len(tokens)], checks=checks)
 
     run()
+
+
+# Steps of the stateful phase: scenarios of linked calls (create, then read, update, replace,
+# withdraw the story created), each scenario at most STEPS calls.
+SCENARIOS = 40
+STEPS = 6
+
+
+def test_linked_calls_never_fail_and_always_match_the_description(
+    api_schema, api_tokens, make_settings, tmp_path
+):
+    """The stateful phase: schemathesis follows the description's links from a created story
+    to its reads, updates, replacements, withdrawal and revisions, with every check.
+
+    Each scenario starts from an empty archive of its own, so that scenarios replay alike.
+    """
+    calls = []
+    scenarios = itertools.count()
+    # The write token, as an explicit header: the auth checks then also try each write
+    # without it and with a wrong one.
+    api_schema.config.update(headers=api_tokens["write"])
+    # Deliberate: If-Match of another revision answers 412, whatever the body (RFC 9110 13.2.1:
+    # preconditions are evaluated before the request content is processed).
+    checks = api_schema.config.checks
+    # Deliberate: DELETE withdraws a story and its tombstone stays readable (status withdrawn,
+    # with the reason), as DESIGN.md's permanence asks; so no use_after_free 404.
+    checks.update(excluded_check_names=["use_after_free"])
+    for check in (checks.positive_data_acceptance, checks.negative_data_rejection):
+        check.expected_statuses = [*check.expected_statuses, "412"]
+
+    class Sequences(api_schema.as_state_machine()):
+        def setup(self):
+            path = tmp_path / f"scenario-{next(scenarios)}.db"
+            self.app = create_app(make_settings(archive={"path": str(path)}))
+
+        def get_call_kwargs(self, case):
+            return {"app": self.app}
+
+        def before_call(self, case):
+            calls.append(case.operation.label)
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            # Every check schemathesis has; the token is named so that the auth checks know
+            # it is a real one.
+            case.validate_response(
+                response,
+                headers=api_tokens["write"],
+                transport_kwargs=kwargs or None,
+                recorder=getattr(self, "recorder", None),
+            )
+
+    Sequences.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=STEPS,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    print(f"{len(calls)} calls", sorted(set(calls)))
+    assert {"PATCH /api/stories/{story_id}", "DELETE /api/stories/{story_id}"} <= set(calls)
