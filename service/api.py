@@ -42,8 +42,7 @@ MAX_PAGE_SIZE = 200
 # were published (archive.visibility decides which withdrawn stories those are).
 PUBLIC_STATUSES = ("published", "withdrawn")
 LIST_PARAMETERS = ("status", "section", "tag", "author", "since", "cursor", "limit")
-# Idempotency-Key: printable ASCII, as long as a UUID or a CMS's own request id needs.
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+IDEMPOTENCY_KEY = re.compile(openapi.IDEMPOTENCY_KEY)
 STORY_ETAG = re.compile(r"story-(\d+)-(\d+)")
 
 

@@ -5,7 +5,6 @@ Tests hold it to the app: every /api/ route is described here, and answers match
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from archive.fields import (
@@ -21,12 +20,14 @@ from archive.fields import (
 
 # Largest story id a URL may name (SQLite's INTEGER range).
 MAX_ID = 2**63 - 1
+# Idempotency-Key: printable ASCII, as long as a UUID or a CMS's own request id needs.
+IDEMPOTENCY_KEY = r"[\x21-\x7e]{1,255}"
 # Statuses a client may write; withdrawal is DELETE, so its reason is always recorded.
 WRITABLE_STATUSES = ("draft", "scheduled", "published")
 STATUS_VALUES = list(STATUSES)
 # A cursor is a change number from 0 to MAX_ID (19 digits): the pattern takes every number of
 # up to 18 digits and those of 19 below 9 * 10**18, a regular expression short enough to read.
-CURSOR_PATTERN = "^(?:[0-9]{1,18}|[0-8][0-9]{18})$"
+CURSOR_PATTERN = "[0-9]{1,18}|[0-8][0-9]{18}"
 # What every plain-text field refuses, said once for the description.
 PLAIN_TEXT = "plain text: no control characters other than tab, newline and return"
 URL_RULE = "an absolute http:// or https:// URL (no other scheme)"
@@ -40,10 +41,11 @@ def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
     return {"type": [kind, "null"], **extra}
 
 
-def ecma_pattern(pattern: re.Pattern) -> str:
-    """A whole-string pattern for JSON Schema, whose patterns are ECMA-262 regular expressions:
-    there `$` without the m flag matches only at the very end (Python's `\\Z`)."""
-    return f"^(?:{pattern.pattern})$"
+def whole(regex: str) -> str:
+    """A JSON Schema pattern that `regex` must match whole. JSON Schema patterns are ECMA-262,
+    where `$` is the very end; Python validators and generators read them with `re.search`,
+    where `$` also matches before a final newline, so `(?!\\n)` rules that out for both."""
+    return f"^(?:{regex})$(?!\\n)"
 
 
 TEXT = {"type": "string"}
@@ -83,7 +85,7 @@ def _text_in(spec: Field) -> dict[str, Any]:
     if spec.required:
         schema["minLength"] = 1
     if spec.pattern is not None:
-        schema["pattern"] = ecma_pattern(spec.pattern)
+        schema["pattern"] = whole(spec.pattern.pattern)
     elif spec.required:  # something other than spaces, and no control character anywhere
         schema["pattern"] = (
             f"^[^{FORBIDDEN_IN_TEXT}]*[^\\s{FORBIDDEN_IN_TEXT}][^{FORBIDDEN_IN_TEXT}]*$"
@@ -160,7 +162,7 @@ SCHEDULED_NEEDS_EMBARGO = {
     "if": {"properties": {"status": {"const": "scheduled"}}, "required": ["status"]},
     "then": {"properties": {"embargo_at": {"type": "string"}}, "required": ["embargo_at"]},
 }
-SLUG = ecma_pattern(SLUG_PATTERN)
+SLUG = whole(SLUG_PATTERN.pattern)
 STORY_OUT = {name: output_schema(spec) for name, spec in STORY_FIELDS.items()}
 
 SCHEMAS: dict[str, Any] = {
@@ -398,7 +400,7 @@ DOCUMENT: dict[str, Any] = {
                     ),
                     _query(
                         "cursor",
-                        {"type": "string", "pattern": CURSOR_PATTERN},
+                        {"type": "string", "pattern": whole(CURSOR_PATTERN)},
                         "the cursor of an earlier page (a change number, 0 to "
                         f"{MAX_ID}): only stories changed after it",
                     ),
@@ -425,7 +427,7 @@ DOCUMENT: dict[str, Any] = {
                         "name": "Idempotency-Key",
                         "in": "header",
                         "description": "A retry with the same key returns the first story.",
-                        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                        "schema": {"type": "string", "pattern": whole(IDEMPOTENCY_KEY)},
                     }
                 ],
                 "requestBody": _body("StoryInput"),
