@@ -264,7 +264,7 @@ def _expected_revision(current: Story) -> int:
     revisions = {
         int(m.group(2))
         for tag in request.if_match.as_set()
-        if (m := STORY_ETAG.fullmatch(tag)) and int(m.group(1)) == current.id
+        if tag and (m := STORY_ETAG.fullmatch(tag)) and int(m.group(1)) == current.id
     }
     if current.revision not in revisions:
         raise Problem(

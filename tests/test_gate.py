@@ -322,3 +322,15 @@ def test_script_urls_in_quotes_are_dropped_on_every_way_in_and_out(
     assert len(contents) == 3 * len(slugs)
     for html in contents:
         assert_quotes_safe(html)
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_if_match_with_an_empty_entity_tag_answers_412_not_500(client, api_tokens, method):
+    """Found by the stateful phase: an empty quoted tag in If-Match has no value to compare."""
+    created = client.post("/api/stories", json=story_json(), headers=api_tokens["write"])
+    url = created.headers["Location"]
+    headers = {**api_tokens["write"], "If-Match": '"", "H"'}
+    body = {"reason": "Legal"} if method == "delete" else {"dek": "x"}
+    response = getattr(client, method)(url, json=body, headers=headers)
+    assert response.status_code == 412
+    assert client.get(url).get_json()["revision"] == 1
