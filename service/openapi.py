@@ -7,182 +7,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.fields import (
-    FORBIDDEN_IN_TEXT,
-    REASON,
-    SLUG_PATTERN,
-    STATUSES,
-    STORY_FIELDS,
-    TIME_YEARS,
-    TIME_YEARS_PATTERN,
-    Field,
+from archive.fields import REASON, STATUSES, TIME_YEARS, TIME_YEARS_PATTERN
+from service.story_schemas import (
+    SCHEDULED_NEEDS_EMBARGO,
+    SLUG,
+    STORY_OUT,
+    TEXT,
+    TIME_OUT,
+    WRITABLE,
+    WRITABLE_STATUSES,
+    input_schema,
+    nullable,
+    object_of,
+    whole,
 )
 
 # Largest story id a URL may name (SQLite's INTEGER range).
 MAX_ID = 2**63 - 1
 # Idempotency-Key: printable ASCII, as long as a UUID or a CMS's own request id needs.
 IDEMPOTENCY_KEY = r"[\x21-\x7e]{1,255}"
-# Statuses a client may write; withdrawal is DELETE, so its reason is always recorded.
-WRITABLE_STATUSES = ("draft", "scheduled", "published")
 STATUS_VALUES = list(STATUSES)
 # A cursor is a change number from 0 to MAX_ID (19 digits): the pattern takes every number of
 # up to 18 digits and those of 19 below 9 * 10**18, a regular expression short enough to read.
 CURSOR_PATTERN = "[0-9]{1,18}|[0-8][0-9]{18}"
-# What every plain-text field refuses, said once for the description.
-PLAIN_TEXT = "plain text: no control characters other than tab, newline and return"
-URL_RULE = "an absolute http:// or https:// URL (no other scheme)"
+__all__ = ["DOCUMENT", "MAX_ID", "SCHEMAS", "WRITABLE_STATUSES"]
 
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
-    return {"type": [kind, "null"], **extra}
-
-
-def whole(regex: str) -> str:
-    """A JSON Schema pattern that `regex` must match whole. JSON Schema patterns are ECMA-262,
-    where `$` is the very end; Python validators and generators read them with `re.search`,
-    where `$` also matches before a final newline, so `(?!\\n)` rules that out for both."""
-    return f"^(?:{regex})$(?!\\n)"
-
-
-TEXT = {"type": "string"}
-TIME_IN = {
-    "type": ["string", "null"],
-    "format": "date-time",
-    "pattern": TIME_YEARS_PATTERN,
-    "description": "ISO 8601 with a time zone, e.g. 2014-02-24T20:00:00+04:00; years "
-    f"{TIME_YEARS[0]} to {TIME_YEARS[1]}",
-}
-TIME_OUT = _nullable("string", format="date-time")
-
-
-def _parts(properties: dict[str, Any], required: list[str] = ()) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(required),
-        "additionalProperties": False,
-    }
-
-
-def input_schema(spec: Field, *, name: str = "") -> dict[str, Any]:
-    """The JSON Schema of what a client may send for a field of archive.fields."""
-    schema = INPUT_KINDS[spec.kind](spec)
-    if spec.description and "description" not in schema:
-        schema["description"] = spec.description
-    if spec.nullable and spec.kind == "object":
-        return {"oneOf": [{"type": "null"}, schema]}
-    if spec.nullable and isinstance(schema["type"], str):
-        schema["type"] = [schema["type"], "null"]
-    return schema
-
-
-def _text_in(spec: Field) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", "maxLength": spec.max_length}
-    if spec.required:
-        schema["minLength"] = 1
-    if spec.pattern is not None:
-        schema["pattern"] = whole(spec.pattern.pattern)
-    elif spec.required:  # something other than spaces, and no control character anywhere
-        schema["pattern"] = (
-            f"^[^{FORBIDDEN_IN_TEXT}]*[^\\s{FORBIDDEN_IN_TEXT}][^{FORBIDDEN_IN_TEXT}]*$"
-        )
-    else:
-        schema["pattern"] = f"^[^{FORBIDDEN_IN_TEXT}]*$"
-    rule = PLAIN_TEXT if spec.pattern is None else ""
-    schema["description"] = "; ".join(filter(None, [spec.description, rule]))
-    return schema
-
-
-def _url_in(spec: Field) -> dict[str, Any]:
-    return {
-        "type": "string",
-        "format": "uri",
-        "maxLength": spec.max_length,
-        "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$",
-        "description": "; ".join(filter(None, [spec.description, URL_RULE])),
-    }
-
-
-def _list_in(spec: Field) -> dict[str, Any]:
-    return {"type": "array", "items": input_schema(spec.item), "maxItems": spec.max_items}
-
-
-def _object_in(spec: Field) -> dict[str, Any]:
-    properties = {key: input_schema(part) for key, part in spec.parts.items()}
-    return _parts(properties, [key for key, part in spec.parts.items() if part.required])
-
-
-INPUT_KINDS = {
-    "text": _text_in,
-    "url": _url_in,
-    "html": lambda spec: {"type": "string", "maxLength": spec.max_length},
-    "choice": lambda spec: {"enum": list(spec.choices)},
-    "time": lambda spec: dict(TIME_IN),
-    "list": _list_in,
-    "object": _object_in,
-}
-
-
-def output_schema(spec: Field) -> dict[str, Any]:
-    """The JSON Schema of a field as the API answers it: the same types, without the limits
-    (a story stored before a limit was tightened is answered as it is)."""
-    if spec.kind == "list":
-        return {"type": "array", "items": output_schema(spec.item)}
-    if spec.kind == "object":
-        properties = {key: output_schema(part) for key, part in spec.parts.items()}
-        schema = _parts(properties, [k for k, part in spec.parts.items() if part.required])
-        return {"oneOf": [{"type": "null"}, schema]} if spec.nullable else schema
-    if spec.kind == "choice":
-        return {"enum": list(spec.choices)}
-    if spec.kind == "time":
-        return dict(TIME_OUT)
-    if spec.kind == "url":
-        return _nullable("string")
-    return _nullable("string") if spec.nullable else dict(TEXT)
-
-
-def writable_schemas() -> dict[str, Any]:
-    """StoryInput's properties, from archive.fields with the API's own rules over it."""
-    properties = {name: input_schema(spec) for name, spec in STORY_FIELDS.items()}
-    # The API takes a byline as a bare name too, and writes no withdrawal (DELETE does that).
-    author = properties["authors"]["items"]
-    name = input_schema(STORY_FIELDS["authors"].item.parts["name"])
-    properties["authors"]["items"] = {"oneOf": [name, author]}
-    properties["status"] = {"enum": list(WRITABLE_STATUSES)}
-    return properties
-
-
-WRITABLE = writable_schemas()
-# archive.models.validate's one rule across fields: a scheduled story says when it goes live.
-SCHEDULED_NEEDS_EMBARGO = {
-    "if": {"properties": {"status": {"const": "scheduled"}}, "required": ["status"]},
-    "then": {"properties": {"embargo_at": {"type": "string"}}, "required": ["embargo_at"]},
-}
-SLUG = whole(SLUG_PATTERN.pattern)
-STORY_OUT = {name: output_schema(spec) for name, spec in STORY_FIELDS.items()}
-
 SCHEMAS: dict[str, Any] = {
     "StoryInput": {
         "description": "A new story, or all writable fields of one (PUT). Needs title and "
         "status; a scheduled story needs embargo_at.",
-        **_parts(WRITABLE, ["title", "status"]),
+        **object_of(WRITABLE, ["title", "status"]),
         **SCHEDULED_NEEDS_EMBARGO,
     },
     "StoryPatch": {
         "description": "The fields to change; objects and lists are replaced whole.",
-        **_parts(WRITABLE),
+        **object_of(WRITABLE),
     },
-    "Withdrawal": _parts({"reason": input_schema(REASON)}, ["reason"]),
-    "Story": _parts(
+    "Withdrawal": object_of({"reason": input_schema(REASON)}, ["reason"]),
+    "Story": object_of(
         {
             "id": {"type": "integer"},
-            "entry_id": _nullable("string"),
-            "path": _nullable("string"),
-            "url": _nullable("string", format="uri"),
+            "entry_id": nullable("string"),
+            "path": nullable("string"),
+            "url": nullable("string", format="uri"),
             "revision": {"type": "integer", "minimum": 1},
             **STORY_OUT,
             "body_text": TEXT,
@@ -205,7 +77,7 @@ SCHEMAS: dict[str, Any] = {
             "withdrawn_reason",
         ],
     ),
-    "StoryPage": _parts(
+    "StoryPage": object_of(
         {
             "stories": {"type": "array", "items": _ref("Story")},
             "cursor": {
@@ -213,17 +85,17 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Pass as cursor= to get only stories changed after this page.",
             },
             "next": {
-                **_nullable("string", format="uri"),
+                **nullable("string", format="uri"),
                 "description": "The next page; null when this page was the last one.",
             },
         },
         ["stories", "cursor", "next"],
     ),
-    "Revisions": _parts(
+    "Revisions": object_of(
         {
             "revisions": {
                 "type": "array",
-                "items": _parts(
+                "items": object_of(
                     {
                         "revision": {"type": "integer", "minimum": 1},
                         "action": {"enum": ["create", "update", "withdraw", "publish"]},
@@ -238,7 +110,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Problem": {
         "description": "RFC 9457 problem details.",
-        **_parts(
+        **object_of(
             {
                 "type": {"type": "string", "format": "uri-reference"},
                 "title": TEXT,
@@ -246,7 +118,7 @@ SCHEMAS: dict[str, Any] = {
                 "detail": TEXT,
                 "errors": {
                     "type": "array",
-                    "items": _parts(
+                    "items": object_of(
                         {
                             "field": {"type": "string", "description": "e.g. authors[0].name"},
                             "in": {"enum": ["body", "query", "header"]},
