@@ -13,19 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.errors import FieldProblem, InvalidStory
-from archive.fields import (  # noqa: F401 (the model's rules, importable from here)
+from archive.fields import (  # noqa: F401 (the rules other modules read from the model)
     CONTROL_CHARACTERS,
     LANGUAGE_PATTERN,
-    MAX_BODY_DEPTH,
-    MAX_BODY_LENGTH,
     MAX_PARTS,
-    MAX_REASON_LENGTH,
-    MAX_SLUG_LENGTH,
-    MAX_TITLE_LENGTH,
     SLUG_PATTERN,
     STATUSES,
     STORY_FIELDS,
-    SYNDICATION_POLICIES,
     TIME_YEARS,
     URL_SCHEMES,
     Field,

@@ -55,7 +55,7 @@ def object_of(properties: dict[str, Any], required: list[str] = ()) -> dict[str,
     }
 
 
-def input_schema(spec: Field, *, name: str = "") -> dict[str, Any]:
+def input_schema(spec: Field) -> dict[str, Any]:
     """The JSON Schema of what a client may send for a field of archive.fields."""
     schema = INPUT_KINDS[spec.kind](spec)
     if spec.description and "description" not in schema:
