@@ -33,6 +33,7 @@ from archive.clock import Clock
 from archive.errors import (
     ArchiveError,
     DuplicateRequest,
+    FieldProblem,
     InvalidStory,
     NameNotFound,
     RevisionConflict,
@@ -64,6 +65,7 @@ __all__ = [
     "Clock",
     "DuplicateRequest",
     "FeedScope",
+    "FieldProblem",
     "InvalidScope",
     "InvalidStory",
     "Media",

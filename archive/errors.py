@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
 
 class ArchiveError(Exception):
     """Anything the archive refuses or cannot find."""
 
 
-class InvalidStory(ArchiveError):
-    """A story failed validation; `problems` lists every field that is wrong."""
+class FieldProblem(NamedTuple):
+    """One thing wrong with a story: the field as errors name it ("authors[0].url"), its
+    RFC 6901 JSON Pointer ("/authors/0/url"; "" is the whole story) and the message."""
 
-    def __init__(self, problems: list[str], *, story: str | None = None):
-        self.problems = list(problems)
+    field: str
+    pointer: str
+    message: str
+
+    @classmethod
+    def at(cls, path: Sequence[str | int], message: str) -> FieldProblem:
+        """The problem at a path of keys and list indexes: ("authors", 0, "url")."""
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+        return cls(field, pointer, message)
+
+
+class InvalidStory(ArchiveError):
+    """A story failed validation; `found` lists every problem (FieldProblem), `problems` their
+    messages. A problem given as plain text is about the whole story."""
+
+    def __init__(self, problems: Iterable[FieldProblem | str], *, story: str | None = None):
+        self.found = [
+            p if isinstance(p, FieldProblem) else FieldProblem("", "", p) for p in problems
+        ]
+        self.problems = [p.message for p in self.found]
         self.story = story
         prefix = f"story {story!r}: " if story else ""
         super().__init__(prefix + "; ".join(self.problems))

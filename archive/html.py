@@ -1,11 +1,10 @@
-"""Story HTML: sanitising bodies (nh3), plain text for search, escaping plain text into paragraphs.
+"""Story HTML: sanitising bodies (nh3) and their plain text for search.
 
 Every body passes through `sanitise` before it is stored, whichever way it arrived.
 """
 
 from __future__ import annotations
 
-import html
 import re
 
 import lxml.html
@@ -28,6 +27,13 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
     "p": {"class"},
 }
+# Attributes holding a URL, and the schemes they may use; a relative URL (no scheme) is kept
+# and made absolute where a rendition needs it.
+URL_ATTRIBUTES = {"href", "src", "cite"}
+URL_SCHEMES = {"http", "https", "mailto"}
+# A URL's scheme as browsers read it (WHATWG URL): after leading spaces and controls, with tabs
+# and newlines anywhere ignored.
+SCHEME = re.compile(r"[\x00-\x20]*([A-Za-z][A-Za-z0-9+.\-]*):")
 # XML 1.0 forbids these characters; a feed containing one is not well-formed. Lone surrogates
 # are not characters at all (no UTF-8 encodes them).
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -43,7 +49,8 @@ def sanitise(body: str) -> str:
         strip_forbidden(body),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=URL_SCHEMES,
+        attribute_filter=_allowed_url,
         link_rel="noopener noreferrer",
         strip_comments=True,
     ).strip()
@@ -60,6 +67,10 @@ def to_text(body: str) -> str:
     return re.sub(r"\n\s*\n+", "\n\n", text).strip()
 
 
-def paragraphs_to_html(paragraphs: list[str]) -> str:
-    """Plain-text paragraphs as escaped <p> elements."""
-    return "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p.strip())
+def _allowed_url(element: str, attribute: str, value: str) -> str | None:
+    """nh3 checks only href and src against url_schemes: this checks cite too (<blockquote>,
+    <q>, <del>, <ins>), reading the scheme as a browser would."""
+    if attribute not in URL_ATTRIBUTES:
+        return value
+    found = SCHEME.match(re.sub(r"[\t\n\r]", "", value))
+    return value if found is None or found.group(1).lower() in URL_SCHEMES else None

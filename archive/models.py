@@ -7,34 +7,26 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.errors import InvalidStory
-from archive.names import MAX_SLUG_LENGTH
+from archive.errors import FieldProblem, InvalidStory
+from archive.fields import (  # noqa: F401 (the rules other modules read from the model)
+    CONTROL_CHARACTERS,
+    LANGUAGE_PATTERN,
+    MAX_PARTS,
+    SLUG_PATTERN,
+    STATUSES,
+    STORY_FIELDS,
+    TIME_YEARS,
+    URL_SCHEMES,
+    Field,
+)
 
-SYNDICATION_POLICIES = ("full", "summary", "none")
-STATUSES = ("draft", "scheduled", "published", "withdrawn")
-# A slug is a whole string of such words: fullmatch, as `$` would also match before a newline.
-SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# BCP 47 language tag, as pages' lang= and feeds' xml:lang need it: "en", "ru", "zh-Hant-TW".
-LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-# Characters no text field may hold: C0 and C1 controls (tab, newline and return aside), DEL,
-# lone surrogates and the non-characters XML 1.0 forbids. Feeds and pages could not carry them.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# Most parts one story may have: each tag, author and section is a feed to rebuild, so these
-# bound the work one write can queue.
-MAX_PARTS = {"tags": 50, "authors": 20, "media": 50, "sources": 100}
-# Longest title, and longest of any other plain-text field, in characters.
-MAX_TITLE_LENGTH = 1_000
-MAX_TEXT_LENGTH = 20_000
-# Largest story body accepted, in characters of HTML.
-MAX_BODY_LENGTH = 2_000_000
-# Years a story's times may fall in: four-digit years keep stored times and permalink dates
-# in text order, and a day's margin keeps conversion to any time zone in range.
-TIME_YEARS = (1000, 9998)
+# Story attributes whose name differs from the field's in the JSON shape (archive.fields).
+ATTRIBUTES = {"body": "body_html"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,6 @@ class Story:
     origin: str | None = None
     withdrawn_at: datetime | None = None
     withdrawn_reason: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_published(self) -> bool:
@@ -116,10 +107,6 @@ class Story:
     @property
     def is_withdrawn(self) -> bool:
         return self.status == "withdrawn"
-
-    @property
-    def has_embargo(self) -> bool:
-        return self.embargo_at is not None
 
     @property
     def was_edited(self) -> bool:
@@ -173,64 +160,27 @@ def is_aware(moment: datetime | None) -> bool:
 
 
 def is_in_range(moment: datetime) -> bool:
-    """Whether an aware time is within TIME_YEARS (in UTC)."""
-    try:
-        return TIME_YEARS[0] <= moment.astimezone(UTC).year <= TIME_YEARS[1]
-    except OverflowError:
-        return False
+    """Whether a time's year, as written, is within TIME_YEARS."""
+    return TIME_YEARS[0] <= moment.year <= TIME_YEARS[1]
 
 
 def validate(story: Story) -> Story:
-    """Check every field; return the story with times in UTC, or raise InvalidStory."""
-    problems = []
-    if not story.title.strip():
-        problems.append("title is empty (every story needs a title)")
-    if story.slug and (not SLUG_PATTERN.fullmatch(story.slug) or len(story.slug) > MAX_SLUG_LENGTH):
-        problems.append(
-            f"slug {story.slug!r} is not a slug (lower-case letters, digits and single "
-            f"hyphens, at most {MAX_SLUG_LENGTH} characters)"
-        )
-    if not LANGUAGE_PATTERN.fullmatch(story.language):
-        problems.append(
-            f"language {story.language!r} is not a language tag (BCP 47, e.g. en, ru, pt-BR)"
-        )
-    problems += text_problems(story)
-    problems += url_problems(story)
-    if story.syndication not in SYNDICATION_POLICIES:
-        problems.append(
-            f"syndication {story.syndication!r} is not one of {', '.join(SYNDICATION_POLICIES)}"
-        )
-    if story.status not in STATUSES:
-        problems.append(f"status {story.status!r} is not one of {', '.join(STATUSES)}")
+    """Check every field against archive.fields; return the story with times in UTC.
+
+    Raises InvalidStory listing every problem, each naming its field. Runs before any HTML
+    parser sees the body, so a body too long or too deep is refused cheaply.
+    """
+    problems = [
+        problem
+        for name, spec in STORY_FIELDS.items()
+        for problem in field_problems(spec, getattr(story, ATTRIBUTES.get(name, name)), (name,))
+    ]
     if story.status == "scheduled" and story.embargo_at is None:
-        problems.append("status 'scheduled' needs embargo_at (when the story may be published)")
-    if len(story.body_html) > MAX_BODY_LENGTH:
-        problems.append(f"body is {len(story.body_html)} characters (at most {MAX_BODY_LENGTH})")
-    problems += [
-        f"{name} {moment.isoformat()!r} has no time zone (ISO 8601 with zone expected)"
-        for name in ("embargo_at", "published_at", "updated_at")
-        if not is_aware(moment := getattr(story, name))
-    ]
-    problems += [
-        f"{name} {moment.isoformat()!r} is out of range (years {TIME_YEARS[0]} to {TIME_YEARS[1]})"
-        for name in ("embargo_at", "published_at", "updated_at")
-        if (moment := getattr(story, name)) is not None
-        and is_aware(moment)
-        and not is_in_range(moment)
-    ]
-    problems += [
-        f"authors[{i}].name is empty" for i, a in enumerate(story.authors) if not a.name.strip()
-    ]
-    problems += [
-        f"sources[{i}].name is empty" for i, s in enumerate(story.sources) if not s.name.strip()
-    ]
-    problems += [
-        f"{key} has {len(getattr(story, key))} items (at most {most})"
-        for key, most in MAX_PARTS.items()
-        if len(getattr(story, key)) > most
-    ]
-    if story.publisher is not None and not story.publisher.name.strip():
-        problems.append("publisher has no name")
+        problems.append(
+            FieldProblem.at(
+                ("status",), "status 'scheduled' needs embargo_at (when it may be published)"
+            )
+        )
     if problems:
         raise InvalidStory(problems, story=story.slug or story.title or None)
     return story.replace(
@@ -240,34 +190,144 @@ def validate(story: Story) -> Story:
     )
 
 
-def text_fields(story: Story):
-    """(field path, text) for every plain-text field of a story, as errors name them."""
-    for key in ("title", "dek", "summary", "section"):
-        yield key, getattr(story, key)
-    for i, tag in enumerate(story.tags):
-        yield f"tags[{i}]", tag
-    parts = {
-        **{f"authors[{i}]": a for i, a in enumerate(story.authors)},
-        **{f"media[{i}]": m for i, m in enumerate(story.media)},
-        **{f"sources[{i}]": s for i, s in enumerate(story.sources)},
-        "publisher": story.publisher,
-        "rights": story.rights,
-    }
-    for where, part in parts.items():
-        if part is None:
-            continue
-        for name, value in vars(part).items():
-            if isinstance(value, str) and name != "slug":
-                yield f"{where}.{name}", value
+def field_problems(spec: Field, value: Any, path: tuple[str | int, ...]) -> list[FieldProblem]:
+    """What is wrong with one value by its field's rules (nothing: an empty list)."""
+    name = FieldProblem.at(path, "").field
+    if value is None:
+        return [] if spec.nullable else [FieldProblem.at(path, f"{name} is missing")]
+    check = CHECKS[spec.kind]
+    return [FieldProblem.at(path, message) for message in check(spec, value, name)] + (
+        _nested_problems(spec, value, path) if spec.kind in ("list", "object") else []
+    )
 
 
-def url_problems(story: Story) -> list[str]:
-    """Links end up in pages and feeds: only absolute http(s) URLs (no javascript:, no data:)."""
+def _text_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{name} must be a string, not {type(value).__name__}"]
+    if spec.required and not value.strip():
+        return [f"{name} is empty (it is required)"]
+    problems = []
+    if found := CONTROL_CHARACTERS.search(value):
+        problems.append(
+            f"{name} contains the control character U+{ord(found.group()):04X} "
+            "(plain text only: no control characters)"
+        )
+    if spec.max_length is not None and len(value) > spec.max_length:
+        problems.append(f"{name} is {len(value)} characters long (at most {spec.max_length})")
+    elif spec.pattern is not None and value and not spec.pattern.fullmatch(value):
+        problems.append(f"{name} {value!r} is not a {name} ({spec.description})")
+    return problems
+
+
+def _url_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{name} must be a string, not {type(value).__name__}"]
+    if len(value) > spec.max_length:
+        return [f"{name} is {len(value)} characters long (at most {spec.max_length})"]
+    if not is_web_url(value):
+        return [f"{name} {value!r} is not an absolute http(s) URL"]
+    return []
+
+
+def _html_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{name} must be a string, not {type(value).__name__}"]
+    if len(value) > spec.max_length:
+        return [f"{name} is {len(value)} characters long (at most {spec.max_length})"]
+    if (depth := nesting_depth(value, stop_past=spec.max_depth)) > spec.max_depth:
+        return [f"{name} nests elements more than {spec.max_depth} deep ({depth} or more)"]
+    return []
+
+
+def _choice_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if value not in spec.choices:
+        return [f"{name} {value!r} is not one of {', '.join(spec.choices)}"]
+    return []
+
+
+def _time_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if not isinstance(value, datetime):
+        return [f"{name} must be a date and time, not {type(value).__name__}"]
+    if not is_aware(value):
+        return [f"{name} {value.isoformat()!r} has no time zone (ISO 8601 with zone expected)"]
+    if not is_in_range(value):
+        return [
+            f"{name} {value.isoformat()!r} is out of range (years {TIME_YEARS[0]} to "
+            f"{TIME_YEARS[1]})"
+        ]
+    return []
+
+
+def _list_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        return [f"{name} must be a list, not {type(value).__name__}"]
+    if spec.max_items is not None and len(value) > spec.max_items:
+        return [f"{name} has {len(value)} items (at most {spec.max_items})"]
+    return []
+
+
+def _object_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if not dataclasses.is_dataclass(value):
+        return [f"{name} must be an object, not {type(value).__name__}"]
+    return []
+
+
+def _nested_problems(spec: Field, value: Any, path: tuple) -> list[FieldProblem]:
+    if spec.kind == "list":
+        if not isinstance(value, (list, tuple)) or len(value) > (spec.max_items or len(value)):
+            return []
+        return [
+            p for i, item in enumerate(value) for p in field_problems(spec.item, item, (*path, i))
+        ]
+    if not dataclasses.is_dataclass(value):
+        return []
     return [
-        f"{where} {value!r} is not an absolute http(s) URL"
-        for where, value in text_fields(story)
-        if where.endswith(("url", "license_url")) and not is_web_url(value)
+        problem
+        for key, part in spec.parts.items()
+        for problem in field_problems(part, getattr(value, key), (*path, key))
     ]
+
+
+CHECKS = {
+    "text": _text_problems,
+    "url": _url_problems,
+    "html": _html_problems,
+    "choice": _choice_problems,
+    "time": _time_problems,
+    "list": _list_problems,
+    "object": _object_problems,
+}
+# Elements that never hold others, and those whose end tag may be left out (a parser closes
+# them itself: <p>one<p>two): neither adds to the nesting depth.
+VOID_ELEMENTS = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot",
+    "option", "optgroup", "rt", "rp", "colgroup", "caption",
+}  # fmt: skip
+TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+
+
+def nesting_depth(body: str, *, stop_past: int | None = None) -> int:
+    """How deep the body's elements nest, read from its tags in one pass without parsing.
+
+    A start tag opens an element even when written <div/> (HTML has no self-closing divs). An
+    end tag closes the innermost open element of its name and those inside it, as parsers do;
+    an end tag of no open element is ignored. Stops counting past `stop_past`.
+    """
+    open_tags: list[str] = []
+    deepest = 0
+    for match in TAG.finditer(body):
+        closing, name = match.group(1), match.group(2).lower()
+        if name in VOID_ELEMENTS:
+            continue
+        if not closing:
+            open_tags.append(name)
+            deepest = max(deepest, len(open_tags))
+            if stop_past is not None and deepest > stop_past:
+                break
+        elif name in open_tags:
+            del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name) :]
+    return deepest
 
 
 def is_web_url(value: str) -> bool:
@@ -277,22 +337,7 @@ def is_web_url(value: str) -> bool:
     except ValueError:
         return False
     printable = value.isprintable() and not any(char.isspace() for char in value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and printable
-
-
-def text_problems(story: Story) -> list[str]:
-    """Control characters and overlong text, each named by its field."""
-    problems = []
-    for where, text in text_fields(story):
-        if found := CONTROL_CHARACTERS.search(text):
-            problems.append(
-                f"{where} contains the control character U+{ord(found.group()):04X} "
-                "(plain text only: no control characters)"
-            )
-        most = MAX_TITLE_LENGTH if where == "title" else MAX_TEXT_LENGTH
-        if len(text) > most:
-            problems.append(f"{where} is {len(text)} characters long (at most {most})")
-    return problems
+    return parts.scheme in URL_SCHEMES and bool(parts.hostname) and printable
 
 
 def to_utc(moment: datetime | None) -> datetime | None:

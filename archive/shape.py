@@ -9,7 +9,8 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from archive.errors import InvalidStory
+from archive.errors import FieldProblem, InvalidStory
+from archive.fields import STORY_FIELDS
 from archive.models import Author, Media, Publisher, Rights, Source, Story
 
 # Fields a client may send; the rest of the shape is set by the archive.
@@ -43,18 +44,27 @@ READ_ONLY_FIELDS = (
     "withdrawn_at",
     "withdrawn_reason",
 )
-TIME_FIELDS = ("embargo_at", "published_at", "updated_at")
-TEXT_FIELDS = ("slug", "title", "dek", "summary", "body", "language", "section")
-PART_FIELDS = {
-    "media": (Media, ("url", "caption", "credit", "copyright", "alt", "mime_type")),
-    "sources": (Source, ("name", "role")),
-    "publisher": (Publisher, ("name", "url")),
-    "rights": (Rights, ("holder", "statement", "license_url")),
-    "authors": (Author, ("name", "url")),
+TIME_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind == "time")
+TEXT_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind in ("text", "html"))
+CHOICE_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind == "choice")
+PART_CLASSES = {
+    "media": Media,
+    "sources": Source,
+    "publisher": Publisher,
+    "rights": Rights,
+    "authors": Author,
 }
-
+PART_FIELDS = {
+    key: (cls, tuple((STORY_FIELDS[key].item or STORY_FIELDS[key]).parts))
+    for key, cls in PART_CLASSES.items()
+}
 # Fields a part cannot be made without: who is quoted, who published, who wrote.
-REQUIRED_PART_FIELDS = {"sources": ("name",), "publisher": ("name",), "authors": ("name",)}
+REQUIRED_PART_FIELDS = {
+    key: tuple(
+        k for k, f in (STORY_FIELDS[key].item or STORY_FIELDS[key]).parts.items() if f.required
+    )
+    for key in PART_CLASSES
+}
 
 
 def parse_time(value: Any, name: str) -> datetime:
@@ -83,36 +93,41 @@ def story_from_dict(
 ) -> Story:
     """Build a Story from the JSON shape, over `base` when given (a PATCH).
 
-    Raises InvalidStory listing every unknown field, wrong type and bad value.
+    Raises InvalidStory listing every unknown field and wrong type (FieldProblem each); the
+    values themselves are checked by archive.models.validate when the story is saved.
     """
     if not isinstance(data, dict):
-        raise InvalidStory([f"a story must be a JSON object, not {type(data).__name__}"])
-    problems: list[str] = []
+        raise InvalidStory(
+            [FieldProblem.at((), f"a story must be a JSON object, not {_kind(data)}")]
+        )
+    problems: list[FieldProblem] = []
     allowed = set(WRITABLE_FIELDS) | (set(READ_ONLY_FIELDS) if allow_read_only else set())
     for key in data:
         if key in READ_ONLY_FIELDS and not allow_read_only:
-            problems.append(f"{key} is set by the archive and cannot be written")
+            problems.append(
+                FieldProblem.at((key,), f"{key} is set by the archive and cannot be written")
+            )
         elif key not in allowed:
-            problems.append(f"{key} is not a story field (known: {', '.join(WRITABLE_FIELDS)})")
+            problems.append(
+                FieldProblem.at(
+                    (key,), f"{key} is not a story field (known: {', '.join(WRITABLE_FIELDS)})"
+                )
+            )
     values: dict[str, Any] = {}
-    for key in TEXT_FIELDS:
+    for key in (*TEXT_FIELDS, *CHOICE_FIELDS):
         if key in data:
             if isinstance(data[key], str):
                 values["body_html" if key == "body" else key] = data[key]
             else:
-                problems.append(f"{key} must be a string, not {_kind(data[key])}")
-    for key in ("syndication", "status"):
-        if key in data:
-            if isinstance(data[key], str):
-                values[key] = data[key]
-            else:
-                problems.append(f"{key} must be a string, not {_kind(data[key])}")
+                problems.append(
+                    FieldProblem.at((key,), f"{key} must be a string, not {_kind(data[key])}")
+                )
     for key in TIME_FIELDS:
         if key in data and data[key] is not None:
             try:
                 values[key] = parse_time(data[key], key)
             except ValueError as error:
-                problems.append(str(error))
+                problems.append(FieldProblem.at((key,), str(error)))
         elif key in data:
             values[key] = None
     if "tags" in data:
@@ -120,7 +135,7 @@ def story_from_dict(
         if isinstance(tags, list) and all(isinstance(t, str) and t.strip() for t in tags):
             values["tags"] = tuple(dict.fromkeys(t.strip() for t in tags))
         else:
-            problems.append("tags must be a list of non-empty strings")
+            problems.append(FieldProblem.at(("tags",), "tags must be a list of non-empty strings"))
     for key, (cls, fields) in PART_FIELDS.items():
         if key in data:
             values[key] = _parts(key, data[key], cls, fields, problems)
@@ -140,27 +155,37 @@ def _parts(key, value, cls, fields, problems):
         return None
     items = [value] if single else value
     if not isinstance(items, list):
-        problems.append(f"{key} must be a list of objects")
+        problems.append(FieldProblem.at((key,), f"{key} must be a list of objects"))
         return ()
     parts = []
     for index, item in enumerate(items):
+        path = (key,) if single else (key, index)
         where = key if single else f"{key}[{index}]"
         if key == "authors" and isinstance(item, str):
             item = {"name": item}
         if not isinstance(item, dict):
-            problems.append(f"{where} must be an object with {', '.join(fields)}")
+            problems.append(
+                FieldProblem.at(path, f"{where} must be an object with {', '.join(fields)}")
+            )
             continue
-        unknown = [k for k in item if k not in fields]
-        problems += [f"{where}.{k} is not a field (known: {', '.join(fields)})" for k in unknown]
-        bad = [
-            k for k in fields if k in item and item[k] is not None and not isinstance(item[k], str)
+        found = [
+            FieldProblem.at((*path, k), f"{where}.{k} is not a field (known: {', '.join(fields)})")
+            for k in item
+            if k not in fields
         ]
-        problems += [f"{where}.{k} must be a string" for k in bad]
-        missing = [k for k in REQUIRED_PART_FIELDS.get(key, ()) if item.get(k) is None]
-        problems += [f"{where}.{k} is missing (a string is expected)" for k in missing]
-        if unknown or bad or missing:
-            continue
-        parts.append(cls(**{k: item[k] for k in fields if item.get(k) is not None}))
+        found += [
+            FieldProblem.at((*path, k), f"{where}.{k} must be a string")
+            for k in fields
+            if k in item and item[k] is not None and not isinstance(item[k], str)
+        ]
+        found += [
+            FieldProblem.at((*path, k), f"{where}.{k} is missing (a string is expected)")
+            for k in REQUIRED_PART_FIELDS.get(key, ())
+            if item.get(k) is None
+        ]
+        problems += found
+        if not found:
+            parts.append(cls(**{k: item[k] for k in fields if item.get(k) is not None}))
     return parts[0] if single and parts else tuple(parts)
 
 

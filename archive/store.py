@@ -16,12 +16,14 @@ from archive.clock import Clock
 from archive.errors import (
     ArchiveError,
     DuplicateRequest,
+    FieldProblem,
     InvalidStory,
     RevisionConflict,
     SlugConflict,
     StoryNotFound,
 )
-from archive.models import CONTROL_CHARACTERS, MAX_TEXT_LENGTH, Story, validate
+from archive.fields import REASON
+from archive.models import Story, field_problems, validate
 from archive.queries import to_text
 from archive.shape import story_to_dict
 from archive.transaction import write_transaction
@@ -50,7 +52,8 @@ def save_story(
     Raises InvalidStory, SlugConflict, StoryNotFound (an id that does not exist),
     RevisionConflict or DuplicateRequest (the key was used already).
     """
-    story = validate(_with_clean_body(story))
+    # The gate runs on what was sent, before any HTML parser reads the body.
+    story = _with_clean_body(validate(story))
     now = _second(now)
     if story.id is not None:
         existing = queries.get_story(db, story.id)
@@ -147,7 +150,12 @@ def _settle(story: Story, existing: Story | None, *, now: datetime) -> Story:
         )
         if existing.is_withdrawn and story.status != "withdrawn":
             raise InvalidStory(
-                ["status: a withdrawn story stays withdrawn (its tombstone is permanent)"],
+                [
+                    FieldProblem.at(
+                        ("status",),
+                        "status: a withdrawn story stays withdrawn (its tombstone is permanent)",
+                    )
+                ],
                 story=existing.slug,
             )
         # First publication is a fact: an edit never moves it unless the editor says so.
@@ -323,14 +331,8 @@ def withdraw_story(
     Raises StoryNotFound, or InvalidStory when no reason is given or it is already withdrawn,
     or RevisionConflict when the story is not at `expected_revision` or changes meanwhile.
     """
-    if not reason or not reason.strip():
-        raise InvalidStory(["reason is empty (say why the story is withdrawn)"])
-    if found := CONTROL_CHARACTERS.search(reason):
-        raise InvalidStory(
-            [f"reason contains the control character U+{ord(found.group()):04X} (plain text only)"]
-        )
-    if len(reason) > MAX_TEXT_LENGTH:
-        raise InvalidStory([f"reason is {len(reason)} characters long (at most {MAX_TEXT_LENGTH})"])
+    if problems := field_problems(REASON, reason, ("reason",)):
+        raise InvalidStory(problems)
     story = queries.get_story(db, story_id)
     if story.is_withdrawn:
         raise InvalidStory([f"story {story_id} is already withdrawn"], story=story.slug)

@@ -15,8 +15,16 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 
-from archive import DuplicateRequest, InvalidStory, Story, story_from_dict, story_to_dict
-from archive.models import STATUSES, validate
+from archive import (
+    DuplicateRequest,
+    FieldProblem,
+    InvalidStory,
+    Story,
+    story_from_dict,
+    story_to_dict,
+)
+from archive.fields import REASON
+from archive.models import STATUSES, field_problems, validate
 from archive.visibility import is_public, is_public_revision
 from service import openapi, problems, tokens
 from service.archive_access import get_archive, settings
@@ -35,8 +43,7 @@ MAX_PAGE_SIZE = 200
 # were published (archive.visibility decides which withdrawn stories those are).
 PUBLIC_STATUSES = ("published", "withdrawn")
 LIST_PARAMETERS = ("status", "section", "tag", "author", "since", "cursor", "limit")
-# Idempotency-Key: printable ASCII, as long as a UUID or a CMS's own request id needs.
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+IDEMPOTENCY_KEY = re.compile(openapi.IDEMPOTENCY_KEY)
 STORY_ETAG = re.compile(r"story-(\d+)-(\d+)")
 
 
@@ -185,8 +192,9 @@ def _withdrawal_reason(sent: Any) -> str:
             for key in sent
             if key != "reason"
         ]
-        if not isinstance(sent.get("reason"), str) or not sent["reason"].strip():
-            errors.append(field_error("reason", "reason must be a non-empty string: say why"))
+        errors += map(
+            problems.problem_entry, field_problems(REASON, sent.get("reason"), ("reason",))
+        )
     if errors:
         raise Problem(
             422,
@@ -205,35 +213,39 @@ def _story_from(sent: Any, *, base: Story | None = None) -> Story:
     so that the rest can still be checked.
     """
     try:
-        story, found = story_from_dict(sent, base=base), []
+        story, found, bad = story_from_dict(sent, base=base), [], set()
     except InvalidStory as error:
         if not isinstance(sent, dict):
-            raise problems.from_archive_error(error, sent) from None
-        found, bad = error.problems, problems.keys_named(error, sent)
+            raise problems.from_archive_error(error) from None
+        found, bad = error.found, {problems.top_level_key(p) for p in error.found}
         try:
             story = story_from_dict({k: v for k, v in sent.items() if k not in bad}, base=base)
         except InvalidStory:
-            raise problems.from_archive_error(error, sent) from None
-    else:
-        bad = set()
+            raise problems.from_archive_error(error) from None
     later = []
     if base is None and "status" not in sent:
         later.append(
-            f"status is missing (one of {', '.join(WRITABLE_STATUSES)}: a story goes live "
-            "only when a request says so)"
+            FieldProblem.at(
+                ("status",),
+                f"status is missing (one of {', '.join(WRITABLE_STATUSES)}: a story goes live "
+                "only when a request says so)",
+            )
         )
     elif story.status not in WRITABLE_STATUSES:
         later.append(
-            f"status {story.status!r} cannot be written (one of {', '.join(WRITABLE_STATUSES)}; "
-            "withdraw a story with DELETE and a reason)"
+            FieldProblem.at(
+                ("status",),
+                f"status {story.status!r} cannot be written (one of "
+                f"{', '.join(WRITABLE_STATUSES)}; withdraw a story with DELETE and a reason)",
+            )
         )
     try:
         validate(story)
     except InvalidStory as error:
-        later = error.problems + later
-    found = found + [p for p in later if not bad & problems.keys_named(InvalidStory([p]))]
+        later = error.found + later
+    found = found + [p for p in later if problems.top_level_key(p) not in bad]
     if found:
-        raise problems.from_archive_error(InvalidStory(found, story=story.slug or None), sent)
+        raise problems.from_archive_error(InvalidStory(found, story=story.slug or None))
     return story
 
 

@@ -7,148 +7,57 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.models import MAX_SLUG_LENGTH, SLUG_PATTERN, STATUSES, SYNDICATION_POLICIES
+from archive.fields import REASON, STATUSES, TIME_YEARS, TIME_YEARS_PATTERN
+from service.story_schemas import (
+    SCHEDULED_NEEDS_EMBARGO,
+    SLUG,
+    STORY_OUT,
+    TEXT,
+    TIME_OUT,
+    WRITABLE,
+    WRITABLE_STATUSES,
+    input_schema,
+    nullable,
+    object_of,
+    whole,
+)
 
 # Largest story id a URL may name (SQLite's INTEGER range).
 MAX_ID = 2**63 - 1
-# Statuses a client may write; withdrawal is DELETE, so its reason is always recorded.
-WRITABLE_STATUSES = ("draft", "scheduled", "published")
-SLUG = f"^{SLUG_PATTERN.pattern}$"
+# Idempotency-Key: printable ASCII, as long as a UUID or a CMS's own request id needs.
+IDEMPOTENCY_KEY = r"[\x21-\x7e]{1,255}"
 STATUS_VALUES = list(STATUSES)
+# A cursor is a change number from 0 to MAX_ID (19 digits): the pattern takes every number of
+# up to 18 digits and those of 19 below 9 * 10**18, a regular expression short enough to read.
+CURSOR_PATTERN = "[0-9]{1,18}|[0-8][0-9]{18}"
+__all__ = ["DOCUMENT", "MAX_ID", "SCHEMAS", "WRITABLE_STATUSES"]
 
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
-    return {"type": [kind, "null"], **extra}
-
-
-TEXT = {"type": "string"}
-TIME_IN = {
-    "type": ["string", "null"],
-    "format": "date-time",
-    "description": "ISO 8601 with a time zone, e.g. 2014-02-24T20:00:00+04:00",
-}
-TIME_OUT = _nullable("string", format="date-time")
-
-
-def _parts(properties: dict[str, Any], required: list[str] = ()) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(required),
-        "additionalProperties": False,
-    }
-
-
-AUTHOR = {
-    "oneOf": [
-        {"type": "string", "minLength": 1},
-        _parts({"name": TEXT, "url": _nullable("string", format="uri")}, ["name"]),
-    ]
-}
-MEDIA = _parts(
-    {
-        "url": _nullable("string", format="uri"),
-        "caption": _nullable("string"),
-        "credit": _nullable("string"),
-        "copyright": _nullable("string"),
-        "alt": _nullable("string"),
-        "mime_type": _nullable("string"),
-    }
-)
-SOURCE = _parts({"name": TEXT, "role": _nullable("string")}, ["name"])
-PUBLISHER = _parts({"name": TEXT, "url": _nullable("string", format="uri")}, ["name"])
-RIGHTS = _parts(
-    {
-        "holder": _nullable("string"),
-        "statement": _nullable("string"),
-        "license_url": _nullable("string", format="uri"),
-    }
-)
-
-WRITABLE = {
-    "slug": {"type": "string", "pattern": SLUG, "maxLength": MAX_SLUG_LENGTH},
-    "title": {"type": "string", "minLength": 1},
-    "dek": TEXT,
-    "summary": TEXT,
-    "body": {"type": "string", "description": "HTML; sanitised (no scripts, no event handlers)"},
-    "language": TEXT,
-    "section": TEXT,
-    "tags": {"type": "array", "items": {"type": "string", "minLength": 1}},
-    "authors": {"type": "array", "items": AUTHOR, "description": "in byline order"},
-    "media": {"type": "array", "items": MEDIA},
-    "sources": {"type": "array", "items": SOURCE},
-    "publisher": {"oneOf": [{"type": "null"}, PUBLISHER]},
-    "rights": {"oneOf": [{"type": "null"}, RIGHTS]},
-    "syndication": {"enum": list(SYNDICATION_POLICIES)},
-    "status": {"enum": list(WRITABLE_STATUSES)},
-    "embargo_at": TIME_IN,
-    "published_at": TIME_IN,
-    "updated_at": TIME_IN,
-}
-
 SCHEMAS: dict[str, Any] = {
     "StoryInput": {
         "description": "A new story, or all writable fields of one (PUT). Needs title and "
         "status; a scheduled story needs embargo_at.",
-        **_parts(WRITABLE, ["title", "status"]),
+        **object_of(WRITABLE, ["title", "status"]),
+        **SCHEDULED_NEEDS_EMBARGO,
     },
     "StoryPatch": {
         "description": "The fields to change; objects and lists are replaced whole.",
-        **_parts(WRITABLE),
+        **object_of(WRITABLE),
     },
-    "Withdrawal": _parts({"reason": {"type": "string", "minLength": 1}}, ["reason"]),
-    "Story": _parts(
+    "Withdrawal": object_of({"reason": input_schema(REASON)}, ["reason"]),
+    "Story": object_of(
         {
             "id": {"type": "integer"},
-            "entry_id": _nullable("string"),
-            "path": _nullable("string"),
-            "url": _nullable("string", format="uri"),
+            "entry_id": nullable("string"),
+            "path": nullable("string"),
+            "url": nullable("string", format="uri"),
             "revision": {"type": "integer", "minimum": 1},
-            "slug": {"type": "string"},
-            "title": TEXT,
-            "dek": TEXT,
-            "summary": TEXT,
-            "body": TEXT,
+            **STORY_OUT,
             "body_text": TEXT,
-            "language": TEXT,
-            "section": TEXT,
-            "tags": {"type": "array", "items": TEXT},
-            "authors": {
-                "type": "array",
-                "items": _parts({"name": TEXT, "url": _nullable("string")}, ["name", "url"]),
-            },
-            "media": {
-                "type": "array",
-                "items": _parts(
-                    {
-                        "url": _nullable("string"),
-                        "caption": TEXT,
-                        "credit": TEXT,
-                        "copyright": TEXT,
-                        "alt": TEXT,
-                        "mime_type": _nullable("string"),
-                    }
-                ),
-            },
-            "sources": {"type": "array", "items": _parts({"name": TEXT, "role": TEXT})},
-            "publisher": {
-                "oneOf": [{"type": "null"}, _parts({"name": TEXT, "url": _nullable("string")})]
-            },
-            "rights": {
-                "oneOf": [
-                    {"type": "null"},
-                    _parts({"holder": TEXT, "statement": TEXT, "license_url": _nullable("string")}),
-                ]
-            },
-            "syndication": {"enum": list(SYNDICATION_POLICIES)},
-            "status": {"enum": STATUS_VALUES},
-            "embargo_at": TIME_OUT,
-            "published_at": TIME_OUT,
-            "updated_at": TIME_OUT,
             "withdrawn_at": TIME_OUT,
             "withdrawn_reason": TEXT,
         },
@@ -168,7 +77,7 @@ SCHEMAS: dict[str, Any] = {
             "withdrawn_reason",
         ],
     ),
-    "StoryPage": _parts(
+    "StoryPage": object_of(
         {
             "stories": {"type": "array", "items": _ref("Story")},
             "cursor": {
@@ -176,17 +85,17 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Pass as cursor= to get only stories changed after this page.",
             },
             "next": {
-                **_nullable("string", format="uri"),
+                **nullable("string", format="uri"),
                 "description": "The next page; null when this page was the last one.",
             },
         },
         ["stories", "cursor", "next"],
     ),
-    "Revisions": _parts(
+    "Revisions": object_of(
         {
             "revisions": {
                 "type": "array",
-                "items": _parts(
+                "items": object_of(
                     {
                         "revision": {"type": "integer", "minimum": 1},
                         "action": {"enum": ["create", "update", "withdraw", "publish"]},
@@ -201,7 +110,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Problem": {
         "description": "RFC 9457 problem details.",
-        **_parts(
+        **object_of(
             {
                 "type": {"type": "string", "format": "uri-reference"},
                 "title": TEXT,
@@ -209,7 +118,7 @@ SCHEMAS: dict[str, Any] = {
                 "detail": TEXT,
                 "errors": {
                     "type": "array",
-                    "items": _parts(
+                    "items": object_of(
                         {
                             "field": {"type": "string", "description": "e.g. authors[0].name"},
                             "in": {"enum": ["body", "query", "header"]},
@@ -257,6 +166,27 @@ def _problems(*codes: int) -> dict[str, Any]:
     return answers
 
 
+# OpenAPI links: what a client can do next with the story an answer carries (the id from the
+# body, the ETag as If-Match). Schemathesis follows them to test sequences of calls.
+STORY_LINKS = {
+    "ShowStory": ("show_story", False),
+    "ReplaceStory": ("replace_story", True),
+    "UpdateStory": ("update_story", True),
+    "WithdrawStory": ("withdraw_story", True),
+    "ListRevisions": ("list_revisions", False),
+}
+
+
+def _links() -> dict[str, Any]:
+    links = {}
+    for name, (operation, needs_etag) in STORY_LINKS.items():
+        parameters = {"story_id": "$response.body#/id"}
+        if needs_etag:
+            parameters["header.If-Match"] = "$response.header.ETag"
+        links[name] = {"operationId": operation, "parameters": parameters}
+    return links
+
+
 def _story(description: str, code: str = "200", **headers: Any) -> dict[str, Any]:
     return {
         code: {
@@ -266,6 +196,7 @@ def _story(description: str, code: str = "200", **headers: Any) -> dict[str, Any
                 **headers,
             },
             "content": {"application/json": {"schema": _ref("Story")}},
+            "links": _links(),
         }
     }
 
@@ -335,13 +266,15 @@ DOCUMENT: dict[str, Any] = {
                     _query("author", {"type": "string", "pattern": SLUG}, "an author slug"),
                     _query(
                         "since",
-                        {"type": "string", "format": "date-time"},
-                        "only stories changed at or after this time (ISO 8601 with zone)",
+                        {"type": "string", "format": "date-time", "pattern": TIME_YEARS_PATTERN},
+                        "only stories changed at or after this time (ISO 8601 with zone, years "
+                        f"{TIME_YEARS[0]} to {TIME_YEARS[1]})",
                     ),
                     _query(
                         "cursor",
-                        {"type": "string", "pattern": "^[0-9]{1,18}$"},
-                        "the cursor of an earlier page: only stories changed after it",
+                        {"type": "string", "pattern": whole(CURSOR_PATTERN)},
+                        "the cursor of an earlier page (a change number, 0 to "
+                        f"{MAX_ID}): only stories changed after it",
                     ),
                     _query(
                         "limit",
@@ -366,7 +299,7 @@ DOCUMENT: dict[str, Any] = {
                         "name": "Idempotency-Key",
                         "in": "header",
                         "description": "A retry with the same key returns the first story.",
-                        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                        "schema": {"type": "string", "pattern": whole(IDEMPOTENCY_KEY)},
                     }
                 ],
                 "requestBody": _body("StoryInput"),

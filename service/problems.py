@@ -6,7 +6,6 @@ Archive errors and HTTP errors are converted here, once; views raise, they never
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -16,12 +15,12 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from archive import (
     ArchiveError,
+    FieldProblem,
     InvalidStory,
     RevisionConflict,
     SlugConflict,
     StoryNotFound,
 )
-from archive.shape import READ_ONLY_FIELDS, WRITABLE_FIELDS
 from archive.storage import storage_failure
 
 PROBLEM_JSON = "application/problem+json"
@@ -29,8 +28,6 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:masthead:problem:"
 # Seconds a client is asked to wait (Retry-After) when the archive's disk is full or failing.
 STORAGE_RETRY_SECONDS = 60
-# A field path at the start of an archive message: title, authors[0], media[1].url ...
-FIELD_PATH = re.compile(r"(\[\d+\])?(\.\w+)?")
 
 
 class Problem(Exception):
@@ -59,19 +56,22 @@ class Problem(Exception):
 
 
 def field_error(field: str, detail: str, *, where: str = "body") -> dict[str, str]:
-    error = {"field": field, "in": where, "detail": detail}
+    """An entry of `errors` for a top-level field ("" is the whole body), a parameter or a
+    header."""
     if where == "body":
-        error["pointer"] = _pointer(field)
-    return error
+        return problem_entry(FieldProblem.at((field,) if field else (), detail))
+    return {"field": field, "in": where, "detail": detail}
 
 
-def _pointer(field: str) -> str:
-    """RFC 6901 JSON Pointer (as a URI fragment, RFC 9457 3.1 example) for authors[0].name."""
-    if not field:
-        return "#"
-    parts = re.split(r"\.|\[(\d+)\]", field)
-    escaped = (p.replace("~", "~0").replace("/", "~1") for p in parts if p)
-    return "#/" + "/".join(escaped)
+def problem_entry(problem: FieldProblem) -> dict[str, str]:
+    """An entry of `errors` from one problem the archive found in a story: its field, and its
+    RFC 6901 JSON Pointer as a URI fragment (RFC 9457 3.1's example): #/authors/0/name."""
+    return {
+        "field": problem.field,
+        "in": "body",
+        "detail": problem.message,
+        "pointer": "#" + problem.pointer,
+    }
 
 
 def problem_response(problem: Problem) -> Response:
@@ -96,38 +96,13 @@ def _status_phrase(status: int) -> str:
     return HTTP_STATUS_CODES.get(status, "Error")
 
 
-def invalid_story_errors(error: InvalidStory, sent: Any = None) -> list[dict[str, str]]:
-    """The archive's messages, each with the field it names (a sent key or a story field)."""
-    names = set(WRITABLE_FIELDS) | set(READ_ONLY_FIELDS) | {"reason"}
-    if isinstance(sent, dict):
-        names |= {key for key in sent if isinstance(key, str)}
-    ordered = sorted(names, key=len, reverse=True)
-    return [field_error(_field_named(message, ordered), message) for message in error.problems]
+def top_level_key(problem: FieldProblem) -> str:
+    """The key of the sent object a problem is about: "authors" for /authors/0/url."""
+    first = problem.pointer.split("/")[1] if problem.pointer else ""
+    return first.replace("~1", "/").replace("~0", "~")
 
 
-def keys_named(error: InvalidStory, sent: Any = None) -> set[str]:
-    """The top-level keys an error's messages are about: {"authors"} for authors[0].url."""
-    keys = set(WRITABLE_FIELDS) | set(READ_ONLY_FIELDS)
-    if isinstance(sent, dict):
-        keys |= {key for key in sent if isinstance(key, str)}
-    fields = {e["field"] for e in invalid_story_errors(error, sent)}
-    return {
-        key
-        for key in keys
-        for field in fields
-        if field == key or field.startswith((key + "[", key + "."))
-    }
-
-
-def _field_named(message: str, names: list[str]) -> str:
-    for name in names:
-        rest = message[len(name) :]
-        if message.startswith(name) and rest[:1] in (" ", "[", "."):
-            return name + FIELD_PATH.match(rest).group(0)
-    return ""
-
-
-def from_archive_error(error: ArchiveError, sent: Any = None) -> Problem:
+def from_archive_error(error: ArchiveError) -> Problem:
     """The problem an archive error means, with every bad field listed."""
     if isinstance(error, InvalidStory):
         return Problem(
@@ -135,7 +110,7 @@ def from_archive_error(error: ArchiveError, sent: Any = None) -> Problem:
             str(error),
             kind="invalid-story",
             title="The story is not valid",
-            errors=invalid_story_errors(error, sent),
+            errors=[problem_entry(problem) for problem in error.found],
         )
     if isinstance(error, StoryNotFound):
         return Problem(404, str(error), kind="story-not-found", title="No such story")

@@ -6,9 +6,13 @@ feedgen traps handled here: it stamps `updated`/`lastBuildDate` with the current
 our extension; RSS `<link>` is the last feed link added, so the alternate link goes last.
 feedgen builds Atom entries with unqualified names under the feed's default namespace, so our
 entry elements are unqualified too (a qualified one would be written with an `ns0:` prefix).
+RSS readers read `<title>` and `<description>` as HTML: plain text goes in escaped (as_rss_text).
 """
 
 from __future__ import annotations
+
+import html
+from collections.abc import Callable
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -130,7 +134,7 @@ class MastheadEntryExtension(BaseEntryExtension):
 def build_atom(document: FeedDocument, links: FeedLinks, settings: Settings) -> bytes:
     feed = _feed(document, links, settings.site, fmt="atom")
     for entry in document.entries:
-        item = _entry(feed, entry)
+        item = _entry(feed, entry, text=str)
         if entry.content_html:
             item.content(entry.content_html, type="html")
         for name, url in entry.authors:
@@ -148,7 +152,7 @@ def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> b
     # Readers may cache the channel this many minutes: the scheduler's rebuild interval.
     feed.ttl(settings.feeds.rebuild_minutes)
     for entry in document.entries:
-        item = _entry(feed, entry)
+        item = _entry(feed, entry, text=as_rss_text)
         if entry.content_html:
             item.content(entry.content_html)
         # RSS <author> must be an email address; bylines go in dc:creator instead.
@@ -169,7 +173,15 @@ def _with_stylesheet(document: bytes) -> bytes:
     return b"%s\n%s%s" % (declaration, STYLESHEET, rest)
 
 
+def as_rss_text(text: str) -> str:
+    """Plain text for an RSS element that readers take as HTML (RSS 2.0 <description> "may
+    contain entity-encoded HTML"; readers treat <title> alike): escaped once more, so that
+    `<img onerror=...>` in a summary shows as those characters, not as an image."""
+    return html.escape(text, quote=False)
+
+
 def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: str):
+    text = as_rss_text if fmt == "rss" else str
     feed = FeedGenerator()
     feed.load_extension("dc")
     feed.register_extension("masthead", MastheadFeedExtension, MastheadEntryExtension)
@@ -177,8 +189,8 @@ def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: 
     feed.masthead.links = links
     feed.masthead.format = fmt
     feed.id(links.self_url)
-    feed.title(document.title)
-    feed.subtitle(document.subtitle or document.title)
+    feed.title(text(document.title))
+    feed.subtitle(text(document.subtitle or document.title))
     # Atom needs an author for entries without a byline: the site itself.
     feed.author({"name": site.title})
     feed.generator(*GENERATOR)
@@ -186,7 +198,7 @@ def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: 
     feed.language(document.language)
     icon = f"{site.base_url.rstrip('/')}/static/icon.png"
     feed.icon(icon)
-    feed.image(url=icon, title=document.title, link=document.page_url)  # also the Atom logo
+    feed.image(url=icon, title=text(document.title), link=document.page_url)  # also the Atom logo
     # Stable bytes: the feed is as new as its newest entry, never "now".
     feed.updated(document.updated_at)
     feed.lastBuildDate(document.updated_at)
@@ -201,16 +213,17 @@ def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: 
     return feed
 
 
-def _entry(feed: FeedGenerator, entry: Entry):
+def _entry(feed: FeedGenerator, entry: Entry, *, text: Callable[[str], str]):
+    """An entry; `text` readies plain text for the format (Atom's type="text" needs nothing)."""
     item = feed.add_entry(order="append")
     item.masthead.entry = entry
     item.id(entry.id)  # also RSS guid isPermaLink="false"
-    item.title(entry.title)
+    item.title(text(entry.title))
     item.link(href=entry.url, rel="alternate")
     if entry.summary:
-        item.summary(entry.summary)
+        item.summary(text(entry.summary))
     elif not entry.content_html:
-        item.summary(entry.title)
+        item.summary(text(entry.title))
     if entry.categories:
         # One call: feedgen rebuilds its RSS list of every category on each call (quadratic).
         item.category(
