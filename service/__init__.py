@@ -12,6 +12,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service import (
         api,
         archive_access,
+        citation,
         crawlers,
         errors,
         feed_directory,
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(feed_directory.bp)
     app.register_blueprint(revisions.bp)
+    app.register_blueprint(citation.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(crawlers.bp)
     app.register_blueprint(health.bp)

@@ -24,7 +24,7 @@ PERMALINK_ENDPOINT = "pages.show_story"
 
 @bp.get(f"{STORY}revisions/")
 def list_revisions(year: int, month: int, day: int, slug: str):
-    story = _story(year, month, day, slug)
+    story = public_story(year, month, day, slug)
     if isinstance(story, str):
         return redirect(f"{story}revisions/", code=301)
     # Drafts and scheduled versions were never public: readers see published revisions only.
@@ -40,7 +40,7 @@ def list_revisions(year: int, month: int, day: int, slug: str):
 
 @bp.get(f"{STORY}revisions/<int:number>/")
 def show_revision(year: int, month: int, day: int, slug: str, number: int):
-    story = _story(year, month, day, slug)
+    story = public_story(year, month, day, slug)
     if isinstance(story, str):
         return redirect(f"{story}revisions/{number}/", code=301)
     revision = get_archive().revision(story.id, number, published_only=True)
@@ -62,7 +62,7 @@ def show_revision(year: int, month: int, day: int, slug: str, number: int):
 
 @bp.get(f"{STORY}timemap/")
 def show_timemap(year: int, month: int, day: int, slug: str):
-    story = _story(year, month, day, slug)
+    story = public_story(year, month, day, slug)
     if isinstance(story, str):
         return redirect(f"{story}timemap/", code=301)
     base_url = settings().site.base_url
@@ -77,7 +77,7 @@ def negotiate_datetime() -> Response | None:
     value = request.headers.get(memento.ACCEPT_DATETIME)
     if request.endpoint != PERMALINK_ENDPOINT or value is None:
         return None
-    story = _story(**request.view_args)
+    story = public_story(**request.view_args)
     if isinstance(story, str):
         return None  # the permalink's own view answers 301 to where the story moved
     moment = memento.parse_accept_datetime(value)
@@ -107,7 +107,7 @@ def _mementos(story: Story, base_url: str) -> list[memento.Memento]:
     return memento.mementos_of(story.path, get_archive().revisions(story.id), base_url)
 
 
-def _story(year: int, month: int, day: int, slug: str) -> Story | str:
+def public_story(year: int, month: int, day: int, slug: str) -> Story | str:
     """The published story at this permalink, or the path it moved to (a str).
 
     A withdrawn story's history is withdrawn with it: StoryWithdrawn answers 410.

@@ -204,10 +204,16 @@ def nginx_static_location(folder: Path) -> str:
         text/x-opml opml;
         application/xml xml;
         application/xslt+xml xsl;
+        application/x-bibtex bib;
     }}
     default_type application/octet-stream;
     location / {{
         # ?page=N of a list is the file page-N.html in the list's folder.
         try_files $uri/page-$arg_page.html $uri $uri/index.html =404;
+    }}
+    # A citation as CSL-JSON; every other .json file is a JSON Feed.
+    location ~ /cite\\.json$ {{
+        types {{ }}
+        default_type application/vnd.citationstyles.csl+json;
     }}
 """
