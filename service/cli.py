@@ -113,7 +113,10 @@ def init_command(demo: bool) -> None:
     "--all", "include_unpublished", is_flag=True, help="Include drafts and scheduled stories."
 )
 @click.option("--revisions", is_flag=True, help="Include every story's revision history.")
-def export_command(destination: Path, include_unpublished: bool, revisions: bool) -> None:
+@click.option("--warc", is_flag=True, help="Write the public site as a WARC file instead.")
+def export_command(
+    destination: Path, include_unpublished: bool, revisions: bool, warc: bool
+) -> None:
     """Export the archive's stories as JSON Lines (one story per line, the import shape).
 
     Public stories by default (published, and withdrawn ones that were published, as
@@ -121,7 +124,13 @@ def export_command(destination: Path, include_unpublished: bool, revisions: bool
     permalinks and entry ids, for archivists and other systems.
 
     Example: masthead export stories.jsonl --revisions
+
+    With --warc, DESTINATION is a WARC/1.1 file (gzip unless it ends in .warc) of every public
+    page, revision page and feed with its HTTP headers: masthead export --warc site.warc.gz
     """
+    if warc:
+        _export_warc(destination, include_unpublished=include_unpublished, revisions=revisions)
+        return
     settings = current_settings()
     base_url = settings.site.base_url
     count = 0
@@ -150,6 +159,25 @@ def _written(destination: Path) -> Iterator[TextIO]:
             yield out
     except OSError as error:
         raise CommandFailed(f"{destination}: {error.strerror or error}") from None
+
+
+def _export_warc(destination: Path, *, include_unpublished: bool, revisions: bool) -> None:
+    """`export --warc`: the public site as the app answers it, with service/warc.py."""
+    from service.warc import export_warc
+
+    if include_unpublished or revisions:
+        # A WARC holds what the public is answered: every public revision page is in it already.
+        raise click.UsageError(
+            "--warc holds the public site: it takes neither --all nor --revisions"
+        )
+    settings = current_settings()
+    with open_for(settings) as archive:
+        try:
+            done = export_warc(current_app, archive, destination, now=datetime.now(UTC))
+        except OSError as error:
+            raise CommandFailed(_file_failure(error)) from None
+    statuses = ", ".join(f"{count} × {status}" for status, count in sorted(done.statuses.items()))
+    click.echo(f"exported {done.answers} answers ({statuses}) to {destination}")
 
 
 @main.command("backup")
