@@ -189,8 +189,7 @@ def citation_of(story: Story, revision: Revision | None = None, current: Story |
     if revision is None:
         # The story as it reads now is its latest revision: cited with the time it was saved,
         # as its revision page and Memento-Datetime give it.
-        latest = get_archive().revisions(story.id)[-1]
-        saved_at = latest["saved_at"] if latest["revision"] == story.revision else None
+        saved_at = get_archive().revision_saved_at(story.id, story.revision)
     return citation_for(
         story,
         site=settings().site,

@@ -3,7 +3,8 @@ and the Link headers and TimeMap that tell clients where a story's past states a
 
 The permalink is the Original Resource and its own TimeGate; each published revision's page is a
 Memento; `.../timemap/` lists them in application/link-format (RFC 6690). Only revisions saved
-while the story was published take part (archive.visibility). Builds values; serves nothing.
+while the story was published take part (the archive's public_revision_times). Builds values;
+serves nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from datetime import UTC, datetime
 
 from werkzeug.exceptions import BadRequest
 from werkzeug.http import http_date, parse_date
-
-from archive.visibility import is_public_revision
 
 # RFC 7089 5: the TimeMap's media type.
 LINK_FORMAT = "application/link-format"
@@ -45,16 +44,14 @@ def story_urls(path: str, base_url: str) -> dict[str, str]:
     return {"original": original, "timegate": original, "timemap": f"{original}timemap/"}
 
 
-def mementos_of(path: str, revisions: Sequence[dict], base_url: str) -> list[Memento]:
-    """Revision rows (oldest first, as archive.revisions gives them) as Mementos: only those
-    saved while the story was published (archive.visibility) take part."""
+def mementos_of(
+    path: str, revision_times: Sequence[tuple[int, datetime]], base_url: str
+) -> list[Memento]:
+    """The published revisions, as (number, saved_at) oldest first, as Mementos."""
     original = story_urls(path, base_url)["original"]
     return [
-        Memento(
-            row["revision"], f"{original}revisions/{row['revision']}/", _to_second(row["saved_at"])
-        )
-        for row in revisions
-        if is_public_revision(row["snapshot"])
+        Memento(number, f"{original}revisions/{number}/", _to_second(saved_at))
+        for number, saved_at in revision_times
     ]
 
 

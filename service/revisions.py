@@ -104,7 +104,8 @@ def mark_original(response: Response) -> Response:
 
 
 def _mementos(story: Story, base_url: str) -> list[memento.Memento]:
-    return memento.mementos_of(story.path, get_archive().revisions(story.id), base_url)
+    times = get_archive().public_revision_times(story.id)
+    return memento.mementos_of(story.path, times, base_url)
 
 
 def public_story(year: int, month: int, day: int, slug: str) -> Story | str:

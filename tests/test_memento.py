@@ -252,3 +252,9 @@ def test_unknown_story_has_no_timemap(client):
     assert client.get(STORY + "timemap/").status_code == 404
     response = client.get(STORY, headers={"Accept-Datetime": "Mon, 24 Feb 2014 16:00:00 GMT"})
     assert response.status_code == 404
+
+
+def test_memento_list_agrees_with_the_published_history(history, archive):
+    published = archive.history(history.id, published_only=True)
+    assert archive.public_revision_times(history.id) == [(r.number, r.saved_at) for r in published]
+    assert [number for number, _ in archive.public_revision_times(history.id)] == PUBLISHED
