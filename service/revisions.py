@@ -67,7 +67,8 @@ def show_timemap(year: int, month: int, day: int, slug: str):
         return redirect(f"{story}timemap/", code=301)
     base_url = settings().site.base_url
     text = memento.timemap(story.path, _mementos(story, base_url), base_url)
-    return send_text(text, f"{memento.LINK_FORMAT}; charset=utf-8", story.updated_at)
+    # RFC 6690 7.1: link-format is UTF-8 and takes no charset parameter.
+    return send_text(text, memento.LINK_FORMAT, story.updated_at)
 
 
 @bp.before_app_request

@@ -2,8 +2,9 @@
 
 `export_site` asks the app itself for each answer (through the test client, as a reader would),
 starting from the home page, the feed directory, the sitemaps and every stored feed, and following
-every link of the site it meets. So the files are the bytes `masthead serve` answers, whatever a
-page or a feed holds. Written for any static host or object store:
+every link of the site it meets (`crawl`, which `masthead export --warc` shares). So the files are
+the bytes `masthead serve` answers, whatever a page or a feed holds. Written for any static
+host or object store:
 
 - a path ending in `/` is written as `index.html` in that folder; `?page=N` of a list as
   `page-N.html` beside it (`nginx_static_location` maps the query back);

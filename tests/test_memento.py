@@ -203,7 +203,7 @@ def test_draft_revisions_are_no_mementos(history, client, draft):
 def test_timemap_lists_exactly_the_published_revisions(history, client):
     response = client.get(STORY + "timemap/")
     assert response.status_code == 200
-    assert response.mimetype == "application/link-format"
+    assert response.headers["Content-Type"] == "application/link-format"
     assert response.headers["ETag"]
     links = parse_links(response.get_data(as_text=True))
     rels = by_rel(links)
