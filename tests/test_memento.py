@@ -5,6 +5,8 @@ Mementos, and the TimeMap in link-format; only revisions saved while the story w
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -258,3 +260,30 @@ def test_memento_list_agrees_with_the_published_history(history, archive):
     published = archive.history(history.id, published_only=True)
     assert archive.public_revision_times(history.id) == [(r.number, r.saved_at) for r in published]
     assert [number for number, _ in archive.public_revision_times(history.id)] == PUBLISHED
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_real_server_negotiates_and_caches_apart(history, live_server):
+    opener = urllib.request.build_opener(NoRedirects)
+    request = urllib.request.Request(
+        live_server.url + STORY,
+        headers={"Accept-Datetime": "Wed, 26 Feb 2014 12:00:00 GMT", "Accept-Encoding": "gzip"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        opener.open(request, timeout=10)
+    assert redirect.value.code == 302
+    assert redirect.value.headers["Location"] == memento_url(4)
+    assert "accept-datetime" in redirect.value.headers["Vary"].lower()
+    assert by_rel(parse_links(redirect.value.headers["Link"]))["timegate"][0]["url"] == ORIGINAL
+    plain = urllib.request.Request(live_server.url + STORY, headers={"Accept-Encoding": "gzip"})
+    with opener.open(plain, timeout=10) as response:
+        assert response.status == 200
+        vary = {value.strip().lower() for value in response.headers["Vary"].split(",")}
+        assert {"accept-datetime", "accept-encoding"} <= vary
+        assert parse_links(response.headers["Link"])[0]["rel"] == "original timegate"
+    with opener.open(live_server.url + STORY + "revisions/4/", timeout=10) as response:
+        assert parse_date(response.headers["Memento-Datetime"]) == second(SAVED[4])
