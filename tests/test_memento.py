@@ -279,6 +279,7 @@ def test_real_server_negotiates_and_caches_apart(history, live_server):
     assert redirect.value.headers["Location"] == memento_url(4)
     assert "accept-datetime" in redirect.value.headers["Vary"].lower()
     assert by_rel(parse_links(redirect.value.headers["Link"]))["timegate"][0]["url"] == ORIGINAL
+    redirect.value.close()
     plain = urllib.request.Request(live_server.url + STORY, headers={"Accept-Encoding": "gzip"})
     with opener.open(plain, timeout=10) as response:
         assert response.status == 200
