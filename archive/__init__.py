@@ -171,6 +171,13 @@ class Archive:
     def revisions(self, story_id: int) -> list[dict]:
         return queries.revisions(self.db, story_id)
 
+    def revision_saved_at(self, story_id: int, number: int) -> datetime:
+        return queries.revision_saved_at(self.db, story_id, number)
+
+    def public_revision_times(self, story_id: int) -> list[tuple[int, datetime]]:
+        """(revision, saved_at) of each revision saved while the story was published."""
+        return queries.public_revision_times(self.db, story_id)
+
     def changes(self, **options) -> list[tuple[int, Story]]:
         """(change number, story) pairs in the order stories last changed (for sync)."""
         return queries.changed_stories(self.db, **options)

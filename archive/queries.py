@@ -14,7 +14,7 @@ import sqlite_utils
 
 from archive.errors import StoryMoved, StoryNotFound, StoryWithdrawn
 from archive.models import STATUSES, Author, Media, Publisher, Rights, Source, Story
-from archive.visibility import LIVE, PUBLIC, SYNDICATED, TOMBSTONE
+from archive.visibility import LIVE, PUBLIC, PUBLIC_REVISION, SYNDICATED, TOMBSTONE
 
 
 def to_text(moment: datetime | None) -> str | None:
@@ -256,6 +256,27 @@ def fts_query(text: str) -> str:
     """Turn what a person typed into a safe FTS5 query: every word quoted, all required."""
     words = re.findall(r"\w+", text)
     return " ".join(f'"{word}"' for word in words)
+
+
+def public_revision_times(db: sqlite_utils.Database, story_id: int) -> list[tuple[int, datetime]]:
+    """(revision, saved_at) of each revision saved while the story was published, oldest first,
+    without reading the snapshots into Python (the Memento list of a story)."""
+    rows = db.execute(
+        f"""SELECT revision, saved_at FROM revisions
+            WHERE story_id = ? AND {PUBLIC_REVISION} ORDER BY revision""",
+        [story_id],
+    ).fetchall()
+    return [(number, from_text(saved_at)) for number, saved_at in rows]
+
+
+def revision_saved_at(db: sqlite_utils.Database, story_id: int, number: int) -> datetime:
+    """When a revision of a story was saved. Raises StoryNotFound when there is no such one."""
+    row = db.execute(
+        "SELECT saved_at FROM revisions WHERE story_id = ? AND revision = ?", [story_id, number]
+    ).fetchone()
+    if row is None:
+        raise StoryNotFound(f"story {story_id} has no revision {number}")
+    return from_text(row[0])
 
 
 def revisions(db: sqlite_utils.Database, story_id: int) -> list[dict]:

@@ -17,6 +17,8 @@ LIVE = "stories.status = 'published'"
 PUBLIC = "stories.was_published = 1"
 TOMBSTONE = f"stories.status = 'withdrawn' AND {PUBLIC}"
 SYNDICATED = "stories.syndication != 'none'"
+# On `revisions`: saved while the story was published (is_public_revision, in SQL).
+PUBLIC_REVISION = "json_extract(revisions.snapshot, '$.status') = 'published'"
 
 
 def is_public(story: Story) -> bool:

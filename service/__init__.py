@@ -13,6 +13,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api,
         archive_access,
         assets,
+        citation,
         crawlers,
         errors,
         feed_directory,
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(assets.bp)
     app.register_blueprint(feed_directory.bp)
     app.register_blueprint(revisions.bp)
+    app.register_blueprint(citation.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(crawlers.bp)
     app.register_blueprint(health.bp)

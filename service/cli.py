@@ -127,8 +127,9 @@ def init_command(demo: bool) -> None:
 )
 @click.option("--revisions", is_flag=True, help="Include every story's revision history.")
 @click.option("--force", is_flag=True, help="Replace DESTINATION if it exists.")
+@click.option("--warc", is_flag=True, help="Write the public site as a WARC file instead.")
 def export_command(
-    destination: Path, include_unpublished: bool, revisions: bool, force: bool
+    destination: Path, include_unpublished: bool, revisions: bool, force: bool, warc: bool
 ) -> None:
     """Export the archive's stories as JSON Lines (one story per line, the import shape).
 
@@ -138,10 +139,18 @@ def export_command(
     standard output.
 
     Example: masthead export stories.jsonl --revisions
+
+    With --warc, DESTINATION is a WARC/1.1 file (gzip unless it ends in .warc) of every public
+    page, revision page and feed with its HTTP headers: masthead export --warc site.warc.gz
     """
     to_stdout = str(destination) == "-"
+    if warc and to_stdout:
+        raise CommandFailed("a WARC file is written to a file, not to standard output")
     if not to_stdout:
         _check_destination(destination, force=force)
+    if warc:
+        _export_warc(destination, include_unpublished=include_unpublished, revisions=revisions)
+        return
     settings = current_settings()
     base_url = settings.site.base_url
     count = 0
@@ -201,6 +210,25 @@ def _written(destination: Path) -> Iterator[TextIO]:
     finally:
         if partial is not None:
             partial.unlink(missing_ok=True)
+
+
+def _export_warc(destination: Path, *, include_unpublished: bool, revisions: bool) -> None:
+    """`export --warc`: the public site as the app answers it, with service/warc.py."""
+    from service.warc import export_warc
+
+    if include_unpublished or revisions:
+        # A WARC holds what the public is answered: every public revision page is in it already.
+        raise click.UsageError(
+            "--warc holds the public site: it takes neither --all nor --revisions"
+        )
+    settings = current_settings()
+    with open_for(settings) as archive:
+        try:
+            done = export_warc(current_app, archive, destination, now=datetime.now(UTC))
+        except OSError as error:
+            raise CommandFailed(_file_failure(error)) from None
+    statuses = ", ".join(f"{count} × {status}" for status, count in sorted(done.statuses.items()))
+    click.echo(f"exported {done.answers} answers ({statuses}) to {destination}")
 
 
 @main.command("backup")

@@ -2,8 +2,9 @@
 
 `export_site` asks the app itself for each answer (through the test client, as a reader would),
 starting from the home page, the feed directory, the sitemaps and every stored feed, and following
-every link of the site it meets. So the files are the bytes `masthead serve` answers, whatever a
-page or a feed holds. Written for any static host or object store:
+every link of the site it meets (`crawl`, which `masthead export --warc` shares). So the files are
+the bytes `masthead serve` answers, whatever a page or a feed holds. Written for any static
+host or object store:
 
 - a path ending in `/` is written as `index.html` in that folder; `?page=N` of a list as
   `page-N.html` beside it (`nginx_static_location` maps the query back);
@@ -22,7 +23,7 @@ import json
 import os
 import tempfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, urlsplit
@@ -72,37 +73,76 @@ def file_for(path: str, query: str = "") -> str | None:
     return None if page else name
 
 
-def export_site(app: Flask, archive: Archive, destination: Path) -> Export:
-    """Write the public site under `destination`; see the module's description."""
+@dataclass(frozen=True)
+class Answer:
+    """What the app answered for one site path (with its query), as a reader would get it."""
+
+    target: str
+    status: int
+    headers: list[tuple[str, str]]
+    mimetype: str
+    body: bytes
+
+
+def crawl(
+    app: Flask, archive: Archive, *, wanted: Callable[[str], bool] = lambda target: True
+) -> Iterator[Answer]:
+    """Every answer of the public site, asked of the app itself (uncompressed): from the roots,
+    every stored feed and every static file, following the site's own links in each answer of
+    200. `wanted(target)` decides whether a path met is asked for at all."""
     base_url = app.config["MASTHEAD"].site.base_url.rstrip("/")
-    destination.mkdir(parents=True, exist_ok=True)
-    previous = _manifest(destination)
-    done = Export()
     client = app.test_client()
     feeds = [f"/feeds/{info.key}" for info in archive.renditions()]
     queue = deque([*ROOTS, *feeds, *(f"/static/{p}" for p in _static_files(app))])
     seen: set[str] = set(queue)
-    named: set[str] = set()
     while queue:
         target = queue.popleft()
-        parts = urlsplit(target)
-        name = file_for(parts.path, parts.query)
-        if name is None or name in named:
-            continue  # not a file, or one already written (`/2014/` and `/2014/?page=1`)
-        named.add(name)
-        with client.get(target, headers={"Accept-Encoding": "identity"}) as response:
-            status, mimetype, body = response.status_code, response.mimetype, response.get_data()
-        if status != 200:
-            done.skipped[target] = status
+        if not wanted(target):
             continue
-        _save(destination, name, body, done)
-        if _is_text(mimetype):
-            packed = _stored_gzip(client, target) or gzip.compress(body, mtime=0)
-            _save(destination, f"{name}.gz", packed, done)
-        for link in _links(body, mimetype, base_url):
+        with client.get(target, headers={"Accept-Encoding": "identity"}) as response:
+            answer = Answer(
+                target,
+                response.status_code,
+                list(response.headers.items()),
+                response.mimetype,
+                response.get_data(),
+            )
+        yield answer
+        if answer.status != 200:
+            continue
+        for link in _links(answer.body, answer.mimetype, base_url):
             if link not in seen and not link.startswith(DYNAMIC):
                 seen.add(link)
                 queue.append(link)
+
+
+def export_site(app: Flask, archive: Archive, destination: Path) -> Export:
+    """Write the public site under `destination`; see the module's description."""
+    destination.mkdir(parents=True, exist_ok=True)
+    previous = _manifest(destination)
+    done = Export()
+    client = app.test_client()
+    named: set[str] = set()
+    file_of: dict[str, str] = {}  # target -> the file it is written to
+
+    def wanted(target: str) -> bool:
+        parts = urlsplit(target)
+        name = file_for(parts.path, parts.query)
+        if name is None or name in named:
+            return False  # not a file, or one already written (`/2014/` and `/2014/?page=1`)
+        named.add(name)
+        file_of[target] = name
+        return True
+
+    for answer in crawl(app, archive, wanted=wanted):
+        if answer.status != 200:
+            done.skipped[answer.target] = answer.status
+            continue
+        name = file_of[answer.target]
+        _save(destination, name, answer.body, done)
+        if _is_text(answer.mimetype):
+            packed = _stored_gzip(client, answer.target) or gzip.compress(answer.body, mtime=0)
+            _save(destination, f"{name}.gz", packed, done)
     for stale in sorted(set(previous) - set(done.files)):
         (destination / stale).unlink(missing_ok=True)
         done.removed.append(stale)
@@ -204,10 +244,16 @@ def nginx_static_location(folder: Path) -> str:
         text/x-opml opml;
         application/xml xml;
         application/xslt+xml xsl;
+        application/x-bibtex bib;
     }}
     default_type application/octet-stream;
     location / {{
         # ?page=N of a list is the file page-N.html in the list's folder.
         try_files $uri/page-$arg_page.html $uri $uri/index.html =404;
+    }}
+    # A citation as CSL-JSON; every other .json file is a JSON Feed.
+    location ~ /cite\\.json$ {{
+        types {{ }}
+        default_type application/vnd.citationstyles.csl+json;
     }}
 """

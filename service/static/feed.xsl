@@ -63,12 +63,14 @@
     </article>
   </xsl:template>
 
+  <!-- RSS readers take title and description as HTML, so the feed escapes plain text once
+       more; written out unescaped once, it shows as the text it is. -->
   <xsl:template match="item">
     <article class="story-item">
-      <h3><a href="{link}"><xsl:value-of select="title"/></a></h3>
+      <h3><a href="{link}"><xsl:value-of select="title" disable-output-escaping="yes"/></a></h3>
       <p class="meta"><xsl:value-of select="pubDate"/>
         <xsl:for-each select="dc:creator"> · <xsl:value-of select="."/></xsl:for-each></p>
-      <p><xsl:value-of select="description"/></p>
+      <p><xsl:value-of select="description" disable-output-escaping="yes"/></p>
     </article>
   </xsl:template>
 </xsl:stylesheet>

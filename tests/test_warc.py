@@ -1,0 +1,192 @@
+"""`masthead export --warc`: the public site as WARC/1.1, read back with warcio and compared
+with what the app answers for each path.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from service.static_site import export_site
+from tests.conftest import NOW
+from tests.test_feeds import build
+from tests.test_pages import full_story
+
+BASE = "https://news.example"
+STORY = "/2014/02/24/harbour-bridge-reopens/"
+WARCIO = Path(sys.executable).with_name("warcio")
+
+
+@pytest.fixture
+def site(archive, settings):
+    """A story edited once and once as a draft, another withdrawn, a draft never published."""
+    story = archive.save(full_story(), now=NOW)
+    story = archive.save(story.replace(status="draft", dek="Draft dek."), now=NOW + timedelta(1))
+    story = archive.save(story.replace(status="published", dek="Dek."), now=NOW + timedelta(2))
+    gone = archive.save(
+        full_story(title="Ferry sinks", slug="ferry-sinks", published_at="2014-02-25T09:00Z"),
+        now=NOW,
+    )
+    archive.withdraw(gone.id, reason="Published in error.", now=NOW + timedelta(3))
+    archive.save(full_story(title="Secret plan", slug="secret-plan", status="draft"), now=NOW)
+    build(archive, settings)
+    return story
+
+
+def records_of(path: Path) -> list[dict]:
+    """Every record of a WARC file: type, headers, HTTP status and headers, payload."""
+    found = []
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            found.append(
+                {
+                    "type": record.rec_type,
+                    "version": record.rec_headers.protocol,
+                    "headers": dict(record.rec_headers.headers),
+                    "http": record.http_headers,
+                    "payload": record.content_stream().read(),
+                }
+            )
+    return found
+
+
+def export(runner, path: Path):
+    result = runner.invoke(args=["export", "--warc", str(path)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_warc_holds_every_public_answer_as_the_app_gives_it(
+    site, archive, runner, client, tmp_path
+):
+    path = tmp_path / "site.warc.gz"
+    result = export(runner, path)
+    assert f"to {path}" in result.output
+    records = records_of(path)
+    assert records[0]["type"] == "warcinfo"
+    assert {r["version"] for r in records} == {"WARC/1.1"}
+    info = records[0]["payload"].decode()
+    assert "software: Masthead" in info
+    assert "format: WARC File Format 1.1" in info
+    assert records[0]["headers"]["WARC-Filename"] == "site.warc.gz"
+    pairs = records[1:]
+    # Each response is followed by the request it answered (as wget and warcio write them).
+    assert [r["type"] for r in pairs] == ["response", "request"] * (len(pairs) // 2)
+    responses = {}
+    for response, request in zip(pairs[::2], pairs[1::2], strict=True):
+        uri = response["headers"]["WARC-Target-URI"]
+        assert uri.startswith(BASE + "/")
+        assert request["headers"]["WARC-Target-URI"] == uri
+        assert request["headers"]["WARC-Concurrent-To"] == response["headers"]["WARC-Record-ID"]
+        assert request["http"].protocol == "GET"
+        assert request["http"].get_header("Host") == "news.example"
+        datetime.fromisoformat(response["headers"]["WARC-Date"])
+        assert response["headers"]["WARC-Date"] == request["headers"]["WARC-Date"]
+        assert response["headers"]["WARC-Payload-Digest"].startswith("sha1:")
+        responses[uri.removeprefix(BASE)] = response
+    # Each record is what the app answers for that path, headers and bytes.
+    for target, response in responses.items():
+        with client.get(target, headers={"Accept-Encoding": "identity"}) as served:
+            assert response["payload"] == served.get_data(), target
+            http = response["http"]
+            assert int(http.get_statuscode()) == served.status_code, target
+            for name in ("Content-Type", "ETag", "Cache-Control", "Last-Modified", "Link"):
+                assert http.get_header(name) == served.headers.get(name), (target, name)
+    paths = set(responses)
+    assert {
+        "/",
+        "/2014/",
+        "/2014/02/",
+        "/2014/02/24/",
+        STORY,
+        STORY + "revisions/",
+        STORY + "revisions/1/",
+        STORY + "revisions/3/",
+        STORY + "cite.json",
+        STORY + "cite.bib",
+        STORY + "revisions/1/cite.bib",
+        "/sections/city/",
+        "/tags/transport/",
+        "/authors/helen-marsh/",
+        "/feeds/",
+        "/feeds/latest.atom",
+        "/feeds/latest.rss",
+        "/feeds/latest.json",
+        "/sitemap.xml",
+    } <= paths
+    assert int(responses[STORY]["http"].get_statuscode()) == 200
+    assert responses[STORY + "revisions/3/"]["http"].get_header("Memento-Datetime")
+    # Every stored feed is in it; nothing only the running service answers, and no draft.
+    assert {f"/feeds/{info.key}" for info in archive.renditions()} <= paths
+    assert not [p for p in paths if p.startswith(("/api/", "/search", "/health"))]
+    assert STORY + "revisions/2/" not in paths  # saved as a draft
+    assert not [p for p in paths if "secret-plan" in p]
+
+
+def test_warc_covers_what_the_static_export_writes(site, runner, app, archive, tmp_path):
+    export(runner, tmp_path / "site.warc.gz")
+    uris = {
+        r["headers"]["WARC-Target-URI"].removeprefix(BASE)
+        for r in records_of(tmp_path / "site.warc.gz")
+        if r["type"] == "response"
+    }
+    written = export_site(app, archive, tmp_path / "files")
+    for name in written.files:
+        if name.endswith(".gz"):
+            continue
+        folder, _, file = ("/" + name).rpartition("/")
+        path = f"{folder}/" if file == "index.html" else f"/{name}"
+        if file.startswith("page-"):
+            path = f"{folder}/?page={file[5:-5]}"
+        assert path in uris, name
+
+
+def test_warc_digests_check_and_index(site, runner, tmp_path):
+    path = tmp_path / "site.warc.gz"
+    export(runner, path)
+    checked = subprocess.run([WARCIO, "check", "-v", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    index = subprocess.run(
+        [WARCIO, "index", "-f", "warc-type,warc-target-uri,offset,length", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [json.loads(line) for line in index.stdout.splitlines()]
+    responses = [line for line in lines if line["warc-type"] == "response"]
+    assert BASE + STORY in {line["warc-target-uri"] for line in responses}
+    # Each indexed offset starts a record of that URI: a replay tool can seek to it.
+    with path.open("rb") as stream:
+        for line in responses[:5]:
+            stream.seek(int(line["offset"]))
+            record = next(iter(ArchiveIterator(stream)))
+            assert record.rec_headers.get_header("WARC-Target-URI") == line["warc-target-uri"]
+
+
+def test_uncompressed_warc_when_the_name_says_so(site, runner, tmp_path):
+    path = tmp_path / "site.warc"
+    export(runner, path)
+    assert path.read_bytes().startswith(b"WARC/1.1\r\n")
+    assert records_of(path)[0]["type"] == "warcinfo"
+
+
+def test_warc_export_refuses_all_and_revisions(site, runner, tmp_path):
+    for option in ("--all", "--revisions"):
+        result = runner.invoke(args=["export", "--warc", option, str(tmp_path / "x.warc.gz")])
+        assert result.exit_code == 2
+        assert "--warc" in result.output
+    assert not (tmp_path / "x.warc.gz").exists()
+
+
+def test_warc_export_to_a_missing_folder_fails_naming_it(site, runner, tmp_path):
+    target = tmp_path / "missing" / "site.warc.gz"
+    result = runner.invoke(args=["export", "--warc", str(target)])
+    assert result.exit_code == 1
+    assert str(tmp_path / "missing") in result.output
+    assert "Traceback" not in result.output
