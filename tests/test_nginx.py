@@ -186,8 +186,16 @@ def test_a_dead_upstream_is_answered_from_stale_copies(proxied):
     _, _, feed = get(proxy.url + "/feeds/latest.rss")
     server.stop()
     time.sleep(PAGE_MAX_AGE + 0.5)
-    status, headers, stale = get(proxy.url + "/")
-    assert (status, headers["X-Cache-Status"], stale) == (200, "STALE", page)
+    # Every answer is the last good copy; once past its max-age (a loaded machine may have
+    # stored it late), the proxy says it answered stale.
+    deadline = time.monotonic() + 10
+    while True:
+        status, headers, stale = get(proxy.url + "/")
+        assert (status, stale) == (200, page)
+        if headers["X-Cache-Status"] == "STALE":
+            break
+        assert time.monotonic() < deadline, headers["X-Cache-Status"]
+        time.sleep(0.5)
     assert get(proxy.url + "/feeds/latest.rss")[2] == feed
     # Nothing was kept of the API: it says the upstream is gone.
     assert get(proxy.url + "/api/stories")[0] == 502
