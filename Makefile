@@ -5,8 +5,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint browser nginx bench
 
+# The demo stories only here: `masthead serve` on an empty archive adds none unless asked.
 run: $(VENV)/.run-installed
-	$(BIN)/masthead serve
+	MASTHEAD_ARCHIVE_DEMO=true $(BIN)/masthead serve
 
 test: $(VENV)/.test-installed browser nginx
 	$(BIN)/ruff check .

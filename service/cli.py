@@ -5,6 +5,7 @@ Each command is thin: it parses options, calls the archive, reports a line per f
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -29,7 +31,7 @@ from archive.storage import storage_failure
 from archive.visibility import is_public_revision
 from service import create_app
 from service.archive_access import open_for
-from service.settings import Settings, SettingsError, load_settings
+from service.settings import Settings, SettingsError, SiteSettings, load_settings
 
 STATUS_CHOICES = ("draft", "scheduled", "published")
 
@@ -313,6 +315,7 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, **options) -> None:
     files = ingest.files_under(list(paths))
     counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
     settings = current_settings()
+    warn_about_base_url(settings)
     with open_for(settings) as archive:
         bar = tqdm(files, unit="file", disable=len(files) < 10 or None, file=sys.stderr)
         for path in bar:
@@ -427,6 +430,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
     reloaded = os.environ.get("WERKZEUG_RUN_MAIN") == "true"  # --dev's serving child process
     if not reloaded:  # the reloader's first process holds the port for its child
         _check_listening(host, port)
+    settings = _served_settings(settings, host, port)
     if settings.archive.demo:
         server.seed_demo(settings)
     # Stored feeds are served at once; the scheduler checks every one right after the start.
@@ -435,6 +439,45 @@ def serve_command(host: str | None, port: int | None, workers: int | None, dev: 
         _serve_dev(settings, host, port, reloaded=reloaded)
     else:
         server.run(settings, host=host, port=port, workers=workers or settings.server.workers)
+
+
+def warn_about_base_url(settings: Settings) -> None:
+    """Say once, on standard error, while [site] base_url is still the default: every entry id
+    takes its domain from it when a story is first published, and keeps it for ever."""
+    if settings.site.base_url == SiteSettings().base_url:
+        click.echo(
+            f"warning: [site] base_url is still the default ({settings.site.base_url}); "
+            "stories published now keep entry ids (tag:127.0.0.1,...) and links with it for "
+            "ever: set it to the site's public address (MASTHEAD_SITE_BASE_URL) first",
+            err=True,
+        )
+
+
+def _served_settings(settings: Settings, host: str, port: int) -> Settings:
+    """The settings to serve with on host:port, saying what happens to the site's address.
+
+    While base_url is the default, links follow the address served on (--port 8080 links to
+    :8080); a base_url that was set is kept (a proxy in front answers on it), with a note when
+    it names this machine on another port.
+    """
+    warn_about_base_url(settings)
+    default = SiteSettings().base_url
+    # An address that listens everywhere is reached here through loopback.
+    reached = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    here = f"http://{f'[{reached}]' if ':' in reached else reached}:{port}"
+    base = urlsplit(settings.site.base_url)
+    if settings.site.base_url == default:
+        if here != default:
+            click.echo(f"note: serving on {here}: links and entry ids use {here}", err=True)
+            site = dataclasses.replace(settings.site, base_url=here)
+            return dataclasses.replace(settings, site=site)
+    elif base.hostname in ("127.0.0.1", "localhost", "::1") and (base.port or 80) != port:
+        click.echo(
+            f"note: serving on port {port}, but [site] base_url is {settings.site.base_url}: "
+            "every link points there",
+            err=True,
+        )
+    return settings
 
 
 def _check_listening(host: str, port: int) -> None:

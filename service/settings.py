@@ -49,7 +49,7 @@ class SiteSettings:
 @dataclass(frozen=True)
 class ArchiveSettings:
     path: str = "var/masthead.db"
-    demo: bool = True
+    demo: bool = False
 
 
 @dataclass(frozen=True)
