@@ -51,7 +51,8 @@ def test_kept_pages_revalidate_and_are_sent_compressed(client, story):
     assert packed.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(packed.data) == plain.data
     assert packed.headers["ETag"] != plain.headers["ETag"]
-    assert set(packed.vary) == set(plain.vary) == {"Accept-Encoding"}
+    # The permalink varies on Accept-Datetime too (Memento); both variants say so.
+    assert set(packed.vary) == set(plain.vary) == {"Accept-Encoding", "accept-datetime"}
     for answer, headers in ((plain, {}), (packed, {"Accept-Encoding": "gzip"})):
         again = client.get(story.path, headers={**headers, "If-None-Match": answer.headers["ETag"]})
         assert (again.status_code, again.data) == (304, b"")
@@ -117,6 +118,15 @@ def test_a_page_that_varies_on_another_header_is_never_answered_for_it(client, s
     without = page_cache.PageServer.keep(captured, b"page", 1, {})
     assert without.varies == ["HTTP_ACCEPT_DATETIME"]
     assert ("Vary", "Accept-Datetime") in without.answer.plain.ok_headers
+
+
+def test_a_kept_permalink_still_answers_a_memento_request(client, story):
+    kept = client.get(story.path)
+    assert client.get(story.path).data == kept.data  # answered from memory
+    asked = client.get(story.path, headers={"Accept-Datetime": "Wed, 26 Feb 2014 12:00:00 GMT"})
+    assert asked.status_code == 302
+    assert asked.headers["Location"].endswith(f"{story.path}revisions/1/")
+    assert client.get(story.path).data == kept.data
 
 
 def test_assets_have_hashed_names_kept_for_a_year(client, story):
