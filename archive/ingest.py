@@ -353,8 +353,8 @@ def items_in(
     problem with the file.
     """
     kind = kind_of(path)
-    origin = f"file:{path.resolve()}"
     with _opened(path, follow_links=follow_links, whole=kind != "jsonl") as file:
+        origin = f"file:{path.resolve()}"  # once open: a link loop has failed to open by now
         if kind == "jsonl":
             yield from _lines_of(file, defaults=defaults, origin=origin, where=str(path))
             return
