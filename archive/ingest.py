@@ -20,8 +20,10 @@ import lxml.html
 import markdown
 import yaml
 
+from archive import folders
 from archive.errors import InvalidStory
 from archive.extract import SPACES, Extracted, author_names, extract, parse_credit
+from archive.folders import Found
 from archive.html import to_text
 from archive.language import declared_language, detected_language
 from archive.models import Story
@@ -444,52 +446,6 @@ class Unreadable:
     error: Exception
 
 
-LINK_SKIPPED = "a symbolic link: links inside a folder are not followed"
-
-
-@dataclass(frozen=True)
-class Found:
-    """A file to import; or one skipped, with the reason (`skipped`); or a folder that could not
-    be read (`problem`)."""
-
-    path: Path
-    skipped: str = ""
-    problem: str = ""
-    in_folder: bool = False
-
-
 def files_under(paths: list[Path]) -> list[Found]:
-    """Every importable file named or inside a named folder, in a stable order.
-
-    A named path is taken as it is, a symbolic link too. Inside a folder nothing is followed
-    out of it: symbolic links (to files or folders, wherever they point) and anything that is
-    not a regular file are skipped with the reason; unknown suffixes are passed over.
-    """
-    found = []
-    for path in paths:
-        if path.is_dir():
-            found += _walk(path)
-        else:
-            found.append(Found(path))
-    return found
-
-
-def _walk(folder: Path) -> list[Found]:
-    found = []
-    problems: list[OSError] = []
-    for root, folders, files in os.walk(folder, onerror=problems.append):
-        folders.sort()
-        here = Path(root)
-        for name in [n for n in folders if (here / n).is_symlink()]:
-            found.append(Found(here / name, LINK_SKIPPED, in_folder=True))
-            folders.remove(name)
-        for name in sorted(files):
-            path = here / name
-            if path.is_symlink():
-                found.append(Found(path, LINK_SKIPPED, in_folder=True))
-            elif path.suffix.lower() in SUFFIXES:
-                found.append(Found(path, in_folder=True))
-    for error in problems:
-        problem = f"cannot read the folder: {error.strerror}"
-        found.append(Found(Path(error.filename or folder), problem=problem, in_folder=True))
-    return found
+    """Every importable file named or inside a named folder (see archive.folders)."""
+    return folders.files_under(paths, suffixes=set(SUFFIXES))

@@ -101,6 +101,13 @@ def test_links_inside_a_folder_are_skipped_with_the_reason(runner, settings, tmp
     assert "root:" not in result.output
 
 
+def test_a_pipe_named_on_the_command_line_fails_without_blocking(runner, settings, tmp_path):
+    os.mkfifo(tmp_path / "waiting.json")
+    result = runner.invoke(args=["import", str(tmp_path / "waiting.json")])
+    assert result.exit_code == 1
+    assert "waiting.json: not a regular file" in result.output
+
+
 def test_a_link_named_on_the_command_line_is_read(runner, settings, tmp_path):
     (tmp_path / "real.json").write_text(good_story("Named"))
     (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
@@ -113,7 +120,9 @@ def test_a_pipe_in_a_folder_never_blocks_the_import(runner, settings, tmp_path):
     os.mkfifo(tmp_path / "waiting.txt")
     (tmp_path / "story.json").write_text(good_story("After the pipe"))
     result = runner.invoke(args=["import", str(tmp_path)])
+    assert result.exit_code == 0, result.output
     assert "waiting.txt: not a regular file" in result.output
+    assert "0 updated, 0 unchanged, 1 skipped, 0 failed" in result.output
     assert [s.title for s in all_stories(settings)] == ["After the pipe"]
 
 
