@@ -1,7 +1,9 @@
-"""Ingestion: plain text, Markdown with front matter, saved HTML pages and JSON -> Story.
+"""Ingestion: plain text, Markdown with front matter, saved HTML pages, JSON and JSON Lines
+-> Story.
 
 Each reader returns stories in the JSON shape of archive.shape, then one place applies the
-caller's defaults and validates. Nothing here writes to the archive.
+caller's defaults and validates. Nothing here writes to the archive; JSON Lines are read a line
+at a time, every other file whole (at most MAX_FILE_BYTES).
 """
 
 from __future__ import annotations
