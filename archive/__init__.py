@@ -12,7 +12,8 @@ import errno
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from archive import (
     names,
     queries,
     renditions,
+    restore,
     search,
     storage,
     store,
@@ -147,6 +149,24 @@ class Archive:
 
     def publish_due(self, *, now: datetime | None = None) -> list[Story]:
         return store.publish_due(self.db, clock=self.clock, now=now or _now())
+
+    def restore(self, exported: dict, *, now: datetime | None = None) -> tuple[str, Story]:
+        """Write a story as `masthead export` wrote it, keeping its id, entry id, permalink,
+        times, withdrawn state and revisions: ("created", story), or ("unchanged", stored) when
+        the archive has that very story. Raises InvalidStory, or SlugConflict."""
+        return restore.restore_story(self.db, exported, clock=self.clock, now=now or _now())
+
+    @contextmanager
+    def trial(self) -> Iterator[Archive]:
+        """Writes made inside are all undone at the end (for a dry run that says exactly what
+        the real run would do). One transaction: other writers wait until it ends."""
+        if self.db.conn.in_transaction:
+            raise RuntimeError("a trial cannot start inside a transaction")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        finally:
+            self.db.conn.rollback()
 
     # Reads.
     def get(self, story_id: int) -> Story:

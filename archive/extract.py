@@ -27,6 +27,8 @@ MAX_CREDIT = 120
 MAX_NAME = 60
 MAX_NAME_WORDS = 6
 MAX_LABEL_WORDS = 3
+# Longest "Name, role:" line: the name, a role of up to 200 characters, the colon.
+MAX_SOURCE_INTRO = MAX_NAME + 210
 
 COLONS = ":：﹕︓"
 # Marks that open a quotation, in the conventions of many languages.
@@ -41,8 +43,12 @@ BY_WORD = regex.compile(
 LABELLED = regex.compile(rf"^(?P<label>[^{COLONS}]{{1,40}})[{COLONS}]\s*(?P<rest>.+)$")
 LABEL_WORDS = regex.compile(r"^\p{L}[\p{L}\p{M}.]*(?: \p{L}[\p{L}\p{M}.]*){0,2}$")
 LABEL_BEFORE_COLON = regex.compile(r"(?<![\p{L}\p{M}])(?:\p{L}[\p{L}\p{M}]*\.? ?){1,2}$")
+# A separator starts where a run of spaces does ((?<!\s)), never inside one: tried from every
+# space of a long run, `\s+` read the rest of the run each time (quadratic).
 NAME_SEPARATORS = regex.compile(
-    r"\s*[,;،、，；&＆]\s*|\s+(?:" + "|".join(map(regex.escape, CONJUNCTIONS)) + r")\s+",
+    r"(?<!\s)\s*[,;،、，；&＆]\s*|(?<!\s)\s+(?:"
+    + "|".join(map(regex.escape, CONJUNCTIONS))
+    + r")\s+",
     regex.IGNORECASE,
 )
 NAME_WORD = regex.compile(r"^[\p{L}\p{M}'’.\-·・]+$")
@@ -173,7 +179,9 @@ def is_name(name: str) -> bool:
 
 def parse_source(block: str, following: str) -> dict | None:
     """A quoted person's "Name, role:" line before a quotation, as {name, role}, else None."""
-    if not is_quote(following) or (match := SOURCE_INTRO.match(block)) is None:
+    if len(block) > MAX_SOURCE_INTRO or not is_quote(following):
+        return None
+    if (match := SOURCE_INTRO.match(block)) is None:
         return None
     name = match["name"].strip()
     if names_in(name) is None:

@@ -1,14 +1,19 @@
-"""Ingestion: plain text, Markdown with front matter, saved HTML pages and JSON -> Story.
+"""Ingestion: plain text, Markdown with front matter, saved HTML pages, JSON and JSON Lines
+-> Story.
 
 Each reader returns stories in the JSON shape of archive.shape, then one place applies the
-caller's defaults and validates. Nothing here writes to the archive.
+caller's defaults and validates. Nothing here writes to the archive; JSON Lines are read a line
+at a time, every other file whole (at most MAX_FILE_BYTES).
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +22,10 @@ import lxml.html
 import markdown
 import yaml
 
+from archive import folders
 from archive.errors import InvalidStory
 from archive.extract import SPACES, Extracted, author_names, extract, parse_credit
+from archive.folders import Found
 from archive.html import to_text
 from archive.language import declared_language, detected_language
 from archive.models import Story
@@ -26,8 +33,25 @@ from archive.names import slugify
 from archive.rights import parse_rights
 from archive.shape import story_from_dict
 
-# Largest file `masthead import` reads; an article is far smaller.
+# Largest file `masthead import` holds in memory whole (.json, .md, .html, .txt); an article is
+# far smaller. JSON Lines files are read a line at a time and have no limit of their own.
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# Longest line of a JSON Lines file: one story with every revision of its history.
+MAX_LINE_BYTES = 256 * 1024 * 1024
+# Deepest nesting of lists and quotes a Markdown file may have, in columns of indentation and
+# markers before a line's text: Python-Markdown parses each level by recursion over the rest of
+# the block, so 3,000 levels took minutes and gigabytes. An article nests a few levels.
+MAX_MARKDOWN_NESTING = 64
+# Python-Markdown's "extra" without abbreviations: every abbreviation is one more pattern run
+# over the whole text (3,000 of them took 7 s), and articles do not define them.
+MARKDOWN_EXTENSIONS = [
+    "attr_list",
+    "def_list",
+    "fenced_code",
+    "footnotes",
+    "md_in_html",
+    "tables",
+]
 SUFFIXES = {
     ".txt": "text",
     ".text": "text",
@@ -36,6 +60,7 @@ SUFFIXES = {
     ".html": "html",
     ".htm": "html",
     ".json": "json",
+    ".jsonl": "jsonl",
 }
 # Formats whose language, when neither the file nor the caller gives it, is read from the text.
 GUESSES_LANGUAGE = {"text", "html"}
@@ -91,12 +116,49 @@ def read_markdown(raw: str) -> list[dict]:
         raise IngestError([f"front matter is not valid YAML: {error}"]) from None
     meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in post.metadata.items()}
     content = post.content
+    _check_nesting(content)
     if "title" not in meta:
         first, _, rest = content.lstrip().partition("\n")
         if first.startswith("# "):
             meta["title"], content = first[2:].strip(), rest
-    meta["body"] = markdown.markdown(content, extensions=["extra"], output_format="html")
+    meta["body"] = markdown.markdown(content, extensions=MARKDOWN_EXTENSIONS, output_format="html")
     return [meta]
+
+
+def _check_nesting(content: str) -> None:
+    """Refuse Markdown nested deeper than MAX_MARKDOWN_NESTING before it is rendered."""
+    for number, line in enumerate(content.split("\n"), start=1):
+        depth = nesting_of(line)
+        if depth > MAX_MARKDOWN_NESTING:
+            raise IngestError(
+                [
+                    f"Markdown line {number} is nested too deeply ({depth} columns of indentation, "
+                    f"list and quote markers; at most {MAX_MARKDOWN_NESTING})"
+                ]
+            )
+
+
+def nesting_of(line: str) -> int:
+    """Columns of indentation, quote (>) and list markers (-, *, +, 1.) before a line's text."""
+    column, index, length = 0, 0, len(line)
+    while index < length:
+        char = line[index]
+        if char == "\t":
+            column += 4 - column % 4
+        elif char in " >" or (char in "-*+" and line[index + 1 : index + 2] in (" ", "\t")):
+            column += 1
+        elif char.isdigit():
+            end = index
+            while end < length and end - index < 10 and line[end].isdigit():
+                end += 1
+            if line[end : end + 1] not in (".", ")") or line[end + 1 : end + 2] not in (" ", "\t"):
+                break
+            column += end + 1 - index
+            index = end
+        else:
+            break
+        index += 1
+    return column
 
 
 def read_html(raw: str) -> list[dict]:
@@ -189,6 +251,19 @@ READERS: dict[str, Callable[[str], list[dict]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Item:
+    """One story as a file gave it: its JSON shape (defaults applied) and where it came from.
+
+    `origin` names the file (and the story within it) for re-imports; `where` names the file,
+    and for JSON Lines the line, in messages.
+    """
+
+    shape: dict[str, Any]
+    origin: str | None
+    where: str
+
+
 def stories_from(
     raw: str, kind: str, *, defaults: dict[str, Any] | None = None, origin: str | None = None
 ) -> list[Story]:
@@ -196,19 +271,49 @@ def stories_from(
 
     Raises InvalidStory (or IngestError) naming every problem.
     """
-    stories = []
+    return [story_of(item) for item in items_from(raw, kind, defaults=defaults, origin=origin)]
+
+
+def items_from(
+    raw: str,
+    kind: str,
+    *,
+    defaults: dict[str, Any] | None = None,
+    origin: str | None = None,
+    where: str = "",
+) -> list[Item]:
+    """The stories in text of a known kind as shapes, each with the origin it is imported from."""
+    found: list[Item] = []
     items = READERS[kind](raw)
     for index, shape in enumerate(items):
         shape = apply_defaults(shape, defaults or {})
         if kind in GUESSES_LANGUAGE and isinstance(shape, dict) and not shape.get("language"):
             shape = _with_guessed_language(shape)
-        story = story_from_dict(shape)
-        if not story.title.strip():
-            raise IngestError(["no title found (the first line of the article is its title)"])
-        name = story.slug or slugify(story.title) or index
-        key = origin if len(items) == 1 else f"{origin}#{name}"
-        stories.append(story.replace(origin=key if origin else None))
-    return stories
+        if not isinstance(shape, dict):
+            story_from_dict(shape)  # raises, naming what the item is instead of an object
+        key = origin if len(items) == 1 else f"{origin}#{_name_in(shape, index)}"
+        if any(item.origin == key for item in found):
+            key = f"{key}-{index}"  # two stories of one list by one name stay two stories
+        found.append(Item(shape, key if origin else None, where or origin or ""))
+    return found
+
+
+def _name_in(shape: dict, index: int) -> str | int:
+    slug, title = shape.get("slug"), shape.get("title")
+    slug = slug if isinstance(slug, str) else ""
+    return slug or slugify(title if isinstance(title, str) else "") or index
+
+
+def story_of(item: Item, *, base: Story | None = None) -> Story:
+    """The story an item gives; over `base` (the story a re-import updates), only the fields
+    the item carries change: a re-import never clears what the file does not say.
+
+    Raises InvalidStory naming every problem.
+    """
+    story = story_from_dict(item.shape, base=base)
+    if not story.title.strip():
+        raise IngestError(["no title found (the first line of the article is its title)"])
+    return story.replace(origin=item.origin) if base is None else story
 
 
 def _with_guessed_language(shape: dict) -> dict:
@@ -234,6 +339,37 @@ def read_file(path: Path, *, defaults: dict[str, Any] | None = None) -> list[Sto
 
     Raises IngestError naming the problem.
     """
+    return [story_of(item) for item in items_in(path, defaults=defaults) if _is_item(item)]
+
+
+def _is_item(item: Item | Unreadable) -> bool:
+    if isinstance(item, Unreadable):
+        raise item.error
+    return True
+
+
+def items_in(
+    path: Path, *, defaults: dict[str, Any] | None = None, follow_links: bool = True
+) -> Iterator[Item | Unreadable]:
+    """The stories in one file as items, its format chosen by suffix.
+
+    A JSON Lines file is read a line at a time: a bad line is yielded as an Unreadable naming
+    it, and the lines after it are still read. Any other file is read whole, at most
+    MAX_FILE_BYTES; `follow_links=False` refuses a symbolic link. Raises IngestError naming the
+    problem with the file.
+    """
+    kind = kind_of(path)
+    with _opened(path, follow_links=follow_links, whole=kind != "jsonl") as file:
+        origin = f"file:{path.resolve()}"  # once open: a link loop has failed to open by now
+        if kind == "jsonl":
+            yield from _lines_of(file, defaults=defaults, origin=origin, where=str(path))
+            return
+        raw = _text_of(file.read())
+    yield from items_from(raw, kind, defaults=defaults, origin=origin, where=str(path))
+
+
+def kind_of(path: Path) -> str:
+    """The format of a file by its suffix; IngestError for an unknown one."""
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise IngestError(
@@ -242,31 +378,76 @@ def read_file(path: Path, *, defaults: dict[str, Any] | None = None) -> list[Sto
                 f"(expected one of {', '.join(SUFFIXES)})"
             ]
         )
+    return kind
+
+
+def _opened(path: Path, *, follow_links: bool, whole: bool):
+    """The file open for reading in binary, if it is a regular file (not a FIFO or a device,
+    which could block for ever) of at most MAX_FILE_BYTES when it is to be read `whole`."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_links else os.O_NOFOLLOW)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise IngestError([f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB"])
-        data = path.read_bytes()
+        handle = os.open(path, flags)
     except OSError as error:
         raise IngestError([f"cannot read the file: {error.strerror}"]) from None
-    if not data.strip():
-        raise IngestError(["the file is empty"])
-    if b"\x00" in data:
-        raise IngestError(["the file is binary, not text"])
     try:
-        raw = data.decode("utf-8-sig")
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise IngestError(["not a regular file (a device, a pipe or a socket)"])
+        if whole and info.st_size > MAX_FILE_BYTES:
+            raise IngestError([f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB"])
+        return os.fdopen(handle, "rb")
+    except BaseException:
+        os.close(handle)
+        raise
+
+
+def _text_of(data: bytes, *, what: str = "the file") -> str:
+    if not data.strip():
+        raise IngestError([f"{what} is empty"])
+    if b"\x00" in data:
+        raise IngestError([f"{what} is binary, not text"])
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise IngestError([f"the file is not UTF-8 text (byte {error.start})"]) from None
-    return stories_from(raw, kind, defaults=defaults, origin=f"file:{path.resolve()}")
+        raise IngestError([f"{what} is not UTF-8 text (byte {error.start})"]) from None
 
 
-def files_under(paths: list[Path]) -> list[Path]:
-    """Every importable file named or inside a named folder, in a stable order."""
-    found = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-            )
-        else:
-            found.append(path)
-    return found
+def _lines_of(
+    file, *, defaults: dict[str, Any] | None, origin: str, where: str
+) -> Iterator[Item | Unreadable]:
+    """Items from a JSON Lines file, one story a line; blank lines are skipped."""
+    number = 0
+    while line := file.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        here = f"{where}:{number}"
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            problem = IngestError([f"line {number} is longer than {MAX_LINE_BYTES // 2**20} MiB"])
+            yield Unreadable(here, problem)
+            while line and not line.endswith(b"\n"):  # the rest of that line
+                line = file.readline(MAX_LINE_BYTES)
+            continue
+        if not line.strip():
+            continue
+        try:
+            [shape] = read_json(_text_of(line, what=f"line {number}"))
+            if not isinstance(shape, dict):
+                story_from_dict(shape)
+        except (InvalidStory, RecursionError, ValueError) as error:
+            yield Unreadable(here, error)
+            continue
+        shape = apply_defaults(shape, defaults or {})
+        name = shape.get("id") if isinstance(shape.get("id"), int) else _name_in(shape, number)
+        yield Item(shape, f"{origin}#{name}", here)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """One line of a JSON Lines file that could not be read: where, and the error saying why."""
+
+    where: str
+    error: Exception
+
+
+def files_under(paths: list[Path]) -> list[Found]:
+    """Every importable file named or inside a named folder (see archive.folders)."""
+    return folders.files_under(paths, suffixes=set(SUFFIXES))

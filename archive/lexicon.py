@@ -19,13 +19,16 @@ UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
 def words_pattern(words: Iterable[str]) -> regex.Pattern:
     """One case-insensitive pattern finding any of `words` as whole words (inside a run of text
     in scripts written without spaces), longest first."""
-    parts = []
+    spaced, unspaced = [], []
     for word in sorted(set(words), key=len, reverse=True):
-        escaped = regex.escape(word)
-        if regex.search(f"[{UNSPACED}]", word):
-            parts.append(escaped)
-        else:
-            parts.append(rf"(?<![\p{{L}}\p{{M}}\p{{N}}]){escaped}(?![\p{{L}}\p{{M}}\p{{N}}])")
+        (unspaced if regex.search(f"[{UNSPACED}]", word) else spaced).append(regex.escape(word))
+    # One look-around for all the spaced words, not one per word: a 300-character block was
+    # read in 12 ms with one per word, each tried at every position.
+    parts = unspaced + (
+        [rf"(?<![\p{{L}}\p{{M}}\p{{N}}])(?:{'|'.join(spaced)})(?![\p{{L}}\p{{M}}\p{{N}}])"]
+        if spaced
+        else []
+    )
     return regex.compile("|".join(parts), regex.IGNORECASE | regex.VERSION1)
 
 

@@ -14,7 +14,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -304,29 +304,52 @@ def _defaults(options: dict) -> dict:
     help="Language (BCP 47, e.g. ru, pt-BR) where a file states none; otherwise a text or HTML "
     "file's language is read from its page or its text.",
 )
-@click.option("--dry-run", is_flag=True, help="Read and check every file; write nothing.")
-def import_command(paths: tuple[Path, ...], dry_run: bool, **options) -> None:
-    """Import stories from text, Markdown, HTML or JSON files and folders.
+@click.option(
+    "--dry-run", is_flag=True, help="Do everything a real run does, then undo it: write nothing."
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="A line per story: created, updated or unchanged."
+)
+def import_command(paths: tuple[Path, ...], dry_run: bool, verbose: bool, **options) -> None:
+    """Import stories from text, Markdown, HTML, JSON or JSON Lines files and folders.
+
+    A JSON Lines file written by `masthead export` is restored as exported: ids, entry ids,
+    permalinks, times, withdrawn stories and (with --revisions) history. Options fill only what
+    a file leaves out; a story imported before keeps what the file does not say.
 
     Example: masthead import ../shared/corpus/closing-ceremony.txt
     --published 2014-02-24T20:00:00+04:00 --section sport
     """
     defaults = _defaults(options)
-    files = ingest.files_under(list(paths))
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    found = ingest.files_under(list(paths))
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
+
+    def report(what: str, where: object, detail: str = "") -> None:
+        counts[what] += 1
+        label = "error" if what == "failed" else what
+        line = f"{label}: {_shown(str(where))}" + (f": {_shown(detail)}" if detail else "")
+        if what in ("failed", "skipped"):
+            tqdm.write(line, file=sys.stderr)
+        elif verbose:
+            tqdm.write(line)
+
     settings = current_settings()
     warn_about_base_url(settings)
-    with open_for(settings) as archive:
-        bar = tqdm(files, unit="file", disable=len(files) < 10 or None, file=sys.stderr)
-        for path in bar:
+    with open_for(settings) as archive, archive.trial() if dry_run else nullcontext():
+        bar = tqdm(found, unit="file", disable=len(found) < 10 or None, file=sys.stderr)
+        for entry in bar:
+            if entry.skipped or entry.problem:
+                report(
+                    "skipped" if entry.skipped else "failed",
+                    entry.path,
+                    entry.skipped or entry.problem,
+                )
+                continue
             try:
-                stories = ingest.read_file(path, defaults=defaults)
-                for story in stories:
-                    counts[_import_one(archive, story, dry_run=dry_run)] += 1
+                _import_file(archive, entry, defaults, report)
             except (ArchiveError, *UNREADABLE) as error:
                 # One bad file fails alone: the files after it are still read.
-                counts["failed"] += 1
-                tqdm.write(f"error: {path}: {_problem(error)}", file=sys.stderr)
+                report("failed", entry.path, _problem(error))
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     click.echo(("dry run: " if dry_run else "") + summary)
     if counts["failed"]:
@@ -345,14 +368,49 @@ def _problem(error: Exception) -> str:
     return " ".join(str(error).split())[:300] or type(error).__name__
 
 
-def _import_one(archive, story, *, dry_run: bool) -> str:
-    before = archive.by_origin(story.origin)
-    if dry_run:
-        return "created" if before is None else "updated"
+def _shown(text: str) -> str:
+    """Text for the terminal: every character that is not printable (an escape, a newline, a
+    bidirectional control, an undecodable byte of a file name) written as its escape."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+def _import_file(archive, entry: ingest.Found, defaults: dict, report) -> None:
+    """Import one file's stories. A JSON Lines file goes a line at a time, each line failing
+    alone; any other file's stories are all checked before the first is saved."""
+    items = ingest.items_in(entry.path, defaults=defaults, follow_links=not entry.in_folder)
+    if ingest.kind_of(entry.path) != "jsonl":
+        ready = [_story_for(archive, item) for item in items]
+        for item, story, before in ready:
+            report(*_saved(archive, item, story, before))
+        return
+    for item in items:
+        try:
+            if isinstance(item, ingest.Unreadable):
+                raise item.error
+            if "id" in item.shape:
+                what, story = archive.restore(item.shape, now=datetime.now(UTC))
+                report(what, item.where, story.path or story.slug)
+            else:
+                report(*_saved(archive, *_story_for(archive, item)))
+        except (ArchiveError, *UNREADABLE) as error:
+            report("failed", item.where, _problem(error))
+
+
+def _story_for(archive, item: ingest.Item):
+    """The story an item gives, over the story imported from the same place before, if any."""
+    before = archive.by_origin(item.origin) if item.origin else None
+    return item, ingest.story_of(item, base=before), before
+
+
+def _saved(archive, item: ingest.Item, story, before) -> tuple[str, str, str]:
     saved = archive.save(story, now=datetime.now(UTC))
     if before is None:
-        return "created"
-    return "unchanged" if saved.revision == before.revision else "updated"
+        what = "created"
+    else:
+        what = "unchanged" if saved.revision == before.revision else "updated"
+    return what, item.where, saved.path or saved.slug
 
 
 @main.group("feeds")
