@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,6 +43,12 @@ MAX_LINE_BYTES = 256 * 1024 * 1024
 # markers before a line's text: Python-Markdown parses each level by recursion over the rest of
 # the block, so 3,000 levels took minutes and gigabytes. An article nests a few levels.
 MAX_MARKDOWN_NESTING = 64
+# Python-Markdown's link and HTML parsing is quadratic in the `[` and `<` left open in one
+# paragraph (a 6 KB paragraph of "[x " takes 2 s): real prose has a few per paragraph, so more
+# than this many in one paragraph, or in the whole file, is refused before rendering.
+MAX_MARKDOWN_OPENERS = (100, 10_000)
+# Longest Markdown text rendered: a story's body holds at most a million characters.
+MAX_MARKDOWN_CHARACTERS = 2_000_000
 # Python-Markdown's "extra" without abbreviations: every abbreviation is one more pattern run
 # over the whole text (3,000 of them took 7 s), and articles do not define them.
 MARKDOWN_EXTENSIONS = [
@@ -117,6 +124,7 @@ def read_markdown(raw: str) -> list[dict]:
     meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in post.metadata.items()}
     content = post.content
     _check_nesting(content)
+    _check_openers(content)
     if "title" not in meta:
         first, _, rest = content.lstrip().partition("\n")
         if first.startswith("# "):
@@ -134,6 +142,30 @@ def _check_nesting(content: str) -> None:
                 [
                     f"Markdown line {number} is nested too deeply ({depth} columns of indentation, "
                     f"list and quote markers; at most {MAX_MARKDOWN_NESTING})"
+                ]
+            )
+
+
+def _check_openers(content: str) -> None:
+    """Refuse Markdown too long, or with too many `[` and `<` in a paragraph or in all, before
+    it is rendered (see MAX_MARKDOWN_OPENERS)."""
+    if len(content) > MAX_MARKDOWN_CHARACTERS:
+        raise IngestError(
+            [f"Markdown is {len(content):,} characters long (at most {MAX_MARKDOWN_CHARACTERS:,})"]
+        )
+    per_paragraph, in_all = MAX_MARKDOWN_OPENERS
+    total = 0
+    for number, paragraph in enumerate(re.split(r"\n[ \t]*\n", content), start=1):
+        openers = paragraph.count("[") + paragraph.count("<")
+        total += openers
+        if openers > per_paragraph or total > in_all:
+            where, found = (
+                (f"paragraph {number}", openers) if openers > per_paragraph else ("the file", total)
+            )
+            raise IngestError(
+                [
+                    f"Markdown {where} has too many [ and < ({found:,}; at most {per_paragraph} "
+                    f"a paragraph and {in_all:,} in all)"
                 ]
             )
 

@@ -253,7 +253,12 @@ def test_markdown_nesting_counts_indentation_and_markers():
 def test_many_abbreviations_are_not_rendered_one_pattern_each(tmp_path):
     path = tmp_path / "abbr.md"
     path.write_text("# Abbr\n\nHTML x\n\n" + "".join(f"*[A{n}]: y\n" for n in range(20_000)))
-    finishes_quickly(ingest.read_file, path)
+
+    def read_or_refuse(path):
+        with contextlib.suppress(ingest.IngestError):
+            ingest.read_file(path)
+
+    finishes_quickly(read_or_refuse, path)
 
 
 @pytest.mark.timeout(120)
@@ -265,3 +270,35 @@ def test_a_deeply_nested_html_page_fails_or_reads_quickly(tmp_path):
     with contextlib.suppress(ingest.IngestError, RecursionError, ValueError):
         ingest.read_file(path)
     assert time.monotonic() - started < NO_HANG_SECONDS * 2
+
+
+@pytest.mark.parametrize(
+    ("markdown", "refusal"),
+    [
+        ("# Links\n\n" + "[x " * 2_000, r"paragraph 2 has too many \[ and <"),
+        ("# Images\n\n" + "![x " * 2_000, r"paragraph 2 has too many \[ and <"),
+        ("# Tags\n\n" + "<x " * 2_000, r"paragraph 2 has too many \[ and <"),
+        ("# Many\n\n" + ("[x " * 100 + "\n\n") * 120, r"the file has too many \[ and <"),
+        ("# Long\n\n" + "word " * 500_000, r"Markdown is 2,500,\d+ characters long"),
+    ],
+)
+def test_markdown_that_would_parse_slowly_is_refused_before_rendering(tmp_path, markdown, refusal):
+    """Python-Markdown is quadratic in the [ and < left open in a paragraph."""
+    path = tmp_path / "brackets.md"
+    path.write_text(markdown)
+    started = time.monotonic()
+    with pytest.raises(ingest.IngestError, match=refusal):
+        ingest.read_file(path)
+    assert time.monotonic() - started < NO_HANG_SECONDS
+
+
+@pytest.mark.timeout(120)
+def test_markdown_with_as_many_links_as_allowed_renders_quickly(tmp_path):
+    per_paragraph, in_all = ingest.MAX_MARKDOWN_OPENERS
+    paragraph = "[x " * (per_paragraph - 1) + "[a link](https://news.example/)"
+    path = tmp_path / "links.md"
+    path.write_text("# Links\n\n" + "\n\n".join([paragraph] * (in_all // per_paragraph - 1)))
+    started = time.monotonic()
+    [story] = ingest.read_file(path)
+    assert time.monotonic() - started < NO_HANG_SECONDS
+    assert story.body_html.count('href="https://news.example/"') == in_all // per_paragraph - 1

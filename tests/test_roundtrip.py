@@ -202,14 +202,14 @@ def test_json_lines_larger_than_the_whole_file_limit_are_imported(runner, settin
     from archive import ingest
 
     path = tmp_path / "big.jsonl"
-    body = "<p>" + "word " * 390_000 + "</p>"  # about 2 MB a story
+    body = "<p>" + "word " * 190_000 + "</p>"  # about 1 MB a story, the most a body holds
     with path.open("w", encoding="utf-8") as out:
-        for number in range(6):
+        for number in range(12):
             out.write(json.dumps({"title": f"Long {number}", "body": body}) + "\n")
     assert path.stat().st_size > ingest.MAX_FILE_BYTES
     result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "6 created" in result.output
+    assert "12 created" in result.output
 
 
 def folder_of_stories(tmp_path):
