@@ -29,9 +29,11 @@ SECURITY_HEADERS = (
 )
 
 
-# RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text;
-# a list element is one of them, between optional white space and commas (5.6.1).
-ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*')
+# RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text
+# (a comma may be inside the quotes); list elements are separated by commas with optional white
+# space, and empty elements are ignored (5.6.1).
+ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
+LIST_GAP = re.compile(r"[ \t]*(?:,[ \t]*)*")
 
 
 class MalformedEntityTags(ValueError):
@@ -49,15 +51,20 @@ def strong_entity_tags(value: str) -> frozenset[str] | None:
         return None
     strong: set[str] = set()
     found = False
-    for element in value.split(","):
-        if not element.strip(" \t"):
-            continue  # RFC 9110 5.6.1: empty list elements are ignored
-        match = ENTITY_TAG.fullmatch(element)
+    position = LIST_GAP.match(value).end()
+    while position < len(value):
+        match = ENTITY_TAG.match(value, position)
         if match is None:
-            raise MalformedEntityTags(f"{element.strip()[:40]!r} is not an entity tag")
+            raise MalformedEntityTags(f"{value[position:].strip()[:40]!r} is not an entity tag")
         found = True
         if match.group(1) is None:
             strong.add(match.group(2))
+        gap = LIST_GAP.match(value, match.end())
+        if gap.end() < len(value) and "," not in gap.group():
+            raise MalformedEntityTags(
+                f"{value[match.start() :].strip()[:40]!r} is not an entity tag"
+            )
+        position = gap.end()
     if not found:
         raise MalformedEntityTags("it holds no entity tag")
     return frozenset(strong)

@@ -237,7 +237,7 @@ def test_the_import_example_runs(tmp_path):
     env = {**os.environ, "MASTHEAD_ARCHIVE_PATH": str(tmp_path / "archive.db")}
     done = run_masthead(command[1:], cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "1 created, 0 updated, 0 unchanged, 0 failed\n"
+    assert done.stdout == "1 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n"
     with open_archive(tmp_path / "archive.db", timezone="Europe/London") as archive:
         [story] = archive.all_stories()
         assert (story.section, story.published_at.isoformat()) == (

@@ -33,7 +33,8 @@ METHODS = {
 
 @pytest.mark.parametrize("method", sorted(METHODS))
 @pytest.mark.parametrize(
-    "if_match", ["W/", '"unterminated', ",", "", " ", "story-1-1", '*, "story-1-1"', 'W/"']
+    "if_match",
+    ["W/", '"unterminated', ",", "", " ", "story-1-1", '*, "story-1-1"', 'W/"', '"a" "b"', '"a"x'],
 )
 def test_malformed_if_match_answers_400_naming_the_header(
     client, api_tokens, settings, method, if_match
@@ -52,7 +53,10 @@ def test_malformed_if_match_answers_400_naming_the_header(
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
-@pytest.mark.parametrize("if_match", ['""', 'W/"story-1-1"', '"story-1-9", ""'])
+# A comma may stand inside an entity tag's quotes: `"a,b"` is one tag, not two broken ones.
+@pytest.mark.parametrize(
+    "if_match", ['""', 'W/"story-1-1"', '"story-1-9", ""', 'W/"x", "", W/"C,n"', '"story-1-1,"']
+)
 def test_well_formed_if_match_that_matches_nothing_answers_412(
     client, api_tokens, settings, method, if_match
 ):
