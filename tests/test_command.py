@@ -78,7 +78,8 @@ def articles(tmp_path) -> Path:
 @pytest.fixture
 def imported(tmp_path, env, articles) -> Path:
     done = masthead("import", str(articles), env=env, cwd=tmp_path)
-    assert (done.returncode, done.stdout) == (0, "3 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n")
+    assert done.returncode == 0
+    assert done.stdout == "3 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n"
     return tmp_path / "news.db"
 
 
@@ -124,7 +125,8 @@ def test_the_environment_chooses_another_archive(tmp_path, env):
 def test_import_reads_a_folder_once(tmp_path, env, articles, imported):
     assert titles_in(imported) == TITLES
     again = masthead("import", str(articles), env=env, cwd=tmp_path)
-    assert (again.returncode, again.stdout) == (0, "0 created, 0 updated, 3 unchanged, 0 skipped, 0 failed\n")
+    assert again.returncode == 0
+    assert again.stdout == "0 created, 0 updated, 3 unchanged, 0 skipped, 0 failed\n"
 
 
 def test_import_names_a_bad_file_and_exits_1(tmp_path, env, articles):
