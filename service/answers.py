@@ -54,7 +54,8 @@ class Answer:
     """Bytes ready to send in either encoding; see the module's description.
 
     `headers` are sent with every variant (Cache-Control, security headers, Link ...); `vary`
-    names the request headers besides Accept-Encoding the bytes were chosen by.
+    names the request headers besides Accept-Encoding the bytes were chosen by. Text is
+    compressed here unless `gzip_body` is given or `compress` is false.
     """
 
     __slots__ = ("gzip", "last_modified", "plain", "size")
@@ -69,9 +70,11 @@ class Answer:
         headers: Sequence[tuple[str, str]] = (),
         vary: Sequence[str] = (),
         gzip_body: bytes | None = None,
+        compress: bool = True,
     ):
         self.last_modified = last_modified
-        if gzip_body is None and len(body) >= GZIP_MIN_BYTES and is_compressible(content_type):
+        compress = compress and len(body) >= GZIP_MIN_BYTES and is_compressible(content_type)
+        if gzip_body is None and compress:
             gzip_body = gzip.compress(body, compresslevel=6, mtime=0)
         varies = [*vary, "Accept-Encoding"] if gzip_body is not None else list(vary)
         shared: Headers = []

@@ -27,8 +27,9 @@ from archive.fields import REASON
 from archive.models import STATUSES, field_problems, validate
 from archive.visibility import is_public, is_public_revision
 from service import openapi, problems, tokens
+from service.answers import Answer
 from service.archive_access import get_archive, settings
-from service.http import MalformedEntityTags, strong_entity_tags
+from service.http import MalformedEntityTags, respond, strong_entity_tags
 from service.openapi import MAX_ID, WRITABLE_STATUSES
 from service.payloads import QueryReader, read_json
 from service.problems import Problem, field_error
@@ -112,15 +113,18 @@ def create_story():
 @bp.get(f"/stories/<int(max={MAX_ID}):story_id>")
 def show_story(story_id: int):
     story, role = _readable(story_id)
-    response = _story_answer(story, role=role)
-    # RFC 9110 13.1.2: If-None-Match compares weakly; a match answers 304 without a body.
-    # (Werkzeug's make_conditional also turns a matching If-Match on GET into 412.)
-    if request.if_none_match.contains_weak(_etag(story, role=role)):
-        response.status_code = 304
-        response.set_data(b"")
-        del response.headers["Content-Type"]
-        del response.headers["Content-Length"]
-    return response
+    # Sent as every cached answer is (service/answers.py): 304 on a matching If-None-Match
+    # (weak comparison, RFC 9110 13.1.2); never kept by shared caches.
+    answer = Answer(
+        json.dumps(_shape(story, role), ensure_ascii=False).encode(),
+        content_type="application/json",
+        etag=_etag(story, role=role),
+        last_modified=None,
+        headers=[("Cache-Control", PRIVATE)],
+        vary=("Authorization",),
+        compress=False,  # a story's JSON is small, and every API answer is sent alike
+    )
+    return respond(answer)
 
 
 @bp.put(f"/stories/<int(max={MAX_ID}):story_id>")
@@ -344,6 +348,10 @@ def _shape(story: Story, role: str | None) -> dict[str, Any]:
     return shape
 
 
+# Answers depend on the token: shared caches must not keep them; clients revalidate.
+PRIVATE = "private, no-cache"
+
+
 def _etag(story: Story, *, role: str | None = "write") -> str:
     tombstone = "-tombstone" if story.is_withdrawn and role is None else ""
     return f"story-{story.id}-{story.revision}{tombstone}"
@@ -363,7 +371,7 @@ def _json(value: Any, *, status: int = 200) -> Response:
         json.dumps(value, ensure_ascii=False), status=status, mimetype="application/json"
     )
     # Answers depend on the token: shared caches must not keep them; clients revalidate.
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = PRIVATE
     response.vary.add("Authorization")
     return response
 
