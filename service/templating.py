@@ -60,6 +60,21 @@ def local_time(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y, %H:%M %Z}"
 
 
+def local_day_long(moment: datetime) -> str:
+    """A day as readers of the site see it: 30 November 2026."""
+    local = site_clock().local(moment)
+    return f"{local.day} {local:%B %Y}"
+
+
+def time_as_written(moment: datetime, offset: str | None) -> str:
+    """A time in the UTC offset it was written with ("24 February 2014, 20:00 +04:00"), or in
+    the site's zone when none was kept."""
+    if not offset:
+        return local_time(moment)
+    local = moment.astimezone(datetime.fromisoformat(f"2000-01-01T00:00{offset}").tzinfo)
+    return f"{local.day} {local:%B %Y, %H:%M} {offset}"
+
+
 def local_day(moment: datetime) -> str:
     """The local date of a time as a path, 2014/02/24, for links to day archives."""
     return site_clock().local_date(moment).replace("-", "/")
@@ -81,6 +96,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.add_template_filter(local_time, "localdate")
     app.add_template_filter(local_day, "localday")
+    app.add_template_filter(local_day_long, "localday_long")
+    app.add_template_filter(time_as_written, "as_written")
     app.add_template_filter(_zip, "zip")
     app.add_template_filter(direction_of, "direction")
     app.add_template_global(asset_url, "asset_url")
