@@ -70,7 +70,7 @@ SUBJECT_KINDS = {"sections": "section", "tags": "tag", "authors": "author"}
 # are narrower (lower-case words and hyphens); this accepts any slug a path can carry.
 SCOPE_SLUG = re.compile(r"[A-Za-z0-9._~-]+")
 SCOPE_MONTH = re.compile(r"([0-9]{4})/([0-9]{2})")
-EXPECTED = "latest, corrections, sections/<slug>, tags/<slug>, authors/<slug> or archive/YYYY/MM"
+EXPECTED = "latest, sections/<slug>, tags/<slug>, authors/<slug>, archive/YYYY/MM or corrections"
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,10 @@ def save_story(
         existing = queries.get_story(db, story.id)
     else:
         existing = queries.find_by_origin(db, story.origin) if story.origin else None
-    change = _change_of(change, existing, story)
-    story = _settle(story, existing, now=now, change=change)
     if existing is not None and expected_revision is not None:
         _check_revision(existing, expected_revision)
+    change = _change_of(change, existing)
+    story = _settle(story, existing, now=now, change=change)
     if existing is not None and _content(story) == _content(existing) and not change.note:
         return existing
     with write_transaction(db):
@@ -123,24 +123,12 @@ def _validated(story: Story, change: ChangeNote | None) -> Story:
     return story
 
 
-def _change_of(change: ChangeNote | None, existing: Story | None, story: Story) -> ChangeNote:
+def _change_of(change: ChangeNote | None, existing: Story | None) -> ChangeNote:
     """The change a write makes: as sent; an edit without a kind is an update. A new story
-    has no earlier version, so no kind."""
+    has no earlier version, so no kind (its note, if any, is kept with revision 1)."""
     change = change or ChangeNote()
-    if existing is None and change.kind is not None:
-        raise InvalidStory(
-            [
-                FieldProblem.at(
-                    ("change_kind",),
-                    f"change_kind {change.kind!r}: a new story has no earlier version to "
-                    "correct or update (send change_kind with an edit)",
-                )
-            ],
-            story=story.slug or story.title or None,
-        )
-    if existing is not None and change.kind is None:
-        change = ChangeNote("update", change.note, change.is_import)
-    return change.__class__(change.kind, change.note.strip(), change.is_import)
+    kind = None if existing is None else change.kind or "update"
+    return ChangeNote(kind, change.note.strip(), change.is_import)
 
 
 def _check_revision(existing: Story, expected: int) -> None:
