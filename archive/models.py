@@ -118,6 +118,11 @@ class Story:
         return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
 
     @property
+    def published_as_written(self) -> datetime | None:
+        """The publication time in the UTC offset it was written with (UTC when none was)."""
+        return as_written(self.published_at, self.published_offset) if self.published_at else None
+
+    @property
     def lead_image(self) -> Media | None:
         return self.media[0] if self.media else None
 
@@ -372,6 +377,13 @@ def is_web_url(value: str) -> bool:
 
 def to_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
+
+
+def as_written(moment: datetime, offset: str | None) -> datetime:
+    """A stored (UTC) time in the offset it was written with ("+04:00"); as it is without one."""
+    if not offset:
+        return moment
+    return moment.astimezone(datetime.fromisoformat(f"2000-01-01T00:00{offset}").tzinfo)
 
 
 def offset_of(moment: datetime | None) -> str | None:
