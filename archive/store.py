@@ -46,8 +46,8 @@ def save_story(
 ) -> Story:
     """Create or update a story (matched by id, else by origin) and write a revision.
 
-    Saving what is already stored changes nothing and returns the stored story (unless a
-    change note comes with it: the note is recorded as a revision of its own).
+    Saving what is already stored changes nothing and returns the stored story (a change
+    note sent with no change is not recorded: it would describe nothing).
     `change`: what kind of change this is, with a note for readers (ChangeNote); an edit
     without a kind is an `update`. A `minor` edit keeps the story's updated time, so feeds do
     not announce it again.
@@ -68,7 +68,7 @@ def save_story(
         _check_revision(existing, expected_revision)
     change = _change_of(change, existing)
     story = _settle(story, existing, now=now, change=change)
-    if existing is not None and _content(story) == _content(existing) and not change.note:
+    if existing is not None and _content(story) == _content(existing):
         return existing
     with write_transaction(db):
         if existing is not None:

@@ -23,7 +23,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 from tqdm import tqdm
 
-from archive import ArchiveError, ingest, story_to_dict
+from archive import ArchiveError, ChangeNote, ingest, story_to_dict
+from archive.fields import CHANGE_KINDS
 from archive.shape import parse_time
 from archive.storage import storage_failure
 from archive.visibility import is_public_revision
@@ -265,7 +266,7 @@ def _defaults(options: dict) -> dict:
             defaults["published_at"] = parse_time(options["published"], "--published").isoformat()
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--published") from None
-    for key in ("section", "status", "language"):
+    for key in ("section", "status", "language", "dateline"):
         if options[key]:
             defaults[key] = options[key]
     if options["tag"]:
@@ -302,14 +303,24 @@ def _defaults(options: dict) -> dict:
     help="Language (BCP 47, e.g. ru, pt-BR) where a file states none; otherwise a text or HTML "
     "file's language is read from its page or its text.",
 )
+@click.option("--dateline", help='Where stories were filed, e.g. "SOCHI", where a file says not.')
+@click.option(
+    "--change-kind",
+    type=click.Choice(CHANGE_KINDS),
+    help="For stories already imported: correction, update (the default) or minor.",
+)
+@click.option("--change-note", default="", help="What changed, as readers are shown it.")
 @click.option("--dry-run", is_flag=True, help="Read and check every file; write nothing.")
-def import_command(paths: tuple[Path, ...], dry_run: bool, **options) -> None:
+def import_command(
+    paths: tuple[Path, ...], dry_run: bool, change_kind: str | None, change_note: str, **options
+) -> None:
     """Import stories from text, Markdown, HTML or JSON files and folders.
 
     Example: masthead import ../shared/corpus/closing-ceremony.txt
     --published 2014-02-24T20:00:00+04:00 --section sport
     """
     defaults = _defaults(options)
+    change = ChangeNote(change_kind, change_note, is_import=True)
     files = ingest.files_under(list(paths))
     counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
     settings = current_settings()
@@ -319,7 +330,7 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, **options) -> None:
             try:
                 stories = ingest.read_file(path, defaults=defaults)
                 for story in stories:
-                    counts[_import_one(archive, story, dry_run=dry_run)] += 1
+                    counts[_import_one(archive, story, dry_run=dry_run, change=change)] += 1
             except (ArchiveError, *UNREADABLE) as error:
                 # One bad file fails alone: the files after it are still read.
                 counts["failed"] += 1
@@ -342,11 +353,11 @@ def _problem(error: Exception) -> str:
     return " ".join(str(error).split())[:300] or type(error).__name__
 
 
-def _import_one(archive, story, *, dry_run: bool) -> str:
+def _import_one(archive, story, *, dry_run: bool, change: ChangeNote | None = None) -> str:
     before = archive.by_origin(story.origin)
     if dry_run:
         return "created" if before is None else "updated"
-    saved = archive.save(story, now=datetime.now(UTC))
+    saved = archive.save(story, now=datetime.now(UTC), change=change)
     if before is None:
         return "created"
     return "unchanged" if saved.revision == before.revision else "updated"
