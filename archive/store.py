@@ -116,7 +116,7 @@ def _validated(story: Story, change: ChangeNote | None) -> Story:
         story = validate(story)
     except InvalidStory as error:
         if found:
-            raise InvalidStory([*error.problems, *found], story=error.story) from None
+            raise InvalidStory([*error.found, *found], story=error.story) from None
         raise
     if found:
         raise InvalidStory(found, story=story.slug or story.title or None)
