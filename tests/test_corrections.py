@@ -74,7 +74,8 @@ def test_a_correction_through_the_api_reaches_the_page_the_feed_and_the_revision
 
     page = html_of(client.get(story["path"]))
     [note] = texts(page, ".corrections .change-note.correction")
-    assert note.startswith("Correction, ") and note.endswith(f": {RUSSIAN_NOTE}")
+    assert note.startswith("Correction, ")
+    assert note.endswith(f": {RUSSIAN_NOTE}")
     saved_at = page.cssselect(".corrections time")[0].get("datetime")
 
     revisions = client.get(f"/api/stories/{created['id']}/revisions").get_json()["revisions"]
@@ -100,7 +101,8 @@ def test_a_correction_through_the_api_reaches_the_page_the_feed_and_the_revision
     assert entry.link == f"https://news.example{story['path']}#revision-2"
     assert entry.id == f"{story['entry_id']}/corrections/2"
     rss = feedparser.parse(feed_body(archive, "corrections.rss"))
-    assert rss.bozo == 0 and [e.description for e in rss.entries] == [RUSSIAN_NOTE]
+    assert rss.bozo == 0
+    assert [e.description for e in rss.entries] == [RUSSIAN_NOTE]
     items = json.loads(feed_body(archive, "corrections.json"))["items"]
     assert [i["summary"] for i in items] == [RUSSIAN_NOTE]
 
@@ -114,7 +116,8 @@ def test_change_fields_are_checked_like_every_other_field(client, api_tokens):
         url, json={"dek": "New", "change_kind": "erratum", "change_note": too_long}, headers=headers
     )
     problem = assert_problem(answer, 422, "change_kind", "change_note")
-    assert "erratum" in problem["detail"] and "at most 1000" in problem["detail"]
+    assert "erratum" in problem["detail"]
+    assert "at most 1000" in problem["detail"]
     answer = client.patch(url, json={"dek": "New", "change_note": "bad\x07bell"}, headers=headers)
     assert "U+0007" in assert_problem(answer, 422, "change_note")["detail"]
     answer = client.patch(url, json={"dek": "New", "change_note": 7}, headers=headers)
@@ -163,7 +166,8 @@ def test_a_minor_edit_keeps_the_entry_updated_time_and_an_update_moves_it(archiv
         now=later,
         change=ChangeNote("minor"),
     )
-    assert typo.revision == 2 and typo.updated_at == saved.updated_at
+    assert typo.revision == 2
+    assert typo.updated_at == saved.updated_at
     build(archive, settings, later)
     assert entry_times(archive, typo) == first
     assert b"dawn!" in feed_body(archive, "latest.atom")  # the text is fixed all the same
@@ -322,7 +326,8 @@ def test_word_diffs_keep_html_escaping(archive, client):
     )
     response = client.get(STORY + "revisions/")
     raw = response.get_data(as_text=True)
-    assert "<b>" not in raw and "<strong>" not in raw
+    assert "<b>" not in raw
+    assert "<strong>" not in raw
     page = html_of(response)
     newest = page.cssselect("li.revision")[0]
     assert texts(newest, ".removed del") == ["<b>"]
