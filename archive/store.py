@@ -325,6 +325,9 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> Story:
         "withdrawn_at": to_text(story.withdrawn_at),
         "withdrawn_reason": story.withdrawn_reason,
         "was_published": int(story.was_published),
+        # Times as the story knew them.
+        "dateline": story.dateline,
+        "published_offset": story.published_offset,
     }
     db["stories"].update(story.id, row)
     for table in ("story_authors", "story_tags", "media", "sources"):
