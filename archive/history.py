@@ -29,6 +29,9 @@ from archive.visibility import LIVE, PUBLIC_REVISION, SYNDICATED, is_public_revi
 CONTEXT_LINES = 1
 # A word and the spaces after it: the unit a changed line is compared in.
 WORD = re.compile(r"\S+\s*|\s+")
+# Longest line, in words, compared word by word: a longer one (a body of one huge paragraph)
+# is shown whole, removed and added, so that a diff never takes long.
+MAX_WORD_DIFF = 3_000
 # Kinds of change printed with the story (and re-announced in feeds).
 NOTED_KINDS = ("correction", "update")
 
@@ -271,13 +274,23 @@ def _diff(old: list[str], new: list[str]) -> list[DiffLine]:
 def _word_diff(old: str, new: str) -> tuple[DiffLine, DiffLine]:
     """A line and its replacement, with only the words that differ marked in each."""
     a, b = WORD.findall(old), WORD.findall(new)
+    if max(len(a), len(b)) > MAX_WORD_DIFF:
+        return DiffLine("-", ((True, old),)), DiffLine("+", ((True, new),))
     matcher = difflib.SequenceMatcher(a=[w.strip() for w in a], b=[w.strip() for w in b])
     removed: list[tuple[bool, str]] = []
     added: list[tuple[bool, str]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         changed = tag != "equal"
-        if i2 > i1:
-            removed.append((changed, "".join(a[i1:i2])))
-        if j2 > j1:
-            added.append((changed, "".join(b[j1:j2])))
+        removed += _marked(changed, "".join(a[i1:i2]))
+        added += _marked(changed, "".join(b[j1:j2]))
     return DiffLine("-", tuple(removed)), DiffLine("+", tuple(added))
+
+
+def _marked(changed: bool, text: str) -> list[tuple[bool, str]]:
+    """Text as diff parts; of changed words, the spaces after the last are left unmarked."""
+    if not text:
+        return []
+    words = text.rstrip()
+    if not changed or words == text:
+        return [(changed, text)]
+    return [(True, words), (False, text[len(words) :])] if words else [(False, text)]

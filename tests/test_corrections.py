@@ -6,6 +6,7 @@ gathered in the site-wide corrections feed; revision pages that mark the words t
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import feedparser
@@ -333,3 +334,17 @@ def test_word_diffs_keep_html_escaping(archive, client):
     assert texts(newest, ".removed del") == ["<b>"]
     assert texts(newest, ".added ins") == ["<strong>"]
     assert texts(newest, ".added") == ["+ Added: Use <strong> for bold, says A&B."]
+
+
+def test_a_huge_paragraph_rewritten_is_diffed_quickly(archive, client):
+    # One paragraph of 100,000 words, rewritten: compared word by word it took 16.6 s here.
+    before = " ".join(f"w{(i * 7919) % 20011}" for i in range(100_000))
+    after = " ".join(f"w{(i * 104729) % 20011}" for i in range(100_000))
+    saved = archive.save(make_story(body=f"<p>{before}</p>"), now=NOW)
+    archive.save(saved.replace(body_html=f"<p>{after}</p>"), now=NOW + timedelta(hours=1))
+    started = time.monotonic()
+    response = client.get(STORY + "revisions/")
+    assert response.status_code == 200
+    assert time.monotonic() - started < 5
+    newest = html_of(response).cssselect("li.revision")[0]
+    assert len(newest.cssselect(".removed del")) == 1  # the paragraph, whole
