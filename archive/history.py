@@ -233,7 +233,6 @@ def _readable(snapshot: dict[str, Any]) -> dict[str, list[str]]:
 SENTENCES = (
     ("Address", "path", "The address changed from {old} to {new}."),
     ("First published", "published_at", "The publication date changed from {old} to {new}."),
-    ("Updated", "updated_at", ""),
 )
 
 
@@ -248,7 +247,7 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> list[Chang
             changes.append(Change(label, tuple(_diff(old_lines, new_lines))))
     for label, key, sentence in SENTENCES:
         was, now = before.get(key), after.get(key)
-        if sentence and was and now and was != now:
+        if was and now and was != now:
             changes.append(Change(label, (), sentence.format(old=was, new=now)))
     return changes
 

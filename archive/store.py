@@ -103,9 +103,19 @@ def save_story(
         action = "create" if existing is None else "update"
         _record_revision(db, story, action, now, change)
         _queue_feeds(db, clock, now, existing, story)
-        if change.kind == "correction" and is_public(story):
+        if is_public(story) and _has_corrections(db, story.id):
+            # A new correction, or a corrected story's new title or address.
             renditions.record_changes(db, {renditions.CORRECTIONS}, now)
     return queries.get_story(db, story.id)
+
+
+def _has_corrections(db: sqlite_utils.Database, story_id: int) -> bool:
+    """Whether any revision of the story is a correction (so it is in the corrections feed)."""
+    found = db.execute(
+        "SELECT 1 FROM revisions WHERE story_id = ? AND change_kind = 'correction' LIMIT 1",
+        [story_id],
+    )
+    return found.fetchone() is not None
 
 
 def _validated(story: Story, change: ChangeNote | None) -> Story:

@@ -277,6 +277,10 @@ def test_a_correction_queues_the_corrections_feed_and_a_typo_does_not(archive, s
         archive.get(saved.id).replace(dek="y"), now=NOW, change=ChangeNote("correction", "Y.")
     )
     assert renditions.FeedScope.parse("corrections") in archive.pending_feed_changes()[1]
+    build(archive, settings, NOW)
+    # A corrected story's new title reaches its corrections too.
+    archive.save(archive.get(saved.id).replace(title="Renamed"), now=NOW)
+    assert renditions.FeedScope.parse("corrections") in archive.pending_feed_changes()[1]
 
 
 def test_the_corrections_feed_is_offered_in_the_directory_and_opml(archive, settings, client):
