@@ -20,7 +20,7 @@ import sqlite_utils
 
 from archive import html, names, queries
 from archive.errors import StoryNotFound
-from archive.models import Story
+from archive.models import Story, as_written
 from archive.queries import from_text
 from archive.shape import story_from_dict
 from archive.visibility import LIVE, PUBLIC_REVISION, SYNDICATED, is_public_revision
@@ -248,8 +248,18 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> list[Chang
     for label, key, sentence in SENTENCES:
         was, now = before.get(key), after.get(key)
         if was and now and was != now:
+            if key == "published_at":
+                was, now = _when(was, before), _when(now, after)
             changes.append(Change(label, (), sentence.format(old=was, new=now)))
     return changes
+
+
+def _when(text: str, snapshot: dict[str, Any]) -> str:
+    """A stored time as the story gave it: "24 February 2014, 20:00 +04:00" (UTC without an
+    offset)."""
+    offset = snapshot.get("published_offset") or "+00:00"
+    moment = as_written(from_text(text), offset)
+    return f"{moment.day} {moment:%B %Y, %H:%M} {offset}"
 
 
 def _diff(old: list[str], new: list[str]) -> list[DiffLine]:
