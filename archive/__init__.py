@@ -44,9 +44,10 @@ from archive.errors import (
     StoryNotFound,
     StoryWithdrawn,
 )
-from archive.models import Author, Media, Publisher, Rights, Source, Story
+from archive.models import Author, ChangeNote, Media, Publisher, Rights, Source, Story
 from archive.names import slugify
 from archive.renditions import (
+    CORRECTIONS,
     LATEST,
     BuildState,
     FeedScope,
@@ -59,11 +60,13 @@ from archive.schema import migrate
 from archive.shape import story_from_dict, story_to_dict
 
 __all__ = [
+    "CORRECTIONS",
     "LATEST",
     "Archive",
     "ArchiveError",
     "Author",
     "BuildState",
+    "ChangeNote",
     "Clock",
     "DuplicateRequest",
     "FeedScope",
@@ -119,8 +122,12 @@ class Archive:
         now: datetime | None = None,
         expected_revision: int | None = None,
         idempotency: tuple[str, str] | None = None,
+        change: ChangeNote | None = None,
     ) -> Story:
-        """Create or update a story. Raises RevisionConflict when `expected_revision` is stale."""
+        """Create or update a story. Raises RevisionConflict when `expected_revision` is stale.
+
+        `change`: the kind of change (correction, update, minor) and a note for readers.
+        """
         return store.save_story(
             self.db,
             story,
@@ -128,6 +135,7 @@ class Archive:
             now=now or _now(),
             expected_revision=expected_revision,
             idempotency=idempotency,
+            change=change,
         )
 
     def withdraw(
@@ -229,6 +237,14 @@ class Archive:
 
     def search_stories(self, text: str, **options) -> search.SearchResults:
         return search.search_stories(self.db, text, **options)
+
+    def notes(self, story_id: int) -> list[history.Note]:
+        """The corrections and updates readers are shown for a story, oldest first."""
+        return history.notes_of(self.db, story_id)
+
+    def corrections(self, *, limit: int) -> list[tuple[history.Note, Story]]:
+        """The newest corrections to public stories, newest first, each with its story."""
+        return history.corrections(self.db, limit=limit)
 
     def history(self, story_id: int, *, published_only: bool = False) -> list[history.Revision]:
         return history.story_history(self.db, story_id, published_only=published_only)

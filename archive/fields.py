@@ -46,6 +46,8 @@ MAX_URL_LENGTH = 2_000  # what browsers, sitemaps and CDNs all accept
 MAX_MIME_TYPE_LENGTH = 255  # RFC 6838 4.2: type and subtype at most 127 each
 MAX_LANGUAGE_LENGTH = 35  # RFC 5646 4.4.1: the tag length every tag-aware program must take
 MAX_REASON_LENGTH = 2_000  # why a story was withdrawn
+MAX_CHANGE_NOTE_LENGTH = 1_000  # a correction note is a sentence or two, as printed
+MAX_DATELINE_LENGTH = 100  # "SOCHI", "RIO DE JANEIRO, Brazil"
 # Largest story body, in characters of HTML: the longest long-form features run about 30,000
 # words (some 250,000 characters with markup); imports of whole books are not stories.
 MAX_BODY_LENGTH = 1_000_000
@@ -158,7 +160,27 @@ STORY_FIELDS: dict[str, Field] = {
     "status": Field("choice", choices=STATUSES),
     "embargo_at": time("when a scheduled story goes live"),
     "published_at": time("first publication"),
-    "updated_at": time("last update"),
+    "updated_at": time("last update; never earlier than the stored one"),
+    # Where the story was filed from, printed before its first paragraph.
+    "dateline": text(MAX_DATELINE_LENGTH, description='where the story was filed, e.g. "SOCHI"'),
 }
 # Why a story is withdrawn (DELETE's body, archive.withdraw).
 REASON = text(MAX_REASON_LENGTH, required=True)
+
+# What kind of change a write is (archive.models.ChangeNote): a correction and an update are
+# printed on the story's page and re-announced in feeds; a minor edit (a typo) is neither.
+CHANGE_KINDS = ("correction", "update", "minor")
+# A write's change note, sent beside the story's fields (never part of the story itself).
+CHANGE_FIELDS: dict[str, Field] = {
+    "change_kind": Field(
+        "choice",
+        choices=CHANGE_KINDS,
+        nullable=True,
+        description="correction or update (printed on the page and re-announced in feeds), "
+        "minor (neither); an edit without one is an update",
+    ),
+    "change_note": text(
+        MAX_CHANGE_NOTE_LENGTH,
+        description='what changed, as printed: "An earlier version of this story misstated ..."',
+    ),
+}

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from archive.errors import FieldProblem, InvalidStory
 from archive.fields import (  # noqa: F401 (the rules other modules read from the model)
+    CHANGE_FIELDS,
     CONTROL_CHARACTERS,
     LANGUAGE_PATTERN,
     MAX_PARTS,
@@ -99,6 +100,10 @@ class Story:
     origin: str | None = None
     withdrawn_at: datetime | None = None
     withdrawn_reason: str = ""
+    # Times as the story knew them: where it was filed, and the UTC offset its publication
+    # time was written with ("+04:00"; None: the site's zone).
+    dateline: str = ""
+    published_offset: str | None = None
 
     @property
     def is_published(self) -> bool:
@@ -113,11 +118,40 @@ class Story:
         return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
 
     @property
+    def published_as_written(self) -> datetime | None:
+        """The publication time in the UTC offset it was written with (UTC when none was)."""
+        return as_written(self.published_at, self.published_offset) if self.published_at else None
+
+    @property
     def lead_image(self) -> Media | None:
         return self.media[0] if self.media else None
 
     def replace(self, **changes: Any) -> Story:
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ChangeNote:
+    """What one write says of itself: its kind (archive.fields.CHANGE_KINDS or None), a note
+    for readers, and whether it came from an import. Stored with the revision it makes."""
+
+    kind: str | None = None
+    note: str = ""
+    is_import: bool = False
+
+    @property
+    def is_announced(self) -> bool:
+        """Whether readers are told again: a correction or an update, not a minor edit."""
+        return self.kind in ("correction", "update")
+
+
+def change_problems(change: ChangeNote) -> list[FieldProblem]:
+    """What is wrong with a change note, by archive.fields.CHANGE_FIELDS."""
+    return [
+        problem
+        for name, spec in CHANGE_FIELDS.items()
+        for problem in field_problems(spec, getattr(change, name.removeprefix("change_")), (name,))
+    ]
 
 
 # Languages and scripts written right to left (BCP 47 primary subtags and ISO 15924 scripts).
@@ -184,6 +218,7 @@ def validate(story: Story) -> Story:
     if problems:
         raise InvalidStory(problems, story=story.slug or story.title or None)
     return story.replace(
+        published_offset=offset_of(story.published_at) or story.published_offset,
         embargo_at=to_utc(story.embargo_at),
         published_at=to_utc(story.published_at),
         updated_at=to_utc(story.updated_at),
@@ -342,3 +377,19 @@ def is_web_url(value: str) -> bool:
 
 def to_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
+
+
+def as_written(moment: datetime, offset: str | None) -> datetime:
+    """A stored (UTC) time in the offset it was written with ("+04:00"); as it is without one."""
+    if not offset:
+        return moment
+    return moment.astimezone(datetime.fromisoformat(f"2000-01-01T00:00{offset}").tzinfo)
+
+
+def offset_of(moment: datetime | None) -> str | None:
+    """The UTC offset a time was written with, as ISO 8601 writes it: "+04:00", "-05:30"."""
+    if moment is None or moment.utcoffset() is None:
+        return None
+    minutes = int(moment.utcoffset().total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

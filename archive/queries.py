@@ -103,6 +103,8 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
         origin=row["origin"],
         withdrawn_at=from_text(row["withdrawn_at"]),
         withdrawn_reason=row["withdrawn_reason"],
+        dateline=row["dateline"],
+        published_offset=row["published_offset"],
     )
 
 

@@ -2,7 +2,8 @@
 feed scopes that writes have touched. Building feeds is the service's job, not this module's.
 
 A scope names one feed whatever its format: `latest`, `sections/<slug>`, `tags/<slug>`,
-`authors/<slug>` or `archive/YYYY/MM` (stories first published that month, site time).
+`authors/<slug>`, `archive/YYYY/MM` (stories first published that month, site time) or
+`corrections` (every correction to a public story).
 `FeedScope` is the only place such strings are parsed or made.
 """
 
@@ -69,7 +70,7 @@ SUBJECT_KINDS = {"sections": "section", "tags": "tag", "authors": "author"}
 # are narrower (lower-case words and hyphens); this accepts any slug a path can carry.
 SCOPE_SLUG = re.compile(r"[A-Za-z0-9._~-]+")
 SCOPE_MONTH = re.compile(r"([0-9]{4})/([0-9]{2})")
-EXPECTED = "latest, sections/<slug>, tags/<slug>, authors/<slug> or archive/YYYY/MM"
+EXPECTED = "latest, sections/<slug>, tags/<slug>, authors/<slug>, archive/YYYY/MM or corrections"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class FeedScope:
             raise InvalidScope(f"feed scope {text!r} is not a string; expected {EXPECTED}")
         if text == "latest":
             return LATEST
+        if text == "corrections":
+            return CORRECTIONS
         kind, _, rest = text.partition("/")
         if kind in SUBJECT_KINDS and rest and "/" not in rest:
             return cls.of(kind, rest)
@@ -136,6 +139,10 @@ class FeedScope:
     @property
     def is_month(self) -> bool:
         return self.kind == "archive"
+
+    @property
+    def is_corrections(self) -> bool:
+        return self.kind == "corrections"
 
     @property
     def filters(self) -> dict[str, str]:
@@ -188,8 +195,8 @@ class FeedScope:
 
 def _scope_problem(kind: str, slug: str, year: int, month: int) -> str:
     """What is wrong with these parts as a scope ("" when nothing)."""
-    if kind == "latest":
-        return "the site feed has no slug, year or month" if slug or year or month else ""
+    if kind in ("latest", "corrections"):
+        return f"the {kind} feed has no slug, year or month" if slug or year or month else ""
     if kind == "archive":
         if slug or not (1 <= year <= 9999 and 1 <= month <= 12):
             return "an archive month needs a year 0001-9999 and a month 01-12, and no slug"
@@ -207,6 +214,8 @@ def _scope_problem(kind: str, slug: str, year: int, month: int) -> str:
 
 # The site feed: every public story.
 LATEST = FeedScope("latest")
+# The site's corrections: one entry per correction to a public story, newest first.
+CORRECTIONS = FeedScope("corrections")
 
 
 def scopes_of(story: Story, local_date: str | None) -> set[FeedScope]:
@@ -363,7 +372,7 @@ def all_scopes(db: sqlite_utils.Database) -> list[FeedScope]:
         *(f"authors/{slug}" for (slug,) in sorted(authors)),
         *(f"archive/{month[:4]}/{month[5:7]}" for (month,) in sorted(months)),
     ]
-    return [LATEST, *_parsed(texts)]
+    return [LATEST, CORRECTIONS, *_parsed(texts)]
 
 
 def _parsed(texts: Iterable[str]) -> Iterator[FeedScope]:

@@ -17,6 +17,7 @@ import sqlite_utils
 from archive import names, queries, store
 from archive.clock import Clock
 from archive.errors import InvalidStory, SlugConflict, StoryNotFound
+from archive.fields import CHANGE_KINDS, MAX_CHANGE_NOTE_LENGTH
 from archive.models import CONTROL_CHARACTERS, Story, validate
 from archive.queries import to_text
 from archive.shape import parse_time, story_from_dict, story_to_dict
@@ -24,7 +25,17 @@ from archive.transaction import write_transaction
 
 # The archive's own fields an exported story carries besides the writable ones; `url` is
 # derived from the path and the site's base URL, so it is read and dropped.
-RESTORED_FIELDS = ("id", "entry_id", "path", "revision", "withdrawn_at", "withdrawn_reason")
+RESTORED_FIELDS = (
+    "id",
+    "entry_id",
+    "path",
+    "revision",
+    "withdrawn_at",
+    "withdrawn_reason",
+    "published_offset",
+)
+# The offset a publication time was written with: "+04:00".
+OFFSET = re.compile(r"[+-](?:0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]")
 DERIVED_FIELDS = ("url", "body_text")
 # A permalink as the archive makes them: /YYYY/MM/DD/slug/.
 PERMALINK = re.compile(r"/[0-9]{4}/[0-9]{2}/[0-9]{2}/(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)/")
@@ -43,7 +54,9 @@ def restore_story(
     or SlugConflict when its permalink or entry id belongs to another story.
     """
     story, history = story_from_export(shape)
-    story = validate(store._with_clean_body(story))
+    # The offset is the one exported (none for a story published by the archive's clock),
+    # not the one of the time as the export wrote it.
+    story = validate(store._with_clean_body(story)).replace(published_offset=story.published_offset)
     story = _with_identity(story, clock)
     try:
         existing = queries.get_story(db, story.id)
@@ -122,6 +135,11 @@ def _restored_values(shape: dict) -> tuple[dict, list[str]]:
             values["withdrawn_at"] = parse_time(shape["withdrawn_at"], "withdrawn_at")
         except ValueError as error:
             problems.append(str(error))
+    offset = shape.get("published_offset")
+    if offset is not None and not (isinstance(offset, str) and OFFSET.fullmatch(offset)):
+        problems.append(f"published_offset {offset!r} is not a UTC offset such as +04:00")
+    else:
+        values["published_offset"] = offset
     reason = shape.get("withdrawn_reason", "")
     if not isinstance(reason, str):
         problems.append("withdrawn_reason must be a string")
@@ -221,8 +239,27 @@ def _revisions(history: list, story: Story) -> list[dict]:
             problems.append(
                 f"{where}.snapshot contains the control character U+{ord(found_control[0]):04X}"
             )
+        kind, note = revision.get("change_kind"), revision.get("change_note") or ""
+        if kind is not None and kind not in CHANGE_KINDS:
+            problems.append(f"{where}.change_kind {kind!r} is not one of {CHANGE_KINDS}")
+        if not isinstance(note, str) or len(note) > MAX_CHANGE_NOTE_LENGTH:
+            problems.append(f"{where}.change_note must be text of at most {MAX_CHANGE_NOTE_LENGTH}")
+        elif found_control := CONTROL_CHARACTERS.search(note):
+            problems.append(
+                f"{where}.change_note contains the control character U+{ord(found_control[0]):04X}"
+            )
         seen.add(number)
-        found.append({"revision": number, "action": action, "saved_at": saved_at, "text": text})
+        found.append(
+            {
+                "revision": number,
+                "action": action,
+                "saved_at": saved_at,
+                "text": text,
+                "change_kind": kind,
+                "change_note": note,
+                "is_import": int(bool(revision.get("is_import"))),
+            }
+        )
     if problems:
         raise InvalidStory(problems, story=story.slug)
     return sorted(found, key=lambda revision: revision["revision"])
@@ -246,6 +283,9 @@ def _write_history(
                 "action": revision["action"],
                 "saved_at": to_text(revision["saved_at"]),
                 "snapshot": revision["text"],
+                "change_kind": revision["change_kind"],
+                "change_note": revision["change_note"],
+                "is_import": revision["is_import"],
             }
         )
         old_path = json.loads(revision["text"]).get("path")

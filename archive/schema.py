@@ -337,6 +337,23 @@ def m006_search_in_every_script(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO stories_fts (stories_fts) VALUES ('rebuild')")
 
 
+@migrations()
+def m007_change_notes_and_local_times(db: sqlite_utils.Database) -> None:
+    # Each revision says what kind of change it was, with the note readers are shown, and
+    # whether an import wrote it. Revisions written before say nothing (kind NULL).
+    db.execute(
+        "ALTER TABLE revisions ADD COLUMN change_kind TEXT "
+        "CHECK (change_kind IN ('correction', 'update', 'minor'))"
+    )
+    db.execute("ALTER TABLE revisions ADD COLUMN change_note TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE revisions ADD COLUMN is_import INTEGER NOT NULL DEFAULT 0")
+    # The site-wide corrections feed reads corrections newest first.
+    db.execute("CREATE INDEX revisions_change_kind ON revisions(change_kind, saved_at)")
+    # Where a story was filed, and the UTC offset its publication time was written with.
+    db.execute("ALTER TABLE stories ADD COLUMN dateline TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE stories ADD COLUMN published_offset TEXT")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from archive.errors import FieldProblem, InvalidStory
-from archive.fields import STORY_FIELDS
-from archive.models import Author, Media, Publisher, Rights, Source, Story
+from archive.fields import CHANGE_FIELDS, STORY_FIELDS
+from archive.models import Author, ChangeNote, Media, Publisher, Rights, Source, Story
 
 # Fields a client may send; the rest of the shape is set by the archive.
 WRITABLE_FIELDS = (
@@ -33,6 +33,7 @@ WRITABLE_FIELDS = (
     "embargo_at",
     "published_at",
     "updated_at",
+    "dateline",
 )
 READ_ONLY_FIELDS = (
     "id",
@@ -43,6 +44,7 @@ READ_ONLY_FIELDS = (
     "body_text",
     "withdrawn_at",
     "withdrawn_reason",
+    "published_offset",
 )
 TIME_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind == "time")
 TEXT_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind in ("text", "html"))
@@ -139,6 +141,8 @@ def story_from_dict(
     for key, (cls, fields) in PART_FIELDS.items():
         if key in data:
             values[key] = _parts(key, data[key], cls, fields, problems)
+    if allow_read_only and isinstance(data.get("published_offset"), str):
+        values["published_offset"] = data["published_offset"]
     if problems:
         raise InvalidStory(problems, story=_name_of(data))
     if base is not None:
@@ -238,4 +242,27 @@ def story_to_dict(story: Story, *, base_url: str = "") -> dict[str, Any]:
         "updated_at": when(story.updated_at),
         "withdrawn_at": when(story.withdrawn_at),
         "withdrawn_reason": story.withdrawn_reason,
+        # Times as the story knew them.
+        "dateline": story.dateline,
+        "published_offset": story.published_offset,
     }
+
+
+def change_from_dict(data: Any) -> tuple[Any, ChangeNote | None]:
+    """Split a write's change note (archive.fields.CHANGE_FIELDS) from the story's fields.
+
+    Returns the fields without it and the ChangeNote (None when neither was sent). Raises
+    InvalidStory when either has the wrong type; the values are checked when the story is saved.
+    """
+    if not isinstance(data, dict) or not any(key in data for key in CHANGE_FIELDS):
+        return data, None
+    fields = {k: v for k, v in data.items() if k not in CHANGE_FIELDS}
+    kind, note = data.get("change_kind"), data.get("change_note")
+    problems = []
+    if kind is not None and not isinstance(kind, str):
+        problems.append(FieldProblem.at(("change_kind",), "change_kind must be a string or null"))
+    if note is not None and not isinstance(note, str):
+        problems.append(FieldProblem.at(("change_note",), "change_note must be a string"))
+    if problems:
+        raise InvalidStory(problems, story=_name_of(data))
+    return fields, ChangeNote(kind=kind, note=note or "")

@@ -23,7 +23,7 @@ from archive.errors import (
     StoryNotFound,
 )
 from archive.fields import REASON
-from archive.models import Story, field_problems, validate
+from archive.models import ChangeNote, Story, change_problems, field_problems, validate
 from archive.queries import to_text
 from archive.shape import story_to_dict
 from archive.transaction import write_transaction
@@ -42,10 +42,15 @@ def save_story(
     now: datetime,
     expected_revision: int | None = None,
     idempotency: tuple[str, str] | None = None,
+    change: ChangeNote | None = None,
 ) -> Story:
     """Create or update a story (matched by id, else by origin) and write a revision.
 
-    Saving what is already stored changes nothing and returns the stored story.
+    Saving what is already stored changes nothing and returns the stored story (a change
+    note sent with no change is not recorded: it would describe nothing).
+    `change`: what kind of change this is, with a note for readers (ChangeNote); an edit
+    without a kind is an `update`. A `minor` edit keeps the story's updated time, so feeds do
+    not announce it again.
     `expected_revision`: the update applies only if the stored story is still at that revision,
     checked inside the write transaction. `idempotency`: (key, request digest) recorded with a
     new story in the same transaction.
@@ -53,15 +58,16 @@ def save_story(
     RevisionConflict or DuplicateRequest (the key was used already).
     """
     # The gate runs on what was sent, before any HTML parser reads the body.
-    story = _with_clean_body(validate(story))
+    story = _with_clean_body(_validated(story, change))
     now = _second(now)
     if story.id is not None:
         existing = queries.get_story(db, story.id)
     else:
         existing = queries.find_by_origin(db, story.origin) if story.origin else None
-    story = _settle(story, existing, now=now)
     if existing is not None and expected_revision is not None:
         _check_revision(existing, expected_revision)
+    change = _change_of(change, existing)
+    story = _settle(story, existing, now=now, change=change)
     if existing is not None and _content(story) == _content(existing):
         return existing
     with write_transaction(db):
@@ -95,9 +101,44 @@ def save_story(
                 [existing.path, story.id],
             )
         action = "create" if existing is None else "update"
-        _record_revision(db, story, action, now)
+        _record_revision(db, story, action, now, change)
         _queue_feeds(db, clock, now, existing, story)
+        if is_public(story) and _has_corrections(db, story.id):
+            # A new correction, or a corrected story's new title or address.
+            renditions.record_changes(db, {renditions.CORRECTIONS}, now)
     return queries.get_story(db, story.id)
+
+
+def _has_corrections(db: sqlite_utils.Database, story_id: int) -> bool:
+    """Whether any revision of the story is a correction (so it is in the corrections feed)."""
+    found = db.execute(
+        "SELECT 1 FROM revisions WHERE story_id = ? AND change_kind = 'correction' LIMIT 1",
+        [story_id],
+    )
+    return found.fetchone() is not None
+
+
+def _validated(story: Story, change: ChangeNote | None) -> Story:
+    """The story through the gate, with its change note checked alongside (every problem
+    of both listed at once)."""
+    found = change_problems(change) if change is not None else []
+    try:
+        story = validate(story)
+    except InvalidStory as error:
+        if found:
+            raise InvalidStory([*error.found, *found], story=error.story) from None
+        raise
+    if found:
+        raise InvalidStory(found, story=story.slug or story.title or None)
+    return story
+
+
+def _change_of(change: ChangeNote | None, existing: Story | None) -> ChangeNote:
+    """The change a write makes: as sent; an edit without a kind is an update. A new story
+    has no earlier version, so no kind (its note, if any, is kept with revision 1)."""
+    change = change or ChangeNote()
+    kind = None if existing is None else change.kind or "update"
+    return ChangeNote(kind, change.note.strip(), change.is_import)
 
 
 def _check_revision(existing: Story, expected: int) -> None:
@@ -132,8 +173,11 @@ def _with_clean_body(story: Story) -> Story:
     return story.replace(body_html=body, body_text=html.to_text(body))
 
 
-def _settle(story: Story, existing: Story | None, *, now: datetime) -> Story:
+def _settle(
+    story: Story, existing: Story | None, *, now: datetime, change: ChangeNote | None = None
+) -> Story:
     """Fill what the archive decides: identity, publication time, updated time."""
+    change = change or ChangeNote()
     if existing is not None:
         story = story.replace(
             id=existing.id,
@@ -161,24 +205,54 @@ def _settle(story: Story, existing: Story | None, *, now: datetime) -> Story:
         # First publication is a fact: an edit never moves it unless the editor says so.
         if story.published_at is None:
             story = story.replace(published_at=existing.published_at)
+        # The same moment sent back (in UTC, say, as the API answers it) keeps the offset it
+        # was first written with.
+        if _second(story.published_at) == existing.published_at:
+            story = story.replace(published_offset=existing.published_offset)
     if story.status == "scheduled" and story.embargo_at <= now:
         story = story.replace(
             status="published", published_at=story.published_at or story.embargo_at
         )
     if story.status == "published" and story.published_at is None:
         story = story.replace(published_at=now)
-    if existing is None:
-        updated = story.updated_at or story.published_at or now
-    elif story.updated_at and story.updated_at != existing.updated_at:
-        updated = story.updated_at
-    else:
-        updated = now
+    updated = _updated_at(story, existing, now=now, change=change)
     published = _second(story.published_at)
     if published and updated < published:
         updated = published
     return story.replace(
         published_at=published, updated_at=_second(updated), embargo_at=_second(story.embargo_at)
     )
+
+
+def _updated_at(
+    story: Story, existing: Story | None, *, now: datetime, change: ChangeNote
+) -> datetime:
+    """When the story was last updated, as readers and feeds are told.
+
+    Never earlier than the stored one: an editor's earlier time is refused (InvalidStory
+    naming updated_at). A minor edit keeps the stored time; otherwise it is the editor's,
+    or now.
+    """
+    if existing is None:
+        return story.updated_at or story.published_at or now
+    stored = existing.updated_at
+    sent = _second(story.updated_at)
+    if sent and sent != stored:
+        if stored and sent < stored:
+            raise InvalidStory(
+                [
+                    FieldProblem.at(
+                        ("updated_at",),
+                        f"updated_at {sent.isoformat()!r} is earlier than the stored "
+                        f"{stored.isoformat()!r} (an update time never goes back)",
+                    )
+                ],
+                story=existing.slug,
+            )
+        return sent
+    if change.kind == "minor" and stored:
+        return stored
+    return max(now, stored) if stored else now
 
 
 def _content(story: Story) -> dict:
@@ -261,6 +335,9 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> Story:
         "withdrawn_at": to_text(story.withdrawn_at),
         "withdrawn_reason": story.withdrawn_reason,
         "was_published": int(story.was_published),
+        # Times as the story knew them.
+        "dateline": story.dateline,
+        "published_offset": story.published_offset,
     }
     db["stories"].update(story.id, row)
     for table in ("story_authors", "story_tags", "media", "sources"):
@@ -295,7 +372,14 @@ def _named(db: sqlite_utils.Database, story: Story) -> Story:
     )
 
 
-def _record_revision(db: sqlite_utils.Database, story: Story, action: str, now: datetime) -> None:
+def _record_revision(
+    db: sqlite_utils.Database,
+    story: Story,
+    action: str,
+    now: datetime,
+    change: ChangeNote | None = None,
+) -> None:
+    change = change or ChangeNote()
     db["revisions"].insert(
         {
             "story_id": story.id,
@@ -303,6 +387,9 @@ def _record_revision(db: sqlite_utils.Database, story: Story, action: str, now: 
             "action": action,
             "saved_at": to_text(now),
             "snapshot": json.dumps(story_to_dict(story), ensure_ascii=False, sort_keys=True),
+            "change_kind": change.kind,
+            "change_note": change.note,
+            "is_import": int(change.is_import),
         }
     )
 
@@ -352,6 +439,8 @@ def withdraw_story(
         story = _write(db, story, clock)
         _record_revision(db, story, "withdraw", now)
         _queue_feeds(db, clock, now, story)
+        # Its corrections leave the corrections feed with it.
+        renditions.record_changes(db, {renditions.CORRECTIONS}, now)
     return queries.get_story(db, story_id)
 
 

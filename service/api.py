@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 
 from archive import (
+    ChangeNote,
     DuplicateRequest,
     FieldProblem,
     InvalidStory,
@@ -24,7 +25,8 @@ from archive import (
     story_to_dict,
 )
 from archive.fields import REASON
-from archive.models import STATUSES, field_problems, validate
+from archive.models import STATUSES, change_problems, field_problems, validate
+from archive.shape import change_from_dict
 from archive.visibility import is_public, is_public_revision
 from service import openapi, problems, tokens
 from service.answers import Answer
@@ -96,15 +98,15 @@ def create_story():
     tokens.require_role(api, tokens.WRITE)
     sent = read_json(max_bytes=api.max_body_bytes)
     key = _idempotency_key()
-    story = _story_from(sent)
+    story, change = _story_from(sent)
     if key is None:
-        return _story_answer(get_archive().save(story, now=_now()), status=201)
+        return _story_answer(get_archive().save(story, now=_now(), change=change), status=201)
     digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
     earlier = get_archive().idempotent_request(key)
     if earlier is not None:
         return _replay(key, digest, earlier["story_id"], earlier["digest"])
     try:
-        saved = get_archive().save(story, now=_now(), idempotency=(key, digest))
+        saved = get_archive().save(story, now=_now(), idempotency=(key, digest), change=change)
     except DuplicateRequest as race:
         return _replay(key, digest, race.story_id, race.digest)
     return _story_answer(saved, status=201)
@@ -129,7 +131,7 @@ def show_story(story_id: int):
 
 @bp.put(f"/stories/<int(max={MAX_ID}):story_id>")
 def replace_story(story_id: int):
-    return _update(story_id, lambda sent, current: _story_from(sent).replace(id=current.id))
+    return _update(story_id, lambda sent, current: _story_from(sent, story_id=current.id))
 
 
 @bp.patch(f"/stories/<int(max={MAX_ID}):story_id>")
@@ -161,6 +163,9 @@ def list_revisions(story_id: int):
             "revision": r["revision"],
             "action": r["action"],
             "saved_at": r["saved_at"].isoformat(),
+            "change_kind": r.get("change_kind"),
+            "change_note": r.get("change_note") or "",
+            "imported": bool(r.get("is_import")),
             "story": {**r["snapshot"], "url": _url(r["snapshot"].get("path"))},
         }
         for r in get_archive().revisions(story.id)
@@ -169,7 +174,7 @@ def list_revisions(story_id: int):
     return _json({"revisions": revisions})
 
 
-def _update(story_id: int, build: Callable[[Any, Story], Story]) -> Response:
+def _update(story_id: int, build: Callable[[Any, Story], tuple[Story, ChangeNote]]) -> Response:
     """PUT and PATCH: check the token, the precondition and the body, then save atomically."""
     api = settings().api
     tokens.require_role(api, tokens.WRITE)
@@ -181,8 +186,8 @@ def _update(story_id: int, build: Callable[[Any, Story], Story]) -> Response:
     )
     if current.is_withdrawn:
         raise _already_withdrawn(current)
-    story = build(sent, current)
-    saved = get_archive().save(story, now=_now(), expected_revision=expected)
+    story, change = build(sent, current)
+    saved = get_archive().save(story, now=_now(), expected_revision=expected, change=change)
     return _story_answer(saved)
 
 
@@ -210,12 +215,28 @@ def _withdrawal_reason(sent: Any) -> str:
     return sent["reason"]
 
 
-def _story_from(sent: Any, *, base: Story | None = None) -> Story:
-    """A story from the sent JSON, with the API's own rules over the archive's.
+def _story_from(
+    sent: Any, *, base: Story | None = None, story_id: int | None = None
+) -> tuple[Story, ChangeNote | None]:
+    """A story from the sent JSON, with the API's own rules over the archive's, and the
+    write's change note (change_kind, change_note) sent beside its fields.
 
     Raises one 422 listing every problem: fields of the wrong type or unknown are set aside
     so that the rest can still be checked.
     """
+    try:
+        sent, change = change_from_dict(sent)
+    except InvalidStory as error:
+        raise problems.from_archive_error(error) from None
+    story, found = _fields_from(sent, base=base)
+    found += change_problems(change) if change is not None else []
+    if found:
+        raise problems.from_archive_error(InvalidStory(found, story=story.slug or None))
+    return (story.replace(id=story_id) if story_id is not None else story), change
+
+
+def _fields_from(sent: Any, *, base: Story | None) -> tuple[Story, list[FieldProblem]]:
+    """The story from the sent fields and every problem found with them."""
     try:
         story, found, bad = story_from_dict(sent, base=base), [], set()
     except InvalidStory as error:
@@ -247,10 +268,7 @@ def _story_from(sent: Any, *, base: Story | None = None) -> Story:
         validate(story)
     except InvalidStory as error:
         later = error.found + later
-    found = found + [p for p in later if problems.top_level_key(p) not in bad]
-    if found:
-        raise problems.from_archive_error(InvalidStory(found, story=story.slug or None))
-    return story
+    return story, found + [p for p in later if problems.top_level_key(p) not in bad]
 
 
 def _expected_revision(current: Story) -> int:

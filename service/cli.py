@@ -25,7 +25,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 from tqdm import tqdm
 
-from archive import ArchiveError, ingest, story_to_dict
+from archive import ArchiveError, ChangeNote, ingest, story_to_dict
+from archive.fields import CHANGE_KINDS
 from archive.shape import parse_time
 from archive.storage import storage_failure
 from archive.visibility import is_public_revision
@@ -267,7 +268,7 @@ def _defaults(options: dict) -> dict:
             defaults["published_at"] = parse_time(options["published"], "--published").isoformat()
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--published") from None
-    for key in ("section", "status", "language"):
+    for key in ("section", "status", "language", "dateline"):
         if options[key]:
             defaults[key] = options[key]
     if options["tag"]:
@@ -304,13 +305,27 @@ def _defaults(options: dict) -> dict:
     help="Language (BCP 47, e.g. ru, pt-BR) where a file states none; otherwise a text or HTML "
     "file's language is read from its page or its text.",
 )
+@click.option("--dateline", help='Where stories were filed, e.g. "SOCHI", where a file says not.')
+@click.option(
+    "--change-kind",
+    type=click.Choice(CHANGE_KINDS),
+    help="For stories already imported: correction, update (the default) or minor.",
+)
+@click.option("--change-note", default="", help="What changed, as readers are shown it.")
 @click.option(
     "--dry-run", is_flag=True, help="Do everything a real run does, then undo it: write nothing."
 )
 @click.option(
     "--verbose", "-v", is_flag=True, help="A line per story: created, updated or unchanged."
 )
-def import_command(paths: tuple[Path, ...], dry_run: bool, verbose: bool, **options) -> None:
+def import_command(
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    verbose: bool,
+    change_kind: str | None,
+    change_note: str,
+    **options,
+) -> None:
     """Import stories from text, Markdown, HTML, JSON or JSON Lines files and folders.
 
     A JSON Lines file written by `masthead export` is restored as exported: ids, entry ids,
@@ -321,6 +336,7 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, verbose: bool, **opti
     --published 2014-02-24T20:00:00+04:00 --section sport
     """
     defaults = _defaults(options)
+    change = ChangeNote(change_kind, change_note, is_import=True)
     found = ingest.files_under(list(paths))
     counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
 
@@ -346,7 +362,7 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, verbose: bool, **opti
                 )
                 continue
             try:
-                _import_file(archive, entry, defaults, report)
+                _import_file(archive, entry, defaults, report, change)
             except (ArchiveError, *UNREADABLE) as error:
                 # One bad file fails alone: the files after it are still read.
                 report("failed", entry.path, _problem(error))
@@ -376,14 +392,16 @@ def _shown(text: str) -> str:
     return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
-def _import_file(archive, entry: ingest.Found, defaults: dict, report) -> None:
+def _import_file(
+    archive, entry: ingest.Found, defaults: dict, report, change: ChangeNote | None = None
+) -> None:
     """Import one file's stories. A JSON Lines file goes a line at a time, each line failing
     alone; any other file's stories are all checked before the first is saved."""
     items = ingest.items_in(entry.path, defaults=defaults, follow_links=not entry.in_folder)
     if ingest.kind_of(entry.path) != "jsonl":
         ready = [_story_for(archive, item) for item in items]
         for item, story, before in ready:
-            report(*_saved(archive, item, story, before))
+            report(*_saved(archive, item, story, before, change))
         return
     for item in items:
         try:
@@ -393,7 +411,7 @@ def _import_file(archive, entry: ingest.Found, defaults: dict, report) -> None:
                 what, story = archive.restore(item.shape, now=datetime.now(UTC))
                 report(what, item.where, story.path or story.slug)
             else:
-                report(*_saved(archive, *_story_for(archive, item)))
+                report(*_saved(archive, *_story_for(archive, item), change))
         except (ArchiveError, *UNREADABLE) as error:
             report("failed", item.where, _problem(error))
 
@@ -404,8 +422,10 @@ def _story_for(archive, item: ingest.Item):
     return item, ingest.story_of(item, base=before), before
 
 
-def _saved(archive, item: ingest.Item, story, before) -> tuple[str, str, str]:
-    saved = archive.save(story, now=datetime.now(UTC))
+def _saved(
+    archive, item: ingest.Item, story, before, change: ChangeNote | None = None
+) -> tuple[str, str, str]:
+    saved = archive.save(story, now=datetime.now(UTC), change=change)
     if before is None:
         what = "created"
     else:

@@ -21,7 +21,13 @@ from service.templating import render_page, send_text
 bp = Blueprint("feed_directory", __name__)
 
 # Subscription feeds by scope kind; archive months are listed on their own.
-GROUPS = {"latest": "Site", "sections": "Sections", "tags": "Tags", "authors": "Authors"}
+GROUPS = {
+    "latest": "Site",
+    "corrections": "Site",
+    "sections": "Sections",
+    "tags": "Tags",
+    "authors": "Authors",
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,8 @@ def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listin
     """Subscription feeds grouped as in GROUPS, and the monthly archives newest first."""
     base = config.site.base_url.rstrip("/")
     stored = {FeedScope.parse(info.scope) for info in archive.renditions()}
-    scopes = sorted(scope for scope in stored if scope in _scopes_with_pages(archive, stored))
+    offered = _scopes_with_pages(archive, stored)
+    scopes = sorted((s for s in stored if s in offered), key=lambda s: (not s.is_latest, s.key))
     groups: dict[str, list[Listing]] = {name: [] for name in GROUPS.values()}
     months = []
     for scope in scopes:
@@ -61,6 +68,7 @@ def _scopes_with_pages(archive: Archive, scopes: set[FeedScope]) -> set[FeedScop
         scope
         for scope in scopes
         if scope.is_latest
+        or scope.is_corrections
         or (scope.is_month and scope.month in months[scope.year])
         or (scope.slug and archive.has_live_stories(scope.kind, scope.slug))
     }

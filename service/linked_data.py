@@ -67,7 +67,8 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
         "headline": story.title,
         "description": story.dek or story.summary,
         "inLanguage": story.language,
-        "datePublished": story.published_at.isoformat(),
+        # In the offset the story was published with (where it was filed).
+        "datePublished": story.published_as_written.isoformat(),
         "dateModified": (story.updated_at or story.published_at).isoformat(),
         "author": [
             {"@type": "Person", "name": a.name, "url": f"{base}/authors/{a.slug}/"}

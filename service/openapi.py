@@ -9,6 +9,8 @@ from typing import Any
 
 from archive.fields import REASON, STATUSES, TIME_YEARS, TIME_YEARS_PATTERN
 from service.story_schemas import (
+    CHANGE_OUT,
+    SCHEDULED_KEEPS_EMBARGO,
     SCHEDULED_NEEDS_EMBARGO,
     SLUG,
     STORY_OUT,
@@ -47,6 +49,7 @@ SCHEMAS: dict[str, Any] = {
     "StoryPatch": {
         "description": "The fields to change; objects and lists are replaced whole.",
         **object_of(WRITABLE),
+        **SCHEDULED_KEEPS_EMBARGO,
     },
     "Withdrawal": object_of({"reason": input_schema(REASON)}, ["reason"]),
     "Story": object_of(
@@ -101,6 +104,7 @@ SCHEMAS: dict[str, Any] = {
                         "action": {"enum": ["create", "update", "withdraw", "publish"]},
                         "saved_at": {"type": "string", "format": "date-time"},
                         "story": {"type": "object"},
+                        **CHANGE_OUT,
                     },
                     ["revision", "action", "saved_at", "story"],
                 ),

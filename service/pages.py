@@ -107,6 +107,7 @@ def show_story(year: int, month: int, day: int, slug: str):
     return render_page(
         "story.html",
         story=story,
+        notes=get_archive().notes(story.id),
         from_month=from_month(story.published_at, site_clock()),
         json_ld=script_json(news_article(story, site)),
         open_graph=open_graph(story, site),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from archive.fields import (
+    CHANGE_FIELDS,
     FORBIDDEN_IN_TEXT,
     SLUG_PATTERN,
     STORY_FIELDS,
@@ -60,6 +61,8 @@ def input_schema(spec: Field) -> dict[str, Any]:
     schema = INPUT_KINDS[spec.kind](spec)
     if spec.description and "description" not in schema:
         schema["description"] = spec.description
+    if spec.nullable and spec.kind == "choice":
+        return {**schema, "enum": [*schema["enum"], None]}
     if spec.nullable and spec.kind == "object":
         return {"oneOf": [{"type": "null"}, schema]}
     if spec.nullable and isinstance(schema["type"], str):
@@ -140,6 +143,8 @@ def writable_schemas() -> dict[str, Any]:
     name = input_schema(STORY_FIELDS["authors"].item.parts["name"])
     properties["authors"]["items"] = {"oneOf": [name, author]}
     properties["status"] = {"enum": list(WRITABLE_STATUSES)}
+    # What a write says of itself, beside the story's fields (stored with its revision).
+    properties.update({name: input_schema(spec) for name, spec in CHANGE_FIELDS.items()})
     return properties
 
 
@@ -149,5 +154,20 @@ SCHEDULED_NEEDS_EMBARGO = {
     "if": {"properties": {"status": {"const": "scheduled"}}, "required": ["status"]},
     "then": {"properties": {"embargo_at": {"type": "string"}}, "required": ["embargo_at"]},
 }
+# The same rule for a PATCH: a scheduled story's embargo_at, when sent, is not null.
+SCHEDULED_KEEPS_EMBARGO = {
+    "if": {"properties": {"status": {"const": "scheduled"}}, "required": ["status", "embargo_at"]},
+    "then": {"properties": {"embargo_at": {"type": "string"}}},
+}
 SLUG = whole(SLUG_PATTERN.pattern)
 STORY_OUT = {name: output_schema(spec) for name, spec in STORY_FIELDS.items()}
+# What the archive keeps of how the story gave its times: the publication time's UTC offset.
+STORY_OUT["published_offset"] = {
+    **nullable("string", pattern="^[+-][0-9]{2}:[0-9]{2}$"),
+    "description": "the UTC offset published_at was written with, e.g. +04:00",
+}
+CHANGE_OUT = {
+    "change_kind": {"enum": [*CHANGE_FIELDS["change_kind"].choices, None]},
+    "change_note": TEXT,
+    "imported": {"type": "boolean", "description": "written by masthead import"},
+}

@@ -268,7 +268,9 @@ def test_citations_follow_the_story_visibility(edited, archive, client):
     archive.save(draft.replace(status="published"), now=EDITED + timedelta(hours=2))
     assert client.get(STORY + "revisions/3/cite.json").status_code == 404  # saved as a draft
     assert client.get(STORY + "revisions/4/cite.bib").status_code == 200
-    archive.save(edited.replace(slug="bridge-reopens"), now=NOW, expected_revision=4)
+    # Saved from the story as it is now: `edited` still carries an older updated_at.
+    current = archive.get(edited.id)
+    archive.save(current.replace(slug="bridge-reopens"), now=NOW, expected_revision=4)
     moved = client.get(STORY + "revisions/1/cite.bib")
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith("/2014/02/24/bridge-reopens/revisions/1/cite.bib")

@@ -19,8 +19,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from archive.fields import CHANGE_FIELDS, REASON, STORY_FIELDS, TIME_YEARS
 from archive.fields import CONTROL_CHARACTERS as CONTROL
-from archive.fields import REASON, STORY_FIELDS, TIME_YEARS
 from archive.models import is_web_url
 from service import create_app
 from service.openapi import DOCUMENT, SCHEMAS, WRITABLE_STATUSES
@@ -310,7 +310,8 @@ def check_field(spec, schema, where):
     if spec.kind == "html":
         assert str(spec.max_depth) in schema["description"], where
     if spec.kind == "choice":
-        assert set(schema["enum"]) <= set(spec.choices), where
+        assert set(schema["enum"]) - {None} <= set(spec.choices), where
+        assert (None in schema["enum"]) == spec.nullable, where
     if spec.kind == "time":
         assert schema["format"] == "date-time", where
         for year in range(10000):
@@ -324,8 +325,8 @@ def test_story_schemas_say_what_the_field_table_says():
     characters, patterns and URL rule; a limit changed on one side only fails here."""
     for name in ("StoryInput", "StoryPatch"):
         properties = SCHEMAS[name]["properties"]
-        assert set(properties) == set(STORY_FIELDS), name
-        for key, spec in STORY_FIELDS.items():
+        assert set(properties) == set(STORY_FIELDS) | set(CHANGE_FIELDS), name
+        for key, spec in {**STORY_FIELDS, **CHANGE_FIELDS}.items():
             check_field(spec, properties[key], f"{name}.{key}")
         assert properties["status"]["enum"] == list(WRITABLE_STATUSES)
     assert set(SCHEMAS["StoryInput"]["required"]) == {"title", "status"}

@@ -70,7 +70,8 @@ def test_story_page_shows_attribution_and_rights_with_the_rights_last(archive, c
         ("Ravi Patel", "/authors/ravi-patel/"),
     ]
     [published] = tree.cssselect(".byline time.published")
-    assert published.get("datetime") == "2014-02-24T16:00:00+00:00"
+    # In the offset it was published with (the story was written at 20:00 in Sochi, +04:00).
+    assert published.get("datetime") == "2014-02-24T20:00:00+04:00"
     assert tree.cssselect(".byline time.updated") == []
     [image] = tree.cssselect("figure.lead-image img")
     # The figcaption says what it shows: the alt is empty rather than the caption read twice.
@@ -121,7 +122,7 @@ def test_story_json_ld_is_a_news_article_with_credits_and_rights(archive, client
     data = json.loads(script.text)
     assert data["@type"] == "NewsArticle"
     assert [a["name"] for a in data["author"]] == ["Helen Marsh", "Ravi Patel"]
-    assert data["datePublished"] == "2014-02-24T16:00:00+00:00"
+    assert data["datePublished"] == "2014-02-24T20:00:00+04:00"  # as it was written
     assert data["dateModified"] == "2014-02-24T16:00:00+00:00"
     assert data["publisher"] == {
         "@type": "Organization",

@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import lxml.html
+from markupsafe import escape
 
 from archive import LATEST, Archive, FeedScope, NameNotFound, Story
+from archive.history import Note
 from archive.html import sanitise, strip_forbidden
 from archive.models import MAX_PARTS
 from service.settings import Settings
@@ -26,7 +28,7 @@ DELETED_ENTRY_DAYS = 30
 # A local date after every story's: the newest month is the neighbour before it.
 END_OF_TIME = "9999-12-31"
 # Bump when the builders change what they write, so stored renditions are rebuilt.
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Entries of subscription feeds kept once built, least recently used dropped first: a story is
@@ -126,6 +128,8 @@ class FeedSource:
     deleted: tuple[Story, ...] = ()
     is_archive: bool = False
     archive_links: dict[str, FeedScope] = field(default_factory=dict)
+    # The corrections feed: each correction with its story, newest first.
+    corrections: tuple[tuple[Note, Story], ...] = ()
 
     def inputs(self, settings: Settings) -> str:
         """A digest of everything the bytes depend on: equal digests, equal bytes.
@@ -145,6 +149,7 @@ class FeedSource:
             ],
             [(story.id, story.revision) for story in self.stories],
             [(story.id, story.revision) for story in self.deleted],
+            [(note.story_id, note.revision, story.revision) for note, story in self.corrections],
         ]
         text = json.dumps(facts, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -158,6 +163,9 @@ class FeedSource:
         build = entry_of if self.scope.is_month else ENTRIES.entry
         entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
         tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
+        entries += tuple(
+            _each(self.corrections, lambda found: correction_entry(*found, settings), left_out)
+        )
         times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
         return FeedDocument(
             scope=self.scope,
@@ -180,7 +188,7 @@ def _each(stories, build, left_out: dict[int, str]):
         try:
             yield build(story)
         except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
-            left_out[story.id] = describe(error)
+            left_out[story[1].id if isinstance(story, tuple) else story.id] = describe(error)
 
 
 def describe(error: BaseException) -> str:
@@ -206,6 +214,10 @@ def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datet
     """What one feed scope is made of, read from the archive at `now`."""
     if scope.is_month:
         return _month(archive, settings, scope, now=now)
+    if scope.is_corrections:
+        found = archive.corrections(limit=settings.feeds.size)
+        title = scope_title(archive, settings, scope)
+        return FeedSource(scope, title, scope.page_path, (), corrections=tuple(found))
     filters = scope.filters
     stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
     deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
@@ -227,6 +239,8 @@ def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
         return f"{site_title}: {datetime(scope.year, scope.month, 1):%B %Y}"
     if scope.is_latest:
         return site_title
+    if scope.is_corrections:
+        return f"{site_title}: Corrections"
     try:
         name = archive.name_of(scope.kind, scope.slug)
     except NameNotFound:  # the last story left this tag: its feed empties under its slug
@@ -315,6 +329,28 @@ def entry_of(story: Story, settings: Settings) -> Entry:
         else None,
         publisher_name=clean(story.publisher.name) if story.publisher else None,
         publisher_url=clean(story.publisher.url) or None if story.publisher else None,
+    )
+
+
+def correction_entry(note: Note, story: Story, settings: Settings) -> Entry:
+    """A correction as an entry of the corrections feed: its note, dated when it was made,
+    linking to the story's printed note. Its id is the story's, with the revision that
+    corrected it, so it is never taken for the story's own entry."""
+    entry = entry_of(story, settings)
+    link = f"{entry.url}#revision-{note.revision}"
+    text = clean(note.note)
+    return replace(
+        entry,
+        id=f"{entry.id}/corrections/{note.revision}",
+        url=link,
+        title=clean(f"Correction: {story.title}"),
+        summary=text,
+        content_html=f'<p>{escape(text)}</p><p><a href="{escape(entry.url)}">'
+        f"{escape(entry.title)}</a></p>",
+        categories=(),
+        image=None,
+        published_at=note.saved_at,
+        updated_at=note.saved_at,
     )
 
 
