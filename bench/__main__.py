@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["feeds", "serving", "pages", "api", "startup", "freshness", "soak"]
+BENCHMARKS = ["feeds", "serving", "pages", "api", "startup", "freshness", "soak", "imports"]
 
 for name in sys.argv[1:] or BENCHMARKS:
     importlib.import_module(f"bench.{name}").main()
