@@ -165,6 +165,14 @@ class Archive:
         return restore.restore_story(self.db, exported, clock=self.clock, now=now or _now())
 
     @contextmanager
+    def batch(self) -> Iterator[Archive]:
+        """Saves and restores inside share one write transaction and one write to the feed
+        queue; each is undone alone when it raises (see store.batch). Keep a batch to about
+        store.BATCH_SIZE stories: it holds the write lock."""
+        with store.batch(self.db):
+            yield self
+
+    @contextmanager
     def trial(self) -> Iterator[Archive]:
         """Writes made inside are all undone at the end (for a dry run that says exactly what
         the real run would do). One transaction: other writers wait until it ends."""

@@ -316,6 +316,7 @@ def items_from(
 ) -> list[Item]:
     """The stories in text of a known kind as shapes, each with the origin it is imported from."""
     found: list[Item] = []
+    keys: set[str | None] = set()
     items = READERS[kind](raw)
     for index, shape in enumerate(items):
         shape = apply_defaults(shape, defaults or {})
@@ -324,8 +325,9 @@ def items_from(
         if not isinstance(shape, dict):
             story_from_dict(shape)  # raises, naming what the item is instead of an object
         key = origin if len(items) == 1 else f"{origin}#{_name_in(shape, index)}"
-        if any(item.origin == key for item in found):
+        if key in keys:
             key = f"{key}-{index}"  # two stories of one list by one name stay two stories
+        keys.add(key)
         found.append(Item(shape, key if origin else None, where or origin or ""))
     return found
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -231,9 +233,45 @@ def scopes_of(story: Story, local_date: str | None) -> set[FeedScope]:
 
 
 def record_changes(db: sqlite_utils.Database, scopes: Iterable[FeedScope], now: datetime) -> None:
-    """Queue scopes for rebuilding. Call inside the write's own transaction."""
-    db["feed_changes"].insert_all(
-        {"scope": scope.key, "changed_at": to_text(now)} for scope in sorted(set(scopes))
+    """Queue scopes for rebuilding. Call inside the write's own transaction; inside
+    `gathered_changes` they are only gathered, and queued once when it ends."""
+    gathering = _GATHERING.get()
+    if gathering is not None and gathering[0] is db.conn:
+        gathered = gathering[1]
+        for scope in scopes:
+            gathered[scope] = max(now, gathered.get(scope, now))
+        return
+    _queue(db, dict.fromkeys(scopes, now))
+
+
+# The scopes an open `gathered_changes` has gathered, with the connection they were written on
+# and the latest time each changed.
+_GATHERING: ContextVar[tuple[object, dict[FeedScope, datetime]] | None] = ContextVar(
+    "gathered_feed_changes", default=None
+)
+
+
+@contextmanager
+def gathered_changes(db: sqlite_utils.Database) -> Iterator[None]:
+    """Writes inside queue their feed scopes once, at the end, as one write (a batch of
+    imported stories touches the same few feeds again and again). Use inside the writes' own
+    transaction: when the block raises, nothing is queued, as the transaction rolls back."""
+    if (outer := _GATHERING.get()) is not None and outer[0] is db.conn:
+        yield  # an outer gathering queues them
+        return
+    gathered: dict[FeedScope, datetime] = {}
+    token = _GATHERING.set((db.conn, gathered))
+    try:
+        yield
+    finally:
+        _GATHERING.reset(token)
+    _queue(db, gathered)
+
+
+def _queue(db: sqlite_utils.Database, changed: dict[FeedScope, datetime]) -> None:
+    db.conn.executemany(
+        "INSERT INTO feed_changes (scope, changed_at) VALUES (?, ?)",
+        [(scope.key, to_text(changed[scope])) for scope in sorted(changed)],
     )
 
 

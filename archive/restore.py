@@ -75,11 +75,7 @@ def restore_story(
         )
     with write_transaction(db):
         _check_identity(db, story)
-        db.execute(
-            "INSERT INTO stories (id, slug, title) VALUES (?, ?, ?)",
-            [story.id, story.slug, story.title],
-        )
-        story = store._write(db, story, clock)
+        story = store._write(db, story, clock, is_new=True)
         _write_history(db, story, history, now=now)
         store._queue_feeds(db, clock, now, story)
     return "created", queries.get_story(db, story.id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlite_utils
@@ -75,13 +77,8 @@ def save_story(
             # What was read before the transaction is still what is stored: another writer
             # (the API, the scheduler) cannot slip in between, whoever the caller is.
             _claim_revision(db, existing.id, existing.revision)
-        if existing is None:
-            story_id = db.execute(
-                "INSERT INTO stories (slug, title) VALUES (?, ?)", [story.slug, story.title]
-            ).lastrowid
-            story = story.replace(id=story_id)
-            if idempotency is not None:
-                _remember_request(db, idempotency, story_id=story_id, now=now)
+        else:
+            story = story.replace(id=_next_id(db))
         if not story.slug:
             story = story.replace(slug=_free_slug(db, story, clock=clock, now=now))
         if story.status == "published":
@@ -94,7 +91,9 @@ def save_story(
             story = story.replace(path=clock.path(story))
         _check_path(db, story)
         story = story.replace(revision=(existing.revision if existing else 0) + 1)
-        story = _write(db, story, clock)
+        story = _write(db, story, clock, is_new=existing is None)
+        if existing is None and idempotency is not None:
+            _remember_request(db, idempotency, story_id=story.id, now=now)
         if existing is not None and existing.path and existing.path != story.path:
             db.execute(
                 "INSERT OR REPLACE INTO redirects (path, story_id) VALUES (?, ?)",
@@ -151,6 +150,20 @@ def _claim_revision(db: sqlite_utils.Database, story_id: int, expected: int) -> 
     row = db.execute("SELECT revision FROM stories WHERE id = ?", [story_id]).fetchone()
     if row is None or row[0] != expected:
         raise RevisionConflict(story_id, expected=expected, actual=row[0] if row else 0)
+
+
+def _next_id(db: sqlite_utils.Database) -> int:
+    """The id SQLite's AUTOINCREMENT would give the next story (never one a story had).
+
+    Taken inside the write transaction, it is the new story's until the transaction ends; the
+    row is then inserted whole, once, rather than inserted empty and updated (each write to
+    the stories table also writes both full-text indexes and every index of the table).
+    """
+    row = db.conn.execute(
+        """SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'stories'), 0),
+                      coalesce((SELECT max(id) FROM stories), 0)) + 1"""
+    ).fetchone()
+    return row[0]
 
 
 def _remember_request(
@@ -302,8 +315,11 @@ def _check_path(db: sqlite_utils.Database, story: Story) -> None:
         )
 
 
-def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> Story:
-    """Store the story's row and parts; returns it with the slugs its names were given."""
+def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: bool = False) -> Story:
+    """Store the story's row and parts; returns it with the slugs its names were given.
+
+    `is_new`: the story's id is in no row yet (a new story, or a restored one): its row is
+    inserted whole."""
     story = _named(db, story)
     rights, publisher = story.rights, story.publisher
     row = {
@@ -339,25 +355,58 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock) -> Story:
         "dateline": story.dateline,
         "published_offset": story.published_offset,
     }
-    db["stories"].update(story.id, row)
-    for table in ("story_authors", "story_tags", "media", "sources"):
-        db.execute(f"DELETE FROM {table} WHERE story_id = ?", [story.id])
-    db["story_authors"].insert_all(
-        {"story_id": story.id, "author_slug": a.slug, "position": i, "url": a.url}
-        for i, a in enumerate(story.authors)
+    if is_new:
+        _insert_rows(db, "stories", [{"id": story.id, **row}])
+    else:
+        columns = ", ".join(f"{column} = ?" for column in row)
+        db.conn.execute(f"UPDATE stories SET {columns} WHERE id = ?", [*row.values(), story.id])
+        for table in ("story_authors", "story_tags", "media", "sources"):
+            db.conn.execute(f"DELETE FROM {table} WHERE story_id = ?", [story.id])
+    _insert_rows(
+        db,
+        "story_authors",
+        (
+            {"story_id": story.id, "author_slug": a.slug, "position": i, "url": a.url}
+            for i, a in enumerate(story.authors)
+        ),
     )
-    db["story_tags"].insert_all(
-        {"story_id": story.id, "tag_slug": slug, "tag": tag, "position": i}
-        for i, (tag, slug) in enumerate(zip(story.tags, story.tag_slugs, strict=True))
+    _insert_rows(
+        db,
+        "story_tags",
+        (
+            {"story_id": story.id, "tag_slug": slug, "tag": tag, "position": i}
+            for i, (tag, slug) in enumerate(zip(story.tags, story.tag_slugs, strict=True))
+        ),
     )
-    db["media"].insert_all(
-        {"story_id": story.id, "position": i, **vars(media)} for i, media in enumerate(story.media)
+    _insert_rows(
+        db,
+        "media",
+        (
+            {"story_id": story.id, "position": i, **vars(media)}
+            for i, media in enumerate(story.media)
+        ),
     )
-    db["sources"].insert_all(
-        {"story_id": story.id, "position": i, **vars(source)}
-        for i, source in enumerate(story.sources)
+    _insert_rows(
+        db,
+        "sources",
+        (
+            {"story_id": story.id, "position": i, **vars(source)}
+            for i, source in enumerate(story.sources)
+        ),
     )
     return story
+
+
+def _insert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict]) -> None:
+    """Insert rows that share their keys with one statement; plain SQL, as every save runs it
+    a few times and sqlite-utils reads the table's schema on each call."""
+    rows = list(rows)
+    if rows:
+        columns = ", ".join(rows[0])
+        marks = ", ".join("?" * len(rows[0]))
+        db.conn.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", [list(r.values()) for r in rows]
+        )
 
 
 def _named(db: sqlite_utils.Database, story: Story) -> Story:
@@ -380,17 +429,19 @@ def _record_revision(
     change: ChangeNote | None = None,
 ) -> None:
     change = change or ChangeNote()
-    db["revisions"].insert(
-        {
-            "story_id": story.id,
-            "revision": story.revision,
-            "action": action,
-            "saved_at": to_text(now),
-            "snapshot": json.dumps(story_to_dict(story), ensure_ascii=False, sort_keys=True),
-            "change_kind": change.kind,
-            "change_note": change.note,
-            "is_import": int(change.is_import),
-        }
+    db.conn.execute(
+        "INSERT INTO revisions (story_id, revision, action, saved_at, snapshot, change_kind, "
+        "change_note, is_import) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            story.id,
+            story.revision,
+            action,
+            to_text(now),
+            json.dumps(story_to_dict(story), ensure_ascii=False, sort_keys=True),
+            change.kind,
+            change.note,
+            int(change.is_import),
+        ],
     )
 
 
@@ -401,6 +452,23 @@ def _queue_feeds(db: sqlite_utils.Database, clock: Clock, now: datetime, *storie
         if story is not None and story.published_at is not None:
             scopes |= renditions.scopes_of(story, clock.local_date(story.published_at))
     renditions.record_changes(db, scopes, now)
+
+
+# Stories a batch of imported stories holds at most: one write transaction and one write to the
+# feed queue each. Bigger batches save little more time and hold the write lock longer (other
+# writers, the API and the scheduler, wait up to the busy timeout).
+BATCH_SIZE = 250
+
+
+@contextmanager
+def batch(db: sqlite_utils.Database) -> Iterator[None]:
+    """Saves inside share one write transaction (the write lock taken first) and queue their
+    feeds once, at the end. Each save is still a savepoint of its own: one that raises is
+    undone alone, and the others are kept when the caller goes on. Inside a transaction
+    already (a dry run) the batch is a savepoint of it.
+    """
+    with write_transaction(db), renditions.gathered_changes(db):
+        yield
 
 
 def withdraw_story(
@@ -477,9 +545,11 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
 
 
 __all__ = [
+    "BATCH_SIZE",
     "ArchiveError",
     "Clock",
     "StoryNotFound",
+    "batch",
     "publish_due",
     "save_story",
     "withdraw_story",

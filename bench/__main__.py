@@ -3,7 +3,17 @@
 import importlib
 import sys
 
-BENCHMARKS = ["feeds", "serving", "pages", "api", "startup", "freshness", "soak", "proxy"]
+BENCHMARKS = [
+    "feeds",
+    "serving",
+    "pages",
+    "api",
+    "startup",
+    "freshness",
+    "soak",
+    "proxy",
+    "imports",
+]
 
 for name in sys.argv[1:] or BENCHMARKS:
     importlib.import_module(f"bench.{name}").main()

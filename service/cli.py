@@ -13,9 +13,11 @@ import socket
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
+from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -29,6 +31,7 @@ from archive import ArchiveError, ChangeNote, ingest, story_to_dict
 from archive.fields import CHANGE_KINDS
 from archive.shape import parse_time
 from archive.storage import storage_failure
+from archive.store import BATCH_SIZE
 from archive.visibility import is_public_revision
 from service import create_app
 from service.archive_access import open_for
@@ -339,33 +342,24 @@ def import_command(
     change = ChangeNote(change_kind, change_note, is_import=True)
     found = ingest.files_under(list(paths))
     counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
+    bar = tqdm(unit=" stories", desc="importing", disable=None, file=sys.stderr)
 
     def report(what: str, where: object, detail: str = "") -> None:
         counts[what] += 1
         label = "error" if what == "failed" else what
         line = f"{label}: {_shown(str(where))}" + (f": {_shown(detail)}" if detail else "")
         if what in ("failed", "skipped"):
-            tqdm.write(line, file=sys.stderr)
+            bar.write(line, file=sys.stderr)
         elif verbose:
-            tqdm.write(line)
+            bar.write(line)
 
     settings = current_settings()
     warn_about_base_url(settings)
     with open_for(settings) as archive, archive.trial() if dry_run else nullcontext():
-        bar = tqdm(found, unit="file", disable=len(found) < 10 or None, file=sys.stderr)
-        for entry in bar:
-            if entry.skipped or entry.problem:
-                report(
-                    "skipped" if entry.skipped else "failed",
-                    entry.path,
-                    entry.skipped or entry.problem,
-                )
-                continue
-            try:
-                _import_file(archive, entry, defaults, report, change)
-            except (ArchiveError, *UNREADABLE) as error:
-                # One bad file fails alone: the files after it are still read.
-                report("failed", entry.path, _problem(error))
+        steps = _import_steps(archive, found, defaults, report, change)
+        while _import_batch(archive, steps, report, bar) == BATCH_SIZE:
+            pass
+    bar.close()
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     click.echo(("dry run: " if dry_run else "") + summary)
     if counts["failed"]:
@@ -392,28 +386,67 @@ def _shown(text: str) -> str:
     return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
-def _import_file(
-    archive, entry: ingest.Found, defaults: dict, report, change: ChangeNote | None = None
-) -> None:
-    """Import one file's stories. A JSON Lines file goes a line at a time, each line failing
-    alone; any other file's stories are all checked before the first is saved."""
+# One story to import: where it comes from, and the save that says what became of it.
+Step = tuple[object, Callable[[], tuple[str, object, str]]]
+
+
+def _import_batch(archive, steps: Iterator[Step], report, bar) -> int:
+    """Up to BATCH_SIZE stories in one write transaction, each failing alone; how many."""
+    done = 0
+    with archive.batch():
+        for where, save in islice(steps, BATCH_SIZE):
+            done += 1
+            try:
+                report(*save())
+            except (ArchiveError, *UNREADABLE) as error:
+                report("failed", where, _problem(error))
+            bar.update()
+    return done
+
+
+def _import_steps(
+    archive, found: list[ingest.Found], defaults: dict, report, change: ChangeNote | None
+) -> Iterator[Step]:
+    """The stories of every file in turn; a file that cannot be read is reported and passed."""
+    for entry in found:
+        if entry.skipped or entry.problem:
+            report(
+                "skipped" if entry.skipped else "failed",
+                entry.path,
+                entry.skipped or entry.problem,
+            )
+            continue
+        try:
+            yield from _steps_of_file(archive, entry, defaults, change)
+        except (ArchiveError, *UNREADABLE) as error:
+            # One bad file fails alone: the files after it are still read.
+            report("failed", entry.path, _problem(error))
+
+
+def _steps_of_file(
+    archive, entry: ingest.Found, defaults: dict, change: ChangeNote | None
+) -> Iterator[Step]:
+    """One file's stories. A JSON Lines file goes a line at a time, each line failing alone;
+    any other file's stories are all checked before the first is saved."""
     items = ingest.items_in(entry.path, defaults=defaults, follow_links=not entry.in_folder)
     if ingest.kind_of(entry.path) != "jsonl":
         ready = [_story_for(archive, item) for item in items]
         for item, story, before in ready:
-            report(*_saved(archive, item, story, before, change))
+            yield item.where, partial(_saved, archive, item, story, before, change)
         return
     for item in items:
-        try:
-            if isinstance(item, ingest.Unreadable):
-                raise item.error
-            if "id" in item.shape:
-                what, story = archive.restore(item.shape, now=datetime.now(UTC))
-                report(what, item.where, story.path or story.slug)
-            else:
-                report(*_saved(archive, *_story_for(archive, item), change))
-        except (ArchiveError, *UNREADABLE) as error:
-            report("failed", item.where, _problem(error))
+        yield item.where, partial(_line_saved, archive, item, change)
+
+
+def _line_saved(
+    archive, item: ingest.Item | ingest.Unreadable, change: ChangeNote | None = None
+) -> tuple[str, object, str]:
+    if isinstance(item, ingest.Unreadable):
+        raise item.error
+    if "id" in item.shape:
+        what, story = archive.restore(item.shape, now=datetime.now(UTC))
+        return what, item.where, story.path or story.slug
+    return _saved(archive, *_story_for(archive, item), change)
 
 
 def _story_for(archive, item: ingest.Item):
