@@ -78,6 +78,10 @@ def save_story(
             # (the API, the scheduler) cannot slip in between, whoever the caller is.
             _claim_revision(db, existing.id, existing.revision)
         else:
+            if idempotency is not None:
+                # Under the write lock: a retry that lost the race is told so before any check
+                # of its slug (the winner's story holds it now).
+                _check_request_unused(db, idempotency[0])
             story = story.replace(id=_next_id(db))
         if not story.slug:
             story = story.replace(slug=_free_slug(db, story, clock=clock, now=now))
@@ -164,6 +168,12 @@ def _next_id(db: sqlite_utils.Database) -> int:
                       coalesce((SELECT max(id) FROM stories), 0)) + 1"""
     ).fetchone()
     return row[0]
+
+
+def _check_request_unused(db: sqlite_utils.Database, key: str) -> None:
+    first = queries.idempotent_request(db, key)
+    if first is not None:
+        raise DuplicateRequest(key, story_id=first["story_id"], digest=first["digest"])
 
 
 def _remember_request(

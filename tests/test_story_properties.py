@@ -275,7 +275,10 @@ GOOD = {
 # Stands for a body past the archive's limit, made only when used (its repr would be 2 MB).
 OVERSIZE = "<a body of 2,000,001 characters>"
 NOT_STRINGS = st.one_of(
-    st.integers(), st.floats(allow_nan=False), st.booleans(), st.lists(st.integers(), max_size=2)
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.lists(st.integers(), max_size=2),
 )
 BAD_CHANGES = st.one_of(
     st.tuples(
