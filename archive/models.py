@@ -24,6 +24,7 @@ from archive.fields import (  # noqa: F401 (the rules other modules read from th
     URL_SCHEMES,
     Field,
 )
+from archive.rights import image_holder
 
 # Story attributes whose name differs from the field's in the JSON shape (archive.fields).
 ATTRIBUTES = {"body": "body_html"}
@@ -45,6 +46,11 @@ class Media:
     alt: str = ""
     mime_type: str | None = None
 
+    @property
+    def holder(self) -> str:
+        """Who holds the picture's rights, from its copyright notice or its credit's agency."""
+        return image_holder(self.credit, self.copyright)
+
 
 @dataclass(frozen=True)
 class Source:
@@ -56,6 +62,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Publisher:
+    """The originating publisher: who first published the story, never this site."""
+
     name: str
     url: str | None = None
 
@@ -82,6 +90,10 @@ class Story:
     media: tuple[Media, ...] = ()
     sources: tuple[Source, ...] = ()
     publisher: Publisher | None = None
+    # Origin of syndicated copy: where the originating publisher published it, and whether
+    # pages name that URL as canonical.
+    original_url: str | None = None
+    canonical_is_original: bool = False
     rights: Rights | None = None
     syndication: str = "full"
     status: str = "published"
@@ -111,6 +123,12 @@ class Story:
     @property
     def was_edited(self) -> bool:
         return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
+
+    @property
+    def canonical_elsewhere(self) -> str | None:
+        """The original URL when pages name it as canonical (syndicated copy whose editor chose
+        so), else None: pages name their own permalink."""
+        return self.original_url if self.canonical_is_original and self.original_url else None
 
     @property
     def lead_image(self) -> Media | None:
@@ -258,6 +276,12 @@ def _time_problems(spec: Field, value: Any, name: str) -> list[str]:
     return []
 
 
+def _flag_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if not isinstance(value, bool):
+        return [f"{name} must be true or false, not {type(value).__name__}"]
+    return []
+
+
 def _list_problems(spec: Field, value: Any, name: str) -> list[str]:
     if not isinstance(value, (list, tuple)):
         return [f"{name} must be a list, not {type(value).__name__}"]
@@ -294,6 +318,7 @@ CHECKS = {
     "html": _html_problems,
     "choice": _choice_problems,
     "time": _time_problems,
+    "flag": _flag_problems,
     "list": _list_problems,
     "object": _object_problems,
 }

@@ -284,7 +284,13 @@ def check_field(spec, schema, where):
             items = items["oneOf"][1]
         check_field(spec.item, items, f"{where}[]")
         return
-    kinds = {"text": "string", "url": "string", "html": "string", "time": "string"}
+    kinds = {
+        "text": "string",
+        "url": "string",
+        "html": "string",
+        "time": "string",
+        "flag": "boolean",
+    }
     if spec.kind in kinds:
         expected = [kinds[spec.kind], "null"] if spec.nullable else kinds[spec.kind]
         assert schema["type"] == expected, where
