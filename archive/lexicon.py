@@ -148,3 +148,32 @@ PAGE_LABELS = {
     "广告", "相关新闻", "anzeige", "werbung", "mehr zum thema", "publicité", "lire aussi",
     "publicidad", "leer más", "pubblicità", "leggi anche",
 }  # fmt: skip
+
+# The origin of syndicated copy: phrases that open a line naming who first published a story
+# ("Originally published by X"), and labels that do so after the body ("Source: X").
+ORIGIN_PHRASES = {
+    "originally published by", "originally published in", "originally published on",
+    "originally published at", "first published by", "first published in",
+    "first published on", "originally appeared in", "originally appeared on",
+    "this article was originally published by", "this article was originally published in",
+    "this article was originally published on", "this article first appeared in",
+    "this article first appeared on", "this story was originally published by",
+    "this story originally appeared in", "republished from", "republished with permission from",
+    "reprinted from", "reprinted with permission from", "впервые опубликовано в",
+    "впервые опубликовано на", "впервые опубликовано", "оригинал публикации",
+    "материал впервые опубликован в", "erstveröffentlichung", "erstmals erschienen in",
+    "erstmals erschienen bei", "zuerst erschienen in", "zuerst erschienen bei",
+    "publié initialement par", "publié initialement dans", "publié initialement sur",
+    "initialement publié par", "initialement publié dans", "initialement publié sur",
+    "article publié initialement dans", "publicado originalmente por",
+    "publicado originalmente en", "publicado originalmente em", "publicado originalmente no",
+    "publicado originalmente na", "nota publicada originalmente en", "pubblicato originariamente",
+    "pubblicato originariamente su", "نشر أولا في", "نُشر أولاً في", "نشر في الأصل في",
+    "原载于", "原文刊载于", "本文原载于", "首发于", "初出",
+}  # fmt: skip
+ORIGIN_LABELS = {
+    "source", "original", "original article", "originally published", "first published",
+    "источник", "оригинал", "первоисточник", "quelle", "original erschienen", "fuente",
+    "fonte", "font", "źródło", "kaynak", "المصدر", "مصدر", "来源", "來源", "出典", "出处",
+    "原文", "출처",
+}  # fmt: skip

@@ -23,7 +23,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 from tqdm import tqdm
 
-from archive import ArchiveError, ingest, story_to_dict
+from archive import ArchiveError, ingest, origin, story_to_dict
 from archive.shape import parse_time
 from archive.storage import storage_failure
 from archive.visibility import is_public_revision
@@ -313,11 +313,13 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, **options) -> None:
     files = ingest.files_under(list(paths))
     counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
     settings = current_settings()
+    own = (settings.site.rights_holder, settings.site.title)  # not an originating publisher
     with open_for(settings) as archive:
         bar = tqdm(files, unit="file", disable=len(files) < 10 or None, file=sys.stderr)
         for path in bar:
             try:
                 stories = ingest.read_file(path, defaults=defaults)
+                stories = [origin.unless_own(s, own, settings.site.base_url) for s in stories]
                 for story in stories:
                     counts[_import_one(archive, story, dry_run=dry_run)] += 1
             except (ArchiveError, *UNREADABLE) as error:
