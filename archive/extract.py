@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from archive.furniture import MAX_FURNITURE, is_furniture
+from archive.furniture import MAX_FURNITURE, is_furniture, without_furniture_lines
 from archive.lexicon import BYLINE_WORDS, CONJUNCTIONS, CREDIT_LABELS, UNSPACED, words_pattern
 from archive.origin import origin_shape, parse_origin
 from archive.rights import creative_commons_url, parse_rights
@@ -193,7 +193,7 @@ def is_quote(block: str) -> bool:
 
 def extract(text: str, *, title: str | None = None, find_dek: bool = True) -> Extracted:
     """Read an article's text. The first block is the title unless `title` is given."""
-    blocks = [b for b in blocks_of(text) if not is_furniture(b)]
+    blocks = [b for b in blocks_of(without_furniture_lines(text)) if not is_furniture(b)]
     found = Extracted()
     if title is None:
         found.title = blocks.pop(0) if blocks else ""

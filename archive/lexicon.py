@@ -14,6 +14,7 @@ import regex
 
 # Scripts written without spaces between words: their words are found inside longer runs.
 UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+WORD_CHAR = rf"[[\p{{L}}\p{{M}}\p{{N}}]--[{UNSPACED}]]"
 
 
 def words_pattern(words: Iterable[str]) -> regex.Pattern:
@@ -25,7 +26,9 @@ def words_pattern(words: Iterable[str]) -> regex.Pattern:
         if regex.search(f"[{UNSPACED}]", word):
             parts.append(escaped)
         else:
-            parts.append(rf"(?<![\p{{L}}\p{{M}}\p{{N}}]){escaped}(?![\p{{L}}\p{{M}}\p{{N}}])")
+            # A word of a spaced script ends at any letter of its own kind, but not at a
+            # neighbouring Han or kana ("使用Cookie以").
+            parts.append(rf"(?<!{WORD_CHAR}){escaped}(?!{WORD_CHAR})")
     return regex.compile("|".join(parts), regex.IGNORECASE | regex.VERSION1)
 
 
@@ -97,6 +100,8 @@ CONSENT_ACTIONS = {
     "συνεχίζοντας", "قبول", "موافق", "أوافق", "رفض", "انقر", "اضغط", "إعدادات", "بالاستمرار",
     "受け入れる", "同意", "承諾", "拒否", "クリック", "設定", "接受", "点击", "點擊", "拒绝",
     "동의", "수락", "거부", "클릭",
+    "tout accepter", "tout refuser", "paramétrer", "personnaliser", "configurar",
+    "alle akzeptieren", "nur notwendige", "الإعدادات", "设置", "全部接受", "同意并继续",
 }  # fmt: skip
 # The site speaking of itself, or to its reader: a banner's voice, never a report's.
 SITE_VOICE = {
@@ -132,6 +137,28 @@ SOCIAL_NETWORKS = {
     "threads", "bluesky", "mastodon", "instagram", "tiktok", "youtube", "vk", "vkontakte",
     "вконтакте", "вк", "одноклассники", "ok", "viber", "line", "weibo", "wechat", "微博", "微信",
     "kakaotalk", "카카오톡", "flipboard", "email", "e-mail", "print", "mail",
+    "ок", "телеграм", "дзен", "фейсбук", "твиттер", "rutube", "qq", "qq空间", "豆瓣", "抖音",
+    "فيسبوك", "تويتر", "واتساب", "تيليجرام", "تلغرام", "إنستغرام", "يوتيوب", "لينكدإن",
+    "imprimer", "drucken", "imprimir", "печать", "stampa",
+}  # fmt: skip
+# The labels of sign-up buttons: a row of them stands under a newsletter prompt.
+SIGN_UP_BUTTONS = {
+    "sign up", "sign me up", "subscribe", "subscribe now", "register", "join", "s'inscrire",
+    "je m'inscris", "suscribirme", "suscribirse", "suscríbete", "abonnieren", "anmelden",
+    "registrieren", "подписаться", "подписка", "اشترك", "سجل", "订阅", "訂閱", "登録", "購読",
+    "구독", "iscriviti", "inscreva-se", "assinar", "zapisz się", "abone ol",
+}  # fmt: skip
+# The reader addressed: a prompt speaks to "you", a report of others.
+READER_ADDRESSED = {
+    "you", "your", "votre", "vos", "vous", "ihre", "ihr", "dein", "deine", "ваш", "вашу",
+    "ваша", "вы", "tu", "tus", "σας", "بريدك", "您", "你", "あなた", "귀하",
+}  # fmt: skip
+# Verbs of reported speech: a block that reports what someone said is the story, not a page.
+REPORTED_SPEECH = {
+    "said", "says", "say", "told", "according to", "сказал", "сказала", "заявил", "заявила",
+    "сообщил", "сообщила", "по словам", "sagte", "sagt", "laut", "a déclaré", "a dit", "selon",
+    "dijo", "afirmó", "según", "قال", "وقال", "قالت", "وفق", "وفقا", "表示", "称", "据",
+    "είπε", "δήλωσε", "言った", "によると",
 }  # fmt: skip
 SHARE_WORDS = {
     "share", "share on", "share this", "share this article", "share this story", "tweet",
