@@ -183,6 +183,7 @@ def _bare(block: str) -> str:
 
 # Where a line of prose ends a sentence, so that the next line may stand on its own.
 LINE_ENDS = regex.compile(r"[.!?。！？؟:：\"”»」』)]\s*$")
+LOWER_START = regex.compile(r"\p{Ll}")
 
 
 def without_furniture_lines(text: str) -> str:
@@ -201,6 +202,6 @@ def without_furniture_lines(text: str) -> str:
         before = lines[index - 1].strip() if index else ""
         after = lines[index + 1].strip() if index + 1 < len(lines) else ""
         starts = not before or dropped[index - 1] or bool(LINE_ENDS.search(before))
-        ends = not after or not regex.match(r"\p{Ll}", after)
+        ends = not after or not LOWER_START.match(after)
         dropped[index] = starts and ends
     return "\n".join("" if gone else line for line, gone in zip(lines, dropped, strict=True))
