@@ -309,3 +309,16 @@ def test_api_round_trip_of_the_origin_fields(client, api_tokens):
     )
     assert refused.status_code == 422
     assert {e["field"] for e in refused.get_json()["errors"]} == {"original_url"}
+
+
+def test_revision_history_shows_a_change_of_origin(archive, client):
+    first = archive.save(syndicated(), now=NOW)
+    archive.save(
+        first.replace(original_url=ORIGINAL, canonical_is_original=True),
+        now=NOW,
+        expected_revision=1,
+    )
+    history = client.get(first.path + "revisions/").get_data(as_text=True)
+    assert "Original URL" in history
+    assert ORIGINAL in history
+    assert "named as canonical" in history
