@@ -138,7 +138,7 @@ def story_from_dict(
     for key in URL_FIELDS:
         if key in data:
             if data[key] is None or isinstance(data[key], str):
-                values[key] = data[key] or None
+                values[key] = data[key]
             else:
                 problems.append(
                     FieldProblem.at((key,), f"{key} must be a string, not {_kind(data[key])}")
