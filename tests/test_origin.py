@@ -97,6 +97,12 @@ def test_the_origin_stays_dc_publisher_and_source_in_feeds(archive, settings):
     rss = lxml.etree.fromstring(archive.rendition("latest.rss").body)
     dc = "{http://purl.org/dc/elements/1.1/}publisher"
     assert [e.text for e in rss.iter(dc)] == ["Rossiyskaya Gazeta"]
+    atom = lxml.etree.fromstring(archive.rendition("latest.atom").body)
+    links = atom.iter("{http://www.w3.org/2005/Atom}link")
+    assert [link.get("href") for link in links if link.get("rel") == "via"] == [ORIGINAL]
+    feed = json.loads(archive.rendition("latest.json").body)
+    publisher = feed["items"][0]["_masthead"]["publisher"]
+    assert publisher == {"name": "Rossiyskaya Gazeta", "url": None, "original_url": ORIGINAL}
 
 
 def test_the_sites_own_rights_line_names_no_origin(runner, settings, tmp_path):
