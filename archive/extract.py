@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import regex
 
-from archive.furniture import MAX_FURNITURE, is_furniture
+from archive.furniture import MAX_FURNITURE, is_furniture, without_furniture_lines
 from archive.lexicon import BYLINE_WORDS, CONJUNCTIONS, CREDIT_LABELS, UNSPACED, words_pattern
+from archive.origin import origin_shape, parse_origin
 from archive.rights import creative_commons_url, parse_rights
 
 __all__ = ["Extracted", "creative_commons_url", "extract", "parse_byline", "parse_credit"]
@@ -71,6 +72,11 @@ class Extracted:
     media: list[dict] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
     rights: dict | None = None
+    origin: dict | None = None  # an origin line's {name[, url]} (archive.origin)
+
+    def origin_shape(self) -> dict:
+        """The shape's originating publisher and original URL, from an origin line."""
+        return origin_shape(self.origin)
 
 
 def blocks_of(text: str) -> list[str]:
@@ -195,7 +201,7 @@ def is_quote(block: str) -> bool:
 
 def extract(text: str, *, title: str | None = None, find_dek: bool = True) -> Extracted:
     """Read an article's text. The first block is the title unless `title` is given."""
-    blocks = [b for b in blocks_of(text) if not is_furniture(b)]
+    blocks = [b for b in blocks_of(without_furniture_lines(text)) if not is_furniture(b)]
     found = Extracted()
     if title is None:
         found.title = blocks.pop(0) if blocks else ""
@@ -206,12 +212,27 @@ def extract(text: str, *, title: str | None = None, find_dek: bool = True) -> Ex
     if blocks and (names := parse_byline(blocks[0])) is not None:
         found.authors = names
         blocks.pop(0)
+    after_body = _after_body(blocks)
     for index, block in enumerate(blocks):
+        if (origin := parse_origin(block, after_body=index >= after_body)) is not None:
+            found.origin = found.origin or origin
+            continue
         following = blocks[index + 1] if index + 1 < len(blocks) else ""
         _read_block(found, block, following)
     if find_dek:
         _take_dek(found)
     return found
+
+
+def _after_body(blocks: list[str]) -> int:
+    """Where the closing lines begin: the run of rights and origin lines the text ends with."""
+    start = len(blocks)
+    while start > 0 and (
+        parse_rights(blocks[start - 1]) is not None
+        or parse_origin(blocks[start - 1], after_body=True) is not None
+    ):
+        start -= 1
+    return start
 
 
 def _read_block(found: Extracted, block: str, following: str) -> None:

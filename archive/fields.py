@@ -66,7 +66,8 @@ class Field:
     """One field of the story's JSON shape.
 
     `kind`: "text" (plain text), "url" (an absolute http(s) URL), "html" (the body), "choice"
-    (one of `choices`), "time" (ISO 8601 with zone), "list" (of `item`), "object" (`parts`).
+    (one of `choices`), "time" (ISO 8601 with zone), "flag" (true or false), "list" (of
+    `item`), "object" (`parts`).
     `required`: must be present and not blank. `nullable`: null is accepted (and means unset).
     """
 
@@ -154,7 +155,22 @@ STORY_FIELDS: dict[str, Field] = {
     "sources": Field(
         "list", item=SOURCE, max_items=MAX_PARTS["sources"], description="people quoted"
     ),
-    "publisher": Field("object", parts=PUBLISHER.parts, nullable=True),
+    # --- Origin of syndicated copy -------------------------------------------------------
+    # `publisher` is the originating publisher: who first published the story (its name and
+    # home page), never this site. Null for the site's own stories.
+    "publisher": Field(
+        "object",
+        parts=PUBLISHER.parts,
+        nullable=True,
+        description="the originating publisher (who first published the story; null for the "
+        "site's own)",
+    ),
+    "original_url": url("where the originating publisher published the story"),
+    "canonical_is_original": Field(
+        "flag",
+        description="pages name original_url as the canonical URL (else their own permalink)",
+    ),
+    # --- end of origin ----------------------------------------------------------------------
     "rights": Field("object", parts=RIGHTS.parts, nullable=True),
     "syndication": Field("choice", choices=SYNDICATION_POLICIES),
     "status": Field("choice", choices=STATUSES),

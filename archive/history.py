@@ -222,6 +222,10 @@ def _readable(snapshot: dict[str, Any]) -> dict[str, list[str]]:
         ],
         "Voices": [", ".join(lines(s["name"], s.get("role"))) for s in snapshot["sources"]],
         "Publisher": lines(publisher.get("name"), publisher.get("url")),
+        "Original URL": lines(
+            snapshot.get("original_url"),
+            "named as canonical" if snapshot.get("canonical_is_original") else "",
+        ),
         "Rights": lines(rights.get("holder"), rights.get("statement"), rights.get("license_url")),
         "Status": lines(snapshot["status"], snapshot.get("withdrawn_reason")),
         "Dateline": lines(snapshot.get("dateline")),

@@ -31,6 +31,7 @@ from archive.html import to_text
 from archive.language import declared_language, detected_language
 from archive.models import Story
 from archive.names import slugify
+from archive.origin import page_origin, with_holder_as_origin
 from archive.rights import parse_rights
 from archive.shape import story_from_dict
 
@@ -107,6 +108,7 @@ def _shape_from(found: Extracted) -> dict[str, Any]:
         shape["sources"] = found.sources
     if found.rights:
         shape["rights"] = found.rights
+    shape.update(found.origin_shape())  # origin of syndicated copy (archive.origin)
     return shape
 
 
@@ -219,7 +221,8 @@ def read_html(raw: str) -> list[dict]:
     if meta.get("author") and not found.authors:
         shape["authors"] = author_names(meta["author"])
     if meta.get("sitename"):
-        shape["publisher"] = {"name": meta["sitename"]}
+        shape.setdefault("publisher", {"name": meta["sitename"]})
+    shape = {**page_origin(page), **shape}  # the page's canonical URL (archive.origin)
     if language := declared_language(page):
         shape["language"] = language
     # Only a date the page states in its metadata: trafilatura's guesses can come from a
@@ -320,6 +323,8 @@ def items_from(
     items = READERS[kind](raw)
     for index, shape in enumerate(items):
         shape = apply_defaults(shape, defaults or {})
+        if kind in GUESSES_LANGUAGE and isinstance(shape, dict):  # read from prose
+            shape = with_holder_as_origin(shape)
         if kind in GUESSES_LANGUAGE and isinstance(shape, dict) and not shape.get("language"):
             shape = _with_guessed_language(shape)
         if not isinstance(shape, dict):

@@ -14,21 +14,25 @@ import regex
 
 # Scripts written without spaces between words: their words are found inside longer runs.
 UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+WORD_CHAR = rf"[[\p{{L}}\p{{M}}\p{{N}}]--[{UNSPACED}]]"
 
 
 def words_pattern(words: Iterable[str]) -> regex.Pattern:
     """One case-insensitive pattern finding any of `words` as whole words (inside a run of text
-    in scripts written without spaces), longest first."""
+    in scripts written without spaces), longest first.
+
+    A word of a spaced script ends at any letter of its own kind, but not at a neighbouring Han
+    or kana ("使用Cookie以"). The boundaries are written once around all the words, so that a
+    search costs one look at each position, not one per word.
+    """
     spaced, unspaced = [], []
     for word in sorted(set(words), key=len, reverse=True):
         (unspaced if regex.search(f"[{UNSPACED}]", word) else spaced).append(regex.escape(word))
-    # One look-around for all the spaced words, not one per word: a 300-character block was
-    # read in 12 ms with one per word, each tried at every position.
-    parts = unspaced + (
-        [rf"(?<![\p{{L}}\p{{M}}\p{{N}}])(?:{'|'.join(spaced)})(?![\p{{L}}\p{{M}}\p{{N}}])"]
-        if spaced
-        else []
-    )
+    parts = []
+    if spaced:
+        parts.append(rf"(?<!{WORD_CHAR})(?:{'|'.join(spaced)})(?!{WORD_CHAR})")
+    if unspaced:
+        parts.append("|".join(unspaced))
     return regex.compile("|".join(parts), regex.IGNORECASE | regex.VERSION1)
 
 
@@ -100,6 +104,8 @@ CONSENT_ACTIONS = {
     "συνεχίζοντας", "قبول", "موافق", "أوافق", "رفض", "انقر", "اضغط", "إعدادات", "بالاستمرار",
     "受け入れる", "同意", "承諾", "拒否", "クリック", "設定", "接受", "点击", "點擊", "拒绝",
     "동의", "수락", "거부", "클릭",
+    "tout accepter", "tout refuser", "paramétrer", "personnaliser", "configurar",
+    "alle akzeptieren", "nur notwendige", "الإعدادات", "设置", "全部接受", "同意并继续",
 }  # fmt: skip
 # The site speaking of itself, or to its reader: a banner's voice, never a report's.
 SITE_VOICE = {
@@ -135,6 +141,28 @@ SOCIAL_NETWORKS = {
     "threads", "bluesky", "mastodon", "instagram", "tiktok", "youtube", "vk", "vkontakte",
     "вконтакте", "вк", "одноклассники", "ok", "viber", "line", "weibo", "wechat", "微博", "微信",
     "kakaotalk", "카카오톡", "flipboard", "email", "e-mail", "print", "mail",
+    "ок", "телеграм", "дзен", "фейсбук", "твиттер", "rutube", "qq", "qq空间", "豆瓣", "抖音",
+    "فيسبوك", "تويتر", "واتساب", "تيليجرام", "تلغرام", "إنستغرام", "يوتيوب", "لينكدإن",
+    "imprimer", "drucken", "imprimir", "печать", "stampa",
+}  # fmt: skip
+# The labels of sign-up buttons: a row of them stands under a newsletter prompt.
+SIGN_UP_BUTTONS = {
+    "sign up", "sign me up", "subscribe", "subscribe now", "register", "join", "s'inscrire",
+    "je m'inscris", "suscribirme", "suscribirse", "suscríbete", "abonnieren", "anmelden",
+    "registrieren", "подписаться", "подписка", "اشترك", "سجل", "订阅", "訂閱", "登録", "購読",
+    "구독", "iscriviti", "inscreva-se", "assinar", "zapisz się", "abone ol",
+}  # fmt: skip
+# The reader addressed: a prompt speaks to "you", a report of others.
+READER_ADDRESSED = {
+    "you", "your", "votre", "vos", "vous", "ihre", "ihr", "dein", "deine", "ваш", "вашу",
+    "ваша", "вы", "tu", "tus", "σας", "بريدك", "您", "你", "あなた", "귀하",
+}  # fmt: skip
+# Verbs of reported speech: a block that reports what someone said is the story, not a page.
+REPORTED_SPEECH = {
+    "said", "says", "say", "told", "according to", "сказал", "сказала", "заявил", "заявила",
+    "сообщил", "сообщила", "по словам", "sagte", "sagt", "laut", "a déclaré", "a dit", "selon",
+    "dijo", "afirmó", "según", "قال", "وقال", "قالت", "وفق", "وفقا", "表示", "称", "据",
+    "είπε", "δήλωσε", "言った", "によると",
 }  # fmt: skip
 SHARE_WORDS = {
     "share", "share on", "share this", "share this article", "share this story", "tweet",
@@ -150,4 +178,33 @@ PAGE_LABELS = {
     "اقرأ أيضاً", "الأكثر قراءة", "広告", "関連記事", "よく読まれている記事", "광고", "관련기사",
     "广告", "相关新闻", "anzeige", "werbung", "mehr zum thema", "publicité", "lire aussi",
     "publicidad", "leer más", "pubblicità", "leggi anche",
+}  # fmt: skip
+
+# The origin of syndicated copy: phrases that open a line naming who first published a story
+# ("Originally published by X"), and labels that do so after the body ("Source: X").
+ORIGIN_PHRASES = {
+    "originally published by", "originally published in", "originally published on",
+    "originally published at", "first published by", "first published in",
+    "first published on", "originally appeared in", "originally appeared on",
+    "this article was originally published by", "this article was originally published in",
+    "this article was originally published on", "this article first appeared in",
+    "this article first appeared on", "this story was originally published by",
+    "this story originally appeared in", "republished from", "republished with permission from",
+    "reprinted from", "reprinted with permission from", "впервые опубликовано в",
+    "впервые опубликовано на", "впервые опубликовано", "оригинал публикации",
+    "материал впервые опубликован в", "erstveröffentlichung", "erstmals erschienen in",
+    "erstmals erschienen bei", "zuerst erschienen in", "zuerst erschienen bei",
+    "publié initialement par", "publié initialement dans", "publié initialement sur",
+    "initialement publié par", "initialement publié dans", "initialement publié sur",
+    "article publié initialement dans", "publicado originalmente por",
+    "publicado originalmente en", "publicado originalmente em", "publicado originalmente no",
+    "publicado originalmente na", "nota publicada originalmente en", "pubblicato originariamente",
+    "pubblicato originariamente su", "نشر أولا في", "نُشر أولاً في", "نشر في الأصل في",
+    "原载于", "原文刊载于", "本文原载于", "首发于", "初出",
+}  # fmt: skip
+ORIGIN_LABELS = {
+    "source", "original", "original article", "originally published", "first published",
+    "источник", "оригинал", "первоисточник", "quelle", "original erschienen", "fuente",
+    "fonte", "font", "źródło", "kaynak", "المصدر", "مصدر", "来源", "來源", "出典", "出处",
+    "原文", "출처",
 }  # fmt: skip

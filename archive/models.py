@@ -25,6 +25,7 @@ from archive.fields import (  # noqa: F401 (the rules other modules read from th
     URL_SCHEMES,
     Field,
 )
+from archive.rights import image_holder
 
 # Story attributes whose name differs from the field's in the JSON shape (archive.fields).
 ATTRIBUTES = {"body": "body_html"}
@@ -46,6 +47,11 @@ class Media:
     alt: str = ""
     mime_type: str | None = None
 
+    @property
+    def holder(self) -> str:
+        """Who holds the picture's rights, from its copyright notice or its credit's agency."""
+        return image_holder(self.credit, self.copyright)
+
 
 @dataclass(frozen=True)
 class Source:
@@ -57,6 +63,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Publisher:
+    """The originating publisher: who first published the story, never this site."""
+
     name: str
     url: str | None = None
 
@@ -83,6 +91,10 @@ class Story:
     media: tuple[Media, ...] = ()
     sources: tuple[Source, ...] = ()
     publisher: Publisher | None = None
+    # Origin of syndicated copy: where the originating publisher published it, and whether
+    # pages name that URL as canonical.
+    original_url: str | None = None
+    canonical_is_original: bool = False
     rights: Rights | None = None
     syndication: str = "full"
     status: str = "published"
@@ -121,6 +133,12 @@ class Story:
     def published_as_written(self) -> datetime | None:
         """The publication time in the UTC offset it was written with (UTC when none was)."""
         return as_written(self.published_at, self.published_offset) if self.published_at else None
+
+    @property
+    def canonical_elsewhere(self) -> str | None:
+        """The original URL when pages name it as canonical (syndicated copy whose editor chose
+        so), else None: pages name their own permalink."""
+        return self.original_url if self.canonical_is_original and self.original_url else None
 
     @property
     def lead_image(self) -> Media | None:
@@ -293,6 +311,12 @@ def _time_problems(spec: Field, value: Any, name: str) -> list[str]:
     return []
 
 
+def _flag_problems(spec: Field, value: Any, name: str) -> list[str]:
+    if not isinstance(value, bool):
+        return [f"{name} must be true or false, not {type(value).__name__}"]
+    return []
+
+
 def _list_problems(spec: Field, value: Any, name: str) -> list[str]:
     if not isinstance(value, (list, tuple)):
         return [f"{name} must be a list, not {type(value).__name__}"]
@@ -329,6 +353,7 @@ CHECKS = {
     "html": _html_problems,
     "choice": _choice_problems,
     "time": _time_problems,
+    "flag": _flag_problems,
     "list": _list_problems,
     "object": _object_problems,
 }

@@ -92,6 +92,9 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
         ),
         sources=tuple(Source(s["name"], s["role"]) for s in children["sources"]),
         publisher=publisher,
+        # Origin of syndicated copy (migration m008):
+        original_url=row["original_url"],
+        canonical_is_original=bool(row["canonical_is_original"]),
         rights=rights,
         syndication=row["syndication"],
         status=row["status"],

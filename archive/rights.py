@@ -47,6 +47,20 @@ def parse_rights(block: str) -> dict | None:
     return None
 
 
+def image_holder(credit: str, copyright: str = "") -> str:
+    """Who holds the rights to a picture: the holder its copyright notice names ("© 2014 RIA
+    Novosti" -> RIA Novosti), else the agency after the slash of its credit ("Alexander Vilf /
+    RIA Novosti" -> RIA Novosti), else "" (a bare name credits a person, not a holder)."""
+    if copyright and (found := parse_rights(copyright.strip())) and found["holder"]:
+        return found["holder"]
+    if copyright.strip():
+        return unquoted(copyright.strip().lstrip("©").strip())
+    _, slash, agency = credit.rpartition("/")
+    if not slash:
+        _, slash, agency = credit.rpartition("／")
+    return unquoted(agency) if slash else ""
+
+
 def _opens_or_closes_with_reservation(block: str) -> bool:
     """ "Tous droits réservés à X." or "X. Alle Rechte vorbehalten.": a sentence that merely
     mentions reserved rights in the middle is prose."""

@@ -354,6 +354,17 @@ def m007_change_notes_and_local_times(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE stories ADD COLUMN published_offset TEXT")
 
 
+@migrations()
+def m008_origin_of_syndicated_copy(db: sqlite_utils.Database) -> None:
+    # Where the originating publisher (publisher_name, publisher_url) published the story, and
+    # whether pages name that URL as canonical. Off for every story stored before.
+    db.execute("ALTER TABLE stories ADD COLUMN original_url TEXT")
+    db.execute(
+        "ALTER TABLE stories ADD COLUMN canonical_is_original INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (canonical_is_original IN (0, 1))"
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

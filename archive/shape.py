@@ -27,6 +27,8 @@ WRITABLE_FIELDS = (
     "media",
     "sources",
     "publisher",
+    "original_url",
+    "canonical_is_original",
     "rights",
     "syndication",
     "status",
@@ -49,6 +51,9 @@ READ_ONLY_FIELDS = (
 TIME_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind == "time")
 TEXT_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind in ("text", "html"))
 CHOICE_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind == "choice")
+# Origin of syndicated copy: a top-level URL (null clears it) and a flag.
+URL_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind == "url")
+FLAG_FIELDS = tuple(k for k, f in STORY_FIELDS.items() if f.kind == "flag")
 PART_CLASSES = {
     "media": Media,
     "sources": Source,
@@ -132,6 +137,22 @@ def story_from_dict(
                 problems.append(FieldProblem.at((key,), str(error)))
         elif key in data:
             values[key] = None
+    for key in URL_FIELDS:
+        if key in data:
+            if data[key] is None or isinstance(data[key], str):
+                values[key] = data[key]
+            else:
+                problems.append(
+                    FieldProblem.at((key,), f"{key} must be a string, not {_kind(data[key])}")
+                )
+    for key in FLAG_FIELDS:
+        if key in data:
+            if isinstance(data[key], bool):
+                values[key] = data[key]
+            else:
+                problems.append(
+                    FieldProblem.at((key,), f"{key} must be true or false, not {_kind(data[key])}")
+                )
     if "tags" in data:
         tags = data["tags"]
         if isinstance(tags, list) and all(isinstance(t, str) and t.strip() for t in tags):
@@ -234,6 +255,8 @@ def story_to_dict(story: Story, *, base_url: str = "") -> dict[str, Any]:
         "media": [part(m) for m in story.media],
         "sources": [part(s) for s in story.sources],
         "publisher": part(story.publisher),
+        "original_url": story.original_url,
+        "canonical_is_original": story.canonical_is_original,
         "rights": part(story.rights),
         "syndication": story.syndication,
         "status": story.status,

@@ -347,6 +347,9 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: boo
         "section_slug": story.section_slug,
         "publisher_name": publisher.name if publisher else None,
         "publisher_url": publisher.url if publisher else None,
+        # Origin of syndicated copy (migration m008):
+        "original_url": story.original_url,
+        "canonical_is_original": int(story.canonical_is_original),
         "rights_holder": rights.holder if rights else None,
         "rights_statement": rights.statement if rights else None,
         "rights_license_url": rights.license_url if rights else None,

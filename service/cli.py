@@ -27,7 +27,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 from tqdm import tqdm
 
-from archive import ArchiveError, ChangeNote, ingest, story_to_dict
+from archive import ArchiveError, ChangeNote, ingest, origin, story_to_dict
 from archive.fields import CHANGE_KINDS
 from archive.shape import parse_time
 from archive.storage import storage_failure
@@ -452,7 +452,12 @@ def _line_saved(
 def _story_for(archive, item: ingest.Item):
     """The story an item gives, over the story imported from the same place before, if any."""
     before = archive.by_origin(item.origin) if item.origin else None
-    return item, ingest.story_of(item, base=before), before
+    site = current_settings().site
+    # The site itself is never a story's originating publisher.
+    story = origin.unless_own(
+        ingest.story_of(item, base=before), (site.rights_holder, site.title), site.base_url
+    )
+    return item, story, before
 
 
 def _saved(

@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from archive import Story
+from archive import Media, Story
 from service.settings import SiteSettings
 
 # Characters that could end a <script> data block or open a comment inside it, as JSON escapes
@@ -74,7 +74,10 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
             {"@type": "Person", "name": a.name, "url": f"{base}/authors/{a.slug}/"}
             for a in story.authors
         ],
-        "publisher": _publisher(story, site),
+        # The site publishes the page; the originating publisher is the article's source.
+        "publisher": _site_organization(site),
+        "sourceOrganization": _origin(story),
+        "isBasedOn": story.original_url,
         "copyrightHolder": {"@type": "Organization", "name": holder},
         "copyrightNotice": (rights.statement if rights else "") or site.rights,
         "creditText": credit_text(story),
@@ -84,26 +87,13 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
     if rights and rights.license_url:
         article["license"] = rights.license_url
     image = story.lead_image
-    if image and image.url:
-        article["image"] = {
-            "@type": "ImageObject",
-            "contentUrl": image.url,
-            "url": image.url,
-            "caption": image.caption,
-            "creditText": image.credit,
-            "copyrightNotice": image.copyright,
-        }
+    if image and (image.url or image.credit or image.copyright):
+        article["image"] = _image(image)
     return {key: value for key, value in article.items() if value not in ("", [], None)}
 
 
-def _publisher(story: Story, site: SiteSettings) -> dict[str, Any]:
-    """The originating publisher when the story names one (its logo is not ours to give), else
-    this site with its icon as logo."""
-    if story.publisher:
-        found = {"@type": "Organization", "name": story.publisher.name}
-        if story.publisher.url:
-            found["url"] = story.publisher.url
-        return found
+def _site_organization(site: SiteSettings) -> dict[str, Any]:
+    """This site, with its icon as logo: the publisher of every page it serves."""
     return {
         "@type": "Organization",
         "name": site.title,
@@ -115,6 +105,32 @@ def _publisher(story: Story, site: SiteSettings) -> dict[str, Any]:
             "height": ICON_SIZE,
         },
     }
+
+
+def _origin(story: Story) -> dict[str, Any] | None:
+    """The originating publisher of syndicated copy (its logo is not ours to give), else None."""
+    if not story.publisher:
+        return None
+    found = {"@type": "Organization", "name": story.publisher.name}
+    if story.publisher.url:
+        found["url"] = story.publisher.url
+    return found
+
+
+def _image(image: Media) -> dict[str, Any]:
+    """The lead image with its credit and the holder of its rights (notice or agency). A picture
+    the story names but does not carry keeps its credit only, as its page does."""
+    found: dict[str, Any] = {
+        "@type": "ImageObject",
+        "contentUrl": image.url,
+        "url": image.url,
+        "caption": image.caption if image.url else "",
+        "creditText": image.credit,
+        "copyrightNotice": image.copyright,
+    }
+    if holder := image.holder:
+        found["copyrightHolder"] = {"@type": "Organization", "name": holder}
+    return {key: value for key, value in found.items() if value not in ("", None)}
 
 
 def credit_text(story: Story) -> str:
@@ -141,7 +157,7 @@ def open_graph(story: Story, site: SiteSettings) -> list[tuple[str, str]]:
         ("og:site_name", site.title),
         ("og:title", story.title),
         ("og:description", story.dek or story.summary),
-        ("og:url", story_url(story, site)),
+        ("og:url", story.canonical_elsewhere or story_url(story, site)),
         ("og:locale", og_locale(story.language)),
         ("article:published_time", story.published_at.isoformat()),
         ("article:modified_time", (story.updated_at or story.published_at).isoformat()),

@@ -47,7 +47,8 @@ SCHEMAS: dict[str, Any] = {
         **SCHEDULED_NEEDS_EMBARGO,
     },
     "StoryPatch": {
-        "description": "The fields to change; objects and lists are replaced whole.",
+        "description": "The fields to change; objects and lists are replaced whole. A patch "
+        "that makes a story scheduled says when it goes live (embargo_at).",
         **object_of(WRITABLE),
         **SCHEDULED_KEEPS_EMBARGO,
     },

@@ -112,6 +112,7 @@ INPUT_KINDS = {
     "html": lambda spec: {"type": "string", "maxLength": spec.max_length},
     "choice": lambda spec: {"enum": list(spec.choices)},
     "time": lambda spec: dict(TIME_IN),
+    "flag": lambda spec: {"type": "boolean"},
     "list": _list_in,
     "object": _object_in,
 }
@@ -132,6 +133,8 @@ def output_schema(spec: Field) -> dict[str, Any]:
         return dict(TIME_OUT)
     if spec.kind == "url":
         return nullable("string")
+    if spec.kind == "flag":
+        return {"type": "boolean"}
     return nullable("string") if spec.nullable else dict(TEXT)
 
 

@@ -204,9 +204,10 @@ def test_json_ld_names_the_story_by_its_entry_id_and_the_site_by_its_logo(archiv
         assert int.from_bytes(icon.data[16:20]) == int.from_bytes(icon.data[20:24]) == 64
 
 
-def test_an_originating_publisher_is_not_given_the_site_logo(archive, client):
+def test_an_originating_publisher_is_the_source_not_the_publisher_of_the_page(archive, client):
     article = json_ld(story_page(archive, client, full_story()))
-    assert article["publisher"] == {
+    assert article["publisher"]["logo"]["url"] == "https://news.example/static/icon.png"
+    assert article["sourceOrganization"] == {
         "@type": "Organization",
         "name": "Agence Demo",
         "url": "https://agence.example/",

@@ -124,7 +124,8 @@ def test_story_json_ld_is_a_news_article_with_credits_and_rights(archive, client
     assert [a["name"] for a in data["author"]] == ["Helen Marsh", "Ravi Patel"]
     assert data["datePublished"] == "2014-02-24T20:00:00+04:00"  # as it was written
     assert data["dateModified"] == "2014-02-24T16:00:00+00:00"
-    assert data["publisher"] == {
+    assert data["publisher"]["name"] == "Masthead Demo Gazette"
+    assert data["sourceOrganization"] == {
         "@type": "Organization",
         "name": "Agence Demo",
         "url": "https://agence.example/",

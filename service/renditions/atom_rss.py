@@ -95,6 +95,9 @@ class MastheadEntryExtension(BaseEntryExtension):
         element.set("{http://www.w3.org/XML/1998/namespace}lang", self.entry.language)
         if self.entry.license_url:
             xml_elem("link", element, rel="license", type="text/html", href=self.entry.license_url)
+        if self.entry.original_url:
+            # RFC 4287 4.2.7.2: "via", where the entry's information came from.
+            xml_elem("link", element, rel="via", href=self.entry.original_url)
         source = element.find("source")
         if source is not None:
             # RFC 4287 4.2.11: a source keeps its feed's id and updated; the publisher's site is

@@ -66,6 +66,8 @@ class Entry:
     image: Image | None
     publisher_name: str | None
     publisher_url: str | None
+    # Origin of syndicated copy: where the originating publisher published the story.
+    original_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,7 @@ def entry_of(story: Story, settings: Settings) -> Entry:
         else None,
         publisher_name=clean(story.publisher.name) if story.publisher else None,
         publisher_url=clean(story.publisher.url) or None if story.publisher else None,
+        original_url=clean(story.original_url) or None if story.original_url else None,
     )
 
 

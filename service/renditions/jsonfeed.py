@@ -92,4 +92,6 @@ def _attribution(entry: Entry) -> dict[str, Any]:
         ]
     if entry.publisher_name:
         extension["publisher"] = {"name": entry.publisher_name, "url": entry.publisher_url}
+        if entry.original_url:
+            extension["publisher"]["original_url"] = entry.original_url
     return extension
