@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from archive import InvalidStory, open_archive, story_from_dict
+from archive.names import slugify
 from archive.shape import PART_FIELDS, WRITABLE_FIELDS
 from service import create_app, scheduler
 from service.settings import settings_from_mapping
@@ -519,7 +520,11 @@ def test_distinct_titles_on_one_day_get_distinct_readable_permalinks(titles):
             for title in titles
         ]
         assert saved[0].path != saved[1].path
-        assert "story" not in {saved[0].slug, saved[1].slug}
+        # A title that can be written in an address gets a slug of its own words: "story"
+        # stands only for a title that cannot (only punctuation, say).
+        for title, story in zip(titles, saved, strict=True):
+            readable = slugify(title, fallback="")
+            assert story.slug != "story" or readable in ("", "story"), (title, story.slug)
         for story in saved:
             assert get_ok(client, story.path).get_data(as_text=True)
 
