@@ -8,12 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, sync_playwright
 
 from archive import open_archive
 from service import demo
 from tests.conftest import NOW, LiveServer, settings_mapping
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser import browser  # noqa: F401 (a fixture)
 from tests.test_pages import full_story
 
 pytestmark = pytest.mark.browser
@@ -58,18 +57,8 @@ def site(tmp_path_factory) -> Iterator[tuple[LiveServer, dict[str, str]]]:
         yield server, pages
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.mark.parametrize("width", [1280, 375])
-def test_axe_finds_no_violation_on_any_page_kind(site, browser, width):
+def test_axe_finds_no_violation_on_any_page_kind(site, browser, width):  # noqa: F811
     server, pages = site
     axe = Axe()
     found = {}
