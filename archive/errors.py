@@ -21,7 +21,10 @@ class FieldProblem(NamedTuple):
     @classmethod
     def at(cls, path: Sequence[str | int], message: str) -> FieldProblem:
         """The problem at a path of keys and list indexes: ("authors", 0, "url")."""
-        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        # Keys joined with dots, indexes in brackets; a key may itself hold a dot (".").
+        field = "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" if n else str(p) for n, p in enumerate(path)
+        )
         pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
         return cls(field, pointer, message)
 
