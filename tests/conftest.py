@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskCliRunner
+from hypothesis import settings as hypothesis_settings
 
 from archive import Archive, open_archive
 from service import create_app
@@ -26,6 +27,11 @@ SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 SCHEMAS = SHARED / "schemas"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Property tests draw the same examples on every run, so a run of the suite is repeatable;
+# HYPOTHESIS_PROFILE=explore draws new ones (what it finds becomes an @example).
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 # A fixed "now" for tests: time is injected, never read deep inside.
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 # How long a live server may take to answer its first request.
