@@ -27,6 +27,7 @@ from bench.serving import (
     job,
     masthead,
     measure_rows,
+    nginx_with,
     running,
     write_section,
 )
@@ -36,21 +37,6 @@ from service.static_site import nginx_static_location
 
 STORIES = 1_000
 HEADING = "## Behind a caching proxy"
-
-
-def nginx_with(work: Path, server_blocks: str) -> Path:
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    temps = "".join(
-        f"  {kind}_temp_path {work}/{kind};\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    config = work / "nginx.conf"
-    config.write_text(
-        f"{user}daemon off;\nworker_processes {WORKERS};\npid {work}/nginx.pid;\n"
-        f"error_log {work}/error.log;\nevents {{ worker_connections 1024; }}\n"
-        f"http {{\n  access_log {work}/access.log;\n{temps}{server_blocks}\n}}\n"
-    )
-    return config
 
 
 def start_nginx(stack: ExitStack, work: Path, blocks: str, url: str) -> None:

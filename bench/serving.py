@@ -196,8 +196,9 @@ def granian(app: str, port: int, env: dict) -> tuple[list[str], dict]:
     return command, {"cwd": ROOT, "env": {**os.environ, **env}}
 
 
-def nginx_config(work: Path, port: int) -> Path:
-    """A static server of `work`/www with keep-alive off, all its files in `work`."""
+def nginx_with(work: Path, http: str) -> Path:
+    """An nginx configuration in `work` (pid, logs, temp files all there) whose http block
+    holds `http`: the servers, and any setting they share."""
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the private temp dir
     temps = "".join(
         f"  {kind}_temp_path {work}/{kind};\n"
@@ -207,12 +208,20 @@ def nginx_config(work: Path, port: int) -> Path:
     config.write_text(
         f"{user}daemon off;\nworker_processes {WORKERS};\npid {work}/nginx.pid;\n"
         f"error_log {work}/nginx-error.log;\nevents {{ worker_connections 1024; }}\n"
-        f"http {{\n  access_log {work}/nginx-access.log;\n  keepalive_timeout 0;\n{temps}"
-        "  types { application/atom+xml atom; text/html html; }\n  charset utf-8;\n"
-        "  charset_types application/atom+xml text/html;\n"
-        f"  server {{ listen 127.0.0.1:{port}; root {work}/www; }}\n}}\n"
+        f"http {{\n  access_log {work}/nginx-access.log;\n{temps}{http}\n}}\n"
     )
     return config
+
+
+def nginx_config(work: Path, port: int) -> Path:
+    """A static server of `work`/www with keep-alive off."""
+    return nginx_with(
+        work,
+        "  keepalive_timeout 0;\n"
+        "  types { application/atom+xml atom; text/html html; }\n  charset utf-8;\n"
+        "  charset_types application/atom+xml text/html;\n"
+        f"  server {{ listen 127.0.0.1:{port}; root {work}/www; }}",
+    )
 
 
 # Load ---------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from werkzeug.http import parse_date
 from service import ratelimit
 from service.answers import Answer, StartResponse
 from service.archive_access import thread_archive
+from service.feeds import text_answer
 from service.http import strong_etag
 
 log = logging.getLogger(__name__)
@@ -102,12 +103,7 @@ class PageServer:
         refused = ratelimit.refusal(self.app, environ)
         if refused is not None:
             text, headers = refused
-            body = text.encode()
-            start_response(
-                "429 Too Many Requests",
-                [("Content-Type", "text/plain; charset=utf-8"), *headers],
-            )
-            return [body]
+            return text_answer(start_response, "429 Too Many Requests", text, headers)
         environ[ratelimit.COUNTED] = True  # Flask must not count this request again
         key = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
         generation = thread_archive(self.app).generation()
