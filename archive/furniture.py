@@ -21,6 +21,8 @@ of its own rather than inside a sentence wrapped across lines.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex
 
 from archive.lexicon import (
@@ -87,17 +89,21 @@ ADDRESS = regex.compile(r"[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*
 OPENING = regex.compile(r"(?:^|[.!?。！？؟:：|·•–—]\s*)$")
 
 
+@lru_cache(maxsize=1024)
 def is_furniture(block: str) -> bool:
-    """Whether a block of text is page furniture rather than part of the story."""
-    if len(block) > MAX_FURNITURE or REPORTED.search(block):
+    """Whether a block of text is page furniture rather than part of the story (remembered for
+    the last blocks asked about: a paragraph's lines are asked about, then the paragraph)."""
+    if len(block) > MAX_FURNITURE:
         return False
+    # Each rule tries its cheap tests first, so a paragraph of prose is told apart in
+    # microseconds; the word lists are searched only in blocks that might be furniture.
     return (
         is_control_row(block)
         or is_consent_banner(block)
         or is_newsletter_prompt(block)
         or is_share_row(block)
         or is_page_label(block)
-    )
+    ) and not REPORTED.search(block)
 
 
 def is_control_row(block: str) -> bool:
@@ -165,11 +171,13 @@ def _opens_with_prompt(block: str) -> bool:
 
 def is_share_row(block: str) -> bool:
     """Social network names and share words only: "Share: Facebook | X | Telegram"."""
+    if SENTENCE_STOP.search(block):
+        return False
     networks = len(NETWORK.findall(block))
     if networks < 2 and not (networks and SHARE.search(block)):
         return False
     rest = SHARE.sub(" ", NETWORK.sub(" ", block))
-    return len(WORD.findall(rest)) <= MAX_SHARE_WORDS and not SENTENCE_STOP.search(block)
+    return len(WORD.findall(rest)) <= MAX_SHARE_WORDS
 
 
 def is_page_label(block: str) -> bool:

@@ -13,6 +13,12 @@ from archive.lexicon import NAME_ABBREVIATIONS, RESERVATIONS, words_pattern
 # Longest rights line; longer blocks are prose that mentions copyright.
 MAX_RIGHTS = 600
 RESERVATION = words_pattern(RESERVATIONS)
+# The same, ending where the text ends: searched backwards from the end, so only the last
+# characters are read (a search forwards would try every position of a paragraph).
+RESERVATION_AT_END = regex.compile(
+    rf"(?:{RESERVATION.pattern})\Z", RESERVATION.flags | regex.REVERSE
+)
+CC_SHORT = regex.compile(r"\bCC[\s-]?(BY|0)\b")
 RESERVED_BY = regex.compile(r"^All rights reserved by (?P<holder>.+?)\.?$", regex.IGNORECASE)
 COPYRIGHT = regex.compile(
     r"^(?:©|\(c\)|Copyright\b|Copr\.)\s*(?:©\s*)?"
@@ -38,7 +44,7 @@ def parse_rights(block: str) -> dict | None:
         return None
     if match := RESERVED_BY.match(block):
         return {"holder": match["holder"].strip(), "statement": block}
-    if "creative commons" in block.lower() or regex.search(r"\bCC[\s-]?(BY|0)\b", block):
+    if "creative commons" in block.lower() or CC_SHORT.search(block):
         return {"holder": "", "statement": block, "license_url": creative_commons_url(block)}
     if (match := COPYRIGHT.match(block)) and len(block) <= MAX_RIGHTS // 2:
         return {"holder": holder_of(match["rest"]), "statement": block}
@@ -65,9 +71,7 @@ def _opens_or_closes_with_reservation(block: str) -> bool:
     """ "Tous droits réservés à X." or "X. Alle Rechte vorbehalten.": a sentence that merely
     mentions reserved rights in the middle is prose."""
     trimmed = block.strip(" .!。")
-    return any(
-        match.start() == 0 or match.end() == len(trimmed) for match in RESERVATION.finditer(trimmed)
-    )
+    return bool(RESERVATION.match(trimmed) or RESERVATION_AT_END.search(trimmed))
 
 
 def holder_of(text: str) -> str:
