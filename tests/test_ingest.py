@@ -8,6 +8,7 @@ from archive import InvalidStory, open_archive
 from archive.extract import author_names, extract, parse_byline, parse_credit, parse_source
 from archive.furniture import is_furniture
 from archive.ingest import IngestError, read_file, stories_from
+from archive.language import detected_language
 from archive.rights import creative_commons_url, parse_rights
 from tests.conftest import CORPUS, FIXTURES, NOW
 
@@ -562,3 +563,43 @@ def test_language_option_fills_what_the_file_does_not_say(runner, settings, tmp_
     path = tmp_path / "story.txt"
     path.write_text("Ciao\n\nBreve.", encoding="utf-8")
     assert _stored_language(runner, settings, path, "--language", "it") == "it"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Совет собрался в четверг, чтобы обсудить план гавани и парка у реки. " * 3, "ru"),
+        (
+            "اجتمع المجلس يوم الخميس لمناقشة الميناء والترام والمكتبات، واستمع إلى السكان "
+            "الذين انتظروا عامين للحصول على إجابة. " * 2,
+            "ar",
+        ),
+        (
+            "理事会周四开会讨论港口、电车和图书馆问题，并听取了等待答复两年的居民的意见。" * 4,
+            "zh-Hans",
+        ),
+        (
+            "評議会は木曜日に会合を開き、港、路面電車、図書館について話し合い、"
+            "2年間回答を待っていた住民の意見を聞いた。" * 3,
+            "ja",
+        ),
+        (
+            "Ο δήμαρχος συναντήθηκε την Πέμπτη με τους κατοίκους για να συζητήσουν το σχέδιο "
+            "του λιμανιού. " * 2,
+            "el",
+        ),
+        (
+            "Der Rat traf sich am Donnerstag, um den Hafenplan und den Park zu besprechen. " * 3,
+            "de",
+        ),
+        # Two parts English to one Russian: English (a guess from letters alone, by a model
+        # that reads the Cyrillic as the stronger evidence, would say Russian).
+        (
+            "The council met on Thursday to discuss the harbour plan and the park. " * 2
+            + "Совет собрался в четверг, чтобы обсудить план гавани и парка у реки. ",
+            "en",
+        ),
+    ],
+)
+def test_detected_language_reads_many_scripts(text, language):
+    assert detected_language(text) == language
