@@ -59,6 +59,9 @@ MAX_BODY_DEPTH = 64
 # bound the work one write can queue. Stories carry 3-15 tags, 1-5 bylines (a few dozen for a
 # live blog), a gallery of up to a hundred photos, and a few dozen quoted people.
 MAX_PARTS = {"tags": 50, "authors": 30, "media": 100, "sources": 100}
+# Largest width or height of an image, in pixels: a print-resolution panorama is some 30,000
+# wide; anything larger is a mistyped number.
+MAX_PIXELS = 100_000
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,9 @@ class Field:
     """One field of the story's JSON shape.
 
     `kind`: "text" (plain text), "url" (an absolute http(s) URL), "html" (the body), "choice"
-    (one of `choices`), "time" (ISO 8601 with zone), "flag" (true or false), "list" (of
-    `item`), "object" (`parts`).
+    (one of `choices`), "time" (ISO 8601 with zone), "flag" (true or false), "integer" (a whole
+    number from `minimum` to `maximum`; never true or false), "list" (of `item`), "object"
+    (`parts`).
     `required`: must be present and not blank. `nullable`: null is accepted (and means unset).
     """
 
@@ -81,6 +85,8 @@ class Field:
     max_items: int | None = None
     parts: dict[str, Field] = field(default_factory=dict)
     max_depth: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
     description: str = ""
 
 
@@ -94,6 +100,10 @@ def url(description: str = "") -> Field:
 
 def time(description: str) -> Field:
     return Field("time", nullable=True, description=description)
+
+
+def pixels(description: str) -> Field:
+    return Field("integer", minimum=1, maximum=MAX_PIXELS, nullable=True, description=description)
 
 
 def parts(max_items: int | None, **fields: Field) -> Field:
@@ -110,7 +120,11 @@ MEDIA = parts(
     copyright=text(MAX_CREDIT_LENGTH, nullable=True),
     alt=text(MAX_CAPTION_LENGTH, nullable=True),
     mime_type=text(MAX_MIME_TYPE_LENGTH, nullable=True),
+    width=pixels("in pixels; pages reserve the image's space from width and height"),
+    height=pixels("in pixels"),
 )
+# Parts of a field given together or not at all: an image's size is its width and its height.
+TOGETHER = {"media": ("width", "height")}
 SOURCE = parts(
     None, name=text(MAX_NAME_LENGTH, required=True), role=text(MAX_ROLE_LENGTH, nullable=True)
 )

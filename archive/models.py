@@ -22,6 +22,7 @@ from archive.fields import (  # noqa: F401 (the rules other modules read from th
     STATUSES,
     STORY_FIELDS,
     TIME_YEARS,
+    TOGETHER,
     URL_SCHEMES,
     Field,
 )
@@ -46,6 +47,9 @@ class Media:
     copyright: str = ""
     alt: str = ""
     mime_type: str | None = None
+    # Its size in pixels, both or neither: pages reserve its space before it loads.
+    width: int | None = None
+    height: int | None = None
 
     @property
     def holder(self) -> str:
@@ -233,6 +237,7 @@ def validate(story: Story) -> Story:
                 ("status",), "status 'scheduled' needs embargo_at (when it may be published)"
             )
         )
+    problems += _together_problems(story)
     if problems:
         raise InvalidStory(problems, story=story.slug or story.title or None)
     return story.replace(
@@ -241,6 +246,21 @@ def validate(story: Story) -> Story:
         published_at=to_utc(story.published_at),
         updated_at=to_utc(story.updated_at),
     )
+
+
+def _together_problems(story: Story) -> list[FieldProblem]:
+    """The parts archive.fields.TOGETHER says come together: one given without the other."""
+    problems = []
+    for key, names in TOGETHER.items():
+        found = getattr(story, key)
+        for index, part in enumerate(found if isinstance(found, (list, tuple)) else ()):
+            given = [name for name in names if getattr(part, name, None) is not None]
+            for missing in (name for name in names if given and name not in given):
+                path = (key, index, missing)
+                where = FieldProblem.at(path, "").field
+                rule = f"{' and '.join(names)} come together"
+                problems.append(FieldProblem.at(path, f"{where} is missing ({rule})"))
+    return problems
 
 
 def field_problems(spec: Field, value: Any, path: tuple[str | int, ...]) -> list[FieldProblem]:
@@ -317,6 +337,15 @@ def _flag_problems(spec: Field, value: Any, name: str) -> list[str]:
     return []
 
 
+def _integer_problems(spec: Field, value: Any, name: str) -> list[str]:
+    # A bool is an int to Python, but true is no number of pixels.
+    if isinstance(value, bool) or not isinstance(value, int):
+        return [f"{name} must be a whole number, not {type(value).__name__}"]
+    if not spec.minimum <= value <= spec.maximum:
+        return [f"{name} {value} is out of range ({spec.minimum} to {spec.maximum})"]
+    return []
+
+
 def _list_problems(spec: Field, value: Any, name: str) -> list[str]:
     if not isinstance(value, (list, tuple)):
         return [f"{name} must be a list, not {type(value).__name__}"]
@@ -354,6 +383,7 @@ CHECKS = {
     "choice": _choice_problems,
     "time": _time_problems,
     "flag": _flag_problems,
+    "integer": _integer_problems,
     "list": _list_problems,
     "object": _object_problems,
 }

@@ -87,7 +87,17 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
         tag_slugs=tuple(t["tag_slug"] for t in children["tags"]),
         authors=tuple(Author(a["name"], a["slug"], a["url"]) for a in children["authors"]),
         media=tuple(
-            Media(m["url"], m["caption"], m["credit"], m["copyright"], m["alt"], m["mime_type"])
+            Media(
+                m["url"],
+                m["caption"],
+                m["credit"],
+                m["copyright"],
+                m["alt"],
+                m["mime_type"],
+                # Its size in pixels (migration m009):
+                m["width"],
+                m["height"],
+            )
             for m in children["media"]
         ),
         sources=tuple(Source(s["name"], s["role"]) for s in children["sources"]),

@@ -365,6 +365,14 @@ def m008_origin_of_syndicated_copy(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_image_dimensions(db: sqlite_utils.Database) -> None:
+    # An image's size in pixels, both or neither (archive.fields.TOGETHER): pages reserve its
+    # space before it loads. Unknown (NULL) for every image stored before.
+    db.execute("ALTER TABLE media ADD COLUMN width INTEGER CHECK (width > 0)")
+    db.execute("ALTER TABLE media ADD COLUMN height INTEGER CHECK (height > 0)")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from archive.errors import FieldProblem, InvalidStory
-from archive.fields import CHANGE_FIELDS, STORY_FIELDS
+from archive.fields import CHANGE_FIELDS, STORY_FIELDS, Field
 from archive.models import Author, ChangeNote, Media, Publisher, Rights, Source, Story
 
 # Fields a client may send; the rest of the shape is set by the archive.
@@ -65,6 +65,7 @@ PART_FIELDS = {
     key: (cls, tuple((STORY_FIELDS[key].item or STORY_FIELDS[key]).parts))
     for key, cls in PART_CLASSES.items()
 }
+PART_SPECS = {key: (STORY_FIELDS[key].item or STORY_FIELDS[key]).parts for key in PART_CLASSES}
 # Fields a part cannot be made without: who is quoted, who published, who wrote.
 REQUIRED_PART_FIELDS = {
     key: tuple(
@@ -199,9 +200,11 @@ def _parts(key, value, cls, fields, problems):
             if k not in fields
         ]
         found += [
-            FieldProblem.at((*path, k), f"{where}.{k} must be a string")
+            FieldProblem.at((*path, k), f"{where}.{k} must be {expected}")
             for k in fields
-            if k in item and item[k] is not None and not isinstance(item[k], str)
+            if k in item
+            and item[k] is not None
+            and (expected := _wrong_type(PART_SPECS[key][k], item[k]))
         ]
         found += [
             FieldProblem.at((*path, k), f"{where}.{k} is missing (a string is expected)")
@@ -210,8 +213,28 @@ def _parts(key, value, cls, fields, problems):
         ]
         problems += found
         if not found:
-            parts.append(cls(**{k: item[k] for k in fields if item.get(k) is not None}))
+            given = {k: item[k] for k in fields if item.get(k) is not None}
+            parts.append(cls(**{k: _value(PART_SPECS[key][k], v) for k, v in given.items()}))
     return parts[0] if single and parts else tuple(parts)
+
+
+def _wrong_type(spec: Field, value: Any) -> str | None:
+    """What a part's field expects when `value` is of another type (None: the type is right)."""
+    if spec.kind == "integer":
+        return None if _whole(value) is not None else f"a whole number, not {_kind(value)}"
+    return None if isinstance(value, str) else "a string"
+
+
+def _value(spec: Field, value: Any) -> Any:
+    return _whole(value) if spec.kind == "integer" else value
+
+
+def _whole(value: Any) -> int | None:
+    """A JSON number without a fraction as an int (JSON and JSON Schema read 640.0 as 640);
+    None for anything else. JSON true is a bool, which Python counts as an int: no number."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _kind(value: Any) -> str:

@@ -128,6 +128,8 @@ def _image(image: Media) -> dict[str, Any]:
         "creditText": image.credit,
         "copyrightNotice": image.copyright,
     }
+    if image.url and image.width and image.height:
+        found.update(width=image.width, height=image.height)
     if holder := image.holder:
         found["copyrightHolder"] = {"@type": "Organization", "name": holder}
     return {key: value for key, value in found.items() if value not in ("", None)}

@@ -15,6 +15,7 @@ from archive.fields import (
     STORY_FIELDS,
     TIME_YEARS,
     TIME_YEARS_PATTERN,
+    TOGETHER,
     Field,
 )
 
@@ -106,6 +107,28 @@ def _object_in(spec: Field) -> dict[str, Any]:
     return object_of(properties, [key for key, part in spec.parts.items() if part.required])
 
 
+def _integer_in(spec: Field) -> dict[str, Any]:
+    return {"type": "integer", "minimum": spec.minimum, "maximum": spec.maximum}
+
+
+def given_together(names: tuple[str, ...]) -> dict[str, Any]:
+    """archive.models.validate's rule for parts that come together (archive.fields.TOGETHER):
+    each one given (not null) needs every other, as a JSON Schema over the part's object."""
+    return {
+        "allOf": [
+            {
+                "if": {"properties": {name: {"not": {"type": "null"}}}, "required": [name]},
+                "then": {
+                    "properties": {other: {"not": {"type": "null"}} for other in others},
+                    "required": others,
+                },
+            }
+            for name in names
+            if (others := [other for other in names if other != name])
+        ]
+    }
+
+
 INPUT_KINDS = {
     "text": _text_in,
     "url": _url_in,
@@ -113,6 +136,7 @@ INPUT_KINDS = {
     "choice": lambda spec: {"enum": list(spec.choices)},
     "time": lambda spec: dict(TIME_IN),
     "flag": lambda spec: {"type": "boolean"},
+    "integer": _integer_in,
     "list": _list_in,
     "object": _object_in,
 }
@@ -135,6 +159,8 @@ def output_schema(spec: Field) -> dict[str, Any]:
         return nullable("string")
     if spec.kind == "flag":
         return {"type": "boolean"}
+    if spec.kind == "integer":
+        return nullable("integer") if spec.nullable else {"type": "integer"}
     return nullable("string") if spec.nullable else dict(TEXT)
 
 
@@ -146,6 +172,11 @@ def writable_schemas() -> dict[str, Any]:
     name = input_schema(STORY_FIELDS["authors"].item.parts["name"])
     properties["authors"]["items"] = {"oneOf": [name, author]}
     properties["status"] = {"enum": list(WRITABLE_STATUSES)}
+    for key, names in TOGETHER.items():
+        properties[key]["items"].update(
+            description=f"{' and '.join(names)} come together: both or neither",
+            **given_together(names),
+        )
     # What a write says of itself, beside the story's fields (stored with its revision).
     properties.update({name: input_schema(spec) for name, spec in CHANGE_FIELDS.items()})
     return properties

@@ -295,6 +295,7 @@ def check_field(spec, schema, where):
         "html": "string",
         "time": "string",
         "flag": "boolean",
+        "integer": "integer",
     }
     if spec.kind in kinds:
         expected = [kinds[spec.kind], "null"] if spec.nullable else kinds[spec.kind]
@@ -323,6 +324,8 @@ def check_field(spec, schema, where):
     if spec.kind == "choice":
         assert set(schema["enum"]) - {None} <= set(spec.choices), where
         assert (None in schema["enum"]) == spec.nullable, where
+    if spec.kind == "integer":
+        assert (schema["minimum"], schema["maximum"]) == (spec.minimum, spec.maximum), where
     if spec.kind == "time":
         assert schema["format"] == "date-time", where
         for year in range(10000):

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from archive import InvalidStory, open_archive, story_from_dict
+from archive.fields import MAX_PIXELS
 from archive.names import slugify
 from archive.shape import PART_FIELDS, WRITABLE_FIELDS
 from service import create_app, scheduler
@@ -216,6 +217,10 @@ AUTHORS = st.lists(
     ),
     max_size=3,
 )
+# Image sizes and what is no size: a bool, a fraction, text, zero, past the limit.
+PIXELS = st.sampled_from(
+    [None, 1, 640, 1600.0, MAX_PIXELS, MAX_PIXELS + 1, 0, -5, 3.5, True, "640"]
+)
 MEDIA = st.lists(
     st.fixed_dictionaries(
         {},
@@ -226,6 +231,8 @@ MEDIA = st.lists(
             "copyright": HOSTILE_TEXT,
             "alt": HOSTILE_TEXT,
             "mime_type": st.sampled_from(["image/jpeg", "video/mp4", "", "text/html", "x/\x00"]),
+            "width": PIXELS,
+            "height": PIXELS,
         },
     ),
     max_size=2,
@@ -328,6 +335,10 @@ BAD_CHANGES = st.one_of(
         ),
     ),
     st.tuples(st.just("authors"), st.sampled_from([[{"url": "https://x.example/"}], [{}]])),
+    st.tuples(
+        st.just("media"),
+        st.sampled_from([[{"width": 640}], [{"height": 480}], [{"width": 0, "height": 480}]]),
+    ),
     st.tuples(st.just("sources"), st.sampled_from([[{"role": "engineer"}], [{"name": None}]])),
     st.tuples(st.just("publisher"), st.sampled_from([{"url": "https://x.example/"}, {}])),
     st.tuples(st.just("body"), st.just(OVERSIZE)),

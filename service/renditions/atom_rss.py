@@ -126,6 +126,10 @@ class MastheadEntryExtension(BaseEntryExtension):
             holder = xml_elem(f"{{{MEDIA_NS}}}content", element, url=image.url, medium="image")
             if image.mime_type:
                 holder.set("type", image.mime_type)
+            if image.width and image.height:
+                # Media RSS 2.1: media:content's width and height, in pixels.
+                holder.set("width", str(image.width))
+                holder.set("height", str(image.height))
         if image.caption:
             xml_elem(f"{{{MEDIA_NS}}}description", holder, type="plain").text = image.caption
         if image.credit:

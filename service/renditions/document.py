@@ -45,6 +45,8 @@ class Image:
     copyright: str
     alt: str
     mime_type: str | None
+    width: int | None
+    height: int | None
 
 
 @dataclass(frozen=True)
@@ -326,6 +328,8 @@ def entry_of(story: Story, settings: Settings) -> Entry:
             copyright=clean(image.copyright),
             alt=clean(image.alt),
             mime_type=clean(image.mime_type) or None,
+            width=image.width,
+            height=image.height,
         )
         if image
         else None,
