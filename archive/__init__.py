@@ -117,7 +117,7 @@ class Archive:
     # Writes: each one transaction with its revision.
     def save(
         self,
-        story: Story,
+        story: Story | store.Checked,
         *,
         now: datetime | None = None,
         expected_revision: int | None = None,

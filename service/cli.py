@@ -27,7 +27,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 from tqdm import tqdm
 
-from archive import ArchiveError, ChangeNote, ingest, origin, story_to_dict
+from archive import ArchiveError, ChangeNote, ingest, origin, reading, story_to_dict
 from archive.fields import CHANGE_KINDS
 from archive.shape import parse_time
 from archive.storage import storage_failure
@@ -342,40 +342,31 @@ def import_command(
     change = ChangeNote(change_kind, change_note, is_import=True)
     found = ingest.files_under(list(paths))
     counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
-    bar = tqdm(unit=" stories", desc="importing", disable=None, file=sys.stderr)
-
-    def report(what: str, where: object, detail: str = "") -> None:
-        counts[what] += 1
-        label = "error" if what == "failed" else what
-        line = f"{label}: {_shown(str(where))}" + (f": {_shown(detail)}" if detail else "")
-        if what in ("failed", "skipped"):
-            bar.write(line, file=sys.stderr)
-        elif verbose:
-            bar.write(line)
-
     settings = current_settings()
     warn_about_base_url(settings)
-    with open_for(settings) as archive, archive.trial() if dry_run else nullcontext():
-        steps = _import_steps(archive, found, defaults, report, change)
-        while _import_batch(archive, steps, report, bar) == BATCH_SIZE:
-            pass
-    bar.close()
+    site = reading.Site(_own_names(settings.site), settings.site.base_url)
+    # The readers start first: they must not inherit the archive's connection.
+    with reading.read_ahead(found, defaults=defaults, change=change, site=site) as reads:
+        bar = tqdm(unit=" stories", desc="importing", disable=None, file=sys.stderr)
+
+        def report(what: str, where: object, detail: str = "") -> None:
+            counts[what] += 1
+            label = "error" if what == "failed" else what
+            line = f"{label}: {_shown(str(where))}" + (f": {_shown(detail)}" if detail else "")
+            if what in ("failed", "skipped"):
+                bar.write(line, file=sys.stderr)
+            elif verbose:
+                bar.write(line)
+
+        with open_for(settings) as archive, archive.trial() if dry_run else nullcontext():
+            steps = _import_steps(archive, reads, report, change)
+            while _import_batch(archive, steps, report, bar) == BATCH_SIZE:
+                pass
+        bar.close()
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     click.echo(("dry run: " if dry_run else "") + summary)
     if counts["failed"]:
         raise click.exceptions.Exit(1)
-
-
-# What a file can raise that says only that this file cannot be read: too deeply nested
-# (RecursionError), a number too long or a bad value (ValueError), text that is not Unicode,
-# a file that cannot be opened (a symlink loop, no permission).
-UNREADABLE = (RecursionError, ValueError, UnicodeError, OSError)
-
-
-def _problem(error: Exception) -> str:
-    if isinstance(error, RecursionError):
-        return "nested too deeply to read"
-    return " ".join(str(error).split())[:300] or type(error).__name__
 
 
 def _shown(text: str) -> str:
@@ -384,6 +375,11 @@ def _shown(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+def _own_names(site: SiteSettings) -> tuple[str, ...]:
+    """Names under which the site itself might appear as a story's publisher."""
+    return (site.rights_holder, site.title)
 
 
 # One story to import: where it comes from, and the save that says what became of it.
@@ -398,77 +394,84 @@ def _import_batch(archive, steps: Iterator[Step], report, bar) -> int:
             done += 1
             try:
                 report(*save())
-            except (ArchiveError, *UNREADABLE) as error:
-                report("failed", where, _problem(error))
+            except (ArchiveError, *reading.UNREADABLE) as error:
+                report("failed", where, reading.problem_of(error))
             bar.update()
     return done
 
 
 def _import_steps(
-    archive, found: list[ingest.Found], defaults: dict, report, change: ChangeNote | None
+    archive, reads: Iterator[reading.Read], report, change: ChangeNote | None
 ) -> Iterator[Step]:
-    """The stories of every file in turn; a file that cannot be read is reported and passed."""
-    for entry in found:
-        if entry.skipped or entry.problem:
-            report(
-                "skipped" if entry.skipped else "failed",
-                entry.path,
-                entry.skipped or entry.problem,
-            )
-            continue
-        try:
-            yield from _steps_of_file(archive, entry, defaults, change)
-        except (ArchiveError, *UNREADABLE) as error:
-            # One bad file fails alone: the files after it are still read.
-            report("failed", entry.path, _problem(error))
-
-
-def _steps_of_file(
-    archive, entry: ingest.Found, defaults: dict, change: ChangeNote | None
-) -> Iterator[Step]:
-    """One file's stories. A JSON Lines file goes a line at a time, each line failing alone;
-    any other file's stories are all checked before the first is saved."""
-    items = ingest.items_in(entry.path, defaults=defaults, follow_links=not entry.in_folder)
-    if ingest.kind_of(entry.path) != "jsonl":
-        ready = [_story_for(archive, item) for item in items]
-        for item, story, before in ready:
-            yield item.where, partial(_saved, archive, item, story, before, change)
-        return
-    for item in items:
-        yield item.where, partial(_line_saved, archive, item, change)
+    """The stories of every file in turn; a file that cannot be read is reported and passed.
+    A JSON Lines file goes a line at a time, each line failing alone; any other file's stories
+    are all read before the first is saved."""
+    for read in reads:
+        if isinstance(read, reading.Failed):
+            report("failed", read.entry.path, read.problem)
+        elif isinstance(read, reading.LineRead):
+            line = read.line
+            where = line.where if isinstance(line, ingest.Unreadable) else line.item.where
+            yield where, partial(_line_saved, archive, line, change)
+        elif read.entry.skipped or read.entry.problem:
+            what = "skipped" if read.entry.skipped else "failed"
+            report(what, read.entry.path, read.entry.skipped or read.entry.problem)
+        elif read.problem:
+            report("failed", read.entry.path, read.problem)
+        else:
+            try:
+                ready = [_ready(archive, prepared) for prepared in read.stories]
+            except (ArchiveError, *reading.UNREADABLE) as error:
+                # One bad file fails alone: the files after it are still read.
+                report("failed", read.entry.path, reading.problem_of(error))
+                continue
+            for prepared, story, before in ready:
+                yield prepared.item.where, partial(_saved, archive, prepared, story, before, change)
 
 
 def _line_saved(
-    archive, item: ingest.Item | ingest.Unreadable, change: ChangeNote | None = None
+    archive, line: reading.Prepared | ingest.Unreadable, change: ChangeNote | None = None
 ) -> tuple[str, object, str]:
-    if isinstance(item, ingest.Unreadable):
-        raise item.error
-    if "id" in item.shape:
-        what, story = archive.restore(item.shape, now=datetime.now(UTC))
-        return what, item.where, story.path or story.slug
-    return _saved(archive, *_story_for(archive, item), change)
+    if isinstance(line, ingest.Unreadable):
+        raise line.error
+    if "id" in line.item.shape:
+        what, story = archive.restore(line.item.shape, now=datetime.now(UTC))
+        return what, line.item.where, story.path or story.slug
+    return _saved(archive, *_ready(archive, line), change)
 
 
-def _story_for(archive, item: ingest.Item):
-    """The story an item gives, over the story imported from the same place before, if any."""
+def _ready(archive, prepared: reading.Prepared):
+    """What to save of one story, and the stored story it updates (None: a new story).
+
+    A new story is saved as the reader read and checked it (None: the gate refused it). A
+    story imported before is read again, over the stored one: a re-import never clears what
+    the file does not say. Raises NotRead when the reader could not read the story.
+    """
+    item = prepared.item
     before = archive.by_origin(item.origin) if item.origin else None
-    site = current_settings().site
-    # The site itself is never a story's originating publisher.
-    story = origin.unless_own(
-        ingest.story_of(item, base=before), (site.rights_holder, site.title), site.base_url
-    )
-    return item, story, before
+    if before is not None:
+        site = current_settings().site
+        # The site itself is never a story's originating publisher.
+        story = origin.unless_own(
+            ingest.story_of(item, base=before), _own_names(site), site.base_url
+        )
+        return prepared, story, before
+    if prepared.story is None:
+        raise reading.NotRead(prepared.problem)
+    return prepared, prepared.checked, None
 
 
 def _saved(
-    archive, item: ingest.Item, story, before, change: ChangeNote | None = None
+    archive, prepared: reading.Prepared, story, before, change: ChangeNote | None = None
 ) -> tuple[str, str, str]:
+    if story is None:
+        raise reading.NotRead(prepared.problem)
     saved = archive.save(story, now=datetime.now(UTC), change=change)
     if before is None:
         what = "created"
     else:
         what = "unchanged" if saved.revision == before.revision else "updated"
-    return what, item.where, saved.path or saved.slug
+    return what, prepared.item.where, saved.path or saved.slug
 
 
 @main.group("feeds")

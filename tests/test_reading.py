@@ -1,0 +1,105 @@
+"""Reading ahead of the writer (archive.reading): worker processes read and check files, and
+every story comes back in file order, failures where they were, exactly as reading here."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from archive import ingest, open_archive, reading
+from archive.models import ChangeNote
+
+SITE = reading.Site(("Masthead",), "https://news.example.org/")
+
+
+def _files(folder: Path) -> list[ingest.Found]:
+    """Text files, a JSON Lines file with bad lines among 250 good ones, a file that is not
+    UTF-8 and a JSON list: every kind of result, in a known order."""
+    folder.mkdir()
+    for n in range(40):
+        (folder / f"a{n:02d}.txt").write_text(
+            f"Story {n} in Москва\n\nA standfirst.\n\nThe council met on day {n}. " * 2
+        )
+    lines = []
+    for n in range(250):
+        if n % 37 == 5:
+            lines.append("{not json")
+        elif n % 41 == 7:
+            lines.append(json.dumps({"title": "", "body": "<p>no title</p>"}))
+        else:
+            lines.append(json.dumps({"title": f"Line {n} 北京", "body": f"<p>Body {n}</p>"}))
+    (folder / "b.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "c.txt").write_bytes(b"\xff\xfe not UTF-8")
+    (folder / "d.json").write_text(json.dumps([{"title": f"Listed {n}"} for n in range(30)]))
+    return ingest.files_under([folder])
+
+
+def _described(read: reading.Read) -> tuple:
+    """What a result says, without the objects that carry it."""
+    if isinstance(read, reading.Failed):
+        return ("failed", read.entry.path.name, read.problem)
+    if isinstance(read, reading.LineRead):
+        line = read.line
+        if isinstance(line, ingest.Unreadable):
+            return ("unreadable", line.where, reading.problem_of(line.error))
+        return ("line", line.item.where, line.story and line.story.title, line.problem)
+    stories = [(p.item.where, p.story and p.story.title, bool(p.checked)) for p in read.stories]
+    return ("file", read.entry.path.name, read.problem, stories)
+
+
+def _read(found, workers: int) -> list[tuple]:
+    change = ChangeNote(None, "", is_import=True)
+    options = {"defaults": {"language": "ru"}, "change": change, "site": SITE}
+    with reading.read_ahead(found, workers=workers, **options) as reads:
+        return [_described(read) for read in reads]
+
+
+def test_workers_give_every_story_in_file_order(tmp_path):
+    found = _files(tmp_path / "in")
+    here = _read(found, workers=0)
+    assert _read(found, workers=2) == here
+    kinds = [entry[0] for entry in here]
+    assert kinds.count("line") + kinds.count("unreadable") == 250
+    assert [entry[1] for entry in here if entry[0] == "file"][:3] == [
+        "a00.txt",
+        "a01.txt",
+        "a02.txt",
+    ]
+    failed_file = next(entry for entry in here if entry[0] == "file" and entry[1] == "c.txt")
+    assert "not UTF-8" in failed_file[2]
+    refused = [entry for entry in here if entry[0] == "line" and entry[2] is None]
+    assert refused
+    assert all("no title" in entry[3] for entry in refused)
+    listed = next(entry for entry in here if entry[0] == "file" and entry[1] == "d.json")
+    assert [title for _, title, _ in listed[3]] == [f"Listed {n}" for n in range(30)]
+
+
+def test_workers_are_forked_before_the_archive_is_opened(tmp_path):
+    """A process that inherits an open SQLite connection can release the writer's locks."""
+    found = _files(tmp_path / "in")
+    path = tmp_path / "archive.db"
+    change = ChangeNote(None, "", is_import=True)
+    options = {"defaults": {}, "change": change, "site": SITE, "workers": 2}
+    with reading.read_ahead(found, **options) as reads, open_archive(path) as archive:
+        archive.count()
+        children = [child.pid for child in multiprocessing.active_children()]
+        assert len(children) == 2
+        for pid in children:
+            opened = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+            assert not any(name.startswith(str(path)) for name in opened)
+        assert sum(1 for _ in reads) > 0
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_story_the_gate_refuses_is_named_with_why(tmp_path, workers):
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / "s.jsonl"
+    path.write_text(json.dumps({"title": "Fine", "language": "not a language!"}) + "\n")
+    [read] = _read(ingest.files_under([path]), workers=workers)
+    assert read[0] == "line"
+    assert read[2] == "Fine"
+    assert "language" in read[3]
