@@ -3,7 +3,8 @@
 Reading a story (extracting a text's title, credits and rights, detecting its language) and
 the gate (every field checked, the body cleaned) need no archive and take about as long as
 writing the story does, so `read_ahead` does both in worker processes, a few files or a
-hundred JSON Lines ahead of the writer, and hands back every story in file order. What only
+hundred stories of a JSON list or JSON Lines file ahead of the writer, and hands back every
+story in file order. What only
 the archive can decide stays with the writer: whether the story was imported before (a
 re-import is read over the stored story) and restores of exported stories.
 
@@ -13,6 +14,7 @@ process must not inherit an open SQLite connection.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections import deque
@@ -75,7 +77,8 @@ class FileRead:
 
 @dataclass(frozen=True)
 class LineRead:
-    """One line of a JSON Lines file: its story, or the line that could not be read."""
+    """One story on its own: a line of a JSON Lines file (or the line that could not be read),
+    or a story of a JSON list once the whole list was read."""
 
     entry: Found
     line: Prepared | Unreadable
@@ -156,8 +159,8 @@ def _tasks(found: Iterable[Found], defaults: dict, change: ChangeNote | None, si
     file skipped, a JSON Lines file that failed) as a list of Read."""
     whole: list[Found] = []
     for entry in found:
-        lines = ingest.SUFFIXES.get(entry.path.suffix.lower()) == "jsonl"
-        if entry.skipped or entry.problem or not lines:
+        kind = ingest.SUFFIXES.get(entry.path.suffix.lower())
+        if entry.skipped or entry.problem or kind not in ("jsonl", "json"):
             whole.append(entry)
             if len(whole) == FILES_A_TASK:
                 yield (_read_files, whole, defaults, change, site)
@@ -166,7 +169,8 @@ def _tasks(found: Iterable[Found], defaults: dict, change: ChangeNote | None, si
         if whole:
             yield (_read_files, whole, defaults, change, site)
             whole = []
-        yield from _line_tasks(entry, defaults, change, site)
+        tasks = _line_tasks if kind == "jsonl" else _list_tasks
+        yield from tasks(entry, defaults, change, site)
     if whole:
         yield (_read_files, whole, defaults, change, site)
 
@@ -194,6 +198,34 @@ def _sendable(item: Item | Unreadable) -> Item | Unreadable:
     return item
 
 
+def _list_tasks(entry: Found, defaults: dict, change: ChangeNote | None, site: Site):
+    """A JSON file's stories, read here, every one before any is saved (the file is imported
+    whole or not at all when one of its stories cannot be read), then sent through the gate in
+    the workers a hundred at a time: a long list is checked while its first stories are
+    written."""
+    try:
+        items = list(
+            ingest.items_in(entry.path, defaults=defaults, follow_links=not entry.in_folder)
+        )
+        stories = [_story_of(item, site) for item in items]
+    except (ArchiveError, *UNREADABLE) as error:
+        yield [FileRead(entry, problem=problem_of(error))]
+        return
+    for start in range(0, len(items), LINES_A_TASK):
+        chunk = slice(start, start + LINES_A_TASK)
+        yield (_check_stories, entry, items[chunk], stories[chunk], change)
+
+
+def _check_stories(
+    entry: Found, items: list[Item], stories: list[Story], change: ChangeNote | None
+) -> list[Read]:
+    """In a worker: stories through the gate, each on its own."""
+    return [
+        LineRead(entry, _checked(Prepared(item, story), change))
+        for item, story in zip(items, stories, strict=True)
+    ]
+
+
 def _read_files(
     entries: list[Found], defaults: dict, change: ChangeNote | None, site: Site
 ) -> list[Read]:
@@ -217,22 +249,34 @@ def _read_files(
 def _read_lines(
     entry: Found, chunk: list[Item | Unreadable], change: ChangeNote | None, site: Site
 ) -> list[Read]:
-    """In a worker: JSON Lines, each on its own."""
+    """In a worker: JSON Lines, each on its own; an exported story (with its id) is left for
+    the archive to restore."""
     return [
-        LineRead(entry, item if isinstance(item, Unreadable) else _prepared(item, change, site))
+        LineRead(entry, _line(item, change, site) if isinstance(item, Item) else item)
         for item in chunk
     ]
 
 
+def _line(item: Item, change: ChangeNote | None, site: Site) -> Prepared:
+    return Prepared(item) if "id" in item.shape else _prepared(item, change, site)
+
+
 def _prepared(item: Item, change: ChangeNote | None, site: Site) -> Prepared:
     """The item's story read and checked, as far as that can go without the archive."""
-    if "id" in item.shape:
-        return Prepared(item)  # an exported story: the archive restores it
     try:
-        story = origin.unless_own(ingest.story_of(item), site.names, site.base_url)
+        story = _story_of(item, site)
     except (ArchiveError, *UNREADABLE) as error:
         return Prepared(item, problem=problem_of(error))
+    return _checked(Prepared(item, story), change)
+
+
+def _story_of(item: Item, site: Site) -> Story:
+    """The story an item gives on its own; the site itself is never its originating publisher."""
+    return origin.unless_own(ingest.story_of(item), site.names, site.base_url)
+
+
+def _checked(prepared: Prepared, change: ChangeNote | None) -> Prepared:
     try:
-        return Prepared(item, story, check(story, change))
+        return dataclasses.replace(prepared, checked=check(prepared.story, change))
     except ArchiveError as error:
-        return Prepared(item, story, problem=problem_of(error))
+        return dataclasses.replace(prepared, problem=problem_of(error))

@@ -63,7 +63,7 @@ def test_workers_give_every_story_in_file_order(tmp_path):
     here = _read(found, workers=0)
     assert _read(found, workers=2) == here
     kinds = [entry[0] for entry in here]
-    assert kinds.count("line") + kinds.count("unreadable") == 250
+    assert kinds.count("line") + kinds.count("unreadable") == 250 + 30
     assert [entry[1] for entry in here if entry[0] == "file"][:3] == [
         "a00.txt",
         "a01.txt",
@@ -74,8 +74,9 @@ def test_workers_give_every_story_in_file_order(tmp_path):
     refused = [entry for entry in here if entry[0] == "line" and entry[2] is None]
     assert refused
     assert all("no title" in entry[3] for entry in refused)
-    listed = next(entry for entry in here if entry[0] == "file" and entry[1] == "d.json")
-    assert [title for _, title, _ in listed[3]] == [f"Listed {n}" for n in range(30)]
+    # A JSON list's stories come one by one once the whole list was read.
+    listed = [entry[2] for entry in here if entry[0] == "line" and entry[1].endswith("d.json")]
+    assert listed == [f"Listed {n}" for n in range(30)]
 
 
 def test_workers_are_forked_before_the_archive_is_opened(tmp_path):
@@ -92,6 +93,16 @@ def test_workers_are_forked_before_the_archive_is_opened(tmp_path):
             opened = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
             assert not any(name.startswith(str(path)) for name in opened)
         assert sum(1 for _ in reads) > 0
+
+
+def test_a_json_list_with_a_story_that_cannot_be_read_fails_whole(tmp_path):
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / "list.json"
+    stories = [{"title": f"Fine {n}"} for n in range(150)] + [{"title": 7}]
+    path.write_text(json.dumps(stories))
+    assert _read(ingest.files_under([path]), workers=1) == [
+        ("file", "list.json", "title must be a string, not int", [])
+    ]
 
 
 @pytest.mark.parametrize("workers", [0, 1])
