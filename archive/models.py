@@ -265,13 +265,19 @@ def _together_problems(story: Story) -> list[FieldProblem]:
 
 def field_problems(spec: Field, value: Any, path: tuple[str | int, ...]) -> list[FieldProblem]:
     """What is wrong with one value by its field's rules (nothing: an empty list)."""
-    name = FieldProblem.at(path, "").field
     if value is None:
-        return [] if spec.nullable else [FieldProblem.at(path, f"{name} is missing")]
+        if spec.nullable:
+            return []
+        return [FieldProblem.at(path, f"{FieldProblem.at(path, '').field} is missing")]
     check = CHECKS[spec.kind]
-    return [FieldProblem.at(path, message) for message in check(spec, value, name)] + (
-        _nested_problems(spec, value, path) if spec.kind in ("list", "object") else []
-    )
+    problems = []
+    # The field's name is spelled out only for a value that has problems: most have none.
+    if check(spec, value, ""):
+        name = FieldProblem.at(path, "").field
+        problems = [FieldProblem.at(path, message) for message in check(spec, value, name)]
+    if spec.kind in ("list", "object"):
+        problems += _nested_problems(spec, value, path)
+    return problems
 
 
 def _text_problems(spec: Field, value: Any, name: str) -> list[str]:

@@ -27,6 +27,14 @@ def from_text(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def rows_of(db: sqlite_utils.Database, sql: str, params: Iterable = ()) -> Iterator[dict]:
+    """The rows of a query as dicts, straight from the connection (what sqlite-utils' `query`
+    gives, without its reading of the SQL on every call: the story reads run it often)."""
+    cursor = db.conn.execute(sql, tuple(params))
+    keys = [column[0] for column in cursor.description]
+    return (dict(zip(keys, row, strict=True)) for row in cursor)
+
+
 def stories_from_rows(db: sqlite_utils.Database, rows: Iterable[dict]) -> list[Story]:
     """Stories with their authors, tags, media and sources, in the rows' order (4 queries)."""
     rows = list(rows)
@@ -35,22 +43,26 @@ def stories_from_rows(db: sqlite_utils.Database, rows: Iterable[dict]) -> list[S
     ids = [row["id"] for row in rows]
     marks = ",".join("?" * len(ids))
     children = {
-        "authors": db.query(
+        "authors": rows_of(
+            db,
             f"""SELECT sa.story_id, a.name, a.slug, sa.url FROM story_authors sa
                 JOIN authors a ON a.slug = sa.author_slug
                 WHERE sa.story_id IN ({marks}) ORDER BY sa.story_id, sa.position""",
             ids,
         ),
-        "tags": db.query(
+        "tags": rows_of(
+            db,
             f"SELECT story_id, tag, tag_slug FROM story_tags WHERE story_id IN ({marks}) "
             "ORDER BY story_id, position",
             ids,
         ),
-        "media": db.query(
-            f"SELECT * FROM media WHERE story_id IN ({marks}) ORDER BY story_id, position", ids
+        "media": rows_of(
+            db, f"SELECT * FROM media WHERE story_id IN ({marks}) ORDER BY story_id, position", ids
         ),
-        "sources": db.query(
-            f"SELECT * FROM sources WHERE story_id IN ({marks}) ORDER BY story_id, position", ids
+        "sources": rows_of(
+            db,
+            f"SELECT * FROM sources WHERE story_id IN ({marks}) ORDER BY story_id, position",
+            ids,
         ),
     }
     grouped: dict[str, dict[int, list]] = {key: {} for key in children}
@@ -122,7 +134,7 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
 
 
 def _select(db: sqlite_utils.Database, where: str, params: Iterable = (), *, tail: str = ""):
-    return stories_from_rows(db, db.query(f"SELECT * FROM stories WHERE {where} {tail}", params))
+    return stories_from_rows(db, rows_of(db, f"SELECT * FROM stories WHERE {where} {tail}", params))
 
 
 def get_story(db: sqlite_utils.Database, story_id: int) -> Story:

@@ -5,7 +5,6 @@ Converts plain dicts to Story and back; reports every bad field at once, never p
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -252,9 +251,10 @@ def story_to_dict(story: Story, *, base_url: str = "") -> dict[str, Any]:
     """The JSON shape of a story: writable fields plus what the archive set."""
 
     def part(value):
+        # Parts are flat (text, numbers, None): their fields as they are, no deep copy.
         if value is None:
             return None
-        return {k: v for k, v in dataclasses.asdict(value).items() if k != "slug" or v}
+        return {k: v for k, v in vars(value).items() if k != "slug" or v}
 
     def when(moment):
         return moment.isoformat() if moment else None
