@@ -14,7 +14,6 @@ process must not inherit an open SQLite connection.
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import os
 from collections import deque
@@ -57,13 +56,14 @@ class Site:
 @dataclass(frozen=True)
 class Prepared:
     """One story of a file as a worker read it: `story` (read from the item alone) and
-    `checked` (through the gate), or `problem` saying why not. A restore (an item with an
-    exported id) is left to the writer: neither is set."""
+    `checked` (through the gate), or `problem` saying why not. A `restore` (a JSON Lines line
+    with an exported id) is left to the archive."""
 
     item: Item
     story: Story | None = None
     checked: Checked | None = None
     problem: str = ""
+    restore: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class FileRead:
 @dataclass(frozen=True)
 class LineRead:
     """One story on its own: a line of a JSON Lines file (or the line that could not be read),
-    or a story of a JSON list once the whole list was read."""
+    or a story of a JSON list."""
 
     entry: Found
     line: Prepared | Unreadable
@@ -199,38 +199,30 @@ def _sendable(item: Item | Unreadable) -> Item | Unreadable:
 
 
 def _list_tasks(entry: Found, defaults: dict, change: ChangeNote | None, site: Site):
-    """A JSON file's stories, read here, every one before any is saved (the file is imported
-    whole or not at all when one of its stories cannot be read), then sent through the gate in
-    the workers a hundred at a time: a long list is checked while its first stories are
-    written."""
+    """A JSON file's stories: the file read here, whole (it cannot be read in parts), its
+    stories sent to the workers a hundred at a time, each failing on its own."""
     try:
         items = list(
             ingest.items_in(entry.path, defaults=defaults, follow_links=not entry.in_folder)
         )
-        stories = [_story_of(item, site) for item in items]
     except (ArchiveError, *UNREADABLE) as error:
         yield [FileRead(entry, problem=problem_of(error))]
         return
     for start in range(0, len(items), LINES_A_TASK):
-        chunk = slice(start, start + LINES_A_TASK)
-        yield (_check_stories, entry, items[chunk], stories[chunk], change)
+        yield (_read_listed, entry, items[start : start + LINES_A_TASK], change, site)
 
 
-def _check_stories(
-    entry: Found, items: list[Item], stories: list[Story], change: ChangeNote | None
+def _read_listed(
+    entry: Found, items: list[Item], change: ChangeNote | None, site: Site
 ) -> list[Read]:
-    """In a worker: stories through the gate, each on its own."""
-    return [
-        LineRead(entry, _checked(Prepared(item, story), change))
-        for item, story in zip(items, stories, strict=True)
-    ]
+    """In a worker: stories of a JSON list, each on its own."""
+    return [LineRead(entry, _prepared(item, change, site)) for item in items]
 
 
 def _read_files(
     entries: list[Found], defaults: dict, change: ChangeNote | None, site: Site
 ) -> list[Read]:
-    """In a worker: files read whole. One story that cannot be read fails its whole file, as
-    none of a file's stories is saved until all are read."""
+    """In a worker: text, Markdown and HTML files (a story each), read whole."""
     done: list[Read] = []
     for entry in entries:
         if entry.skipped or entry.problem:
@@ -258,25 +250,17 @@ def _read_lines(
 
 
 def _line(item: Item, change: ChangeNote | None, site: Site) -> Prepared:
-    return Prepared(item) if "id" in item.shape else _prepared(item, change, site)
+    return Prepared(item, restore=True) if "id" in item.shape else _prepared(item, change, site)
 
 
 def _prepared(item: Item, change: ChangeNote | None, site: Site) -> Prepared:
     """The item's story read and checked, as far as that can go without the archive."""
     try:
-        story = _story_of(item, site)
+        # The site itself is never a story's originating publisher.
+        story = origin.unless_own(ingest.story_of(item), site.names, site.base_url)
     except (ArchiveError, *UNREADABLE) as error:
         return Prepared(item, problem=problem_of(error))
-    return _checked(Prepared(item, story), change)
-
-
-def _story_of(item: Item, site: Site) -> Story:
-    """The story an item gives on its own; the site itself is never its originating publisher."""
-    return origin.unless_own(ingest.story_of(item), site.names, site.base_url)
-
-
-def _checked(prepared: Prepared, change: ChangeNote | None) -> Prepared:
     try:
-        return dataclasses.replace(prepared, checked=check(prepared.story, change))
+        return Prepared(item, story, check(story, change))
     except ArchiveError as error:
-        return dataclasses.replace(prepared, problem=problem_of(error))
+        return Prepared(item, story, problem=problem_of(error))

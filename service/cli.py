@@ -434,7 +434,7 @@ def _line_saved(
 ) -> tuple[str, object, str]:
     if isinstance(line, ingest.Unreadable):
         raise line.error
-    if "id" in line.item.shape:
+    if line.restore:
         what, story = archive.restore(line.item.shape, now=datetime.now(UTC))
         return what, line.item.where, story.path or story.slug
     return _saved(archive, *_ready(archive, line), change)
