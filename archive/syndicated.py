@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import xml.etree.ElementTree
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -32,6 +33,7 @@ from archive.fields import LANGUAGE_PATTERN
 from archive.html import sanitise, to_text
 from archive.rights import parse_rights
 
+ATOM_ENTRY = "{http://www.w3.org/2005/Atom}entry"
 TOMBSTONES = "{http://purl.org/atompub/tombstones/1.0}deleted-entry"
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1")
 # The story's syndication policy for each source policy: what our own feeds may carry of it.
@@ -89,7 +91,7 @@ def parse_document(data: bytes, *, url: str, max_entries: int = 500) -> Document
     if start in (b"{", b"["):
         document = _parse_json(data, url=url)
     elif start == b"<":
-        document = _parse_xml(data, url=url)
+        document = _parse_xml(data, url=url, max_entries=max_entries)
     else:
         raise UnreadableDocument(
             "the answer is neither XML (RSS, Atom) nor JSON (JSON Feed, ninjs)"
@@ -118,7 +120,7 @@ def _checked(document: Document, *, max_entries: int) -> Document:
 # --- XML: RSS 2.0 and Atom 1.0 -------------------------------------------------------------
 
 
-def _parse_xml(data: bytes, *, url: str) -> Document:
+def _parse_xml(data: bytes, *, url: str, max_entries: int) -> Document:
     try:
         tree = defusedxml.ElementTree.fromstring(data)
     except defusedxml.DefusedXmlException as error:
@@ -126,6 +128,11 @@ def _parse_xml(data: bytes, *, url: str) -> Document:
     except ParseError as error:
         raise UnreadableDocument(f"the XML is not well-formed: {error}") from None
     deleted = [Entry(element.get("ref", ""), deleted=True) for element in tree.iter(TOMBSTONES)]
+    problems = []
+    if cut := _cut(tree, max_entries):
+        # feedparser reads a thousand entries a second: only those to be taken are read.
+        problems.append(f"{cut:,} entries; the first {max_entries:,} taken")
+        data = xml.etree.ElementTree.tostring(tree, encoding="utf-8")
     parsed = feedparser.parse(
         data, response_headers={"content-location": url, "content-type": "application/xml"}
     )
@@ -147,7 +154,21 @@ def _parse_xml(data: bytes, *, url: str) -> Document:
             (_web(link.get("href")) for link in links if link.get("rel") == "self"), None
         ),
         entries=tuple(entries + deleted),
+        problems=tuple(problems),
     )
+
+
+def _cut(tree, most: int) -> int:
+    """Leave the first `most` entries (RSS items, Atom entries) in the tree; how many there
+    were, when there were more (else 0)."""
+    parents = [tree, *tree.findall("channel")]
+    for parent in parents:
+        entries = parent.findall("item") + parent.findall(ATOM_ENTRY)
+        if len(entries) > most:
+            for entry in entries[most:]:
+                parent.remove(entry)
+            return len(entries)
+    return 0
 
 
 def _local(tag: str) -> str:
