@@ -146,7 +146,10 @@ def _rights(item: dict) -> dict | None:
         return None
     rights = parse_rights(notice.strip()) or {} if notice else {}
     statement = " ".join(part.strip() for part in (notice, terms) if part and part.strip())
-    found = {"holder": holder.strip() or rights.get("holder", ""), "statement": statement}
+    # "Copyright 2013 The News Agency, www.tna.org - all rights reserved.": the holder is what
+    # stands before the dash of the reservation.
+    parsed_holder = rights.get("holder", "").rstrip(" -–—,;")
+    found = {"holder": holder.strip() or parsed_holder, "statement": statement}
     license_url = linked if _is_web(linked) else rights.get("license_url")
     if license_url:
         found["license_url"] = license_url

@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         feeds,
         health,
         http,
+        ninjs_out,
         page_cache,
         pages,
         proxies,
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(search.bp)
     app.register_blueprint(crawlers.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(ninjs_out.bp)
     api.init_app(app)
     page_cache.init_app(app)
     feeds.init_app(app)
