@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         search,
         templating,
     )
+    from service.sources import views as source_views
 
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(crawlers.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(ninjs_out.bp)
+    app.register_blueprint(source_views.bp)
     api.init_app(app)
     page_cache.init_app(app)
     feeds.init_app(app)

@@ -271,3 +271,98 @@ def test_status_draft_keeps_entries_off_the_public_site(source_settings, server,
     [story], _ = stories_of(source_settings, "wire")
     assert story.status == "draft"
     assert story.path is None
+
+
+def test_sources_commands_add_list_pause_resume_poll_and_remove(make_settings, server, tmp_path):
+    from flask.testing import FlaskCliRunner
+
+    from service import create_app
+    from service.cli import main
+
+    settings = make_settings(sources={"allow_private": True})
+    runner = FlaskCliRunner(create_app(settings))
+    server.pages["/feed.rss"] = Page(RSS.encode(), "application/rss+xml")
+
+    def run(*args):
+        return runner.invoke(main, list(args))
+
+    added = run(
+        "sources", "add", server.url("/feed.rss"), "--section", "World", "--tag", "wire",
+        "--policy", "summary", "--rights", "© 2026 Wire Daily", "--publisher", "Wire Daily",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "added source wire-daily" in added.output
+    again = run("sources", "add", server.url("/feed.rss"))
+    assert again.exit_code == 1
+    assert "exists already" in again.output
+    bad = run("sources", "add", "javascript:alert(1)")
+    assert bad.exit_code != 0
+    assert "neither an http(s) URL nor a folder" in bad.output
+
+    polled = run("sources", "poll", "wire-daily")
+    assert polled.exit_code == 0, polled.output
+    assert "wire-daily: ok: 1 new" in polled.output
+    [story], _source = stories_of(settings, "wire-daily")
+    assert story.section == "World"
+    assert "wire" in story.tags
+    assert story.syndication == "summary"
+
+    listed = run("sources", "list")
+    assert "wire-daily  active" in listed.output
+    assert "1 entries taken" in listed.output
+    assert "status: ok: 1 new" in listed.output
+    assert "paused wire-daily" in run("sources", "pause", "wire-daily").output
+    assert "wire-daily  paused" in run("sources", "list").output
+    assert "resumed wire-daily" in run("sources", "resume", "wire-daily").output
+    missing = run("sources", "pause", "nobody")
+    assert missing.exit_code == 1
+    assert "no source is named 'nobody'" in missing.output
+    removed = run("sources", "remove", "wire-daily")
+    assert "removed wire-daily (1 stories from it stay)" in removed.output
+    from service.archive_access import open_for
+
+    with open_for(settings) as archive:
+        assert archive.get(story.id).title == "Harbour reopens"
+
+
+def test_a_folder_of_ninjs_items_is_a_source(source_settings, tmp_path):
+    folder = tmp_path / "agency"
+    folder.mkdir()
+    (folder / "one.json").write_text(json.dumps(NINJS[0]), encoding="utf-8")
+    (folder / "broken.json").write_text("{not json", encoding="utf-8")
+    add(source_settings, str(folder), slug="agency")
+    poller.poll_source(source_settings, "agency", now=NOW)
+    [story], source = stories_of(source_settings, "agency")
+    assert story.title == "東京で会議"
+    assert "broken.json: not valid JSON" in source.last_status
+    # The agency takes the item back.
+    (folder / "one.json").write_text(
+        json.dumps({**NINJS[0], "pubStatus": "canceled"}), encoding="utf-8"
+    )
+    poller.poll_source(source_settings, "agency", now=NOW + timedelta(minutes=5))
+    [story], _ = stories_of(source_settings, "agency")
+    assert story.is_withdrawn
+
+
+def test_source_page_lists_its_public_stories_and_health_names_failing_sources(
+    source_settings, server
+):
+    from service import create_app
+
+    server.pages["/feed.rss"] = Page(RSS.encode(), "application/rss+xml")
+    server.pages["/down"] = Page(status=500)
+    add(source_settings, server.url("/feed.rss"), slug="wire", publisher="Wire Daily")
+    add(source_settings, server.url("/down"), slug="down")
+    poller.poll_due(source_settings, now=NOW)
+    client = create_app(source_settings).test_client()
+    page = client.get("/sources/wire/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Harbour reopens" in text
+    assert "Wire Daily" in text
+    assert client.get("/sources/nobody/").status_code == 404
+    health = client.get("/health")
+    assert health.status_code == 200  # a partner's failure is not the site's
+    [failing] = health.get_json()["sources_failing"]
+    assert failing["source"] == "down"
+    assert "answered 500" in failing["error"]

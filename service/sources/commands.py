@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from archive import sources as store
 from service.archive_access import open_for
@@ -22,7 +23,7 @@ def _settings() -> Settings:
     return current_app.config["MASTHEAD"]
 
 
-@click.group("sources")
+@click.group("sources", cls=AppGroup)
 def sources_group() -> None:
     """Partner feeds (RSS, Atom, JSON Feed) and ninjs items taken into the archive."""
 
