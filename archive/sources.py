@@ -252,6 +252,15 @@ def record_subscription(
         )
 
 
+def record_push(db: sqlite_utils.Database, source: Source, *, status: str, now: datetime) -> None:
+    """Note what a WebSub push brought (the poll schedule is left as it is)."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE syndication_sources SET last_status = ?, last_fetch_at = ? WHERE id = ?",
+            [status[:MAX_ERROR_LENGTH], to_text(now), source.id],
+        )
+
+
 def digest_of(shape: dict) -> str:
     """A digest of what an entry said: the same entry sent again has the same digest."""
     text = json.dumps(shape, sort_keys=True, ensure_ascii=False, default=str)

@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         templating,
     )
     from service.sources import views as source_views
+    from service.sources import websub as source_websub
 
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(ninjs_out.bp)
     app.register_blueprint(source_views.bp)
+    app.register_blueprint(source_websub.bp)
     api.init_app(app)
     page_cache.init_app(app)
     feeds.init_app(app)

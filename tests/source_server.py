@@ -26,6 +26,8 @@ class SourceServer:
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        # POSTs received (a WebSub hub's subscriptions): (path, headers, body).
+        self.posts: list[tuple[str, dict[str, str], bytes]] = []
         self.closing = threading.Event()
         server = self
 
@@ -54,6 +56,13 @@ class SourceServer:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(page.body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                server.posts.append((self.path, dict(self.headers), self.rfile.read(length)))
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *args) -> None:
                 pass

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 # Redirects followed before a fetch gives up.
 MAX_REDIRECTS = 5
@@ -105,7 +105,22 @@ class Fetcher:
             moved_to = url if permanent else None
         raise FetchFailed(f"more than {MAX_REDIRECTS} redirects")
 
-    def _request(self, url: str, headers: dict[str, str], started: float) -> Answer:
+    def post(self, url: str, form: dict[str, str]) -> Answer:
+        """POST a form to `url` (a WebSub hub), guarded as a GET is; redirects are not followed.
+        Raises FetchFailed naming why."""
+        body = urlencode(form).encode("ascii")
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self._request(url, headers, time.monotonic(), method="POST", body=body)
+
+    def _request(
+        self,
+        url: str,
+        headers: dict[str, str],
+        started: float,
+        *,
+        method: str = "GET",
+        body: bytes | None = None,
+    ) -> Answer:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchFailed(f"{url!r} is not an http(s) URL")
@@ -115,8 +130,9 @@ class Fetcher:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             connection.request(
-                "GET",
+                method,
                 target,
+                body=body,
                 headers={
                     "User-Agent": self.user_agent,
                     "Accept-Encoding": "gzip",

@@ -33,6 +33,7 @@ from archive.syndicated import (
 )
 from service.archive_access import open_for
 from service.settings import Settings
+from service.sources import websub
 from service.sources.fetch import AddressRefused, Fetcher, FetchFailed, any_address, public_only
 
 log = logging.getLogger("masthead.sources")
@@ -158,7 +159,7 @@ def poll_source(
             return None
         moved = {"url": answer.moved_to} if answer.moved_to else {}
         if answer.status == 304:
-            _record(
+            recorded = _record(
                 archive,
                 source,
                 settings,
@@ -168,6 +169,8 @@ def poll_source(
                 max_age=_max_age(answer.headers),
                 **moved,
             )
+            if websub.needs_subscription(recorded, now):
+                websub.subscribe(archive, settings, recorded, fetcher, now=now)
             return None
         if answer.status == 410:
             archive_state = store.Fetched(
@@ -198,7 +201,7 @@ def poll_source(
             _failed(archive, source, settings, f"error: {error}", now=now, **moved)
             return None
         taken = take_entries(archive, source, document, settings, now=now)
-        _record(
+        recorded = _record(
             archive,
             source,
             settings,
@@ -213,6 +216,8 @@ def poll_source(
             hub_topic=document.self_url,
             **moved,
         )
+        if websub.needs_subscription(recorded, now):
+            websub.subscribe(archive, settings, recorded, fetcher, now=now)
         return taken
 
 
@@ -318,7 +323,7 @@ def _record(
     changed: bool,
     max_age: int | None = None,
     **facts,
-) -> None:
+) -> store.Source:
     low, high = _bounds(settings)
     interval = source.interval_seconds // 2 if changed else source.interval_seconds * 3 // 2
     interval = min(high, max(low, interval))
@@ -329,7 +334,7 @@ def _record(
         next_poll_at=now + timedelta(seconds=wait),
         **facts,
     )
-    store.record_fetch(archive.db, source, fetched, now=now)
+    return store.record_fetch(archive.db, source, fetched, now=now)
 
 
 def _failed(
