@@ -366,3 +366,20 @@ def test_source_page_lists_its_public_stories_and_health_names_failing_sources(
     [failing] = health.get_json()["sources_failing"]
     assert failing["source"] == "down"
     assert "answered 500" in failing["error"]
+
+
+def test_a_story_from_a_source_links_to_the_sources_page(source_settings, server):
+    from lxml import html
+
+    from service import create_app
+
+    server.pages["/feed.rss"] = Page(RSS.encode(), "application/rss+xml")
+    add(source_settings, server.url("/feed.rss"), slug="wire", publisher="Wire Daily")
+    poller.poll_source(source_settings, "wire", now=NOW)
+    [story], _ = stories_of(source_settings, "wire")
+    client = create_app(source_settings).test_client()
+    page = html.fromstring(client.get(story.path).get_data(as_text=True))
+    [received] = page.cssselect("p.received")
+    links = [a.get("href") for a in received.cssselect("a")]
+    assert links == ["/sources/wire/", "https://wire.example/harbour"]
+    assert "Wire Daily" in received.text_content()

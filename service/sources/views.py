@@ -33,6 +33,14 @@ def show_source(slug: str):
     )
 
 
+@bp.app_template_global("source_of")
+def source_of(story) -> store.Source | None:
+    """The source a story was taken in from, for its page's link to the source's page."""
+    if story.id is None or not (story.origin or "").startswith("source:"):
+        return None
+    return store.source_of_story(get_archive().db, story.id)
+
+
 def failing_sources(archive) -> list[dict]:
     """Sources whose last fetch failed or that stopped, for /health."""
     return [
