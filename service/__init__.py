@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         search,
         templating,
     )
+    from service.sources import api as source_api
     from service.sources import views as source_views
     from service.sources import websub as source_websub
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(ninjs_out.bp)
     app.register_blueprint(source_views.bp)
     app.register_blueprint(source_websub.bp)
+    app.register_blueprint(source_api.bp)
     api.init_app(app)
     page_cache.init_app(app)
     feeds.init_app(app)

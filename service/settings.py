@@ -81,6 +81,8 @@ class ServerSettings:
 class ApiSettings:
     write_tokens_env: str = "MASTHEAD_API_WRITE_TOKENS"
     read_tokens_env: str = "MASTHEAD_API_READ_TOKENS"
+    # Tokens of the `sources` scope: they may add, pause, resume and remove sources.
+    sources_tokens_env: str = "MASTHEAD_API_SOURCES_TOKENS"
     max_body_bytes: int = 1048576
 
 
@@ -141,7 +143,12 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 
 def known_variables(settings: Settings) -> list[str]:
     """Every MASTHEAD_ environment variable Masthead reads, for these settings."""
-    names = [f"{ENV_PREFIX}CONFIG", settings.api.write_tokens_env, settings.api.read_tokens_env]
+    names = [
+        f"{ENV_PREFIX}CONFIG",
+        settings.api.write_tokens_env,
+        settings.api.read_tokens_env,
+        settings.api.sources_tokens_env,
+    ]
     for section, section_type in get_type_hints(Settings).items():
         names += [
             f"{ENV_PREFIX}{section}_{key.name}".upper() for key in dataclasses.fields(section_type)
