@@ -383,3 +383,22 @@ def test_a_story_from_a_source_links_to_the_sources_page(source_settings, server
     links = [a.get("href") for a in received.cssselect("a")]
     assert links == ["/sources/wire/", "https://wire.example/harbour"]
     assert "Wire Daily" in received.text_content()
+
+
+def test_a_withdrawn_entry_that_comes_back_stays_withdrawn(source_settings, server):
+    server.pages["/feed.atom"] = Page(
+        atom(("one", "One", "Text", "2026-11-24T09:30:00-05:00")), "application/atom+xml"
+    )
+    add(source_settings, server.url("/feed.atom"), slug="partner")
+    poller.poll_source(source_settings, "partner", now=NOW)
+    server.pages["/feed.atom"] = Page(atom(tombstone="one"), "application/atom+xml")
+    poller.poll_source(source_settings, "partner", now=NOW + timedelta(minutes=5))
+    server.pages["/feed.atom"] = Page(
+        atom(("one", "One again", "New text", "2026-11-24T10:30:00-05:00")),
+        "application/atom+xml",
+    )
+    poller.poll_source(source_settings, "partner", now=NOW + timedelta(minutes=10))
+    [story], source = stories_of(source_settings, "partner")
+    assert story.is_withdrawn
+    assert story.title == "One"
+    assert source.last_status == "ok: 1 unchanged"

@@ -255,6 +255,8 @@ def _take(
             return "unchanged"
         archive.withdraw(before.id, reason=f"Withdrawn by its source, {source.name}.", now=now)
         return "withdrawn"
+    if before is not None and before.is_withdrawn:
+        return "unchanged"  # a withdrawn story's tombstone is permanent, whatever the entry says
     shape = story_shape(entry, document, terms)
     digest = store.digest_of(shape)
     if before is not None and store.entry_digest(archive.db, source, entry.entry_id) == digest:

@@ -119,7 +119,12 @@ def receive_push(slug: str):
 
     source = _source(slug)
     config: Settings = current_app.config["MASTHEAD"]
-    body = request.get_data(cache=False)
+    limit = config.sources.max_bytes
+    if (request.content_length or 0) > limit:
+        return _text("refused: too large", 413)
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        return _text("refused: too large", 413)
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not is_signed(body, signature, source.hub_secret):
         log.warning(
@@ -127,8 +132,6 @@ def receive_push(slug: str):
             "without a signature"
         )  # fmt: skip
         return _text("refused: the push is not signed with this subscription's secret", 403)
-    if len(body) > config.sources.max_bytes:
-        return _text("refused: too large", 413)
     try:
         document = parse_document(
             body, url=source.hub_topic or source.url, max_entries=config.sources.max_entries
