@@ -33,7 +33,7 @@ from service import tokens
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
-# How long a request waits for another request's body to finish arriving before its 503.
+# How long a request waits for a slot (its client's, then the worker's) before its 503.
 SLOT_WAIT_SECONDS = 0.02
 # Seconds a body may take to start arriving before the minimum rate applies.
 GRACE_SECONDS = 2.0
@@ -67,7 +67,7 @@ class BodyReaders:
         # Slots one client may hold at once: half of them, so others always find one.
         self.per_client = max(1, readers // 2)
         self.waiting: Counter[str] = Counter()
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         environ["wsgi.input"] = WholeBody(environ["wsgi.input"], self, environ, self.clock())
@@ -75,8 +75,10 @@ class BodyReaders:
 
     def take_slot(self, client: str) -> None:
         """Take a reading slot for `client`; raises ServiceUnavailable when none is free."""
-        with self.lock:
-            if self.waiting[client] >= self.per_client:
+        with self.changed:
+            if not self.changed.wait_for(
+                lambda: self.waiting[client] < self.per_client, timeout=SLOT_WAIT_SECONDS
+            ):
                 raise _busy("this client already has request bodies arriving")
             self.waiting[client] += 1
         if not self.slots.acquire(timeout=SLOT_WAIT_SECONDS):
@@ -88,10 +90,11 @@ class BodyReaders:
         self._release_client(client)
 
     def _release_client(self, client: str) -> None:
-        with self.lock:
+        with self.changed:
             self.waiting[client] -= 1
             if self.waiting[client] <= 0:
                 del self.waiting[client]
+            self.changed.notify_all()
 
 
 def _busy(reason: str) -> ServiceUnavailable:
