@@ -27,7 +27,7 @@ from granian.log import LogLevels
 from granian.server import Server
 
 from archive import ArchiveError
-from service import accesslog, bodies, create_app, demo, scheduler
+from service import accesslog, bodies, create_app, demo, request_environ, scheduler
 from service.archive_access import open_for
 from service.settings import Settings
 
@@ -181,6 +181,8 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     )
     wsgi = bodies.BodyReaders(app, readers=settings.server.threads - 1, limits=limits)
     wsgi = accesslog.AccessLog(wsgi) if settings.server.access_log else wsgi
+    # Granian copies the process environment, tokens included, into every request's environ.
+    wsgi = request_environ.WithoutProcessEnvironment(wsgi)
 
     def worker_app(_target: str):
         """Runs in each worker as it starts: the app it serves, and the scheduler if it wins."""
