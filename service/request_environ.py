@@ -3,8 +3,8 @@
 Granian starts every request's environ from a copy of the whole process environment, so API
 tokens (MASTHEAD_API_WRITE_TOKENS and the like), paths and anything else the service was
 started with would sit in every environ, where an error report or a debugging aid could show
-them. Masthead reads its tokens and settings at start-up and never from the environ, so this
-layer, the outermost, takes them out again.
+them. Masthead reads its tokens and settings from the process environment and its config,
+never from a request's environ, so this layer, the outermost, takes them out again.
 """
 
 from __future__ import annotations

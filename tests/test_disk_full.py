@@ -177,9 +177,12 @@ def test_serve_starts_on_a_full_disk_and_writes_resume_with_space(tmp_path, disk
         assert get(server, "/feeds/latest.atom") == 200
         assert get(server, "/") == 200
         assert_full_disk_answer(*post_story(server, "While the disk is full"))
+        # Alive (a load balancer keeps it: it serves), not ready (writes cannot be stored).
+        assert (get(server, "/health"), get(server, "/health/ready")) == (200, 503)
         filler.unlink()
         status, _, story = post_story(server, "After space returned")
         assert status == 201, story
+        assert get(server, "/health/ready") == 200
     assert server.process.returncode == 0
     assert "read-only" in server.log.read_text()
     assert titles(disk) == ["After space returned", "Stored"]
