@@ -13,6 +13,7 @@ BENCHMARKS = [
     "soak",
     "proxy",
     "imports",
+    "bodies",
 ]
 
 for name in sys.argv[1:] or BENCHMARKS:
