@@ -8,8 +8,8 @@ slower than `[server] body_min_bytes_per_second` (after a grace of GRACE_SECONDS
 longer than `[server] body_timeout_seconds` is cut off with 408, and its thread is free again.
 
 At most one thread fewer than a worker has may be reading bodies at once (pages and feeds
-always keep one), and one client (its API token, else its address) at most half of those: a
-client whose bodies stall is refused 503 at once, and other clients' writes go on.
+always keep one), and one client (its API token, else its address) all of those but one: a
+client whose bodies stall is refused 503 for more, and other clients' writes go on.
 A body is read whole on its first read, so a slot is held only while the body is arriving.
 
 One case no deadline reaches: a client that sends its headers and then nothing at all, yet
@@ -66,8 +66,8 @@ class BodyReaders:
         self.limits = limits
         self.clock = clock
         self.slots = threading.BoundedSemaphore(max(1, readers))
-        # Slots one client may hold at once: half of them, so others always find one.
-        self.per_client = max(1, readers // 2)
+        # Slots one client may hold at once: all but one, so other clients always find one.
+        self.per_client = max(1, readers - 1)
         self.waiting: Counter[str] = Counter()
         self.changed = threading.Condition()
 
