@@ -48,8 +48,9 @@ class WithoutProcessEnvironment:
         self.headers = tuple((n, v) for n, v in process.items() if n.startswith("HTTP_"))
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        remove = environ.pop  # a few microseconds for a few dozen variables
         for name in self.names:
-            environ.pop(name, None)
+            remove(name, None)
         for name, value in self.headers:
             if environ.get(name) == value:
                 del environ[name]
