@@ -14,6 +14,7 @@ BENCHMARKS = [
     "proxy",
     "imports",
     "intake",
+    "bodies",
 ]
 
 for name in sys.argv[1:] or BENCHMARKS:

@@ -75,6 +75,9 @@ class ServerSettings:
     access_log: bool = True
     # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: tuple[str, ...] = ()
+    # The longest a request body may take to arrive, and the slowest it may arrive.
+    body_timeout_seconds: int = 30
+    body_min_bytes_per_second: int = 1024
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,8 @@ def _check_values(settings: Settings) -> list[str]:
         "[feeds] rebuild_minutes": settings.feeds.rebuild_minutes,
         "[server] workers": settings.server.workers,
         "[server] threads": settings.server.threads,
+        "[server] body_timeout_seconds": settings.server.body_timeout_seconds,
+        "[server] body_min_bytes_per_second": settings.server.body_min_bytes_per_second,
         "[api] max_body_bytes": settings.api.max_body_bytes,
         "[sources] min_minutes": settings.sources.min_minutes,
         "[sources] max_minutes": settings.sources.max_minutes,
