@@ -153,6 +153,8 @@ PROBLEM_PHRASES = {
     "428": "If-Match is missing",
     "429": "Too many requests from this client; Retry-After says when to try again",
     "500": "The service failed; nothing was changed",
+    "503": "Nothing was changed: the archive is busy (another writer held its write lock too "
+    "long) or its disk is full; Retry-After says when to try again",
 }
 
 
@@ -165,7 +167,7 @@ def _problems(*codes: int) -> dict[str, Any]:
         }
         if code == 401:
             answer["headers"] = {"WWW-Authenticate": {"schema": TEXT, "required": True}}
-        if code == 429:
+        if code in (429, 503):
             answer["headers"] = {"Retry-After": {"schema": TEXT, "required": True}}
         answers[str(code)] = answer
     return answers
@@ -314,7 +316,7 @@ DOCUMENT: dict[str, Any] = {
                         "201",
                         Location={"schema": TEXT, "required": True},
                     ),
-                    **_problems(400, 401, 403, 409, 413, 415, 422),
+                    **_problems(400, 401, 403, 409, 413, 415, 422, 503),
                 },
             },
         },
@@ -338,7 +340,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("StoryInput"),
                 "responses": {
                     **_story("The story as stored"),
-                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428),
+                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
                 },
             },
             "patch": {
@@ -349,7 +351,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("StoryPatch"),
                 "responses": {
                     **_story("The story as stored"),
-                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428),
+                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
                 },
             },
             "delete": {
@@ -360,7 +362,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("Withdrawal"),
                 "responses": {
                     **_story("The tombstone"),
-                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422),
+                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
                 },
             },
         },

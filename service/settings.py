@@ -50,6 +50,8 @@ class SiteSettings:
 class ArchiveSettings:
     path: str = "var/masthead.db"
     demo: bool = False
+    # How long a write waits for another writer's lock before it is refused as busy.
+    busy_timeout_ms: int = 10000
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,13 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class ImportsSettings:
+    # Limits of one file's reading in `masthead import`'s reader processes.
+    read_seconds: int = 60
+    read_memory_mb: int = 1024
+
+
+@dataclass(frozen=True)
 class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
@@ -92,6 +101,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    imports: ImportsSettings = field(default_factory=ImportsSettings)
 
     @property
     def archive_path(self) -> Path:
@@ -258,6 +268,9 @@ def _check_values(settings: Settings) -> list[str]:
         "[server] workers": settings.server.workers,
         "[server] threads": settings.server.threads,
         "[api] max_body_bytes": settings.api.max_body_bytes,
+        "[archive] busy_timeout_ms": settings.archive.busy_timeout_ms,
+        "[imports] read_seconds": settings.imports.read_seconds,
+        "[imports] read_memory_mb": settings.imports.read_memory_mb,
     }
     problems += [
         f"{key} = {value!r} must be a positive integer"
