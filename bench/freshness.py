@@ -75,9 +75,9 @@ def run_rate(rate: int, work: Path, *, importing: int = 0) -> dict:
             )
             importer.start()
         driver.join()
+        written_for = time.monotonic() - started
         if importer is not None:
             importer.join()
-        written_for = time.monotonic() - started
         stories = live.written_stories(writes)
         wait_for_feed(poller, stories)
         poller.stop()
@@ -225,31 +225,42 @@ never the problem: the write lock is held for milliseconds (write p50 about 11 m
 rate)."""
 
 
-def import_report(row: dict, started_at: datetime, load: float) -> str:
-    site, section = row["site"], row["section"]
-    lag_met = "met" if site["p99"] <= LAG_TARGET else "missed"
-    errors_met = "met" if row["client_5xx"] == 0 else "missed"
-    runs = row["imports"]
+def import_report(rows: list[dict], started_at: datetime, load: float) -> str:
     lines = [
-        "| new stories/s | written/s | API 5xx (0) | API 503 | site feed lag p50 | p99 (≤ 15 s) "
-        "| max | section feed lag p99 | not reached | write p50 | write p99 | imports run "
-        "| import seconds (first, later) | import exit status | import error lines "
+        "| run | new stories/s | written/s | API 5xx (0) | API 503 | site feed lag p50 "
+        "| p99 (≤ 15 s) | max | section feed lag p99 | not reached | write p50 | write p99 "
+        "| imports run | import seconds (first, later) | import exit status | import error lines "
         "| import tracebacks |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
-        f"| {row['rate']} | {row['written_per_s']:.1f} | {row['client_5xx']} ({errors_met}) | "
-        f"{row['write_503']} | {site['p50']:.2f} s | {site['p99']:.2f} s ({lag_met}) | "
-        f"{site['max']:.2f} s | {section['p99']:.2f} s | {row['missing']} | "
-        f"{row['write_p50'] * 1000:.0f} ms | {row['write_p99'] * 1000:.0f} ms | {len(runs)} | "
-        + ", ".join(f"{run['seconds']:.1f}" for run in runs)
-        + " | "
-        + ", ".join(str(run["status"]) for run in runs)
-        + f" | {sum(run['errors'] for run in runs)} | {sum(run['tracebacks'] for run in runs)} |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
+    ]
+    for row in rows:
+        site, section = row["site"], row["section"]
+        lag_met = "met" if site["p99"] <= LAG_TARGET else "missed"
+        errors_met = "met" if row["client_5xx"] == 0 else "missed"
+        runs = row["imports"]
+        lines.append(
+            f"| {'beside the import' if runs else 'baseline: no import'} | {row['rate']} | "
+            f"{row['written_per_s']:.1f} | {row['client_5xx']} ({errors_met}) | "
+            f"{row['write_503']} | {site['p50']:.2f} s | {site['p99']:.2f} s ({lag_met}) | "
+            f"{site['max']:.2f} s | {section['p99']:.2f} s | {row['missing']} | "
+            f"{row['write_p50'] * 1000:.0f} ms | {row['write_p99'] * 1000:.0f} ms | {len(runs)} | "
+            + (", ".join(f"{run['seconds']:.1f}" for run in runs) or "-")
+            + " | "
+            + (", ".join(str(run["status"]) for run in runs) or "-")
+            + f" | {sum(run['errors'] for run in runs)} "
+            f"| {sum(run['tracebacks'] for run in runs)} |"
+        )
+    base, beside = rows[0]["site"]["p99"], rows[-1]["site"]["p99"]
+    runs = rows[-1]["imports"]
+    lines += [
         "",
+        f"Site feed lag p99 beside the import / without it, same run: {beside / base:.2f}×.",
         "Import summaries: " + "; ".join(f"`{run['summary']}`" for run in runs) + ".",
         "",
         f"Command: `BENCH_FRESHNESS=import .venv/bin/python -m bench freshness` ({SECONDS:.0f} s "
-        f"of writes at {IMPORT_RATE}/s, {writer_threads(IMPORT_RATE)} writer threads, polls "
-        f"every {POLL_SECONDS} s with If-None-Match; `masthead import` of {IMPORT_FILES:,} "
+        f"of writes at {IMPORT_RATE}/s without an import, then as long beside one, "
+        f"{writer_threads(IMPORT_RATE)} writer threads, polls every {POLL_SECONDS} s with "
+        f"If-None-Match; `masthead import` of {IMPORT_FILES:,} "
         "plain-text files with `--published` and `--section`, started with the writes and "
         "again whenever it ended until they stopped).",
         f"Machine: {live.machine()}, load average {load:.2f} at the start; "
@@ -280,11 +291,13 @@ def main() -> None:
             table = report(rows, started_at, load)
             print(table)
             write_section(HEADING, f"{INTRO}\n\n{table}\n\n{HISTORY}")
-        work = Path(temp) / "import"
-        work.mkdir()
         import_started, import_load = datetime.now(UTC), os.getloadavg()[0]
-        row = run_rate(IMPORT_RATE, work, importing=IMPORT_FILES)
-    table = import_report(row, import_started, import_load)
+        import_rows = []
+        for importing in (0, IMPORT_FILES):
+            work = Path(temp) / f"import-{importing}"
+            work.mkdir()
+            import_rows.append(run_rate(IMPORT_RATE, work, importing=importing))
+    table = import_report(import_rows, import_started, import_load)
     print(table)
     write_section(IMPORT_HEADING, f"{IMPORT_INTRO}\n\n{table}")
 

@@ -13,6 +13,8 @@ import socket
 import sqlite3
 import sys
 import tempfile
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -31,7 +33,7 @@ from archive import ArchiveBusy, ArchiveError, ChangeNote, ingest, origin, readi
 from archive.fields import CHANGE_KINDS
 from archive.shape import parse_time
 from archive.storage import storage_failure
-from archive.store import BATCH_SIZE, check
+from archive.store import BATCH_SECONDS, BATCH_SIZE, check
 from archive.visibility import is_public_revision
 from service import create_app
 from service.archive_access import open_for
@@ -358,7 +360,10 @@ def import_command(
     warn_about_base_url(settings)
     site = reading.Site(_own_names(settings.site), settings.site.base_url)
     # The readers start first: they must not inherit the archive's connection.
-    with reading.read_ahead(found, defaults=defaults, change=change, site=site) as reads:
+    limits = reading.Limits(settings.imports.read_seconds, settings.imports.read_memory_mb)
+    with reading.read_ahead(
+        found, defaults=defaults, change=change, site=site, limits=limits
+    ) as reads:
         bar = tqdm(unit=" stories", desc="importing", disable=None, file=sys.stderr)
 
         def report(what: str, where: object, detail: str = "") -> None:
@@ -401,18 +406,23 @@ Step = tuple[object, Callable[[], tuple[str, object, str]]]
 def _import_batch(archive, steps: Iterator[Step], report, bar) -> int:
     """Up to BATCH_SIZE stories, each failing alone; how many. The stories are all read and
     checked first (the readers, and the stored stories a re-import goes over), then saved in
-    one write transaction: the write lock is never held while a file is read."""
-    ready = list(islice(steps, BATCH_SIZE))
-    if not ready:
-        return 0
-    with archive.batch():
-        for where, save in ready:
-            try:
-                report(*save())
-            except (ArchiveError, *reading.UNREADABLE) as error:
-                report("failed", where, reading.problem_of(error))
-            bar.update()
-    return len(ready)
+    a write transaction: the write lock is never held while a file is read, and never for much
+    longer than BATCH_SECONDS (the rest of the stories go in another transaction)."""
+    ready = deque(islice(steps, BATCH_SIZE))
+    count = len(ready)
+    while ready:
+        with archive.batch():
+            began = time.monotonic()
+            while ready:
+                where, save = ready.popleft()
+                try:
+                    report(*save())
+                except (ArchiveError, *reading.UNREADABLE) as error:
+                    report("failed", where, reading.problem_of(error))
+                bar.update()
+                if time.monotonic() - began >= BATCH_SECONDS:
+                    break
+    return count
 
 
 def _import_steps(
