@@ -57,6 +57,10 @@ MAX_MARKDOWN_CHARACTERS = 2_000_000
 # line, or more lines holding a `|` in one file, are refused before rendering.
 MAX_MARKDOWN_TABLE_CELLS = 100
 MAX_MARKDOWN_TABLE_ROWS = 2_000
+# Most entity references ("&amp;", "&quot;") in a saved HTML page, counted as its "&": a page
+# carries more than the article in it (JSON in attributes is all "&quot;"), so more than a
+# body's MAX_ENTITIES; reading takes time with their number (1.5 million took 24 s).
+MAX_PAGE_ENTITIES = 500_000
 # Python-Markdown's "extra" without abbreviations: every abbreviation is one more pattern run
 # over the whole text (3,000 of them took 7 s), and articles do not define them.
 MARKDOWN_EXTENSIONS = [
@@ -231,7 +235,7 @@ def read_html(raw: str) -> list[dict]:
     """A saved article page: trafilatura removes the page furniture, then the text rules apply."""
     import trafilatura  # slow to import; only HTML needs it
 
-    if problems := markup_problems(raw):
+    if problems := markup_problems(raw, max_entities=MAX_PAGE_ENTITIES):
         raise IngestError([f"the HTML page {problem}" for problem in problems])
     document = trafilatura.bare_extraction(
         raw, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True

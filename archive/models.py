@@ -320,13 +320,13 @@ def _html_problems(spec: Field, value: Any, name: str) -> list[str]:
     return [f"{name} {problem}" for problem in markup_problems(value)]
 
 
-def markup_problems(html: str) -> list[str]:
+def markup_problems(html: str, *, max_entities: int = MAX_ENTITIES) -> list[str]:
     """What in raw HTML would make a parser work for minutes (see MAX_ATTRIBUTES and
     MAX_ENTITIES), found in one pass over the text before any parser reads it."""
     problems = []
-    if (entities := html.count("&")) > MAX_ENTITIES:
+    if (entities := html.count("&")) > max_entities:
         problems.append(
-            f"has {entities:,} entity references (& characters); at most {MAX_ENTITIES:,}"
+            f"has {entities:,} entity references (& characters); at most {max_entities:,}"
         )
     if (attributes := most_attributes(html, stop_past=MAX_ATTRIBUTES)) > MAX_ATTRIBUTES:
         problems.append(

@@ -10,7 +10,7 @@ import pytest
 
 from archive import InvalidStory, story_from_dict
 from archive.fields import MAX_ATTRIBUTES, MAX_ENTITIES
-from archive.ingest import MAX_MARKDOWN_TABLE_CELLS, MAX_MARKDOWN_TABLE_ROWS
+from archive.ingest import MAX_MARKDOWN_TABLE_CELLS, MAX_MARKDOWN_TABLE_ROWS, MAX_PAGE_ENTITIES
 from archive.models import most_attributes
 from tests.conftest import NOW
 from tests.test_api import story_json
@@ -98,7 +98,7 @@ def test_a_saved_page_of_a_million_and_a_half_entities_is_refused_by_name(runner
     assert result.exit_code == 1
     [line] = error_lines(result.output)
     assert line.startswith(f"error: {page}: the HTML page has 1,500,000 entity references")
-    assert f"at most {MAX_ENTITIES:,}" in line
+    assert f"at most {MAX_PAGE_ENTITIES:,}" in line
 
 
 def table(rows: int, columns: int, cell: str = "x") -> str:
