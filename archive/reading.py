@@ -212,7 +212,7 @@ class _Readers:
 
     def replace(self) -> None:
         """A new pool for a broken one; the broken one's futures have all failed by the end."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.shutdown(wait=True)
         self.pool = self._started()
 
     def shutdown(self) -> None:
@@ -246,7 +246,9 @@ def _result(running: deque, readers: _Readers | None) -> list[Read]:
         pass
     readers.replace()
     for index, (other, other_task) in enumerate(running):
-        if other is not None and isinstance(other.exception(), BrokenProcessPool):
+        if other is None:
+            continue
+        if other.cancelled() or isinstance(other.exception(), BrokenProcessPool):
             running[index] = (readers.submit(other_task), other_task)
     return [
         read
