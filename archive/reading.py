@@ -57,9 +57,6 @@ LINES_A_TASK = 100
 TASKS_AHEAD = 4
 # Most workers: the writer is one process, and reading rarely outpaces more than a few.
 MAX_WORKERS = 4
-# How much less a reader is given of the processors than other processes (nice): an import is
-# a batch job, and the site's own processes (its scheduler, its API writes) come first.
-READER_NICENESS = 10
 # Processor seconds a file may take past its time limit before the kernel stops its reader
 # (SIGXCPU): the time limit's own signal reaches Python code only, not a parser stuck in C.
 HARD_GRACE_SECONDS = 1
@@ -388,8 +385,6 @@ def _start_reader(limits: Limits, pids=None) -> None:
             address_space = min(address_space, hard)
         resource.setrlimit(resource.RLIMIT_AS, (address_space, hard))
     signal.signal(signal.SIGALRM, _time_is_up)
-    with suppress(OSError):
-        os.nice(READER_NICENESS)
 
 
 def _time_is_up(_signal, _frame) -> None:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
@@ -360,6 +360,7 @@ def import_command(
     warn_about_base_url(settings)
     site = reading.Site(_own_names(settings.site), settings.site.base_url)
     # The readers start first: they must not inherit the archive's connection.
+    _be_nice(settings.imports.niceness)  # the readers, forked next, are as nice
     limits = reading.Limits(settings.imports.read_seconds, settings.imports.read_memory_mb)
     with reading.read_ahead(
         found, defaults=defaults, change=change, site=site, limits=limits
@@ -384,6 +385,14 @@ def import_command(
     click.echo(("dry run: " if dry_run else "") + summary)
     if counts["failed"]:
         raise click.exceptions.Exit(1)
+
+
+def _be_nice(niceness: int) -> None:
+    """Take less of the processors than the site's own processes (its scheduler, its API
+    writes): an import is a batch job. Never raises this process's priority."""
+    with suppress(OSError):
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, 0, max(current, niceness))
 
 
 def _shown(text: str) -> str:

@@ -91,6 +91,8 @@ class ImportsSettings:
     # Limits of one file's reading in `masthead import`'s reader processes.
     read_seconds: int = 60
     read_memory_mb: int = 1024
+    # How much less of the processors `masthead import` takes than the site's own processes.
+    niceness: int = 10
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,10 @@ def _check_values(settings: Settings) -> list[str]:
     problems += [
         f"{key} = {value!r} must be 0 or more" for key, value in not_negative.items() if value < 0
     ]
+    if not 0 <= settings.imports.niceness <= 19:
+        problems.append(
+            f"[imports] niceness = {settings.imports.niceness!r} is not a niceness (0 to 19)"
+        )
     if not 1 <= settings.server.port <= 65535:
         problems.append(f"[server] port = {settings.server.port!r} is not a port (1 to 65535)")
     problems += [

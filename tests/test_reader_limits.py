@@ -14,6 +14,7 @@ import pytest
 
 from archive import ingest, reading
 from service import create_app
+from service.settings import SettingsError
 from tests.conftest import MastheadRunner
 
 # What a test file holds to make its reader misbehave (see `misbehaving_reader`).
@@ -159,3 +160,29 @@ def test_a_reader_stuck_where_neither_limit_reaches_is_killed_and_its_file_fails
     assert results["bad.txt"].problem == "took longer than 0.3 s to read ([imports] read_seconds)"
     assert [s.story.title for s in results["good-0.txt"].stories] == ["Good story 0"]
     assert [s.story.title for s in results["good-1.txt"].stories] == ["Good story 1"]
+
+
+def test_an_import_and_its_readers_take_less_of_the_processors(
+    make_settings, monkeypatch, tmp_path
+):
+    settings = make_settings(imports={"niceness": 7})
+    seen = tmp_path / "niceness"
+    read_text = ingest.READERS["text"]
+
+    def reading(raw: str) -> list[dict]:
+        seen.write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+        return read_text(raw)
+
+    monkeypatch.setitem(ingest.READERS, "text", reading)
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    (tmp_path / "story.txt").write_text("A story\n\nIts paragraph.\n")
+    result = MastheadRunner(create_app(settings)).invoke(
+        args=["import", str(tmp_path / "story.txt")]
+    )
+    assert result.exit_code == 0, result.output
+    assert int(seen.read_text()) == max(before, 7)  # never made more urgent than it was
+
+
+def test_a_niceness_outside_0_to_19_is_refused(make_settings):
+    with pytest.raises(SettingsError, match=r"\[imports\] niceness = 20 is not a niceness"):
+        make_settings(imports={"niceness": 20})
