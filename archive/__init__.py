@@ -33,6 +33,7 @@ from archive import (
 )
 from archive.clock import Clock
 from archive.errors import (
+    ArchiveBusy,
     ArchiveError,
     DuplicateRequest,
     FieldProblem,
@@ -58,11 +59,13 @@ from archive.renditions import (
 )
 from archive.schema import migrate
 from archive.shape import story_from_dict, story_to_dict
+from archive.transaction import begin_immediate
 
 __all__ = [
     "CORRECTIONS",
     "LATEST",
     "Archive",
+    "ArchiveBusy",
     "ArchiveError",
     "Author",
     "BuildState",
@@ -93,7 +96,8 @@ __all__ = [
     "story_to_dict",
 ]
 
-# How long a connection waits for another process's write lock before giving up.
+# How long a connection waits for another process's write lock before giving up (ArchiveBusy),
+# unless the caller says otherwise ([archive] busy_timeout_ms).
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -158,11 +162,18 @@ class Archive:
     def publish_due(self, *, now: datetime | None = None) -> list[Story]:
         return store.publish_due(self.db, clock=self.clock, now=now or _now())
 
-    def restore(self, exported: dict, *, now: datetime | None = None) -> tuple[str, Story]:
+    def restore(
+        self, exported: dict | restore.Restorable, *, now: datetime | None = None
+    ) -> tuple[str, Story]:
         """Write a story as `masthead export` wrote it, keeping its id, entry id, permalink,
         times, withdrawn state and revisions: ("created", story), or ("unchanged", stored) when
-        the archive has that very story. Raises InvalidStory, or SlugConflict."""
+        the archive has that very story. Raises InvalidStory, or SlugConflict. `exported` may
+        come checked already, by `restorable`."""
         return restore.restore_story(self.db, exported, clock=self.clock, now=now or _now())
+
+    def restorable(self, exported: dict) -> restore.Restorable:
+        """An exported story checked for `restore`, without the archive. Raises InvalidStory."""
+        return restore.restorable(exported, clock=self.clock)
 
     @contextmanager
     def batch(self) -> Iterator[Archive]:
@@ -178,7 +189,7 @@ class Archive:
         the real run would do). One transaction: other writers wait until it ends."""
         if self.db.conn.in_transaction:
             raise RuntimeError("a trial cannot start inside a transaction")
-        self.db.execute("BEGIN IMMEDIATE")
+        begin_immediate(self.db)
         try:
             yield self
         finally:
@@ -191,6 +202,10 @@ class Archive:
     def by_origin(self, origin: str) -> Story | None:
         """The story imported from `origin` (such as file:/path/story.txt), if any."""
         return queries.find_by_origin(self.db, origin)
+
+    def revision_from(self, origin: str) -> int | None:
+        """The revision of the story imported from `origin`, if any (one indexed read)."""
+        return queries.revision_from(self.db, origin)
 
     def at(self, path: str) -> Story:
         return queries.story_at(self.db, path)
@@ -368,6 +383,7 @@ def open_archive(
     timezone: str = "UTC",
     prepare: bool = True,
     read_only_fallback: bool = False,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> Archive:
     """Open (creating and migrating if needed) the archive at `path`, in WAL mode.
 
@@ -378,13 +394,15 @@ def open_archive(
     `read_only_fallback=True`: when the disk cannot take the files a normal open needs (it is
     full), open the archive read-only instead (`is_read_only`; every write then raises
     sqlite3.OperationalError), so that it can still be read; open it again later to write.
+    `busy_timeout_ms`: how long a write waits for another connection's write lock before it
+    raises ArchiveBusy.
     Raises sqlite3.OperationalError when the file cannot be opened (for `prepare=False`, also
     when it does not exist): an archive that cannot be opened is a failure, not bad input.
     """
     path = Path(path)
     clock = Clock(domain=domain, timezone=timezone)
     try:
-        db = _connect(path, prepare=prepare)
+        db = _connect(path, prepare=prepare, busy_timeout_ms=busy_timeout_ms)
     except sqlite3.OperationalError as error:
         # Only a whole write-ahead log is safe to ignore: the read-only way reads the main file.
         if read_only_fallback and storage.storage_failure(error) and storage.wal_is_empty(path):
@@ -394,14 +412,14 @@ def open_archive(
     return Archive(db, clock)
 
 
-def _connect(path: Path, *, prepare: bool) -> sqlite_utils.Database:
+def _connect(path: Path, *, prepare: bool, busy_timeout_ms: int) -> sqlite_utils.Database:
     if prepare:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite_utils.Database(path)
     else:
         db = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=rw", uri=True))
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA schema_version").fetchone()  # a first read: fails now, not later
         if prepare:

@@ -43,6 +43,18 @@ class InvalidStory(ArchiveError):
         super().__init__(prefix + "; ".join(self.problems))
 
 
+class ArchiveBusy(ArchiveError):
+    """Another writer held the archive's write lock for longer than the busy timeout; nothing
+    was changed, and the same write can be tried again. `waited` is that timeout, in seconds."""
+
+    def __init__(self, waited: float):
+        self.waited = waited
+        super().__init__(
+            f"the archive is busy: another writer held its write lock for more than {waited:g} s; "
+            "nothing was changed, try again"
+        )
+
+
 class StoryNotFound(ArchiveError):
     """No story answers to that id or permalink."""
 

@@ -55,6 +55,16 @@ MAX_BODY_LENGTH = 1_000_000
 # > img, tables in lists); HTML parsers slow down with the square of the depth, so it is
 # checked on the raw text before any parser sees it.
 MAX_BODY_DEPTH = 64
+# Most attributes one element may carry, counted on the raw text before any parser sees it:
+# HTML parsers check each new attribute against the element's others (html5ever in nh3,
+# libxml2 in lxml), so the work grows with the square of their number (40,000 on one element
+# took 6 s in nh3 and 19 s in lxml; 300,000 in a saved page, minutes). Article markup carries
+# a few, and a saved page's busiest element a few dozen.
+MAX_ATTRIBUTES = 1_000
+# Most entity and character references ("&amp;", "&#8217;") in a body or a saved page, counted
+# as its "&" characters before any parser sees it: a saved page of 1.5 million "&amp;" took
+# 24 s to read. An article holds some thousands at most, its query strings' "&" included.
+MAX_ENTITIES = 100_000
 # Most parts one story may have: each tag, author and section is a feed to rebuild, so these
 # bound the work one write can queue. Stories carry 3-15 tags, 1-5 bylines (a few dozen for a
 # live blog), a gallery of up to a hundred photos, and a few dozen quoted people.
@@ -151,8 +161,9 @@ STORY_FIELDS: dict[str, Field] = {
         "html",
         max_length=MAX_BODY_LENGTH,
         max_depth=MAX_BODY_DEPTH,
-        description=f"HTML, elements nested at most {MAX_BODY_DEPTH} deep; sanitised (no "
-        "scripts, no event handlers, links only http(s), mailto or relative)",
+        description=f"HTML, elements nested at most {MAX_BODY_DEPTH} deep, at most "
+        f"{MAX_ATTRIBUTES:,} attributes an element and {MAX_ENTITIES:,} entity references (&); "
+        "sanitised (no scripts, no event handlers, links only http(s), mailto or relative)",
     ),
     "language": text(
         MAX_LANGUAGE_LENGTH,

@@ -29,7 +29,7 @@ from archive.extract import SPACES, Extracted, author_names, extract, parse_cred
 from archive.folders import Found
 from archive.html import to_text
 from archive.language import declared_language, detected_language
-from archive.models import Story
+from archive.models import Story, markup_problems
 from archive.names import slugify
 from archive.origin import page_origin, with_holder_as_origin
 from archive.rights import parse_rights
@@ -50,6 +50,17 @@ MAX_MARKDOWN_NESTING = 64
 MAX_MARKDOWN_OPENERS = (100, 10_000)
 # Longest Markdown text rendered: a story's body holds at most a million characters.
 MAX_MARKDOWN_CHARACTERS = 2_000_000
+# Python-Markdown's tables split each row into cells by scanning the rest of the row for code
+# spans at every `|`, so a row takes time with the square of its cells (4,000 `|` on one line
+# took 3 s), and a table with its rows (a table of 2 MB, a minute). Real tables have a few
+# dozen columns at most, and some hundreds of rows (a nation's constituencies): more `|` on one
+# line, or more lines holding a `|` in one file, are refused before rendering.
+MAX_MARKDOWN_TABLE_CELLS = 100
+MAX_MARKDOWN_TABLE_ROWS = 2_000
+# Most entity references ("&amp;", "&quot;") in a saved HTML page, counted as its "&": a page
+# carries more than the article in it (JSON in attributes is all "&quot;"), so more than a
+# body's MAX_ENTITIES; reading takes time with their number (1.5 million took 24 s).
+MAX_PAGE_ENTITIES = 500_000
 # Python-Markdown's "extra" without abbreviations: every abbreviation is one more pattern run
 # over the whole text (3,000 of them took 7 s), and articles do not define them.
 MARKDOWN_EXTENSIONS = [
@@ -127,6 +138,7 @@ def read_markdown(raw: str) -> list[dict]:
     content = post.content
     _check_nesting(content)
     _check_openers(content)
+    _check_tables(content)
     if "title" not in meta:
         first, _, rest = content.lstrip().partition("\n")
         if first.startswith("# "):
@@ -172,6 +184,30 @@ def _check_openers(content: str) -> None:
             )
 
 
+def _check_tables(content: str) -> None:
+    """Refuse Markdown with tables too wide or too long (see MAX_MARKDOWN_TABLE_CELLS) before
+    it is rendered."""
+    rows = 0
+    for number, line in enumerate(content.split("\n"), start=1):
+        if (cells := line.count("|")) == 0:
+            continue
+        rows += 1
+        if cells > MAX_MARKDOWN_TABLE_CELLS:
+            raise IngestError(
+                [
+                    f"Markdown line {number} has {cells:,} | (table cells; at most "
+                    f"{MAX_MARKDOWN_TABLE_CELLS} on a line)"
+                ]
+            )
+    if rows > MAX_MARKDOWN_TABLE_ROWS:
+        raise IngestError(
+            [
+                f"Markdown has {rows:,} lines holding a | (table rows; at most "
+                f"{MAX_MARKDOWN_TABLE_ROWS:,} in a file)"
+            ]
+        )
+
+
 def nesting_of(line: str) -> int:
     """Columns of indentation, quote (>) and list markers (-, *, +, 1.) before a line's text."""
     column, index, length = 0, 0, len(line)
@@ -199,6 +235,8 @@ def read_html(raw: str) -> list[dict]:
     """A saved article page: trafilatura removes the page furniture, then the text rules apply."""
     import trafilatura  # slow to import; only HTML needs it
 
+    if problems := markup_problems(raw, max_entities=MAX_PAGE_ENTITIES):
+        raise IngestError([f"the HTML page {problem}" for problem in problems])
     document = trafilatura.bare_extraction(
         raw, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )

@@ -17,6 +17,8 @@ from archive.fields import (  # noqa: F401 (the rules other modules read from th
     CHANGE_FIELDS,
     CONTROL_CHARACTERS,
     LANGUAGE_PATTERN,
+    MAX_ATTRIBUTES,
+    MAX_ENTITIES,
     MAX_PARTS,
     SLUG_PATTERN,
     STATUSES,
@@ -315,7 +317,23 @@ def _html_problems(spec: Field, value: Any, name: str) -> list[str]:
         return [f"{name} is {len(value)} characters long (at most {spec.max_length})"]
     if (depth := nesting_depth(value, stop_past=spec.max_depth)) > spec.max_depth:
         return [f"{name} nests elements more than {spec.max_depth} deep ({depth} or more)"]
-    return []
+    return [f"{name} {problem}" for problem in markup_problems(value)]
+
+
+def markup_problems(html: str, *, max_entities: int = MAX_ENTITIES) -> list[str]:
+    """What in raw HTML would make a parser work for minutes (see MAX_ATTRIBUTES and
+    MAX_ENTITIES), found in one pass over the text before any parser reads it."""
+    problems = []
+    if (entities := html.count("&")) > max_entities:
+        problems.append(
+            f"has {entities:,} entity references (& characters); at most {max_entities:,}"
+        )
+    if (attributes := most_attributes(html, stop_past=MAX_ATTRIBUTES)) > MAX_ATTRIBUTES:
+        problems.append(
+            f"has an element with more than {MAX_ATTRIBUTES:,} attributes ({attributes:,} or "
+            f"more); at most {MAX_ATTRIBUTES:,}"
+        )
+    return problems
 
 
 def _choice_problems(spec: Field, value: Any, name: str) -> list[str]:
@@ -424,6 +442,28 @@ def nesting_depth(body: str, *, stop_past: int | None = None) -> int:
         elif name in open_tags:
             del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name) :]
     return deepest
+
+
+# One attribute of a start tag, after its name: a name, and a value unquoted, in double or in
+# single quotes. The alternatives start with different characters, so nothing backtracks.
+ATTRIBUTE = re.compile(r"""[\s/]*[^\s"'>/=][^\s"'>/=]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""")
+
+
+def most_attributes(html: str, *, stop_past: int | None = None) -> int:
+    """The most attributes any start tag of the text carries, read without parsing; stops
+    counting past `stop_past`."""
+    most, position = 0, 0
+    for tag in TAG.finditer(html):
+        if tag.group(1) or tag.start() < position:
+            continue  # an end tag, or text inside the last start tag's attribute values
+        count, position = 0, tag.end()
+        while attribute := ATTRIBUTE.match(html, position):
+            count += 1
+            position = attribute.end()
+            if stop_past is not None and count > stop_past:
+                return count
+        most = max(most, count)
+    return most
 
 
 def is_web_url(value: str) -> bool:

@@ -151,6 +151,12 @@ def find_by_origin(db: sqlite_utils.Database, origin: str) -> Story | None:
     return found[0] if found else None
 
 
+def revision_from(db: sqlite_utils.Database, origin: str) -> int | None:
+    """The revision of the story imported from `origin`, if any."""
+    row = db.execute("SELECT revision FROM stories WHERE origin = ?", [origin]).fetchone()
+    return row[0] if row else None
+
+
 def story_at(db: sqlite_utils.Database, path: str) -> Story:
     """The published story at a permalink path such as /2014/02/24/slug/.
 

@@ -10,18 +10,33 @@ re-import is read over the stored story) and restores of exported stories.
 
 The workers are forked when `read_ahead` starts, before the caller opens the archive: a
 process must not inherit an open SQLite connection.
+
+Each file is read under limits (`Limits`): a time limit (a timer in the worker, and the
+kernel's processor-time limit for code the timer cannot interrupt) and a memory limit (the
+worker's address space). A file that exceeds them fails alone. A worker that dies (the kernel's
+OOM killer, a crash in a parser) breaks the pool: the pool is replaced, the work the pool held
+is sent again, and the files of the task that broke it are read again one at a time, each in a
+process of its own, so that the file that kills its reader fails alone and every other file is
+read. Those processes, and a replaced pool's, are forked with the archive open: they never
+touch it, and leave without running the parent's clean-up (os._exit).
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
+import resource
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
+from pathlib import Path
 
 from archive import ingest, origin
 from archive.errors import ArchiveError
@@ -42,6 +57,36 @@ LINES_A_TASK = 100
 TASKS_AHEAD = 4
 # Most workers: the writer is one process, and reading rarely outpaces more than a few.
 MAX_WORKERS = 4
+# Processor seconds a file may take past its time limit before the kernel stops its reader
+# (SIGXCPU): the time limit's own signal reaches Python code only, not a parser stuck in C.
+HARD_GRACE_SECONDS = 1
+# Wall-clock time a file may take, as a multiple of its time limit, plus these seconds, before
+# its reader is killed: a reader that neither returns to Python nor spends processor time.
+WALL_GRACE_SECONDS = 2
+
+
+def _wall_seconds(limits: Limits, files: int) -> float:
+    return files * 2 * limits.seconds + WALL_GRACE_SECONDS
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What reading one file (or one story of a JSON list or JSON Lines file) may take in a
+    reader process: `seconds` of time, and `memory_mb` MiB of memory beyond what the reader
+    held when it started ([imports] read_seconds and read_memory_mb)."""
+
+    seconds: float = 60
+    memory_mb: int = 1024
+
+    def too_long(self) -> str:
+        return f"took longer than {self.seconds:g} s to read ([imports] read_seconds)"
+
+    def too_big(self) -> str:
+        return f"needs more than {self.memory_mb} MiB of memory to read ([imports] read_memory_mb)"
+
+
+class ReadTooLong(BaseException):
+    """A file's time is up. A BaseException, so that no parser's `except Exception` keeps it."""
 
 
 @dataclass(frozen=True)
@@ -114,44 +159,99 @@ def read_ahead(
     change: ChangeNote | None,
     site: Site,
     workers: int | None = None,
+    limits: Limits | None = None,
 ) -> Iterator[Iterator[Read]]:
     """Every file's stories, in order, read and checked by `workers` processes (by default one
-    fewer than the processors this process may use, at most MAX_WORKERS; none reads here).
+    fewer than the processors this process may use, at least one and at most MAX_WORKERS), each
+    file under `limits` (by default Limits()). `workers=0` reads here, without limits.
     Enter before the archive is opened: the workers are forked on entry."""
     if workers is None:
-        workers = min(MAX_WORKERS, len(os.sched_getaffinity(0)) - 1)
+        workers = max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0)) - 1))
+    tasks = _tasks(found, defaults, change, site)
     if workers < 1:
-        yield _in_order(_tasks(found, defaults, change, site), run=_run_here)
+        yield _in_order(tasks, readers=None)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    readers = _Readers(workers, limits or Limits())
     try:
-        pool.submit(int).result()  # forks every worker now, before any archive is open
-        yield _in_order(
-            _tasks(found, defaults, change, site), run=pool.submit, ahead=workers * TASKS_AHEAD
-        )
+        yield _in_order(tasks, readers=readers, ahead=workers * TASKS_AHEAD)
     finally:
-        pool.shutdown(cancel_futures=True)
+        readers.shutdown()
 
 
-def _run_here(function: Callable, *args) -> Future:
-    done: Future = Future()
-    done.set_result(function(*args))
-    return done
+class _Readers:
+    """The pool of reader processes, replaced when one of them dies."""
+
+    def __init__(self, workers: int, limits: Limits):
+        self.workers, self.limits = workers, limits
+        self.pool = self._started()
+
+    def _started(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("fork")
+        self.pids = context.Array("i", self.workers)  # each reader writes its own in
+        pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=context,
+            initializer=_start_reader,
+            initargs=(self.limits, self.pids),
+        )
+        pool.submit(int).result()  # forks every worker now (the first time, before any archive)
+        return pool
+
+    def submit(self, task: tuple) -> Future:
+        return self.pool.submit(*task)
+
+    def kill(self) -> None:
+        """Kill every reader (the pool breaks)."""
+        for pid in self.pids:
+            if pid:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def replace(self) -> None:
+        """A new pool for a broken one; the broken one's futures have all failed by the end."""
+        self.pool.shutdown(wait=True)
+        self.pool = self._started()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
 
 
-def _in_order(tasks: Iterator, *, run: Callable, ahead: int = 0) -> Iterator[Read]:
-    """The tasks' results in the order the tasks came, at most `ahead` of them running."""
-    running: deque[Future | list[Read]] = deque()
+def _in_order(tasks: Iterator, *, readers: _Readers | None, ahead: int = 0) -> Iterator[Read]:
+    """The tasks' results in the order the tasks came, at most `ahead` of them running. A task
+    is (function, arguments...) for a reader, or results known now (a list of Read)."""
+    running: deque[tuple[Future | None, tuple | list[Read]]] = deque()
     for task in tasks:
-        running.append(run(*task) if callable(task[0]) else task)
+        future = readers.submit(task) if readers is not None and callable(task[0]) else None
+        running.append((future, task))
         while len(running) > ahead:
-            yield from _result(running.popleft())
+            yield from _result(running, readers)
     while running:
-        yield from _result(running.popleft())
+        yield from _result(running, readers)
 
 
-def _result(task: Future | list[Read]) -> list[Read]:
-    return task.result() if isinstance(task, Future) else task
+def _result(running: deque, readers: _Readers | None) -> list[Read]:
+    """The first running task's results. When a reader died, the pool is replaced, the tasks it
+    held are sent to the new one, and this task's files are read one at a time, alone."""
+    future, task = running.popleft()
+    if future is None:
+        return task if not callable(task[0]) else task[0](*task[1:])
+    try:
+        return future.result(timeout=_wall_seconds(readers.limits, len(_one_by_one(task))))
+    except TimeoutError:
+        readers.kill()  # stuck where neither limit reaches: its files are read again alone
+    except BrokenProcessPool:
+        pass
+    readers.replace()
+    for index, (other, other_task) in enumerate(running):
+        if other is None:
+            continue
+        if other.cancelled() or isinstance(other.exception(), BrokenProcessPool):
+            running[index] = (readers.submit(other_task), other_task)
+    return [
+        read
+        for single, failed in _one_by_one(task)
+        for read in _alone(single, failed, readers.limits)
+    ]
 
 
 def _tasks(found: Iterable[Found], defaults: dict, change: ChangeNote | None, site: Site):
@@ -216,26 +316,32 @@ def _read_listed(
     entry: Found, items: list[Item], change: ChangeNote | None, site: Site
 ) -> list[Read]:
     """In a worker: stories of a JSON list, each on its own."""
-    return [LineRead(entry, _prepared(item, change, site)) for item in items]
+    return [LineRead(entry, _listed(item, change, site)) for item in items]
+
+
+def _listed(item: Item, change: ChangeNote | None, site: Site) -> Prepared:
+    return _limited(lambda: _prepared(item, change, site), lambda p: Prepared(item, problem=p))
 
 
 def _read_files(
     entries: list[Found], defaults: dict, change: ChangeNote | None, site: Site
 ) -> list[Read]:
     """In a worker: text, Markdown and HTML files (a story each), read whole."""
-    done: list[Read] = []
-    for entry in entries:
-        if entry.skipped or entry.problem:
-            done.append(FileRead(entry))
-            continue
+    return [_read_file(entry, defaults, change, site) for entry in entries]
+
+
+def _read_file(entry: Found, defaults: dict, change: ChangeNote | None, site: Site) -> FileRead:
+    if entry.skipped or entry.problem:
+        return FileRead(entry)
+
+    def read() -> FileRead:
         try:
             items = ingest.items_in(entry.path, defaults=defaults, follow_links=not entry.in_folder)
-            stories = tuple(_prepared(item, change, site) for item in items)
+            return FileRead(entry, tuple(_prepared(item, change, site) for item in items))
         except (ArchiveError, *UNREADABLE) as error:
-            done.append(FileRead(entry, problem=problem_of(error)))
-            continue
-        done.append(FileRead(entry, stories))
-    return done
+            return FileRead(entry, problem=problem_of(error))
+
+    return _limited(read, lambda problem: FileRead(entry, problem=problem))
 
 
 def _read_lines(
@@ -243,10 +349,145 @@ def _read_lines(
 ) -> list[Read]:
     """In a worker: JSON Lines, each on its own; an exported story (with its id) is left for
     the archive to restore."""
-    return [
-        LineRead(entry, _line(item, change, site) if isinstance(item, Item) else item)
-        for item in chunk
-    ]
+    return [LineRead(entry, _read_line(item, change, site)) for item in chunk]
+
+
+def _read_line(item: Item | Unreadable, change: ChangeNote | None, site: Site):
+    if isinstance(item, Unreadable):
+        return item
+    return _limited(lambda: _line(item, change, site), lambda p: Unreadable(item.where, NotRead(p)))
+
+
+# Limits -------------------------------------------------------------------------------------
+
+# The limits of this process when it is a reader (set as it starts), and whether a file is
+# being read now (the timer's signal stops only that).
+_reader_limits: Limits | None = None
+_reading = False
+
+
+def _start_reader(limits: Limits, pids=None) -> None:
+    """In a new reader process: its memory limit, and the timer's signal handler; its pid in
+    the first free place of `pids`."""
+    global _reader_limits
+    _reader_limits = limits
+    if pids is not None:
+        with pids.get_lock():
+            free = list(pids).index(0) if 0 in pids else None
+            if free is not None:
+                pids[free] = os.getpid()
+    with suppress(OSError, ValueError):
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+        held = os.sysconf("SC_PAGE_SIZE") * pages
+        address_space = held + limits.memory_mb * 2**20
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            address_space = min(address_space, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, hard))
+    signal.signal(signal.SIGALRM, _time_is_up)
+
+
+def _time_is_up(_signal, _frame) -> None:
+    if _reading:
+        raise ReadTooLong
+
+
+def _limited(read: Callable, failed: Callable[[str], object]):
+    """`read()` under the reader's limits (none outside a reader); `failed(problem)` when it
+    takes too long or needs too much memory."""
+    global _reading
+    limits = _reader_limits
+    if limits is None:
+        return read()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    stop = math.ceil(used + limits.seconds) + HARD_GRACE_SECONDS
+    if hard != resource.RLIM_INFINITY:
+        stop = min(stop, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (stop, hard))
+        _reading = True
+        # Then every second: a parser that swallows the first one still stops.
+        signal.setitimer(signal.ITIMER_REAL, limits.seconds, 1)
+        try:
+            return read()
+        finally:
+            _reading = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except ReadTooLong:
+        return failed(limits.too_long())
+    except MemoryError:
+        return failed(limits.too_big())
+
+
+def _one_by_one(task: tuple) -> list[tuple[tuple, Callable[[str], list[Read]]]]:
+    """A reader's task as tasks of one file (or one story) each, with what each gives when
+    its reader dies: failed(problem)."""
+    function, *args = task
+    if function is _read_files:
+        entries, *rest = args
+        return [((_read_files, [entry], *rest), partial(_file_failed, entry)) for entry in entries]
+    entry, items, *rest = args
+    failed = _line_failed if function is _read_lines else _listed_failed
+    return [((function, entry, [item], *rest), partial(failed, entry, item)) for item in items]
+
+
+def _file_failed(entry: Found, problem: str) -> list[Read]:
+    return [FileRead(entry, problem=problem)]
+
+
+def _line_failed(entry: Found, item: Item | Unreadable, problem: str) -> list[Read]:
+    return [LineRead(entry, Unreadable(item.where, NotRead(problem)))]
+
+
+def _listed_failed(entry: Found, item: Item, problem: str) -> list[Read]:
+    return [LineRead(entry, Prepared(item, problem=problem))]
+
+
+def _alone(task: tuple, failed: Callable[[str], list[Read]], limits: Limits) -> list[Read]:
+    """One file's task in a reader process of its own: its results, or `failed(problem)` saying
+    how the process ended when it died or was killed."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(target=_read_alone, args=(sending, task, limits), daemon=True)
+    process.start()
+    sending.close()
+    try:
+        if receiving.poll(_wall_seconds(limits, 1)):
+            with suppress(EOFError):
+                return receiving.recv()
+        else:
+            process.kill()
+            process.join()
+            return failed(limits.too_long())
+    finally:
+        receiving.close()
+        process.join()
+    return failed(_how_it_ended(process.exitcode, limits))
+
+
+def _read_alone(sending, task: tuple, limits: Limits) -> None:
+    """In a process of its own: one task under the limits, its results sent back."""
+    _start_reader(limits)
+    sending.send(task[0](*task[1:]))
+    sending.close()
+
+
+def _how_it_ended(exitcode: int | None, limits: Limits) -> str:
+    if exitcode is not None and exitcode < 0:
+        number = -exitcode
+        if number == signal.SIGXCPU:
+            return limits.too_long()
+        name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
+        if number == signal.SIGKILL:
+            return (
+                f"its reader process was killed ({name}) while reading it, as the kernel does "
+                f"when memory runs out"
+            )
+        return f"its reader process died ({name}) while reading it"
+    return f"its reader process ended (exit status {exitcode}) while reading it"
 
 
 def _line(item: Item, change: ChangeNote | None, site: Site) -> Prepared:

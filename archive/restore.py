@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,21 +49,39 @@ IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 REQUEST_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
-def restore_story(
-    db: sqlite_utils.Database, shape: Any, *, clock: Clock, now: datetime
-) -> tuple[str, Story]:
-    """Write an exported story as it was: ("created", story), or ("unchanged", stored story)
-    when this archive holds the same story already.
+@dataclass(frozen=True)
+class Restorable:
+    """An exported story read and through the gate, with its revisions: all a restore checks
+    before it needs the archive (made by `restorable`, ahead of the write when that is worth
+    it: an import reads a batch of stories before it takes the write lock)."""
 
-    Raises InvalidStory naming every bad field, when the story's id is taken by another story,
-    or SlugConflict when its permalink or entry id belongs to another story.
-    """
+    story: Story
+    history: list[dict] | None
+
+
+def restorable(shape: Any, *, clock: Clock) -> Restorable:
+    """The exported story `shape` describes, checked. Raises InvalidStory listing every
+    problem."""
     story, history = story_from_export(shape)
     keys = idempotency_keys_of(shape, story)
     # The offset is the one exported (none for a story published by the archive's clock),
     # not the one of the time as the export wrote it.
     story = validate(store._with_clean_body(story)).replace(published_offset=story.published_offset)
-    story = _with_identity(story, clock)
+    return Restorable(_with_identity(story, clock), history)
+
+
+def restore_story(
+    db: sqlite_utils.Database, shape: Any, *, clock: Clock, now: datetime
+) -> tuple[str, Story]:
+    """Write an exported story as it was: ("created", story), or ("unchanged", stored story)
+    when this archive holds the same story already. `shape` is the exported line, or what
+    `restorable` made of it.
+
+    Raises InvalidStory naming every bad field, when the story's id is taken by another story,
+    or SlugConflict when its permalink or entry id belongs to another story.
+    """
+    ready = shape if isinstance(shape, Restorable) else restorable(shape, clock=clock)
+    story, history = ready.story, ready.history
     try:
         existing = queries.get_story(db, story.id)
     except StoryNotFound:

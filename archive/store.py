@@ -490,6 +490,10 @@ def _queue_feeds(db: sqlite_utils.Database, clock: Clock, now: datetime, *storie
 # feed queue each. Bigger batches save little more time and hold the write lock longer (other
 # writers, the API and the scheduler, wait up to the busy timeout).
 BATCH_SIZE = 250
+# Longest a batch holds the write lock, in seconds of writing: on a busy machine 250 saves can
+# take seconds, so a batch commits early once this has passed, and the rest of its stories go
+# in the next one. Other writers then wait at most about this long.
+BATCH_SECONDS = 0.5
 
 
 @contextmanager
@@ -577,6 +581,7 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
 
 
 __all__ = [
+    "BATCH_SECONDS",
     "BATCH_SIZE",
     "ArchiveError",
     "Clock",

@@ -6,10 +6,17 @@ nothing here reads or writes a table of its own.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlite_utils
+
+from archive.errors import ArchiveBusy
+
+# SQLite's primary result codes for a lock another connection holds (extended codes keep these
+# in their low byte).
+BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
 @contextmanager
@@ -20,16 +27,45 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     triggers read the FTS5 tables), and in WAL mode SQLite then answers "database is locked"
     at once when another connection committed in between, whatever busy_timeout says. Taking
     the lock first makes a writer wait its turn instead. Nested use becomes a savepoint.
+    Raises ArchiveBusy when another writer held the lock for longer than the busy timeout.
     """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
+    begin_immediate(db)
     try:
         with db.atomic():
             yield db
     except BaseException:
         db.conn.rollback()
         raise
-    db.conn.commit()
+    try:
+        db.conn.commit()
+    except sqlite3.OperationalError as error:
+        if not is_busy(error):
+            raise
+        db.conn.rollback()
+        raise busy_or(error, db) from None
+
+
+def begin_immediate(db: sqlite_utils.Database) -> None:
+    """BEGIN IMMEDIATE: wait up to the busy timeout for the write lock, then ArchiveBusy."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        raise busy_or(error, db) from None
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in BUSY_CODES
+
+
+def busy_or(error: sqlite3.OperationalError, db: sqlite_utils.Database) -> Exception:
+    """ArchiveBusy when `error` says the lock was held too long; otherwise `error` itself."""
+    if not is_busy(error):
+        return error
+    waited = db.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+    return ArchiveBusy(waited)

@@ -32,6 +32,7 @@ def open_for(
         timezone=config.site.timezone,
         prepare=prepare,
         read_only_fallback=read_only_fallback,
+        busy_timeout_ms=config.archive.busy_timeout_ms,
     )
 
 

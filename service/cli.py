@@ -13,8 +13,10 @@ import socket
 import sqlite3
 import sys
 import tempfile
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
@@ -27,11 +29,11 @@ from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 from tqdm import tqdm
 
-from archive import ArchiveError, ChangeNote, ingest, origin, reading, story_to_dict
+from archive import ArchiveBusy, ArchiveError, ChangeNote, ingest, origin, reading, story_to_dict
 from archive.fields import CHANGE_KINDS
 from archive.shape import parse_time
 from archive.storage import storage_failure
-from archive.store import BATCH_SIZE
+from archive.store import BATCH_SECONDS, BATCH_SIZE, check
 from archive.visibility import is_public_revision
 from service import create_app
 from service.archive_access import open_for
@@ -53,6 +55,8 @@ class Commands(FlaskGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except ArchiveBusy as error:
+            raise CommandFailed(_busy_failure(ctx, error)) from None
         except sqlite3.Error as error:
             raise CommandFailed(_archive_failure(ctx, error)) from None
         except OSError as error:
@@ -68,6 +72,16 @@ def _archive_failure(ctx: click.Context, error: sqlite3.Error) -> str:
     return (
         f"archive {path}: {cause} ({error}); whatever was saved before stays saved: "
         "free some space (or fix the disk) and run the command again"
+    )
+
+
+def _busy_failure(ctx: click.Context, error: ArchiveBusy) -> str:
+    """Another writer kept the archive's write lock: what was saved before stays saved."""
+    path = ctx.ensure_object(ScriptInfo).load_app().config["MASTHEAD"].archive_path
+    return (
+        f"archive {path} is busy: another writer held its write lock for more than "
+        f"{error.waited:g} s ([archive] busy_timeout_ms); whatever was saved before stays saved: "
+        "run the command again (an import passes over what it imported already)"
     )
 
 
@@ -352,7 +366,11 @@ def import_command(
     warn_about_base_url(settings)
     site = reading.Site(_own_names(settings.site), settings.site.base_url)
     # The readers start first: they must not inherit the archive's connection.
-    with reading.read_ahead(found, defaults=defaults, change=change, site=site) as reads:
+    _be_nice(settings.imports.niceness)  # the readers, forked next, are as nice
+    limits = reading.Limits(settings.imports.read_seconds, settings.imports.read_memory_mb)
+    with reading.read_ahead(
+        found, defaults=defaults, change=change, site=site, limits=limits
+    ) as reads:
         bar = tqdm(unit=" stories", desc="importing", disable=None, file=sys.stderr)
 
         def report(what: str, where: object, detail: str = "") -> None:
@@ -365,7 +383,7 @@ def import_command(
                 bar.write(line)
 
         with open_for(settings) as archive, archive.trial() if dry_run else nullcontext():
-            steps = _import_steps(archive, reads, report, change)
+            steps = _import_steps(archive, reads, change)
             while _import_batch(archive, steps, report, bar) == BATCH_SIZE:
                 pass
         bar.close()
@@ -373,6 +391,14 @@ def import_command(
     click.echo(("dry run: " if dry_run else "") + summary)
     if counts["failed"]:
         raise click.exceptions.Exit(1)
+
+
+def _be_nice(niceness: int) -> None:
+    """Take less of the processors than the site's own processes (its scheduler, its API
+    writes): an import is a batch job. Never raises this process's priority."""
+    with suppress(OSError):
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, 0, max(current, niceness))
 
 
 def _shown(text: str) -> str:
@@ -393,65 +419,94 @@ Step = tuple[object, Callable[[], tuple[str, object, str]]]
 
 
 def _import_batch(archive, steps: Iterator[Step], report, bar) -> int:
-    """Up to BATCH_SIZE stories in one write transaction, each failing alone; how many."""
-    done = 0
-    with archive.batch():
-        for where, save in islice(steps, BATCH_SIZE):
-            done += 1
-            try:
-                report(*save())
-            except (ArchiveError, *reading.UNREADABLE) as error:
-                report("failed", where, reading.problem_of(error))
-            bar.update()
-    return done
+    """Up to BATCH_SIZE stories, each failing alone; how many. The stories are all read and
+    checked first (the readers, and the stored stories a re-import goes over), then saved in
+    a write transaction: the write lock is never held while a file is read, and never for much
+    longer than BATCH_SECONDS (the rest of the stories go in another transaction)."""
+    ready = deque(islice(steps, BATCH_SIZE))
+    count = len(ready)
+    while ready:
+        with archive.batch():
+            began = time.monotonic()
+            while ready:
+                where, save = ready.popleft()
+                try:
+                    report(*save())
+                except (ArchiveError, *reading.UNREADABLE) as error:
+                    report("failed", where, reading.problem_of(error))
+                bar.update()
+                if time.monotonic() - began >= BATCH_SECONDS:
+                    break
+    return count
 
 
 def _import_steps(
-    archive, reads: Iterator[reading.Read], report, change: ChangeNote | None
+    archive, reads: Iterator[reading.Read], change: ChangeNote | None
 ) -> Iterator[Step]:
-    """The stories of every file in turn; a file that cannot be read is reported and passed.
-    A JSON Lines file goes a line at a time, each line failing alone; any other file's stories
-    are all read before the first is saved."""
+    """The stories of every file in turn, each read and checked as far as it can be before
+    the write; a file that cannot be read is a step that reports it, in its place. A JSON
+    Lines file goes a line at a time, each line failing alone; any other file's stories all
+    fail together."""
     for read in reads:
         if isinstance(read, reading.Failed):
-            report("failed", read.entry.path, read.problem)
+            yield read.entry.path, partial(_said, "failed", read.entry.path, read.problem)
         elif isinstance(read, reading.LineRead):
             line = read.line
             where = line.where if isinstance(line, ingest.Unreadable) else line.item.where
-            yield where, partial(_line_saved, archive, line, change)
+            yield where, _line_step(archive, line, change)
         elif read.entry.skipped or read.entry.problem:
             what = "skipped" if read.entry.skipped else "failed"
-            report(what, read.entry.path, read.entry.skipped or read.entry.problem)
+            detail = read.entry.skipped or read.entry.problem
+            yield read.entry.path, partial(_said, what, read.entry.path, detail)
         elif read.problem:
-            report("failed", read.entry.path, read.problem)
+            yield read.entry.path, partial(_said, "failed", read.entry.path, read.problem)
         else:
             try:
-                ready = [_ready(archive, prepared) for prepared in read.stories]
+                ready = [_ready(archive, prepared, change) for prepared in read.stories]
             except (ArchiveError, *reading.UNREADABLE) as error:
                 # One bad file fails alone: the files after it are still read.
-                report("failed", read.entry.path, reading.problem_of(error))
+                problem = reading.problem_of(error)
+                yield read.entry.path, partial(_said, "failed", read.entry.path, problem)
                 continue
             for prepared, story, before in ready:
                 yield prepared.item.where, partial(_saved, archive, prepared, story, before, change)
 
 
-def _line_saved(
-    archive, line: reading.Prepared | ingest.Unreadable, change: ChangeNote | None = None
-) -> tuple[str, object, str]:
-    if isinstance(line, ingest.Unreadable):
-        raise line.error
-    if line.restore:
-        what, story = archive.restore(line.item.shape, now=datetime.now(UTC))
-        return what, line.item.where, story.path or story.slug
-    return _saved(archive, *_ready(archive, line), change)
+def _said(what: str, where: object, detail: str) -> tuple[str, object, str]:
+    return what, where, detail
 
 
-def _ready(archive, prepared: reading.Prepared):
-    """What to save of one story, and the stored story it updates (None: a new story).
+def _line_step(
+    archive, line: reading.Prepared | ingest.Unreadable, change: ChangeNote | None
+) -> Callable[[], tuple[str, object, str]]:
+    """The save of one line, read and checked now; a line that cannot be saved fails when
+    its turn comes, in its place among the others."""
+    try:
+        if isinstance(line, ingest.Unreadable):
+            raise line.error
+        if line.restore:
+            return partial(_restored, archive, line, archive.restorable(line.item.shape))
+        return partial(_saved, archive, *_ready(archive, line, change), change)
+    except (ArchiveError, *reading.UNREADABLE) as error:
+        return partial(_raise, error)
+
+
+def _raise(error: Exception):
+    raise error
+
+
+def _restored(archive, line: reading.Prepared, ready) -> tuple[str, object, str]:
+    what, story = archive.restore(ready, now=datetime.now(UTC))
+    return what, line.item.where, story.path or story.slug
+
+
+def _ready(archive, prepared: reading.Prepared, change: ChangeNote | None = None):
+    """What to save of one story, checked, and the stored story it updates (None: a new story).
 
     A new story is saved as the reader read and checked it (None: the gate refused it). A
     story imported before is read again, over the stored one: a re-import never clears what
-    the file does not say. Raises NotRead when the reader could not read the story.
+    the file does not say. Raises NotRead when the reader could not read the story, and
+    InvalidStory when the gate refuses the story read over the stored one.
     """
     item = prepared.item
     before = archive.by_origin(item.origin) if item.origin else None
@@ -461,7 +516,7 @@ def _ready(archive, prepared: reading.Prepared):
         story = origin.unless_own(
             ingest.story_of(item, base=before), _own_names(site), site.base_url
         )
-        return prepared, story, before
+        return prepared, check(story, change), before
     if prepared.story is None:
         raise reading.NotRead(prepared.problem)
     return prepared, prepared.checked, None
@@ -470,6 +525,12 @@ def _ready(archive, prepared: reading.Prepared):
 def _saved(
     archive, prepared: reading.Prepared, story, before, change: ChangeNote | None = None
 ) -> tuple[str, str, str]:
+    """Save one story as `_ready` made it. Under the write lock now: when the stored story is
+    no longer the one it was read over (an API edit meanwhile, or an earlier story of this
+    import from the same origin), it is read again over the stored one first."""
+    seen = before.revision if before is not None else None
+    if prepared.item.origin and archive.revision_from(prepared.item.origin) != seen:
+        prepared, story, before = _ready(archive, prepared, change)
     if story is None:
         raise reading.NotRead(prepared.problem)
     saved = archive.save(story, now=datetime.now(UTC), change=change)

@@ -154,6 +154,8 @@ PROBLEM_PHRASES = {
     "428": "If-Match is missing",
     "429": "Too many requests from this client; Retry-After says when to try again",
     "500": "The service failed; nothing was changed",
+    "503": "Nothing was changed: the archive is busy (another writer held its write lock too "
+    "long) or its disk is full; Retry-After says when to try again",
 }
 
 
@@ -166,7 +168,7 @@ def _problems(*codes: int) -> dict[str, Any]:
         }
         if code == 401:
             answer["headers"] = {"WWW-Authenticate": {"schema": TEXT, "required": True}}
-        if code == 429:
+        if code in (429, 503):
             answer["headers"] = {"Retry-After": {"schema": TEXT, "required": True}}
         answers[str(code)] = answer
     return answers
@@ -315,7 +317,7 @@ DOCUMENT: dict[str, Any] = {
                         "201",
                         Location={"schema": TEXT, "required": True},
                     ),
-                    **_problems(400, 401, 403, 409, 413, 415, 422),
+                    **_problems(400, 401, 403, 409, 413, 415, 422, 503),
                 },
             },
         },
@@ -339,7 +341,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("StoryInput"),
                 "responses": {
                     **_story("The story as stored"),
-                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428),
+                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
                 },
             },
             "patch": {
@@ -350,7 +352,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("StoryPatch"),
                 "responses": {
                     **_story("The story as stored"),
-                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428),
+                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
                 },
             },
             "delete": {
@@ -361,7 +363,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("Withdrawal"),
                 "responses": {
                     **_story("The tombstone"),
-                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422),
+                    **_problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
                 },
             },
         },

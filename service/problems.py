@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from archive import (
+    ArchiveBusy,
     ArchiveError,
     FieldProblem,
     InvalidStory,
@@ -28,6 +29,9 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:masthead:problem:"
 # Seconds a client is asked to wait (Retry-After) when the archive's disk is full or failing.
 STORAGE_RETRY_SECONDS = 60
+# Seconds a client is asked to wait when another writer (an import's batch, say) held the
+# archive's write lock past the busy timeout: a batch holds it for a second or two.
+BUSY_RETRY_SECONDS = 2
 
 
 class Problem(Exception):
@@ -104,6 +108,14 @@ def top_level_key(problem: FieldProblem) -> str:
 
 def from_archive_error(error: ArchiveError) -> Problem:
     """The problem an archive error means, with every bad field listed."""
+    if isinstance(error, ArchiveBusy):
+        return Problem(
+            503,
+            str(error),
+            kind="archive-busy",
+            title="The archive is busy",
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+        )
     if isinstance(error, InvalidStory):
         return Problem(
             422,
@@ -160,10 +172,17 @@ def _from_database_error(error: sqlite3.Error) -> Response:
     return problem_response(from_storage_failure(cause))
 
 
+def _from_busy(error: ArchiveBusy) -> Response:
+    # A boundary: one line says a write waited too long, without a traceback.
+    current_app.logger.warning("API %s %s: %s; answered 503", request.method, request.path, error)
+    return problem_response(from_archive_error(error))
+
+
 def init_blueprint(bp: Blueprint) -> None:
     """Every error raised in the blueprint's views answers as a problem."""
     bp.register_error_handler(Problem, problem_response)
     bp.register_error_handler(ArchiveError, lambda e: problem_response(from_archive_error(e)))
+    bp.register_error_handler(ArchiveBusy, _from_busy)
     bp.register_error_handler(sqlite3.Error, _from_database_error)
     bp.register_error_handler(HTTPException, _from_http_exception)
     bp.register_error_handler(Exception, _from_unexpected)

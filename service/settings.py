@@ -50,6 +50,8 @@ class SiteSettings:
 class ArchiveSettings:
     path: str = "var/masthead.db"
     demo: bool = False
+    # How long a write waits for another writer's lock before it is refused as busy.
+    busy_timeout_ms: int = 10000
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,12 @@ class SourceSettings:
     max_bytes: int = 10485760
     # Most entries taken from one fetch (the newest first).
     max_entries: int = 500
+class ImportsSettings:
+    # Limits of one file's reading in `masthead import`'s reader processes.
+    read_seconds: int = 60
+    read_memory_mb: int = 1024
+    # How much less of the processors `masthead import` takes than the site's own processes.
+    niceness: int = 10
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     sources: SourceSettings = field(default_factory=SourceSettings)
+    imports: ImportsSettings = field(default_factory=ImportsSettings)
 
     @property
     def archive_path(self) -> Path:
@@ -297,6 +306,9 @@ def _check_values(settings: Settings) -> list[str]:
         "[sources] fetch_seconds": settings.sources.fetch_seconds,
         "[sources] max_bytes": settings.sources.max_bytes,
         "[sources] max_entries": settings.sources.max_entries,
+        "[archive] busy_timeout_ms": settings.archive.busy_timeout_ms,
+        "[imports] read_seconds": settings.imports.read_seconds,
+        "[imports] read_memory_mb": settings.imports.read_memory_mb,
     }
     problems += [
         f"{key} = {value!r} must be a positive integer"
@@ -316,6 +328,10 @@ def _check_values(settings: Settings) -> list[str]:
         problems.append(
             f"[sources] min_minutes = {settings.sources.min_minutes!r} is more than "
             f"max_minutes = {settings.sources.max_minutes!r}"
+        )
+    if not 0 <= settings.imports.niceness <= 19:
+        problems.append(
+            f"[imports] niceness = {settings.imports.niceness!r} is not a niceness (0 to 19)"
         )
     if not 1 <= settings.server.port <= 65535:
         problems.append(f"[server] port = {settings.server.port!r} is not a port (1 to 65535)")

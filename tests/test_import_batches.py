@@ -12,6 +12,7 @@ import pytest
 from archive import ingest, open_archive, store, story_from_dict
 from archive.errors import InvalidStory, SlugConflict
 from archive.store import BATCH_SIZE
+from service import cli
 
 PUBLISHED = "2024-03-05T10:00:00+00:00"
 
@@ -111,7 +112,8 @@ def test_a_json_list_keeps_every_story_but_the_one_that_fails(runner, settings, 
     assert rows(settings, "SELECT slug FROM stories ORDER BY id") == [("story-1",), ("story-3",)]
 
 
-def test_each_batch_queues_each_feed_once(runner, settings, tmp_path):
+def test_each_batch_queues_each_feed_once(runner, settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "BATCH_SECONDS", 3600)  # however slow the machine, no early commit
     total = 2 * BATCH_SIZE + 1  # three batches
     lines = tmp_path / "stories.jsonl"
     lines.write_text("".join(json.dumps(shape(n)) + "\n" for n in range(1, total + 1)))
@@ -188,3 +190,16 @@ def test_a_long_json_list_is_read_in_linear_time():
     items = ingest.items_from(raw, "json", origin="file:/list.json")
     assert time.perf_counter() - started < 10  # does not hang; about a second
     assert len({item.origin for item in items}) == 50_000
+
+
+def test_a_batch_commits_early_once_it_has_held_the_lock_long_enough(
+    runner, settings, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(cli, "BATCH_SECONDS", 0)  # every save is then past the time
+    lines = tmp_path / "stories.jsonl"
+    lines.write_text("".join(json.dumps(shape(n)) + "\n" for n in range(1, 6)))
+    result = runner.invoke(args=["import", str(lines)])
+    assert result.exit_code == 0, result.output
+    assert "5 created" in result.output
+    # A transaction a story: each queued the site feed on its own.
+    assert rows(settings, "SELECT count(*) FROM feed_changes WHERE scope = 'latest'") == [(5,)]
