@@ -57,6 +57,7 @@ class Restorable:
 
     story: Story
     history: list[dict] | None
+    idempotency_keys: list[dict]
 
 
 def restorable(shape: Any, *, clock: Clock) -> Restorable:
@@ -67,7 +68,7 @@ def restorable(shape: Any, *, clock: Clock) -> Restorable:
     # The offset is the one exported (none for a story published by the archive's clock),
     # not the one of the time as the export wrote it.
     story = validate(store._with_clean_body(story)).replace(published_offset=story.published_offset)
-    return Restorable(_with_identity(story, clock), history)
+    return Restorable(_with_identity(story, clock), history, keys)
 
 
 def restore_story(
@@ -81,7 +82,7 @@ def restore_story(
     or SlugConflict when its permalink or entry id belongs to another story.
     """
     ready = shape if isinstance(shape, Restorable) else restorable(shape, clock=clock)
-    story, history = ready.story, ready.history
+    story, history, keys = ready.story, ready.history, ready.idempotency_keys
     try:
         existing = queries.get_story(db, story.id)
     except StoryNotFound:
