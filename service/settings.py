@@ -108,6 +108,9 @@ class SourceSettings:
     max_bytes: int = 10485760
     # Most entries taken from one fetch (the newest first).
     max_entries: int = 500
+
+
+@dataclass(frozen=True)
 class ImportsSettings:
     # Limits of one file's reading in `masthead import`'s reader processes.
     read_seconds: int = 60
