@@ -31,6 +31,7 @@ from archive import (
     storage,
     store,
 )
+from archive.attribution import is_syndicated, rights_holder
 from archive.clock import Clock
 from archive.errors import (
     ArchiveError,
@@ -87,7 +88,9 @@ __all__ = [
     "StoryMoved",
     "StoryNotFound",
     "StoryWithdrawn",
+    "is_syndicated",
     "open_archive",
+    "rights_holder",
     "slugify",
     "story_from_dict",
     "story_to_dict",

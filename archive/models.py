@@ -26,7 +26,7 @@ from archive.fields import (  # noqa: F401 (the rules other modules read from th
     URL_SCHEMES,
     Field,
 )
-from archive.rights import image_holder
+from archive.rights import image_holder, license_name
 
 # Story attributes whose name differs from the field's in the JSON shape (archive.fields).
 ATTRIBUTES = {"body": "body_html"}
@@ -37,6 +37,11 @@ class Author:
     name: str
     slug: str = ""
     url: str | None = None
+    kind: str = "person"  # or "organization" (archive.fields.AUTHOR_KINDS)
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == "person"
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,18 @@ class Publisher:
 
 @dataclass(frozen=True)
 class Rights:
+    """A story's rights. Under a licence (license_url), the holder is its licensor, and
+    `attribution` the credit the licence asks reusers to give."""
+
     holder: str = ""
     statement: str = ""
     license_url: str | None = None
+    attribution: str = ""
+
+    @property
+    def license_name(self) -> str:
+        """The licence's short name ("CC BY-SA 4.0", "CC0 1.0"), or "" for none."""
+        return license_name(self.license_url) if self.license_url else ""
 
 
 @dataclass(frozen=True)

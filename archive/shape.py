@@ -274,7 +274,7 @@ def story_to_dict(story: Story, *, base_url: str = "") -> dict[str, Any]:
         "language": story.language,
         "section": story.section,
         "tags": list(story.tags),
-        "authors": [{"name": a.name, "url": a.url} for a in story.authors],
+        "authors": [{"name": a.name, "url": a.url, "kind": a.kind} for a in story.authors],
         "media": [part(m) for m in story.media],
         "sources": [part(s) for s in story.sources],
         "publisher": part(story.publisher),

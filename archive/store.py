@@ -5,6 +5,7 @@ Every write is one transaction that also stores a revision snapshot; validation 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from archive import html, names, queries, renditions
+from archive.attribution import with_licence
 from archive.clock import Clock
 from archive.errors import (
     ArchiveError,
@@ -51,7 +53,8 @@ class Checked:
 def check(story: Story, change: ChangeNote | None = None) -> Checked:
     """The story through the gate. Raises InvalidStory naming every problem of both."""
     # The gate runs on what was sent, before any HTML parser reads the body.
-    return Checked(_with_clean_body(_validated(story, change)), change)
+    # A licence's licensor and attribution are filled once here, whatever the way in.
+    return Checked(with_licence(_with_clean_body(_validated(story, change))), change)
 
 
 def save_story(
@@ -372,6 +375,7 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: boo
         "rights_holder": rights.holder if rights else None,
         "rights_statement": rights.statement if rights else None,
         "rights_license_url": rights.license_url if rights else None,
+        "rights_attribution": rights.attribution if rights else None,
         "syndication": story.syndication,
         "status": story.status,
         "embargo_at": to_text(story.embargo_at),
@@ -398,7 +402,13 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: boo
         db,
         "story_authors",
         (
-            {"story_id": story.id, "author_slug": a.slug, "position": i, "url": a.url}
+            {
+                "story_id": story.id,
+                "author_slug": a.slug,
+                "position": i,
+                "url": a.url,
+                "kind": a.kind,
+            }
             for i, a in enumerate(story.authors)
         ),
     )
@@ -447,7 +457,7 @@ def _named(db: sqlite_utils.Database, story: Story) -> Story:
         section_slug=names.claim(db, "section", story.section) if story.section else "",
         tag_slugs=tuple(names.claim(db, "tag", tag) for tag in story.tags),
         authors=tuple(
-            author.__class__(author.name, names.claim(db, "author", author.name), author.url)
+            dataclasses.replace(author, slug=names.claim(db, "author", author.name))
             for author in story.authors
         ),
     )

@@ -12,17 +12,8 @@ import time
 import pytest
 
 from archive import ingest, open_archive
-from archive.extract import (
-    BY_WORD,
-    LABEL_BEFORE_COLON,
-    LABELLED,
-    NAME_SEPARATORS,
-    author_names,
-    extract,
-    parse_byline,
-    parse_credit,
-    parse_source,
-)
+from archive.byline import BY_WORD, LABELLED, NAME_SEPARATORS, author_names, parse_byline
+from archive.extract import LABEL_BEFORE_COLON, extract, parse_credit, parse_source
 from archive.furniture import is_furniture
 from archive.language import detected_language
 from archive.rights import creative_commons_url, parse_rights
