@@ -162,6 +162,12 @@ class Story:
     def lead_image(self) -> Media | None:
         return self.media[0] if self.media else None
 
+    @property
+    def unshown_media(self) -> tuple[Media, ...]:
+        """Pictures the story names (caption, credit or copyright) but does not carry (no URL):
+        pages list them as not reproduced, with their credits."""
+        return tuple(m for m in self.media if not m.url and (m.caption or m.credit or m.copyright))
+
     def replace(self, **changes: Any) -> Story:
         return dataclasses.replace(self, **changes)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from flask import Flask, Response, render_template
 from markupsafe import escape
 
-from archive import LATEST, FeedScope
+from archive import LATEST, FeedScope, Story, rights_holder
 from archive.models import as_written, direction_of
 from service import http, renditions
 from service.archive_access import settings, site_clock
@@ -104,6 +104,11 @@ def _zip(first, second) -> list[tuple]:
     return [(item, second[i] if i < len(second) else "") for i, item in enumerate(first)]
 
 
+def holder_of(story: Story) -> str:
+    """Who holds a story's rights, as every surface names them ("" when not stated)."""
+    return rights_holder(story, own_holder=settings().site.rights_holder)
+
+
 def site_context() -> dict:
     site = settings().site
     return {"site": site, "site_feeds": feed_links(LATEST, site.title)}
@@ -119,5 +124,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(with_dateline, "with_dateline")
     app.add_template_filter(_zip, "zip")
     app.add_template_filter(direction_of, "direction")
+    app.add_template_filter(holder_of, "rights_holder")
     app.add_template_global(asset_url, "asset_url")
     app.context_processor(site_context)
