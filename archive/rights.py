@@ -77,7 +77,7 @@ def parse_rights(block: str) -> dict | None:
         return None
     if match := RESERVED_BY.match(block):
         return {"holder": match["holder"].strip(), "statement": block}
-    if "creative commons" in block.lower() or CC_SHORT.search(block) or PUBLIC_DOMAIN.search(block):
+    if _names_a_licence(block):
         license_url = creative_commons_url(block)
         if license_url:
             return {"holder": licensor_in(block), "statement": block, "license_url": license_url}
@@ -86,6 +86,16 @@ def parse_rights(block: str) -> dict | None:
     if _opens_or_closes_with_reservation(block) and len(block) <= MAX_RIGHTS // 2:
         return {"holder": holder_of(block), "statement": block}
     return None
+
+
+def _names_a_licence(block: str) -> bool:
+    folded = block.lower()
+    return bool(
+        "creative commons" in folded
+        or "creativecommons.org/" in folded
+        or CC_SHORT.search(block)
+        or PUBLIC_DOMAIN.search(block)
+    )
 
 
 def image_holder(credit: str, copyright: str = "") -> str:
