@@ -103,9 +103,17 @@ BUSY_TIMEOUT_MS = 10_000
 class Archive:
     """An open archive: one SQLite connection plus the site facts that writes need."""
 
-    def __init__(self, db: sqlite_utils.Database, clock: Clock, *, read_only: bool = False):
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        language: str = "en",
+    ):
         self.db = db
         self.clock = clock
+        self.language = language  # of every story that states none (archive.models.with_language)
         self.is_read_only = read_only  # opened read-only on a full disk: every write raises
 
     def __enter__(self) -> Archive:
@@ -136,6 +144,7 @@ class Archive:
             story,
             clock=self.clock,
             now=now or _now(),
+            language=self.language,
             expected_revision=expected_revision,
             idempotency=idempotency,
             change=change,
@@ -365,12 +374,14 @@ def open_archive(
     *,
     domain: str = "localhost",
     timezone: str = "UTC",
+    language: str = "en",
     prepare: bool = True,
     read_only_fallback: bool = False,
 ) -> Archive:
     """Open (creating and migrating if needed) the archive at `path`, in WAL mode.
 
-    `domain` is the tag: URI authority for entry ids; `timezone` dates the permalinks.
+    `domain` is the tag: URI authority for entry ids; `timezone` dates the permalinks;
+    `language` is that of every story saved without one.
     `prepare=False` opens an archive that was prepared before (it must exist), skipping the
     creation, WAL and migration checks: the service does those once, then opens a connection
     per worker thread this way. Neither writes anything to an archive that is up to date.
@@ -388,9 +399,9 @@ def open_archive(
         # Only a whole write-ahead log is safe to ignore: the read-only way reads the main file.
         if read_only_fallback and storage.storage_failure(error) and storage.wal_is_empty(path):
             db = sqlite_utils.Database(storage.connect_read_only(path))
-            return Archive(db, clock, read_only=True)
+            return Archive(db, clock, read_only=True, language=language)
         raise
-    return Archive(db, clock)
+    return Archive(db, clock, language=language)
 
 
 def _connect(path: Path, *, prepare: bool) -> sqlite_utils.Database:

@@ -102,7 +102,7 @@ class Story:
     body_text: str = ""
     dek: str = ""
     summary: str = ""
-    language: str = "en"
+    language: str = ""  # "" until stated: the archive gives the site's language (with_language)
     section: str = ""
     tags: tuple[str, ...] = ()
     authors: tuple[Author, ...] = ()
@@ -227,6 +227,12 @@ def direction_of(language: str) -> str:
     if scripts:
         return "rtl" if scripts[0] in RTL_SCRIPTS else "ltr"
     return "rtl" if subtags[0] in RTL_LANGUAGES else "ltr"
+
+
+def with_language(story: Story, default: str) -> Story:
+    """The story in `default` (the site's language, `[site] language`) when it states none:
+    one rule for every way in (a file, the API, a script)."""
+    return story if story.language.strip() else story.replace(language=default)
 
 
 def is_aware(moment: datetime | None) -> bool:

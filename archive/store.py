@@ -28,7 +28,14 @@ from archive.errors import (
     StoryNotFound,
 )
 from archive.fields import REASON
-from archive.models import ChangeNote, Story, change_problems, field_problems, validate
+from archive.models import (
+    ChangeNote,
+    Story,
+    change_problems,
+    field_problems,
+    validate,
+    with_language,
+)
 from archive.queries import to_text
 from archive.shape import story_to_dict
 from archive.transaction import write_transaction
@@ -50,8 +57,10 @@ class Checked:
     change: ChangeNote | None = None
 
 
-def check(story: Story, change: ChangeNote | None = None) -> Checked:
-    """The story through the gate. Raises InvalidStory naming every problem of both."""
+def check(story: Story, change: ChangeNote | None = None, *, language: str = "en") -> Checked:
+    """The story through the gate, in `language` when it states none. Raises InvalidStory
+    naming every problem of both."""
+    story = with_language(story, language)
     # The gate runs on what was sent, before any HTML parser reads the body.
     # A licence's licensor and attribution are filled once here, whatever the way in.
     return Checked(with_licence(_with_clean_body(_validated(story, change))), change)
@@ -66,12 +75,14 @@ def save_story(
     expected_revision: int | None = None,
     idempotency: tuple[str, str] | None = None,
     change: ChangeNote | None = None,
+    language: str = "en",
 ) -> Story:
     """Create or update a story (matched by id, else by origin) and write a revision.
 
-    `story` goes through the gate (`check`) first, unless it comes Checked; a Checked story
-    carries its change note. Saving what is already stored changes nothing and returns the
-    stored story (a change note sent with no change is not recorded: it would describe nothing).
+    `story` goes through the gate (`check`, in `language` when it states none) first, unless it
+    comes Checked; a Checked story carries its change note. Saving what is already stored
+    changes nothing and returns the stored story (a change note sent with no change is not
+    recorded: it would describe nothing).
     `change`: what kind of change this is, with a note for readers (ChangeNote); an edit
     without a kind is an `update`. A `minor` edit keeps the story's updated time, so feeds do
     not announce it again.
@@ -81,7 +92,7 @@ def save_story(
     Raises InvalidStory, SlugConflict, StoryNotFound (an id that does not exist),
     RevisionConflict or DuplicateRequest (the key was used already).
     """
-    checked = story if isinstance(story, Checked) else check(story, change)
+    checked = story if isinstance(story, Checked) else check(story, change, language=language)
     story, change = checked.story, checked.change
     now = _second(now)
     if story.id is not None:

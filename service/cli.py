@@ -344,7 +344,7 @@ def import_command(
     counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
     settings = current_settings()
     warn_about_base_url(settings)
-    site = reading.Site(_own_names(settings.site), settings.site.base_url)
+    site = reading.Site(_own_names(settings.site), settings.site.base_url, settings.site.language)
     # The readers start first: they must not inherit the archive's connection.
     with reading.read_ahead(found, defaults=defaults, change=change, site=site) as reads:
         bar = tqdm(unit=" stories", desc="importing", disable=None, file=sys.stderr)

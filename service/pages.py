@@ -12,12 +12,12 @@ from datetime import date, datetime
 from flask import Blueprint, abort
 from markupsafe import Markup
 
-from archive import Clock, FeedScope, Media, Rights
+from archive import Clock, FeedScope, Media, Rights, Story
 from archive.calendar import Neighbours
 from service.archive_access import get_archive, settings, site_clock
 from service.linked_data import news_article, open_graph, script_json, twitter_card
 from service.pagination import paginate
-from service.templating import feed_links, render_page
+from service.templating import feed_links, own, render_page
 
 bp = Blueprint("pages", __name__)
 
@@ -183,15 +183,16 @@ LABELLED_CREDIT = re.compile(r"^\s*(photo|picture|image|video|audio|source|credi
 
 
 @bp.app_template_filter("unshown_line")
-def unshown_line(media: Media) -> str:
+def unshown_line(media: Media, story: Story) -> Markup:
     """A picture the page does not show, as its credits block names it: "Photo (not
-    reproduced): The closing ceremony … — Alexander Vilf / RIA Novosti"."""
+    reproduced): The closing ceremony … — Alexander Vilf / RIA Novosti", the caption and credit
+    in the story's language and direction."""
     label = CREDIT_LABELS.get((media.mime_type or "").partition("/")[0], "Photo")
     credit = LABELLED_CREDIT.sub("", media.credit).strip()
     said = " — ".join(part for part in (media.caption.strip(), credit) if part)
     if media.copyright and media.copyright not in said:
         said = f"{said} · {media.copyright}" if said else media.copyright
-    return f"{label} (not reproduced): {said}"
+    return Markup("{} (not reproduced): <bdi{}>{}</bdi>").format(label, own(story), said)
 
 
 @bp.app_template_filter("license_sentence")

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 
 from flask import Flask, Response, render_template
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from archive import LATEST, FeedScope, Story, rights_holder
 from archive.models import as_written, direction_of
@@ -109,6 +109,24 @@ def holder_of(story: Story) -> str:
     return rights_holder(story, own_holder=settings().site.rights_holder)
 
 
+def chrome(story: Story) -> Markup:
+    """The lang and dir of the site's own words (labels, notes) inside a story in another
+    language: ' lang="en" dir="ltr"' in an Arabic story, so that "Permalink:" reads as English
+    does; nothing in a story of the site's language."""
+    language = settings().site.language
+    if story.language.lower() == language.lower():
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(language, direction_of(language))
+
+
+def own(story: Story) -> Markup:
+    """The lang and dir of the story's own words inside the site's (a quoted person's name, its
+    rights line): nothing in a story of the site's language."""
+    if story.language.lower() == settings().site.language.lower():
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(story.language, direction_of(story.language))
+
+
 def site_context() -> dict:
     site = settings().site
     return {"site": site, "site_feeds": feed_links(LATEST, site.title)}
@@ -125,5 +143,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_zip, "zip")
     app.add_template_filter(direction_of, "direction")
     app.add_template_filter(holder_of, "rights_holder")
+    app.add_template_filter(chrome, "chrome")
+    app.add_template_filter(own, "own")
     app.add_template_global(asset_url, "asset_url")
     app.context_processor(site_context)

@@ -12,7 +12,7 @@ import pytest
 from archive import ingest, rights_holder, story_from_dict
 from archive.rights import asks_attribution, creative_commons_url, license_name, parse_rights
 from tests.conftest import NOW
-from tests.test_feeds import build, body, json_feed
+from tests.test_feeds import body, build, json_feed
 from tests.test_pages import html_of, texts
 
 CODES = ["by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd"]
@@ -95,7 +95,7 @@ By Helen Marsh
 
 After four years without them, islanders can again cross to the mainland after dark.
 
-The night service was cut in 2020, when the operator lost two of its crews and could not find new ones.
+The night service was cut in 2020, when the operator lost two of its crews.
 
 Originally published by The Open Desk.
 
