@@ -174,7 +174,9 @@ class Archive:
         """Write a story as `masthead export` wrote it, keeping its id, entry id, permalink,
         times, withdrawn state and revisions: ("created", story), or ("unchanged", stored) when
         the archive has that very story. Raises InvalidStory, or SlugConflict."""
-        return restore.restore_story(self.db, exported, clock=self.clock, now=now or _now())
+        return restore.restore_story(
+            self.db, exported, clock=self.clock, now=now or _now(), language=self.language
+        )
 
     @contextmanager
     def batch(self) -> Iterator[Archive]:

@@ -18,7 +18,7 @@ from archive import names, queries, store
 from archive.clock import Clock
 from archive.errors import InvalidStory, SlugConflict, StoryNotFound
 from archive.fields import CHANGE_KINDS, MAX_CHANGE_NOTE_LENGTH
-from archive.models import CONTROL_CHARACTERS, Story, validate
+from archive.models import CONTROL_CHARACTERS, Story, validate, with_language
 from archive.queries import to_text
 from archive.shape import parse_time, story_from_dict, story_to_dict
 from archive.transaction import write_transaction
@@ -45,15 +45,17 @@ REVISION_ACTIONS = ("create", "update", "withdraw", "publish")
 
 
 def restore_story(
-    db: sqlite_utils.Database, shape: Any, *, clock: Clock, now: datetime
+    db: sqlite_utils.Database, shape: Any, *, clock: Clock, now: datetime, language: str = "en"
 ) -> tuple[str, Story]:
     """Write an exported story as it was: ("created", story), or ("unchanged", stored story)
     when this archive holds the same story already.
 
     Raises InvalidStory naming every bad field, when the story's id is taken by another story,
-    or SlugConflict when its permalink or entry id belongs to another story.
+    or SlugConflict when its permalink or entry id belongs to another story. A story without a
+    language is in `language`.
     """
     story, history = story_from_export(shape)
+    story = with_language(story, language)
     # The offset is the one exported (none for a story published by the archive's clock),
     # not the one of the time as the export wrote it.
     story = validate(store._with_clean_body(story)).replace(published_offset=story.published_offset)

@@ -205,3 +205,27 @@ def test_the_sites_own_story_without_rights_is_the_sites(archive, client, settin
     story = archive.save(syndicated_without_rights(authors=[{"name": "Helen Marsh"}]), now=NOW)
     page = html_of(client.get(story.path))
     assert texts(page, ".rights-holder") == [f"Rights holder: {settings.site.rights_holder}"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "author"),
+    [
+        (
+            {},
+            {
+                "@type": "Organization",
+                "name": "Masthead Demo Gazette",
+                "url": "https://news.example",
+            },
+        ),
+        (
+            {"publisher": {"name": "Agence Demo", "url": "https://agence.example/"}},
+            {"@type": "Organization", "name": "Agence Demo", "url": "https://agence.example/"},
+        ),
+    ],
+)
+def test_json_ld_always_names_an_author(archive, client, fields, author):
+    story = archive.save(syndicated_without_rights(authors=[], **fields), now=NOW)
+    page = html_of(client.get(story.path))
+    article = json.loads(page.cssselect('script[type="application/ld+json"]')[0].text)
+    assert article["author"] == [author]
