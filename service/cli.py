@@ -120,7 +120,11 @@ def init_command(demo: bool) -> None:
 
     settings = current_settings()
     with open_for(settings) as archive:
-        added = demo_content.seed(archive, now=datetime.now(UTC)) if demo else 0
+        added = (
+            demo_content.seed(archive, now=datetime.now(UTC), base_url=settings.site.base_url)
+            if demo
+            else 0
+        )
         click.echo(f"archive ready at {settings.archive_path} ({archive.count()} stories)")
         if added:
             click.echo(f"added {added} demo stories")

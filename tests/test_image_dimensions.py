@@ -234,3 +234,17 @@ def test_an_archive_from_before_sizes_opens_and_keeps_its_images(tmp_path):
         assert image == Media(**old_image)  # kept, its size unknown
         sized = archive.save(archive.get(1).replace(media=(Media(**BRIDGE),)), now=NOW)
         assert archive.get(sized.id).lead_image == Media(**BRIDGE)
+
+
+def test_demo_pictures_are_the_sites_own_files(archive, client, settings):
+    assert demo.seed(archive, now=NOW, base_url=settings.site.base_url)
+    pictured = [s.lead_image for s in archive.latest(limit=50) if s.lead_image]
+    assert pictured
+    for image in pictured:
+        assert image.url.startswith(settings.site.base_url + "/static/demo-")
+        with client.get(image.url.removeprefix(settings.site.base_url)) as response:
+            assert response.status_code == 200, image.url
+            assert response.mimetype == "image/svg+xml"
+            svg = etree.fromstring(response.data)
+        assert (svg.get("width"), svg.get("height")) == (str(image.width), str(image.height))
+        assert image.credit
