@@ -41,6 +41,9 @@ LABELLED = regex.compile(rf"^(?P<label>[^{COLONS}]{{1,40}})[{COLONS}]\s*(?P<rest
 LABEL_WORDS = regex.compile(r"^\p{L}[\p{L}\p{M}.]*(?: \p{L}[\p{L}\p{M}.]*){0,2}$")
 # "— Reuters", "-- Ann Lee", "– AP": a dash, then the names (the closing line of wire copy).
 DASHED = regex.compile(r"^(?:[—–―]|-{1,2})\s*(?P<names>[^—–―\-\s].*)$")
+# Cheap tests first: the first word a byline word could open with, the words it could end with.
+BY_FIRST_WORDS = {word.split()[0] for word in BYLINE_WORDS}
+SUFFIXES = tuple(BYLINE_SUFFIXES)
 SUFFIXED = regex.compile(
     r"^(?P<names>.+?)\s*(?:" + "|".join(map(regex.escape, sorted(BYLINE_SUFFIXES))) + r")$"
 )
@@ -78,14 +81,15 @@ def byline_authors(block: str, *, any_label: bool = False) -> list[dict] | None:
     if (found := _agency_alone(block)) is not None:
         return [_author(found)]
     names = _labelled(block, any_label=any_label)
-    if names is None and (match := BY_WORD.match(block)):
+    first_word = block.split(maxsplit=1)[0].casefold()
+    if names is None and first_word in BY_FIRST_WORDS and (match := BY_WORD.match(block)):
         names = _named(_without_articles(match["names"]))
     if names is None and (match := DASHED.match(block)):
         names = _named(match["names"])
         # Dialogue opens with a dash too ("— Спасибо, Анна"): only full names or agencies.
         if names and not all(len(name.split()) > 1 or is_agency(name) for name in names):
             names = None
-    if names is None and (match := SUFFIXED.match(block)) and match["names"]:
+    if names is None and block.endswith(SUFFIXES) and (match := SUFFIXED.match(block)):
         names = _named(match["names"])
         if names and any(len(name.split()) > 3 for name in names):
             names = None  # a sentence ending in the word, not a name before it

@@ -9,6 +9,7 @@ colon (":" or the full-width "："), and no pattern nests quantifiers, so no inp
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import regex
@@ -139,34 +140,62 @@ def extract(text: str, *, title: str | None = None, find_dek: bool = True) -> Ex
         found.title = title.strip()
         if blocks and blocks[0].split() == found.title.split():
             blocks.pop(0)
-    blocks, found.authors = _take_bylines(blocks)
-    after_body = _after_body(blocks)
+    rules = _Rules()
+    blocks, found.authors = _take_bylines(blocks, rules)
+    after_body = _after_body(blocks, rules)
     for index, block in enumerate(blocks):
         if (origin := parse_origin(block, after_body=index >= after_body)) is not None:
             found.origin = found.origin or origin
             continue
         following = blocks[index + 1] if index + 1 < len(blocks) else ""
-        _read_block(found, block, following)
+        _read_block(found, block, following, rules)
     if find_dek:
         _take_dek(found)
     return found
 
 
-def _take_bylines(blocks: list[str]) -> tuple[list[str], list[dict]]:
+class _Rules:
+    """The credit, rights and byline rules as one article's reading tries them: each at most once
+    a block (the head, the tail and the body are read in turn), each answer a fresh copy."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str], dict | list | None] = {}
+
+    def _once(self, rule: str, block: str, read: Callable[[str], dict | list | None]):
+        key = (rule, block)
+        if key not in self.found:
+            self.found[key] = read(block)
+        found = self.found[key]
+        if isinstance(found, list):
+            return [dict(part) for part in found]
+        return dict(found) if found else found
+
+    def credit(self, block: str) -> dict | None:
+        return self._once("credit", block, parse_credit)
+
+    def rights(self, block: str) -> dict | None:
+        return self._once("rights", block, parse_rights)
+
+    def byline(self, block: str, *, any_label: bool) -> list[dict] | None:
+        rule = "byline-any" if any_label else "byline"
+        return self._once(rule, block, lambda b: byline_authors(b, any_label=any_label))
+
+
+def _take_bylines(blocks: list[str], rules: _Rules) -> tuple[list[str], list[dict]]:
     """The blocks without their bylines, and the bylines' authors in order.
 
     A byline stands in the article's head (under the title, after a caption or the standfirst)
     or its tail (the last lines of the body, or among the rights and origin lines after it);
     a line in the middle of the body is body text whatever it says.
     """
-    head = _head_end(blocks)
-    tail = max(head, _after_body(blocks) - TAIL_BYLINES)
+    head = _head_end(blocks, rules)
+    tail = max(head, _after_body(blocks, rules) - TAIL_BYLINES)
     kept: list[str] = []
     authors: list[dict] = []
     for index, block in enumerate(blocks):
         found = None
         if index < head or index >= tail:
-            found = byline_authors(block, any_label=index == 0)
+            found = rules.byline(block, any_label=index == 0)
         if found is None:
             kept.append(block)
         for author in found or ():
@@ -175,15 +204,15 @@ def _take_bylines(blocks: list[str]) -> tuple[list[str], list[dict]]:
     return kept, authors
 
 
-def _head_end(blocks: list[str]) -> int:
+def _head_end(blocks: list[str], rules: _Rules) -> int:
     """Where the body begins: after the captions, the bylines and at most one short paragraph
     (the standfirst) that open the article."""
     paragraphs = 0
     for index, block in enumerate(blocks):
-        if parse_credit(block) is not None or byline_authors(block, any_label=index == 0):
+        if rules.credit(block) is not None or rules.byline(block, any_label=index == 0):
             continue
         following = blocks[index + 1] if index + 1 < len(blocks) else ""
-        if (credit := parse_credit(following)) is not None and not credit["caption"]:
+        if (credit := rules.credit(following)) is not None and not credit["caption"]:
             continue  # a caption above its credit line
         paragraphs += 1
         if paragraphs > 1 or len(block) > MAX_DEK:
@@ -191,25 +220,25 @@ def _head_end(blocks: list[str]) -> int:
     return len(blocks)
 
 
-def _after_body(blocks: list[str]) -> int:
+def _after_body(blocks: list[str], rules: _Rules) -> int:
     """Where the closing lines begin: the run of rights and origin lines the text ends with."""
     start = len(blocks)
     while start > 0 and (
-        parse_rights(blocks[start - 1]) is not None
+        rules.rights(blocks[start - 1]) is not None
         or parse_origin(blocks[start - 1], after_body=True) is not None
     ):
         start -= 1
     return start
 
 
-def _read_block(found: Extracted, block: str, following: str) -> None:
+def _read_block(found: Extracted, block: str, following: str, rules: _Rules) -> None:
     """One block of the body: a credit, the rights line, a quoted person, a quote or prose."""
-    if (media := parse_credit(block)) is not None:
+    if (media := rules.credit(block)) is not None:
         if not media["caption"] and found.paragraphs and not found.media:
             media["caption"] = found.paragraphs.pop()[1]  # caption above a credit-only line
         if media not in found.media:
             found.media.append(media)
-    elif (rights := parse_rights(block)) is not None:
+    elif (rights := rules.rights(block)) is not None:
         found.rights = found.rights or rights
     elif (source := parse_source(block, following)) is not None:
         found.sources.append(source)
