@@ -1,5 +1,5 @@
 """Demo stories for an empty archive, so a fresh `masthead serve` has something to show, with
-their pictures served by the site itself (service/static/demo-*.svg)."""
+their pictures served by the site itself (service/static/demo-*.png)."""
 
 from __future__ import annotations
 
