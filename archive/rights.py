@@ -192,7 +192,9 @@ def asks_attribution(url: str | None) -> bool:
 
 def licensor_in(line: str) -> str:
     """Who a licence line names as licensor ("© 2024 X. Licensed under …", "… by X", "This work
-    by X is licensed …", "Republished from X under …"), else ""."""
+    by X is licensed …", "Republished from X under …"), else "". Reads at most a rights line's
+    length (MAX_RIGHTS)."""
+    line = line[:MAX_RIGHTS]
     if (match := COPYRIGHT.match(line)) and match["rest"]:
         return holder_of(match["rest"])
     text = CREATIVE_COMMONS.sub(" ", regex.sub(r"https?://\S+", " ", line))
