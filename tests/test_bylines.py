@@ -246,3 +246,17 @@ def test_wire_copy_closing_with_an_agency_credits_it_as_an_organisation(closing,
     [story] = ingest.stories_from("\n\n".join(blocks), "text")
     assert [(a.name, a.kind) for a in story.authors] == authors
     assert closing not in story.body_html
+
+
+def test_a_saved_page_with_its_byline_after_the_standfirst_names_its_author():
+    paragraphs = blocks_of((FIXTURES / "ja.txt").read_text(encoding="utf-8"))
+    title, byline, dek, body = paragraphs[0], paragraphs[1], paragraphs[4], paragraphs[5:8]
+    page = (
+        f'<html lang="ja"><head><title>{title}</title></head><body><article><h1>{title}</h1>'
+        f"<p>{dek}</p><p>{byline}</p>" + "".join(f"<p>{p}</p>" for p in body) + "</article>"
+        "</body></html>"
+    )
+    [story] = ingest.stories_from(page, "html")
+    assert [a.name for a in story.authors] == ["佐藤健"]
+    assert story.dek == dek
+    assert byline not in story.body_html
