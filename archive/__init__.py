@@ -31,6 +31,7 @@ from archive import (
     storage,
     store,
 )
+from archive.attribution import is_syndicated, rights_holder
 from archive.clock import Clock
 from archive.errors import (
     ArchiveBusy,
@@ -90,7 +91,9 @@ __all__ = [
     "StoryMoved",
     "StoryNotFound",
     "StoryWithdrawn",
+    "is_syndicated",
     "open_archive",
+    "rights_holder",
     "slugify",
     "story_from_dict",
     "story_to_dict",
@@ -104,9 +107,17 @@ BUSY_TIMEOUT_MS = 10_000
 class Archive:
     """An open archive: one SQLite connection plus the site facts that writes need."""
 
-    def __init__(self, db: sqlite_utils.Database, clock: Clock, *, read_only: bool = False):
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        language: str = "en",
+    ):
         self.db = db
         self.clock = clock
+        self.language = language  # of every story that states none (archive.models.with_language)
         self.is_read_only = read_only  # opened read-only on a full disk: every write raises
 
     def __enter__(self) -> Archive:
@@ -137,6 +148,7 @@ class Archive:
             story,
             clock=self.clock,
             now=now or _now(),
+            language=self.language,
             expected_revision=expected_revision,
             idempotency=idempotency,
             change=change,
@@ -169,11 +181,13 @@ class Archive:
         times, withdrawn state and revisions: ("created", story), or ("unchanged", stored) when
         the archive has that very story. Raises InvalidStory, or SlugConflict. `exported` may
         come checked already, by `restorable`."""
-        return restore.restore_story(self.db, exported, clock=self.clock, now=now or _now())
+        return restore.restore_story(
+            self.db, exported, clock=self.clock, now=now or _now(), language=self.language
+        )
 
     def restorable(self, exported: dict) -> restore.Restorable:
         """An exported story checked for `restore`, without the archive. Raises InvalidStory."""
-        return restore.restorable(exported, clock=self.clock)
+        return restore.restorable(exported, clock=self.clock, language=self.language)
 
     @contextmanager
     def batch(self) -> Iterator[Archive]:
@@ -381,13 +395,15 @@ def open_archive(
     *,
     domain: str = "localhost",
     timezone: str = "UTC",
+    language: str = "en",
     prepare: bool = True,
     read_only_fallback: bool = False,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> Archive:
     """Open (creating and migrating if needed) the archive at `path`, in WAL mode.
 
-    `domain` is the tag: URI authority for entry ids; `timezone` dates the permalinks.
+    `domain` is the tag: URI authority for entry ids; `timezone` dates the permalinks;
+    `language` is that of every story saved without one.
     `prepare=False` opens an archive that was prepared before (it must exist), skipping the
     creation, WAL and migration checks: the service does those once, then opens a connection
     per worker thread this way. Neither writes anything to an archive that is up to date.
@@ -407,9 +423,9 @@ def open_archive(
         # Only a whole write-ahead log is safe to ignore: the read-only way reads the main file.
         if read_only_fallback and storage.storage_failure(error) and storage.wal_is_empty(path):
             db = sqlite_utils.Database(storage.connect_read_only(path))
-            return Archive(db, clock, read_only=True)
+            return Archive(db, clock, read_only=True, language=language)
         raise
-    return Archive(db, clock)
+    return Archive(db, clock, language=language)
 
 
 def _connect(path: Path, *, prepare: bool, busy_timeout_ms: int) -> sqlite_utils.Database:

@@ -80,7 +80,7 @@ def author_named(db: sqlite_utils.Database, slug: str, *, published_only: bool =
     Raises NameNotFound."""
     visible = LIVE if published_only else PUBLIC
     row = db.execute(
-        f"""SELECT authors.name, authors.slug, story_authors.url FROM authors
+        f"""SELECT authors.name, authors.slug, story_authors.url, story_authors.kind FROM authors
             JOIN story_authors ON story_authors.author_slug = authors.slug
             JOIN stories ON stories.id = story_authors.story_id
             WHERE authors.slug = ? AND {visible}

@@ -9,12 +9,14 @@ colon (":" or the full-width "："), and no pattern nests quantifiers, so no inp
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import regex
 
+from archive.byline import MAX_NAME, byline_authors, names_in, parse_byline
 from archive.furniture import MAX_FURNITURE, is_furniture, without_furniture_lines
-from archive.lexicon import BYLINE_WORDS, CONJUNCTIONS, CREDIT_LABELS, UNSPACED, words_pattern
+from archive.lexicon import CREDIT_LABELS, UNSPACED
 from archive.origin import origin_shape, parse_origin
 from archive.rights import creative_commons_url, parse_rights
 
@@ -22,14 +24,13 @@ __all__ = ["Extracted", "creative_commons_url", "extract", "parse_byline", "pars
 
 # Longest standfirst (dek): one or two sentences.
 MAX_DEK = 320
-# Longest byline (three dozen short names), credit and quoted person's name.
-MAX_BYLINE = 300
+# Longest credit.
 MAX_CREDIT = 120
-MAX_NAME = 60
-MAX_NAME_WORDS = 6
-MAX_LABEL_WORDS = 3
 # Longest "Name, role:" line: the name, a role of up to 200 characters, the colon.
 MAX_SOURCE_INTRO = MAX_NAME + 210
+# Blocks at an article's end that may hold its byline ("Text and photos: X", "— Reuters"),
+# before its rights and origin lines.
+TAIL_BYLINES = 2
 
 COLONS = ":：﹕︓"
 # Marks that open a quotation, in the conventions of many languages.
@@ -37,23 +38,7 @@ QUOTE_OPENERS = "\"“«‘'„‚‹「『"
 # A caption ends as a sentence does before its credit (or the credit stands in brackets).
 CAPTION_ENDS = '.!?。．！？؟।”"»」』)'
 SPACES = re.compile(r"[ \t\n\r\f\v]+")  # the ideographic space U+3000 is text, not layout
-BY_WORD = regex.compile(
-    r"^(?:" + words_pattern(BYLINE_WORDS).pattern + r")\s+(?P<names>.+)$",
-    regex.IGNORECASE | regex.VERSION1,
-)
-LABELLED = regex.compile(rf"^(?P<label>[^{COLONS}]{{1,40}})[{COLONS}]\s*(?P<rest>.+)$")
-LABEL_WORDS = regex.compile(r"^\p{L}[\p{L}\p{M}.]*(?: \p{L}[\p{L}\p{M}.]*){0,2}$")
 LABEL_BEFORE_COLON = regex.compile(r"(?<![\p{L}\p{M}])(?:\p{L}[\p{L}\p{M}]*\.? ?){1,2}$")
-# A separator starts where a run of spaces does ((?<!\s)), never inside one: tried from every
-# space of a long run, `\s+` read the rest of the run each time (quadratic).
-NAME_SEPARATORS = regex.compile(
-    r"(?<!\s)\s*[,;،、，；&＆]\s*|(?<!\s)\s+(?:"
-    + "|".join(map(regex.escape, CONJUNCTIONS))
-    + r")\s+",
-    regex.IGNORECASE,
-)
-NAME_WORD = regex.compile(r"^[\p{L}\p{M}'’.\-·・]+$")
-NAME_START = regex.compile(r"^[\p{Lu}\p{Lt}\p{Lo}]")
 SOURCE_INTRO = regex.compile(
     rf"^(?P<name>[^,،、，{COLONS}\"“”«»「」]{{1,{MAX_NAME}}})"
     rf"(?:[,،、，]\s*(?P<role>[^{COLONS}\"“”«»「」]{{1,200}}))?\s*[{COLONS}]$"
@@ -66,7 +51,7 @@ class Extracted:
     """What the text said, in the story's JSON shape (see archive.shape)."""
 
     title: str = ""
-    authors: list[str] = field(default_factory=list)
+    authors: list[dict] = field(default_factory=list)  # {"name"[, "kind"]}, in byline order
     dek: str = ""
     paragraphs: list[tuple[str, str]] = field(default_factory=list)  # (kind, text)
     media: list[dict] = field(default_factory=list)
@@ -129,60 +114,6 @@ def _credit_label(head: str) -> tuple[str, str] | None:
     return caption, label
 
 
-def parse_byline(block: str) -> list[str] | None:
-    """The names of a byline in any language ("By A and B", "Авторы: А и Б", "Γράφει η Α",
-    "بقلم: أ", "文：佐藤健"), else None."""
-    if len(block) > MAX_BYLINE:
-        return None
-    if (match := LABELLED.match(block)) and _is_byline_label(match["label"].strip()):
-        names = match["rest"]
-    elif match := BY_WORD.match(block):
-        names = match["names"]
-    else:
-        return None
-    return names_in(_without_articles(names))
-
-
-def author_names(text: str) -> list[str]:
-    """Names from a page's author field: "A; B", "A, B", or a whole byline ("文：佐藤健")."""
-    if (names := parse_byline(text)) is not None:
-        return names
-    return [name.strip() for name in regex.split(r"[;|]", text) if name.strip()]
-
-
-def _is_byline_label(label: str) -> bool:
-    return bool(LABEL_WORDS.match(label)) and label.lower().rstrip(".") not in CREDIT_LABELS
-
-
-def _without_articles(names: str) -> str:
-    """Lower-case words before the first name ("η Άννα", "la Redacción") are articles."""
-    words = names.split(" ")
-    while len(words) > 1 and regex.match(r"^\p{Ll}", words[0]):
-        words.pop(0)
-    return " ".join(words)
-
-
-def names_in(text: str) -> list[str] | None:
-    """Names joined by commas or conjunctions, if every part reads as a person's name."""
-    names = split_names(text.strip().rstrip("."))
-    return names if names and all(is_name(name) for name in names) else None
-
-
-def split_names(names: str) -> list[str]:
-    return [n.strip() for n in NAME_SEPARATORS.split(names) if n.strip()]
-
-
-def is_name(name: str) -> bool:
-    """Letters of any script in up to six words, the first and last capitalised (or uncased)."""
-    words = name.split()
-    return (
-        len(name) <= MAX_NAME
-        and 0 < len(words) <= MAX_NAME_WORDS
-        and all(NAME_WORD.match(word) for word in words)
-        and bool(NAME_START.match(words[0]) and NAME_START.match(words[-1]))
-    )
-
-
 def parse_source(block: str, following: str) -> dict | None:
     """A quoted person's "Name, role:" line before a quotation, as {name, role}, else None."""
     if len(block) > MAX_SOURCE_INTRO or not is_quote(following):
@@ -209,40 +140,105 @@ def extract(text: str, *, title: str | None = None, find_dek: bool = True) -> Ex
         found.title = title.strip()
         if blocks and blocks[0].split() == found.title.split():
             blocks.pop(0)
-    if blocks and (names := parse_byline(blocks[0])) is not None:
-        found.authors = names
-        blocks.pop(0)
-    after_body = _after_body(blocks)
+    rules = _Rules()
+    blocks, found.authors = _take_bylines(blocks, rules)
+    after_body = _after_body(blocks, rules)
     for index, block in enumerate(blocks):
         if (origin := parse_origin(block, after_body=index >= after_body)) is not None:
             found.origin = found.origin or origin
             continue
         following = blocks[index + 1] if index + 1 < len(blocks) else ""
-        _read_block(found, block, following)
+        _read_block(found, block, following, rules)
     if find_dek:
         _take_dek(found)
     return found
 
 
-def _after_body(blocks: list[str]) -> int:
+class _Rules:
+    """The credit, rights and byline rules as one article's reading tries them: each at most once
+    a block (the head, the tail and the body are read in turn), each answer a fresh copy."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str], dict | list | None] = {}
+
+    def _once(self, rule: str, block: str, read: Callable[[str], dict | list | None]):
+        key = (rule, block)
+        if key not in self.found:
+            self.found[key] = read(block)
+        found = self.found[key]
+        if isinstance(found, list):
+            return [dict(part) for part in found]
+        return dict(found) if found else found
+
+    def credit(self, block: str) -> dict | None:
+        return self._once("credit", block, parse_credit)
+
+    def rights(self, block: str) -> dict | None:
+        return self._once("rights", block, parse_rights)
+
+    def byline(self, block: str, *, any_label: bool) -> list[dict] | None:
+        rule = "byline-any" if any_label else "byline"
+        return self._once(rule, block, lambda b: byline_authors(b, any_label=any_label))
+
+
+def _take_bylines(blocks: list[str], rules: _Rules) -> tuple[list[str], list[dict]]:
+    """The blocks without their bylines, and the bylines' authors in order.
+
+    A byline stands in the article's head (under the title, after a caption or the standfirst)
+    or its tail (the last lines of the body, or among the rights and origin lines after it);
+    a line in the middle of the body is body text whatever it says.
+    """
+    head = _head_end(blocks, rules)
+    tail = max(head, _after_body(blocks, rules) - TAIL_BYLINES)
+    kept: list[str] = []
+    authors: list[dict] = []
+    for index, block in enumerate(blocks):
+        found = None
+        if index < head or index >= tail:
+            found = rules.byline(block, any_label=index == 0)
+        if found is None:
+            kept.append(block)
+        for author in found or ():
+            if all(author["name"] != known["name"] for known in authors):
+                authors.append(author)
+    return kept, authors
+
+
+def _head_end(blocks: list[str], rules: _Rules) -> int:
+    """Where the body begins: after the captions, the bylines and at most one short paragraph
+    (the standfirst) that open the article."""
+    paragraphs = 0
+    for index, block in enumerate(blocks):
+        if rules.credit(block) is not None or rules.byline(block, any_label=index == 0):
+            continue
+        following = blocks[index + 1] if index + 1 < len(blocks) else ""
+        if (credit := rules.credit(following)) is not None and not credit["caption"]:
+            continue  # a caption above its credit line
+        paragraphs += 1
+        if paragraphs > 1 or len(block) > MAX_DEK:
+            return index
+    return len(blocks)
+
+
+def _after_body(blocks: list[str], rules: _Rules) -> int:
     """Where the closing lines begin: the run of rights and origin lines the text ends with."""
     start = len(blocks)
     while start > 0 and (
-        parse_rights(blocks[start - 1]) is not None
+        rules.rights(blocks[start - 1]) is not None
         or parse_origin(blocks[start - 1], after_body=True) is not None
     ):
         start -= 1
     return start
 
 
-def _read_block(found: Extracted, block: str, following: str) -> None:
+def _read_block(found: Extracted, block: str, following: str, rules: _Rules) -> None:
     """One block of the body: a credit, the rights line, a quoted person, a quote or prose."""
-    if (media := parse_credit(block)) is not None:
+    if (media := rules.credit(block)) is not None:
         if not media["caption"] and found.paragraphs and not found.media:
             media["caption"] = found.paragraphs.pop()[1]  # caption above a credit-only line
         if media not in found.media:
             found.media.append(media)
-    elif (rights := parse_rights(block)) is not None:
+    elif (rights := rules.rights(block)) is not None:
         found.rights = found.rights or rights
     elif (source := parse_source(block, following)) is not None:
         found.sources.append(source)

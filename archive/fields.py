@@ -121,7 +121,18 @@ def parts(max_items: int | None, **fields: Field) -> Field:
     return Field("list", item=part, max_items=max_items) if max_items else part
 
 
-AUTHOR = parts(None, name=text(MAX_NAME_LENGTH, required=True), url=url("a profile page"))
+# Who a byline names: a person, or an organisation (a news agency's "— Reuters").
+AUTHOR_KINDS = ("person", "organization")
+AUTHOR = parts(
+    None,
+    name=text(MAX_NAME_LENGTH, required=True),
+    url=url("a profile page"),
+    kind=Field(
+        "choice",
+        choices=AUTHOR_KINDS,
+        description="person (the default) or organization (a news agency's byline)",
+    ),
+)
 MEDIA = parts(
     None,
     url=url("the image or video"),
@@ -144,6 +155,11 @@ RIGHTS = parts(
     holder=text(MAX_CREDIT_LENGTH, nullable=True),
     statement=text(MAX_CAPTION_LENGTH, nullable=True),
     license_url=url("the licence"),
+    attribution=text(
+        MAX_CAPTION_LENGTH,
+        nullable=True,
+        description="the attribution the licence asks reusers to give",
+    ),
 )
 
 # The writable fields of a story, as the JSON shape (archive.shape) names them.

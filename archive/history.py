@@ -186,7 +186,8 @@ def _story(snapshot: dict[str, Any], slug_of: Callable[[str, str], str | None]) 
         section_slug=slug_of("section", story.section) or "" if story.section else "",
         tag_slugs=tuple(slug_of("tag", tag) or "" for tag in story.tags),
         authors=tuple(
-            a.__class__(a.name, slug_of("author", a.name) or "", a.url) for a in story.authors
+            a.__class__(a.name, slug_of("author", a.name) or "", a.url, a.kind)
+            for a in story.authors
         ),
         id=snapshot["id"],
         entry_id=snapshot["entry_id"],

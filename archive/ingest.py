@@ -24,8 +24,9 @@ import markdown
 import yaml
 
 from archive import folders, ninjs
+from archive.byline import author_names
 from archive.errors import InvalidStory
-from archive.extract import SPACES, Extracted, author_names, extract, parse_credit
+from archive.extract import SPACES, Extracted, extract, parse_credit
 from archive.folders import Found
 from archive.html import to_text
 from archive.language import declared_language, detected_language

@@ -38,10 +38,66 @@ def words_pattern(words: Iterable[str]) -> regex.Pattern:
 
 # Words that open a byline without a colon ("By Ann Lee", "Γράφει η Άννα", "Par Marie Roux").
 BYLINE_WORDS = {
-    "by", "words by", "text by", "reporting by", "par", "von", "por", "di", "da", "door", "av",
-    "af", "przez", "od", "tarafından", "yazan", "autor", "autora", "автор", "авторы", "текст",
+    "by", "words by", "text by", "reporting by", "written by", "reported by", "oleh", "par",
+    "von", "por", "di", "da", "door", "av", "af", "przez", "od", "tarafından", "yazan", "autor",
+    "autora", "автор", "авторы", "текст",
     "γράφει", "γράφουν", "του", "της", "των", "بقلم", "كتب", "كتبت", "إعداد", "מאת", "نوشته",
     "作者", "记者", "記者", "文", "글", "기자",
+}  # fmt: skip
+# Labels before a byline's colon ("Автор: X", "写真・文：X", "Text and photos: X"), singular and
+# plural. A line with one of these is a byline wherever it stands in an article's head or tail.
+BYLINE_LABELS = {
+    "by", "author", "authors", "words", "text", "texts", "story", "report", "reporting",
+    "written by", "reported by", "text and photos", "text & photos", "words and pictures",
+    "text and pictures", "photos and text", "texte", "texte et photos", "textes", "auteur",
+    "auteurs", "text und fotos", "autor", "autoren", "autorin", "texto", "textos",
+    "texto y fotos", "texto e fotos", "autores", "testo", "testi", "autore", "autori",
+    "testo e foto", "tekst", "teksti", "tekst i zdjęcia", "tekst en foto's", "auteur(s)",
+    "yazan", "yazar", "metin", "oleh", "penulis", "tác giả", "bài", "bài và ảnh", "lời",
+    "автор", "авторы", "автори", "текст", "текст и фото", "текст і фото", "материал",
+    "συντάκτης", "συντάκτες", "κείμενο", "γράφει", "γράφουν", "بقلم", "كتب", "كتبت", "كتابة",
+    "إعداد", "تحرير", "نص", "نص وتصوير", "מאת", "כתב", "כתבה", "نویسنده", "نوشته", "लेखक",
+    "文", "文・写真", "写真・文", "取材・文", "文と写真", "筆者", "作者", "记者", "記者", "撰文",
+    "文字", "文/图", "글", "글·사진", "글쓴이", "기자",
+}  # fmt: skip
+# Words after the names in languages that put the title last ("김민수 기자", "王伟 记者").
+BYLINE_SUFFIXES = {"기자", "특파원", "記者", "特派員", "记者", "特派记者", "編集委員"}
+# Words of scripts without capitals that no name holds (prepositions, pronouns): in Arabic or
+# Hebrew, capitals cannot tell a name from a phrase, these can.
+NOT_NAME_WORDS = {
+    "في", "من", "إلى", "على", "عن", "مع", "هذا", "هذه", "التي", "الذي", "كان", "قد", "لا", "ما",
+    "أن", "إن", "بعد", "قبل", "منذ", "عند", "של", "את", "על", "עם", "זה", "לא", "در",
+    "از", "به", "با", "که", "این",
+}  # fmt: skip
+# Articles a byline may put before its names ("Γράφει η Άννα", "Por la Redacción").
+BYLINE_ARTICLES = {"η", "ο", "οι", "the", "la", "el", "le", "der", "die", "il", "lo"}
+# Roles that stand after a byline's names and are not names ("By Ann Lee, Staff Writer").
+BYLINE_ROLES = {
+    "staff writer", "staff reporter", "correspondent", "special correspondent",
+    "senior correspondent", "foreign correspondent", "reporter", "editor", "staff",
+    "корреспондент", "спецкор", "собкор", "correspondant", "correspondante", "korrespondent",
+    "korrespondentin", "corresponsal", "corrispondente", "مراسل", "مراسلة",
+}  # fmt: skip
+# News agencies and wire services: a byline naming one credits an organisation, not a person.
+AGENCIES = {
+    "ap", "associated press", "the associated press", "reuters", "afp", "agence france-presse",
+    "agence france presse", "dpa", "deutsche presse-agentur", "efe", "agencia efe", "ansa",
+    "tass", "тасс", "итар-тасс", "ria novosti", "риа новости", "interfax", "интерфакс",
+    "xinhua", "新华社", "kyodo", "kyodo news", "共同通信", "共同", "jiji", "jiji press",
+    "時事通信", "時事", "yonhap", "연합뉴스", "pa", "pa media", "press association", "aap",
+    "the canadian press", "canadian press", "upi", "bloomberg", "apa", "ats", "sda", "kna",
+    "epd", "anadolu", "anadolu ajansı", "aa", "wafa", "وفا", "kuna", "كونا", "واس", "spa",
+    "mena", "أ ف ب", "ا ف ب", "رويترز", "أسوشيتد برس", "pap", "čtk", "ctk", "mti", "bta",
+    "hina", "tanjug", "ukrinform", "укрінформ", "уніан", "unian", "lusa", "agência brasil",
+    "notimex", "télam", "anp", "belga", "ntb", "tt", "ritzau", "stt", "ians", "pti", "bernama",
+    "antara", "vna", "ttxvn", "ирна", "irna", "isna", "kpa", "ena", "mapp", "ria", "риа",
+}  # fmt: skip
+# Words that make a name an organisation's ("Kyodo News", "Agencia EFE", "Агентство Москва").
+ORGANISATION_WORDS = {
+    "news", "agency", "press", "presse", "agence", "agencia", "agenzia", "agentur", "agência",
+    "newsroom", "desk", "staff", "wire", "wires", "редакция", "агентство", "новости",
+    "вести", "rédaction", "redaktion", "redacción", "redazione", "redação", "وكالة", "وكالات",
+    "التحرير", "通信", "通信社", "通讯社", "新聞", "新闻", "编辑部", "編集部", "뉴스", "통신",
 }  # fmt: skip
 # Labels before a credit: "Source: X / Agency", "Фото: X", "写真：X". A label not listed here is
 # still read as one when the credit names an agency ("Label: Name / Agency").

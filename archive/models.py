@@ -28,7 +28,7 @@ from archive.fields import (  # noqa: F401 (the rules other modules read from th
     URL_SCHEMES,
     Field,
 )
-from archive.rights import image_holder
+from archive.rights import image_holder, license_name
 
 # Story attributes whose name differs from the field's in the JSON shape (archive.fields).
 ATTRIBUTES = {"body": "body_html"}
@@ -39,6 +39,11 @@ class Author:
     name: str
     slug: str = ""
     url: str | None = None
+    kind: str = "person"  # or "organization" (archive.fields.AUTHOR_KINDS)
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == "person"
 
 
 @dataclass(frozen=True)
@@ -77,9 +82,18 @@ class Publisher:
 
 @dataclass(frozen=True)
 class Rights:
+    """A story's rights. Under a licence (license_url), the holder is its licensor, and
+    `attribution` the credit the licence asks reusers to give."""
+
     holder: str = ""
     statement: str = ""
     license_url: str | None = None
+    attribution: str = ""
+
+    @property
+    def license_name(self) -> str:
+        """The licence's short name ("CC BY-SA 4.0", "CC0 1.0"), or "" for none."""
+        return license_name(self.license_url) if self.license_url else ""
 
 
 @dataclass(frozen=True)
@@ -90,7 +104,7 @@ class Story:
     body_text: str = ""
     dek: str = ""
     summary: str = ""
-    language: str = "en"
+    language: str = ""  # "" until stated: the archive gives the site's language (with_language)
     section: str = ""
     tags: tuple[str, ...] = ()
     authors: tuple[Author, ...] = ()
@@ -149,6 +163,12 @@ class Story:
     @property
     def lead_image(self) -> Media | None:
         return self.media[0] if self.media else None
+
+    @property
+    def unshown_media(self) -> tuple[Media, ...]:
+        """Pictures the story names (caption, credit or copyright) but does not carry (no URL):
+        pages list them as not reproduced, with their credits."""
+        return tuple(m for m in self.media if not m.url and (m.caption or m.credit or m.copyright))
 
     def replace(self, **changes: Any) -> Story:
         return dataclasses.replace(self, **changes)
@@ -209,6 +229,12 @@ def direction_of(language: str) -> str:
     if scripts:
         return "rtl" if scripts[0] in RTL_SCRIPTS else "ltr"
     return "rtl" if subtags[0] in RTL_LANGUAGES else "ltr"
+
+
+def with_language(story: Story, default: str) -> Story:
+    """The story in `default` (the site's language, `[site] language`) when it states none:
+    one rule for every way in (a file, the API, a script)."""
+    return story if story.language.strip() else story.replace(language=default)
 
 
 def is_aware(moment: datetime | None) -> bool:

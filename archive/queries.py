@@ -45,7 +45,7 @@ def stories_from_rows(db: sqlite_utils.Database, rows: Iterable[dict]) -> list[S
     children = {
         "authors": rows_of(
             db,
-            f"""SELECT sa.story_id, a.name, a.slug, sa.url FROM story_authors sa
+            f"""SELECT sa.story_id, a.name, a.slug, sa.url, sa.kind FROM story_authors sa
                 JOIN authors a ON a.slug = sa.author_slug
                 WHERE sa.story_id IN ({marks}) ORDER BY sa.story_id, sa.position""",
             ids,
@@ -78,7 +78,13 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
     )
     has_rights = row["rights_holder"] or row["rights_statement"] or row["rights_license_url"]
     rights = (
-        Rights(row["rights_holder"] or "", row["rights_statement"] or "", row["rights_license_url"])
+        Rights(
+            row["rights_holder"] or "",
+            row["rights_statement"] or "",
+            row["rights_license_url"],
+            # The attribution a licence asks for (migration m010):
+            row["rights_attribution"] or "",
+        )
         if has_rights
         else None
     )
@@ -97,7 +103,9 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
         section_slug=row["section_slug"],
         tags=tuple(t["tag"] for t in children["tags"]),
         tag_slugs=tuple(t["tag_slug"] for t in children["tags"]),
-        authors=tuple(Author(a["name"], a["slug"], a["url"]) for a in children["authors"]),
+        authors=tuple(
+            Author(a["name"], a["slug"], a["url"], a["kind"]) for a in children["authors"]
+        ),
         media=tuple(
             Media(
                 m["url"],

@@ -96,6 +96,7 @@ class Site:
 
     names: tuple[str, ...]
     base_url: str
+    language: str = "en"  # of every story that states none
 
 
 @dataclass(frozen=True)
@@ -502,6 +503,6 @@ def _prepared(item: Item, change: ChangeNote | None, site: Site) -> Prepared:
     except (ArchiveError, *UNREADABLE) as error:
         return Prepared(item, problem=problem_of(error))
     try:
-        return Prepared(item, story, check(story, change))
+        return Prepared(item, story, check(story, change, language=site.language))
     except ArchiveError as error:
         return Prepared(item, story, problem=problem_of(error))

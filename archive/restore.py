@@ -19,7 +19,7 @@ from archive import names, queries, store
 from archive.clock import Clock
 from archive.errors import InvalidStory, SlugConflict, StoryNotFound
 from archive.fields import CHANGE_KINDS, MAX_CHANGE_NOTE_LENGTH
-from archive.models import CONTROL_CHARACTERS, Story, validate
+from archive.models import CONTROL_CHARACTERS, Story, validate, with_language
 from archive.queries import to_text
 from archive.shape import parse_time, story_from_dict, story_to_dict
 from archive.transaction import write_transaction
@@ -60,11 +60,12 @@ class Restorable:
     idempotency_keys: list[dict]
 
 
-def restorable(shape: Any, *, clock: Clock) -> Restorable:
-    """The exported story `shape` describes, checked. Raises InvalidStory listing every
-    problem."""
+def restorable(shape: Any, *, clock: Clock, language: str = "en") -> Restorable:
+    """The exported story `shape` describes, checked; one without a language is in
+    `language`. Raises InvalidStory listing every problem."""
     story, history = story_from_export(shape)
     keys = idempotency_keys_of(shape, story)
+    story = with_language(story, language)
     # The offset is the one exported (none for a story published by the archive's clock),
     # not the one of the time as the export wrote it.
     story = validate(store._with_clean_body(story)).replace(published_offset=story.published_offset)
@@ -72,16 +73,21 @@ def restorable(shape: Any, *, clock: Clock) -> Restorable:
 
 
 def restore_story(
-    db: sqlite_utils.Database, shape: Any, *, clock: Clock, now: datetime
+    db: sqlite_utils.Database, shape: Any, *, clock: Clock, now: datetime, language: str = "en"
 ) -> tuple[str, Story]:
     """Write an exported story as it was: ("created", story), or ("unchanged", stored story)
     when this archive holds the same story already. `shape` is the exported line, or what
     `restorable` made of it.
 
     Raises InvalidStory naming every bad field, when the story's id is taken by another story,
-    or SlugConflict when its permalink or entry id belongs to another story.
+    or SlugConflict when its permalink or entry id belongs to another story. A story without a
+    language is in `language`.
     """
-    ready = shape if isinstance(shape, Restorable) else restorable(shape, clock=clock)
+    ready = (
+        shape
+        if isinstance(shape, Restorable)
+        else restorable(shape, clock=clock, language=language)
+    )
     story, history, keys = ready.story, ready.history, ready.idempotency_keys
     try:
         existing = queries.get_story(db, story.id)

@@ -428,6 +428,17 @@ def m010_syndication_sources(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX syndication_entries_story ON syndication_entries(story_id)")
 
 
+@migrations()
+def m011_licences_and_organisation_bylines(db: sqlite_utils.Database) -> None:
+    # A byline names a person or an organisation (a news agency); every byline stored before
+    # named a person. A licensed story keeps the attribution its licence asks reusers to give.
+    db.execute(
+        "ALTER TABLE story_authors ADD COLUMN kind TEXT NOT NULL DEFAULT 'person' "
+        "CHECK (kind IN ('person', 'organization'))"
+    )
+    db.execute("ALTER TABLE stories ADD COLUMN rights_attribution TEXT")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

@@ -274,7 +274,11 @@ def story_to_dict(story: Story, *, base_url: str = "") -> dict[str, Any]:
         "language": story.language,
         "section": story.section,
         "tags": list(story.tags),
-        "authors": [{"name": a.name, "url": a.url} for a in story.authors],
+        # A person's byline is name and URL; an organisation's says so (archive.fields.AUTHOR).
+        "authors": [
+            {"name": a.name, "url": a.url} | ({} if a.is_person else {"kind": a.kind})
+            for a in story.authors
+        ],
         "media": [part(m) for m in story.media],
         "sources": [part(s) for s in story.sources],
         "publisher": part(story.publisher),

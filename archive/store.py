@@ -5,6 +5,7 @@ Every write is one transaction that also stores a revision snapshot; validation 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from archive import html, names, queries, renditions
+from archive.attribution import with_licence
 from archive.clock import Clock
 from archive.errors import (
     ArchiveError,
@@ -26,7 +28,14 @@ from archive.errors import (
     StoryNotFound,
 )
 from archive.fields import REASON
-from archive.models import ChangeNote, Story, change_problems, field_problems, validate
+from archive.models import (
+    ChangeNote,
+    Story,
+    change_problems,
+    field_problems,
+    validate,
+    with_language,
+)
 from archive.queries import to_text
 from archive.shape import story_to_dict
 from archive.transaction import write_transaction
@@ -48,10 +57,13 @@ class Checked:
     change: ChangeNote | None = None
 
 
-def check(story: Story, change: ChangeNote | None = None) -> Checked:
-    """The story through the gate. Raises InvalidStory naming every problem of both."""
+def check(story: Story, change: ChangeNote | None = None, *, language: str = "en") -> Checked:
+    """The story through the gate, in `language` when it states none. Raises InvalidStory
+    naming every problem of both."""
+    story = with_language(story, language)
     # The gate runs on what was sent, before any HTML parser reads the body.
-    return Checked(_with_clean_body(_validated(story, change)), change)
+    # A licence's licensor and attribution are filled once here, whatever the way in.
+    return Checked(with_licence(_with_clean_body(_validated(story, change))), change)
 
 
 def save_story(
@@ -63,12 +75,14 @@ def save_story(
     expected_revision: int | None = None,
     idempotency: tuple[str, str] | None = None,
     change: ChangeNote | None = None,
+    language: str = "en",
 ) -> Story:
     """Create or update a story (matched by id, else by origin) and write a revision.
 
-    `story` goes through the gate (`check`) first, unless it comes Checked; a Checked story
-    carries its change note. Saving what is already stored changes nothing and returns the
-    stored story (a change note sent with no change is not recorded: it would describe nothing).
+    `story` goes through the gate (`check`, in `language` when it states none) first, unless it
+    comes Checked; a Checked story carries its change note. Saving what is already stored
+    changes nothing and returns the stored story (a change note sent with no change is not
+    recorded: it would describe nothing).
     `change`: what kind of change this is, with a note for readers (ChangeNote); an edit
     without a kind is an `update`. A `minor` edit keeps the story's updated time, so feeds do
     not announce it again.
@@ -78,7 +92,7 @@ def save_story(
     Raises InvalidStory, SlugConflict, StoryNotFound (an id that does not exist),
     RevisionConflict or DuplicateRequest (the key was used already).
     """
-    checked = story if isinstance(story, Checked) else check(story, change)
+    checked = story if isinstance(story, Checked) else check(story, change, language=language)
     story, change = checked.story, checked.change
     now = _second(now)
     if story.id is not None:
@@ -372,6 +386,7 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: boo
         "rights_holder": rights.holder if rights else None,
         "rights_statement": rights.statement if rights else None,
         "rights_license_url": rights.license_url if rights else None,
+        "rights_attribution": rights.attribution if rights else None,
         "syndication": story.syndication,
         "status": story.status,
         "embargo_at": to_text(story.embargo_at),
@@ -398,7 +413,13 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: boo
         db,
         "story_authors",
         (
-            {"story_id": story.id, "author_slug": a.slug, "position": i, "url": a.url}
+            {
+                "story_id": story.id,
+                "author_slug": a.slug,
+                "position": i,
+                "url": a.url,
+                "kind": a.kind,
+            }
             for i, a in enumerate(story.authors)
         ),
     )
@@ -447,7 +468,7 @@ def _named(db: sqlite_utils.Database, story: Story) -> Story:
         section_slug=names.claim(db, "section", story.section) if story.section else "",
         tag_slugs=tuple(names.claim(db, "tag", tag) for tag in story.tags),
         authors=tuple(
-            author.__class__(author.name, names.claim(db, "author", author.name), author.url)
+            dataclasses.replace(author, slug=names.claim(db, "author", author.name))
             for author in story.authors
         ),
     )

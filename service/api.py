@@ -25,7 +25,7 @@ from archive import (
     story_to_dict,
 )
 from archive.fields import REASON
-from archive.models import STATUSES, change_problems, field_problems, validate
+from archive.models import STATUSES, change_problems, field_problems, validate, with_language
 from archive.shape import change_from_dict
 from archive.visibility import is_public, is_public_revision
 from service import openapi, problems, tokens
@@ -265,7 +265,7 @@ def _fields_from(sent: Any, *, base: Story | None) -> tuple[Story, list[FieldPro
             )
         )
     try:
-        validate(story)
+        validate(with_language(story, settings().site.language))
     except InvalidStory as error:
         later = error.found + later
     return story, found + [p for p in later if problems.top_level_key(p) not in bad]

@@ -30,6 +30,7 @@ def open_for(
         config.archive_path,
         domain=config.site.domain,
         timezone=config.site.timezone,
+        language=config.site.language,
         prepare=prepare,
         read_only_fallback=read_only_fallback,
         busy_timeout_ms=config.archive.busy_timeout_ms,

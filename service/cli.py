@@ -134,7 +134,11 @@ def init_command(demo: bool) -> None:
 
     settings = current_settings()
     with open_for(settings) as archive:
-        added = demo_content.seed(archive, now=datetime.now(UTC)) if demo else 0
+        added = (
+            demo_content.seed(archive, now=datetime.now(UTC), base_url=settings.site.base_url)
+            if demo
+            else 0
+        )
         click.echo(f"archive ready at {settings.archive_path} ({archive.count()} stories)")
         if added:
             click.echo(f"added {added} demo stories")
@@ -364,7 +368,7 @@ def import_command(
     counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
     settings = current_settings()
     warn_about_base_url(settings)
-    site = reading.Site(_own_names(settings.site), settings.site.base_url)
+    site = reading.Site(_own_names(settings.site), settings.site.base_url, settings.site.language)
     # The readers start first: they must not inherit the archive's connection.
     _be_nice(settings.imports.niceness)  # the readers, forked next, are as nice
     limits = reading.Limits(settings.imports.read_seconds, settings.imports.read_memory_mb)

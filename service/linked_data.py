@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from archive import Media, Story
+from archive import Media, Story, rights_holder
 from service.settings import SiteSettings
 
 # Characters that could end a <script> data block or open a comment inside it, as JSON escapes
@@ -53,9 +53,13 @@ def story_url(story: Story, site: SiteSettings) -> str:
 
 def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
     """schema.org NewsArticle with authors, dates, publisher, rights, credits and lead image."""
-    base = site.base_url.rstrip("/")
     rights = story.rights
-    holder = (rights.holder if rights else "") or site.rights_holder
+    # The one rule of every surface: the site holds only its own copy; else "not stated".
+    holder = rights_holder(story, own_holder=site.rights_holder)
+    if rights and rights.statement:
+        notice = rights.statement
+    else:
+        notice = site.rights if holder == site.rights_holder else "Rights holder not stated."
     article = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -70,16 +74,13 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
         # In the offset the story was published with (where it was filed).
         "datePublished": story.published_as_written.isoformat(),
         "dateModified": (story.updated_at or story.published_at).isoformat(),
-        "author": [
-            {"@type": "Person", "name": a.name, "url": f"{base}/authors/{a.slug}/"}
-            for a in story.authors
-        ],
+        "author": authors(story, site),
         # The site publishes the page; the originating publisher is the article's source.
         "publisher": _site_organization(site),
         "sourceOrganization": _origin(story),
         "isBasedOn": story.original_url,
-        "copyrightHolder": {"@type": "Organization", "name": holder},
-        "copyrightNotice": (rights.statement if rights else "") or site.rights,
+        "copyrightHolder": {"@type": _kind_of(holder, story), "name": holder} if holder else None,
+        "copyrightNotice": notice,
         "creditText": credit_text(story),
         "articleSection": story.section,
         "keywords": list(story.tags),
@@ -87,9 +88,32 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
     if rights and rights.license_url:
         article["license"] = rights.license_url
     image = story.lead_image
-    if image and (image.url or image.credit or image.copyright):
+    if image and image.url:  # a picture the story does not carry is credited in creditText
         article["image"] = _image(image)
     return {key: value for key, value in article.items() if value not in ("", [], None)}
+
+
+def authors(story: Story, site: SiteSettings) -> list[dict[str, Any]]:
+    """Who wrote the story, never left out: its bylines (people, and agencies as
+    organisations), else the originating publisher, else the site itself."""
+    base = site.base_url.rstrip("/")
+    found = [
+        {
+            "@type": "Person" if a.is_person else "Organization",
+            "name": a.name,
+            "url": f"{base}/authors/{a.slug}/" if a.slug else a.url,
+        }
+        for a in story.authors
+    ]
+    if found:
+        return found
+    return [_origin(story) or {"@type": "Organization", "name": site.title, "url": site.base_url}]
+
+
+def _kind_of(holder: str, story: Story) -> str:
+    """A holder a byline names as a person is a Person; any other an Organization."""
+    persons = {a.name for a in story.authors if a.is_person}
+    return "Person" if holder in persons else "Organization"
 
 
 def _site_organization(site: SiteSettings) -> dict[str, Any]:
@@ -136,11 +160,13 @@ def _image(image: Media) -> dict[str, Any]:
 
 
 def credit_text(story: Story) -> str:
-    """How to credit the story: its bylines, and the originating publisher after a slash."""
+    """How to credit the story: its bylines, and the originating publisher after a slash; then
+    the credits of pictures it names but does not carry."""
     names = ", ".join(a.name for a in story.authors)
     if story.publisher:
-        return f"{names} / {story.publisher.name}" if names else story.publisher.name
-    return names
+        names = f"{names} / {story.publisher.name}" if names else story.publisher.name
+    pictures = [m.credit or m.copyright for m in story.unshown_media if m.credit or m.copyright]
+    return "; ".join([names, *(f"Photo: {credit}" for credit in pictures)] if names else pictures)
 
 
 def script_json(data: dict[str, Any]) -> Markup:

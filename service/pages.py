@@ -10,13 +10,14 @@ import re
 from datetime import date, datetime
 
 from flask import Blueprint, abort
+from markupsafe import Markup
 
-from archive import Clock, FeedScope, Media
+from archive import Clock, FeedScope, Media, Rights, Story
 from archive.calendar import Neighbours
 from service.archive_access import get_archive, settings, site_clock
 from service.linked_data import news_article, open_graph, script_json, twitter_card
 from service.pagination import paginate
-from service.templating import feed_links, render_page
+from service.templating import feed_links, own, render_page
 
 bp = Blueprint("pages", __name__)
 
@@ -179,6 +180,34 @@ def from_month(published_at: datetime, clock: Clock) -> str | None:
 # How a credit is introduced when it does not say itself ("Photo: Sam Lee" stays as it is).
 CREDIT_LABELS = {"video": "Video", "audio": "Audio"}
 LABELLED_CREDIT = re.compile(r"^\s*(photo|picture|image|video|audio|source|credit)s?\s*:", re.I)
+
+
+@bp.app_template_filter("unshown_line")
+def unshown_line(media: Media, story: Story) -> Markup:
+    """A picture the page does not show, as its credits block names it: "Photo (not
+    reproduced): The closing ceremony … — Alexander Vilf / RIA Novosti", the caption and credit
+    in the story's language and direction."""
+    label = CREDIT_LABELS.get((media.mime_type or "").partition("/")[0], "Photo")
+    credit = LABELLED_CREDIT.sub("", media.credit).strip()
+    said = " — ".join(part for part in (media.caption.strip(), credit) if part)
+    if media.copyright and media.copyright not in said:
+        said = f"{said} · {media.copyright}" if said else media.copyright
+    return Markup("{} (not reproduced): <bdi{}>{}</bdi>").format(label, own(story), said)
+
+
+@bp.app_template_filter("license_sentence")
+def license_sentence(rights: Rights, holder: str) -> Markup:
+    """ "Licensed under CC BY 4.0 by X.", the licence's name linked to its deed; "not stated"
+    where the licensor is unknown."""
+    link = Markup('<a rel="license" href="{}">{}</a>').format(
+        rights.license_url, rights.license_name
+    )
+    by = holder or "a licensor not stated"
+    if rights.license_name.startswith("CC0"):
+        return Markup("Dedicated to the public domain under {} by {}.").format(link, by)
+    if rights.license_name.startswith("Public Domain Mark"):
+        return Markup("Marked as free of known copyright ({}).").format(link)
+    return Markup("Licensed under {} by {}.").format(link, by)
 
 
 @bp.app_template_filter("credit_line")

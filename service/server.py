@@ -124,7 +124,7 @@ def seed_demo(settings: Settings) -> None:
     """Fill an empty archive with the demo stories; a failure is logged, never stops the start."""
     try:
         with open_for(settings) as archive:
-            added = demo.seed(archive, now=datetime.now(UTC))
+            added = demo.seed(archive, now=datetime.now(UTC), base_url=settings.site.base_url)
     except (sqlite3.Error, ArchiveError) as error:
         log.error("demo stories not added to %s: %s", settings.archive_path, error)
         return

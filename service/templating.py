@@ -10,9 +10,9 @@ import re
 from datetime import datetime
 
 from flask import Flask, Response, render_template
-from markupsafe import escape
+from markupsafe import Markup, escape
 
-from archive import LATEST, FeedScope
+from archive import LATEST, FeedScope, Story, rights_holder
 from archive.models import as_written, direction_of
 from service import http, renditions
 from service.archive_access import settings, site_clock
@@ -104,6 +104,29 @@ def _zip(first, second) -> list[tuple]:
     return [(item, second[i] if i < len(second) else "") for i, item in enumerate(first)]
 
 
+def holder_of(story: Story) -> str:
+    """Who holds a story's rights, as every surface names them ("" when not stated)."""
+    return rights_holder(story, own_holder=settings().site.rights_holder)
+
+
+def chrome(story: Story) -> Markup:
+    """The lang and dir of the site's own words (labels, notes) inside a story in another
+    language: ' lang="en" dir="ltr"' in an Arabic story, so that "Permalink:" reads as English
+    does; nothing in a story of the site's language."""
+    language = settings().site.language
+    if story.language.lower() == language.lower():
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(language, direction_of(language))
+
+
+def own(story: Story) -> Markup:
+    """The lang and dir of the story's own words inside the site's (a quoted person's name, its
+    rights line): nothing in a story of the site's language."""
+    if story.language.lower() == settings().site.language.lower():
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(story.language, direction_of(story.language))
+
+
 def site_context() -> dict:
     site = settings().site
     return {"site": site, "site_feeds": feed_links(LATEST, site.title)}
@@ -119,5 +142,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(with_dateline, "with_dateline")
     app.add_template_filter(_zip, "zip")
     app.add_template_filter(direction_of, "direction")
+    app.add_template_filter(holder_of, "rights_holder")
+    app.add_template_filter(chrome, "chrome")
+    app.add_template_filter(own, "own")
     app.add_template_global(asset_url, "asset_url")
     app.context_processor(site_context)

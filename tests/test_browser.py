@@ -116,7 +116,7 @@ def test_reader_reaches_a_story_through_the_date_archive_without_javascript(brow
     assert page.locator("h1").inner_text() == STORY_TITLE
     assert_on_screen(page, "figcaption .credit", "Lena Ortiz / Masthead")
     assert_on_screen(page, ".rights-statement", "© 2014 Gazette. Some rights reserved.")
-    assert_on_screen(page, ".rights a[rel=license]", "creativecommons.org")
+    assert_on_screen(page, ".rights a[rel=license]", "CC BY 4.0")
     screenshot(page, "story")
     assert events == []
     page.context.close()

@@ -4,6 +4,7 @@ both through revisions, export and import, and pages, feeds and JSON-LD carry th
 from __future__ import annotations
 
 import json
+import struct
 
 import feedparser
 import pytest
@@ -234,3 +235,17 @@ def test_an_archive_from_before_sizes_opens_and_keeps_its_images(tmp_path):
         assert image == Media(**old_image)  # kept, its size unknown
         sized = archive.save(archive.get(1).replace(media=(Media(**BRIDGE),)), now=NOW)
         assert archive.get(sized.id).lead_image == Media(**BRIDGE)
+
+
+def test_demo_pictures_are_the_sites_own_files(archive, client, settings):
+    assert demo.seed(archive, now=NOW, base_url=settings.site.base_url)
+    pictured = [s.lead_image for s in archive.latest(limit=50) if s.lead_image]
+    assert pictured
+    for image in pictured:
+        assert image.url.startswith(settings.site.base_url + "/static/demo-")
+        with client.get(image.url.removeprefix(settings.site.base_url)) as response:
+            assert response.status_code == 200, image.url
+            assert response.mimetype == "image/png"
+            size = struct.unpack(">II", response.data[16:24])  # the PNG's IHDR width and height
+        assert size == (image.width, image.height)
+        assert image.credit

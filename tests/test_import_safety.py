@@ -12,20 +12,19 @@ import time
 import pytest
 
 from archive import ingest, open_archive
-from archive.extract import (
+from archive.byline import (
     BY_WORD,
-    LABEL_BEFORE_COLON,
+    DASHED,
     LABELLED,
     NAME_SEPARATORS,
+    SUFFIXED,
     author_names,
-    extract,
     parse_byline,
-    parse_credit,
-    parse_source,
 )
+from archive.extract import LABEL_BEFORE_COLON, extract, parse_credit, parse_source
 from archive.furniture import is_furniture
 from archive.language import detected_language
-from archive.rights import creative_commons_url, parse_rights
+from archive.rights import creative_commons_url, licensor_in, parse_rights
 
 # Generous bound for inputs that took minutes before: each finishes well within it.
 NO_HANG_SECONDS = 5
@@ -195,6 +194,14 @@ def source_before_quote(text: str):
         (extract, ("By " + " and ".join(["Ann"] * NAMES) + "!\n\n") * 500),
         (extract, ("Ann Lee, mayor:\n\n«" + "слово " * 50 + "»\n\n") * 500),
         (extract, "Title\n\n" + ("Caption. Photo: A / B\n\n" * 2_000)),
+        # Bylines anywhere in the head and tail, agencies, suffixes and licensors.
+        (extract, "Title\n\n" + ("— Reuters\n\n" * 2_000) + "Body.\n\n" + "— AP\n\n" * 2_000),
+        (extract, "Title\n\n" + ("Short.\n\n" * 5_000)),
+        (SUFFIXED.match, "김" * 299 + "x"),
+        (DASHED.match, "—" + " " * 100_000 + "x"),
+        (licensor_in, "by " * 100_000),
+        (licensor_in, "Licensed under CC BY 4.0 by " + "Ann " * 50_000),
+        (parse_rights, "Public domain " + "x " * 290),
     ],
 )
 def test_adversarial_text_is_read_in_linear_time(work, text):

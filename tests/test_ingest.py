@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from archive import InvalidStory, open_archive
-from archive.extract import author_names, extract, parse_byline, parse_credit, parse_source
+from archive.byline import author_names, parse_byline
+from archive.extract import extract, parse_credit, parse_source
 from archive.furniture import is_furniture
 from archive.ingest import IngestError, read_file, stories_from
 from archive.language import detected_language

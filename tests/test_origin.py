@@ -73,7 +73,9 @@ def test_imported_corpus_article_names_its_origin_and_photo_credit(runner, clien
     [origin] = page.cssselect("p.publisher")
     assert " ".join(origin.text_content().split()) == "Originally published by Rossiyskaya Gazeta."
     assert origin.cssselect("a") == []  # no URL known: nothing to link
-    assert "Alexander Vilf / RIA Novosti" in page.cssselect(".photo-credit")[0].text_content()
+    assert (
+        "Alexander Vilf / RIA Novosti" in page.cssselect(".credits .photo-credit")[0].text_content()
+    )
     # Without an original URL, and without the flag, the page is its own canonical.
     assert canonical(page) == "https://news.example" + PERMALINK
 
@@ -84,8 +86,11 @@ def test_imported_corpus_article_names_its_origin_and_photo_credit(runner, clien
     assert article["publisher"]["logo"]["url"] == "https://news.example/static/icon.png"
     assert article["sourceOrganization"] == {"@type": "Organization", "name": "Rossiyskaya Gazeta"}
     assert "isBasedOn" not in article
-    assert article["image"]["creditText"] == "Alexander Vilf / RIA Novosti"
-    assert article["image"]["copyrightHolder"] == {"@type": "Organization", "name": "RIA Novosti"}
+    # The photo is not reproduced: no url-less ImageObject, its credit in the article's own.
+    assert "image" not in article
+    assert article["creditText"] == "Rossiyskaya Gazeta; Photo: Alexander Vilf / RIA Novosti"
+    # No byline: the originating organisation is the author.
+    assert article["author"] == [{"@type": "Organization", "name": "Rossiyskaya Gazeta"}]
     assert article["copyrightHolder"]["name"] == "Rossiyskaya Gazeta"
 
 

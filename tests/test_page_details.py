@@ -40,19 +40,24 @@ def story_page(archive, client, story):
 # Credits and images
 
 
-def test_a_photo_credit_without_its_picture_reads_as_a_credit_line(archive, client):
+def test_a_photo_not_reproduced_keeps_its_caption_and_credit_in_the_credits(archive, client):
     [seed] = read_file(SEED)
     assert seed.lead_image.url is None  # the seed names a photo the text does not carry
     page = story_page(archive, client, seed)
-    assert texts(page, ".photo-credit") == ["Photo: Alexander Vilf / RIA Novosti"]
+    assert texts(page, ".credits .photo-credit") == [
+        "Photo (not reproduced): The closing ceremony of the XXII Olympic Winter Games in Sochi."
+        " — Alexander Vilf / RIA Novosti"
+    ]
     assert page.cssselect("figure, figcaption, img") == []
-    assert seed.lead_image.caption not in page.text_content()
+    assert page.cssselect("header .credit, header + .credit") == []  # no bare credit up top
 
 
 def test_a_credit_that_names_itself_is_not_labelled_twice(archive, client):
     media = [{"caption": "Councillors vote.", "credit": "Photo: Sam Lee / Masthead"}]
     page = story_page(archive, client, make_story(media=media))
-    assert texts(page, ".photo-credit") == ["Photo: Sam Lee / Masthead"]
+    assert texts(page, ".photo-credit") == [
+        "Photo (not reproduced): Councillors vote. — Sam Lee / Masthead"
+    ]
 
 
 def test_a_picture_has_its_caption_once_and_a_photo_credit(archive, client):

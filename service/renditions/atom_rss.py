@@ -118,18 +118,15 @@ class MastheadEntryExtension(BaseEntryExtension):
     def _media(self, element):
         """Media RSS: the lead image, its caption, credit and copyright."""
         image = self.entry.image
-        if image is None:
-            return
-        # media:content needs a URL; without one the credits go directly in the entry.
-        holder = element
-        if image.url:
-            holder = xml_elem(f"{{{MEDIA_NS}}}content", element, url=image.url, medium="image")
-            if image.mime_type:
-                holder.set("type", image.mime_type)
-            if image.width and image.height:
-                # Media RSS 2.1: media:content's width and height, in pixels.
-                holder.set("width", str(image.width))
-                holder.set("height", str(image.height))
+        if image is None or not image.url:
+            return  # media:content needs a URL: a picture not carried has no Media RSS
+        holder = xml_elem(f"{{{MEDIA_NS}}}content", element, url=image.url, medium="image")
+        if image.mime_type:
+            holder.set("type", image.mime_type)
+        if image.width and image.height:
+            # Media RSS 2.1: media:content's width and height, in pixels.
+            holder.set("width", str(image.width))
+            holder.set("height", str(image.height))
         if image.caption:
             xml_elem(f"{{{MEDIA_NS}}}description", holder, type="plain").text = image.caption
         if image.credit:

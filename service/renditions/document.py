@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 import lxml.html
 from markupsafe import escape
 
-from archive import LATEST, Archive, FeedScope, NameNotFound, Story
+from archive import LATEST, Archive, FeedScope, NameNotFound, Story, rights_holder
 from archive.history import Note
 from archive.html import sanitise, strip_forbidden
 from archive.models import MAX_PARTS
@@ -298,11 +298,23 @@ class EntryCache:
 ENTRIES = EntryCache()
 
 
+def _rights_statement(story: Story, holder: str, settings: Settings) -> str:
+    """The story's rights notice; the site's for its own copy; else who holds it, or that no
+    one is stated."""
+    if story.rights and story.rights.statement:
+        return story.rights.statement
+    if holder == settings.site.rights_holder:
+        return settings.site.rights
+    return f"© {holder}" if holder else "Rights holder not stated."
+
+
 def entry_of(story: Story, settings: Settings) -> Entry:
     """A story as a feed entry: what its syndication policy allows, with its attribution."""
     base = settings.site.base_url.rstrip("/")
     rights = story.rights
     image = story.lead_image
+    # archive.rights_holder: the site holds only its own copy; else "" (not stated).
+    holder = rights_holder(story, own_holder=settings.site.rights_holder)
     if not (story.entry_id and story.path and story.published_at):
         raise ValueError(f"story {story.id} has no entry id, permalink or publication time")
     return Entry(
@@ -318,8 +330,8 @@ def entry_of(story: Story, settings: Settings) -> Entry:
         categories=_categories(story, base),
         published_at=story.published_at,
         updated_at=story.updated_at or story.published_at,
-        rights_holder=clean(rights.holder if rights else settings.site.rights_holder),
-        rights_statement=clean(rights.statement if rights else settings.site.rights),
+        rights_holder=clean(holder),
+        rights_statement=clean(_rights_statement(story, holder, settings)),
         license_url=clean(rights.license_url) or None if rights else None,
         image=Image(
             url=absolute(settings, clean(image.url)) if image.url else None,

@@ -75,7 +75,7 @@ def _attribution(entry: Entry) -> dict[str, Any]:
     extension: dict[str, Any] = {
         "about": EXTENSION_ABOUT,
         "rights": {
-            "holder": entry.rights_holder,
+            "holder": entry.rights_holder or None,  # None: not stated
             "statement": entry.rights_statement,
             "license_url": entry.license_url,
         },

@@ -54,8 +54,30 @@
     </html>
   </xsl:template>
 
+  <!-- An entry's lang and dir, from its language tag: right to left for the languages and
+       scripts archive.models.direction_of names so. -->
+  <xsl:template name="lang-and-dir">
+    <xsl:param name="language"/>
+    <xsl:variable name="tag" select="translate($language, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"/>
+    <xsl:variable name="primary" select="substring-before(concat($tag, '-'), '-')"/>
+    <xsl:if test="$language">
+      <xsl:attribute name="lang"><xsl:value-of select="$language"/></xsl:attribute>
+      <xsl:attribute name="dir">
+        <xsl:choose>
+          <xsl:when test="contains($tag, '-arab') or contains($tag, '-hebr') or contains($tag, '-syrc') or contains($tag, '-thaa')">rtl</xsl:when>
+          <xsl:when test="contains($tag, '-latn') or contains($tag, '-cyrl')">ltr</xsl:when>
+          <xsl:when test="contains(' ar arc ckb dv fa he iw ks ps sd syr ug ur yi ', concat(' ', $primary, ' '))">rtl</xsl:when>
+          <xsl:otherwise>ltr</xsl:otherwise>
+        </xsl:choose>
+      </xsl:attribute>
+    </xsl:if>
+  </xsl:template>
+
   <xsl:template match="atom:entry">
     <article class="story-item">
+      <xsl:call-template name="lang-and-dir">
+        <xsl:with-param name="language" select="@xml:lang"/>
+      </xsl:call-template>
       <h3><a href="{atom:link[not(@rel) or @rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a></h3>
       <p class="meta"><time datetime="{atom:published}"><xsl:value-of select="substring(atom:published, 1, 10)"/></time>
         <xsl:for-each select="atom:author/atom:name"> · <xsl:value-of select="."/></xsl:for-each></p>
@@ -67,6 +89,9 @@
        more; written out unescaped once, it shows as the text it is. -->
   <xsl:template match="item">
     <article class="story-item">
+      <xsl:call-template name="lang-and-dir">
+        <xsl:with-param name="language" select="dc:language"/>
+      </xsl:call-template>
       <h3><a href="{link}"><xsl:value-of select="title" disable-output-escaping="yes"/></a></h3>
       <p class="meta"><xsl:value-of select="pubDate"/>
         <xsl:for-each select="dc:creator"> · <xsl:value-of select="."/></xsl:for-each></p>
