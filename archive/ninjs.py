@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from archive.extract import author_names
+from archive.byline import author_names
 from archive.rights import parse_rights
 
 # pubStatus values that take an item back: ninjs 3 says withheld or canceled; older agencies
