@@ -646,21 +646,30 @@ def _serve_dev(settings: Settings, host: str, port: int, *, reloaded: bool) -> N
 
 @main.command("export-site")
 @click.argument("destination", type=click.Path(path_type=Path, file_okay=False))
-def export_site_command(destination: Path) -> None:
+@click.option(
+    "--force", is_flag=True, help="Export into a non-empty folder that holds no earlier export."
+)
+def export_site_command(destination: Path, force: bool) -> None:
     """Write every public page, feed, sitemap and asset as files, for any static host.
 
-    Each file is under the path it is served at (a folder's page as index.html, ?page=N as
-    page-N.html), with a .gz copy beside each text file. Run it again and only what changed is
-    written; files a page or feed no longer needs are removed.
+    Each file is under the path it is served at (a folder's page as index.html), with a .gz
+    copy beside each text file. The export is built beside DESTINATION and put in its place only
+    when complete: if any page fails, the command names it, exits 1 and leaves the last export
+    as it was. Files whose bytes did not change keep their times.
 
     Example: masthead export-site public/
     """
-    from service.static_site import export_site
+    from service.site_answers import ExportFailed
+    from service.static_site import ExportRefused, export_site
 
     settings = current_settings()
     with open_for(settings) as archive:
         try:
-            done = export_site(current_app, archive, destination)
+            done = export_site(
+                current_app, archive, destination, now=datetime.now(UTC), force=force
+            )
+        except (ExportFailed, ExportRefused) as error:
+            raise CommandFailed(str(error)) from None
         except OSError as error:
             raise CommandFailed(_file_failure(error)) from None
     click.echo(

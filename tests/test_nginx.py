@@ -205,11 +205,7 @@ def site_path(name: str) -> str:
     """The site path an exported file answers: `2014/index.html` -> `/2014/`."""
     folder, _, file = name.rpartition("/")
     folder = f"/{folder}/" if folder else "/"
-    if file == "index.html":
-        return folder
-    if file.startswith("page-") and file.endswith(".html"):
-        return f"{folder}?page={file[5:-5]}"
-    return f"{folder}{file}"
+    return folder if file == "index.html" else f"{folder}{file}"
 
 
 def test_the_exported_site_served_by_nginx_answers_what_masthead_answers(tmp_path, settings):
@@ -226,11 +222,11 @@ def test_the_exported_site_served_by_nginx_answers_what_masthead_answers(tmp_pat
         gone = archive.save(make_story(title="Ferry", slug="ferry"), now=NOW)
         build(archive, settings)
         app = create_app(settings)
-        export = export_site(app, archive, tmp_path / "site")
+        export = export_site(app, archive, tmp_path / "site", now=NOW)
     client = app.test_client()
     names = [name for name in export.files if not name.endswith(".gz")]
     assert "2026/10/index.html" in names
-    assert "2026/10/page-2.html" in names  # ?page=2 of a month of 23 stories
+    assert "2026/10/page/2/index.html" in names  # page 2 of a month of 23 stories
     assert "feeds/archive/2026/10.atom" in names
     assert "sitemaps/1.xml" in names
     with Nginx(
@@ -250,7 +246,7 @@ def test_the_exported_site_served_by_nginx_answers_what_masthead_answers(tmp_pat
     with open_archive(settings.archive_path, domain="news.example") as archive:
         archive.withdraw(gone.id, reason="Published in error.", now=NOW)
         build(archive, settings)
-        again = export_site(app, archive, tmp_path / "site")
+        again = export_site(app, archive, tmp_path / "site", now=NOW)
     assert "2026/11/20/ferry/index.html" in again.removed
     assert not (tmp_path / "site/2026/11/20/ferry/index.html").exists()
     assert "feeds/latest.atom" in again.written
