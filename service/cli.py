@@ -220,6 +220,7 @@ def _written(destination: Path) -> Iterator[TextIO]:
 
 def _export_warc(destination: Path, *, include_unpublished: bool, revisions: bool) -> None:
     """`export --warc`: the public site as the app answers it, with service/warc.py."""
+    from service.site_answers import ExportFailed
     from service.warc import export_warc
 
     if include_unpublished or revisions:
@@ -231,10 +232,15 @@ def _export_warc(destination: Path, *, include_unpublished: bool, revisions: boo
     with open_for(settings) as archive:
         try:
             done = export_warc(current_app, archive, destination, now=datetime.now(UTC))
+        except ExportFailed as error:
+            raise CommandFailed(str(error)) from None
         except OSError as error:
             raise CommandFailed(_file_failure(error)) from None
     statuses = ", ".join(f"{count} × {status}" for status, count in sorted(done.statuses.items()))
-    click.echo(f"exported {done.answers} answers ({statuses}) to {destination}")
+    click.echo(
+        f"exported {done.answers} answers ({statuses}; {done.revisits} revisits of a payload "
+        f"written before) and the timelines of {done.stories} stories to {destination}"
+    )
 
 
 @main.command("backup")

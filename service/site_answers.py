@@ -153,9 +153,14 @@ def safe_url(url: str) -> str:
 
 
 def failure_line(site: Site, answer: Answer) -> str:
-    """`URL: status` and the first line the answer says, for the command's report."""
-    said = answer.body[:200].decode("utf-8", "replace").strip().splitlines()
-    return f"{site.url(answer.target)}: {answer.status}" + (f" ({said[0]})" if said else "")
+    """`URL: status (what the answer says)`, for the command's report."""
+    said = ""
+    if answer.mimetype == "text/html" and answer.body:
+        tree = html.fromstring(answer.body)
+        said = " ".join(tree.xpath("normalize-space(string(//h1))").split())
+    elif answer.body:
+        said = answer.body[:200].decode("utf-8", "replace").strip().split("\n")[0]
+    return f"{site.url(answer.target)}: {answer.status}" + (f" ({said[:160]})" if said else "")
 
 
 def _static_files(app: Flask) -> Iterator[str]:

@@ -1,0 +1,219 @@
+"""Exports of a 160-story archive with the request limit at its default: `export-site` writes
+every answer the live site gives, byte for byte, feeds included where none were built; a
+failing answer makes the command name it and keep the export before; `export --warc` holds no
+refusal. What readers get is read through the app from many addresses, as readers come.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from collections import deque
+from datetime import timedelta
+from itertools import count
+from pathlib import Path
+
+import feedparser
+import lxml.etree
+import lxml.html
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive import open_archive
+from service import create_app
+from service.settings import HttpSettings, settings_from_mapping
+from service.static_site import MANIFEST
+from tests.conftest import NOW, MastheadRunner, settings_mapping
+from tests.test_feeds import make_story
+
+BASE = "https://news.example"
+STORIES = 160
+# Titles in the scripts an archive holds; each story's slug is given, so every one has a page.
+TITLES = ["Harbour bridge reopens", "Мост открыт снова", "افتتاح الجسر من جديد", "大桥重新开放"]
+LANGUAGES = ["en", "ru", "ar", "zh"]
+SECTIONS = ["City", "Sport", "Arts", "World"]
+# Where the live site's pages begin, as a reader (or a crawler) finds them.
+ROOTS = ["/", "/feeds/", "/feeds.opml", "/sitemap.xml", "/robots.txt"]
+
+
+def default_limit_mapping(tmp_path: Path) -> dict:
+    """The test settings with the request limit back at its default (conftest turns it off)."""
+    return settings_mapping(
+        tmp_path,
+        http={"rate_limit_per_minute": HttpSettings.rate_limit_per_minute},
+        site={"timezone": "America/New_York"},
+    )
+
+
+def add_stories(archive, number: int) -> None:
+    """`number` stories over half a year, in four scripts, sections and tags, saved directly."""
+    first = make_story().published_at
+    for n in range(number):
+        archive.save(
+            make_story(
+                title=f"{TITLES[n % 4]} {n}",
+                slug=f"story-{n}",
+                language=LANGUAGES[n % 4],
+                section=SECTIONS[n % 4],
+                tags=[f"tag-{n % 6}"],
+                authors=[{"name": ["Helen Marsh", "Ravi Patel", "Анна Петрова"][n % 3]}],
+                published_at=(first - timedelta(hours=29 * n)).isoformat(),
+            ),
+            now=NOW,
+        )
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """A 160-story archive whose feeds were never built, with the default request limit."""
+    tmp_path = tmp_path_factory.mktemp("big")
+    mapping = default_limit_mapping(tmp_path)
+    settings = settings_from_mapping(mapping)
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        add_stories(archive, STORIES)
+        assert archive.renditions() == []
+    return tmp_path, settings
+
+
+class Readers:
+    """The app as readers meet it: each request from another address, so the request limit,
+    which is on, counts each reader alone."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.addresses = (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}" for n in count(1))
+
+    def get(self, path: str, **headers):
+        environ = {"REMOTE_ADDR": next(self.addresses)}
+        return self.client.get(path, headers=headers, environ_base=environ)
+
+
+def site_links(body: bytes, mimetype: str) -> list[str]:
+    """The site's own paths a page, feed, sitemap or OPML links to."""
+    if mimetype == "text/html":
+        found = lxml.html.fromstring(body).xpath("//a/@href|//link/@href|//img/@src")
+    elif "xml" in mimetype or "opml" in mimetype:
+        tree = lxml.etree.fromstring(body)
+        found = tree.xpath(
+            "//*[local-name()='loc']/text()|//*[local-name()='link']/@href|//@xmlUrl|//@htmlUrl"
+        )
+    elif mimetype == "text/plain":
+        found = [line.split(":", 1)[1] for line in body.decode().splitlines() if ":" in line]
+    else:
+        return []
+    paths = []
+    for link in (str(f).strip() for f in found):
+        link = link.removeprefix(BASE).split("#")[0]
+        if link.startswith("/") and not link.startswith(("//", "/search", "/api/", "/health")):
+            paths.append(link)
+    return paths
+
+
+def live_pages(readers: Readers, *, start=()) -> dict[str, bytes]:
+    """Every page of the site that answers 200, by path, with its bytes."""
+    pages: dict[str, bytes] = {}
+    queue = deque([*ROOTS, *start])
+    seen = set(queue)
+    while queue:
+        path = queue.popleft()
+        with readers.get(path, **{"Accept-Encoding": "identity"}) as response:
+            assert response.status_code != 429, path
+            if response.status_code != 200:
+                continue
+            pages[path] = response.get_data()
+            links = site_links(pages[path], response.mimetype)
+        for link in links:
+            if link not in seen:
+                seen.add(link)
+                queue.append(link)
+    return pages
+
+
+def site_path(name: str) -> str:
+    folder, _, file = name.rpartition("/")
+    folder = f"/{folder}/" if folder else "/"
+    return folder if file == "index.html" else f"{folder}{file}"
+
+
+def test_export_site_writes_every_page_the_live_site_answers(big):
+    tmp_path, settings = big
+    app = create_app(settings)
+    target = tmp_path / "public"
+    result = MastheadRunner(app).invoke(args=["export-site", str(target)])
+    assert result.exit_code == 0, result.output
+    written = json.loads((target / MANIFEST).read_text())
+    files = {name for name in written if not name.endswith(".gz")}
+    # Feeds were built for the export, as a live site builds them: the live site has them too.
+    readers = Readers(create_app(settings))
+    with readers.get("/feeds/latest.atom") as feed:
+        assert feed.status_code == 200
+    stored = [f"/feeds/{info.key}" for info in _renditions(settings)]
+    assert len(stored) > 3 * (len(SECTIONS) + 6 + 3)
+    pages = live_pages(readers, start=stored)
+    static = {path for path in pages if path.startswith("/static/")}
+    exported = {site_path(name) for name in files}
+    # The same URL set (the export also holds every static file, linked or not) ...
+    assert exported - {p for p in exported if p.startswith("/static/")} == set(pages) - static
+    assert static <= exported
+    assert len(pages) > STORIES * 8  # each story: its page, revisions, citations ...
+    # ... and the same bytes, each with a gzip copy that says the same.
+    for path, body in pages.items():
+        name = next(n for n in files if site_path(n) == path) if path.endswith("/") else path[1:]
+        assert (target / name).read_bytes() == body, path
+        if f"{name}.gz" in written:
+            assert gzip.decompress((target / f"{name}.gz").read_bytes()) == body, path
+    parsed = feedparser.parse((target / "feeds/latest.atom").read_bytes())
+    assert not parsed.bozo
+    assert len(parsed.entries) > 10
+    for page in range(2, STORIES // 20 + 1):
+        assert f"page/{page}/index.html" in files
+    assert f"page/{STORIES // 20 + 1}/index.html" not in files
+
+
+def _renditions(settings):
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        return archive.renditions()
+
+
+def test_warc_export_holds_every_answer_and_no_refusal(big):
+    tmp_path, settings = big
+    app = create_app(settings)
+    path = tmp_path / "site.warc.gz"
+    result = MastheadRunner(app).invoke(args=["export", "--warc", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "429" not in result.output
+    statuses: dict[int, int] = {}
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type in ("response", "revisit"):
+                status = int(record.http_headers.get_statuscode())
+                statuses[status] = statuses.get(status, 0) + 1
+    assert 429 not in statuses
+    assert not [status for status in statuses if status >= 500]
+    assert statuses[200] > STORIES * 8
+
+
+def test_a_failing_answer_fails_the_export_naming_it_and_keeps_the_last_one(tmp_path):
+    settings = settings_from_mapping(default_limit_mapping(tmp_path))
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        add_stories(archive, 3)
+    app = create_app(settings)
+    runner = MastheadRunner(app)
+    target = tmp_path / "public"
+    assert runner.invoke(args=["export-site", str(target)]).exit_code == 0
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    # A stored feed of no scope the service knows: the feed directory fails to render (500).
+    with sqlite3.connect(settings.archive_path) as db:
+        db.execute("UPDATE renditions SET scope = 'no such scope' WHERE key = 'latest.rss'")
+    result = runner.invoke(args=["export-site", str(target)])
+    assert result.exit_code == 1
+    assert f"{BASE}/feeds/: 500" in result.output
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public")] == []
+    warc = tmp_path / "site.warc.gz"
+    result = runner.invoke(args=["export", "--warc", str(warc)])
+    assert result.exit_code == 1
+    assert f"{BASE}/feeds/: 500" in result.output
+    assert not warc.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".warc")] == []
