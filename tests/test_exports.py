@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import sqlite3
 from collections import deque
 from datetime import timedelta
@@ -217,3 +218,97 @@ def test_a_failing_answer_fails_the_export_naming_it_and_keeps_the_last_one(tmp_
     assert f"{BASE}/feeds/: 500" in result.output
     assert not warc.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".warc")] == []
+
+
+# --- writing only inside DIR ------------------------------------------------------------------
+
+
+@pytest.fixture
+def small(tmp_path):
+    """A three-story archive, the app over it, and a CLI runner."""
+    settings = settings_from_mapping(default_limit_mapping(tmp_path))
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        add_stories(archive, 3)
+    app = create_app(settings)
+    return MastheadRunner(app)
+
+
+def outside_files(tmp_path: Path) -> dict[Path, bytes]:
+    """A folder beside the export holding a file nobody may touch."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_bytes(b"keep me")
+    (outside / "index.html").write_bytes(b"not an export")
+    return {p: p.read_bytes() for p in outside.iterdir()}
+
+
+def test_manifest_entries_outside_dir_are_never_removed(small, tmp_path):
+    kept = outside_files(tmp_path)
+    target = tmp_path / "public"
+    assert small.invoke(args=["export-site", str(target)]).exit_code == 0
+    manifest = target / MANIFEST
+    listed = json.loads(manifest.read_text())
+    precious = tmp_path / "outside" / "precious.txt"
+    listed += [str(precious), "/" + str(precious), "../outside/precious.txt", "a/../../x"]
+    manifest.write_text(json.dumps(listed))
+    result = small.invoke(args=["export-site", str(target)])
+    assert result.exit_code == 0, result.output
+    assert {p: p.read_bytes() for p in kept} == kept
+    assert "removed" in result.output
+
+
+def test_links_inside_dir_are_never_followed_written_through_or_deleted_through(small, tmp_path):
+    kept = outside_files(tmp_path)
+    outside = tmp_path / "outside"
+    target = tmp_path / "public"
+    assert small.invoke(args=["export-site", str(target)]).exit_code == 0
+    # Folders and files of the export replaced by links to a folder and a file outside it.
+    shutil.rmtree(target / "2026")
+    (target / "2026").symlink_to(outside, target_is_directory=True)
+    (target / "index.html").unlink()
+    (target / "index.html").symlink_to(outside / "index.html")
+    (target / "feeds.opml").unlink()
+    (target / "feeds.opml").symlink_to(outside / "precious.txt")
+    result = small.invoke(args=["export-site", str(target)])
+    assert result.exit_code == 0, result.output
+    assert sorted(outside.iterdir()) == sorted(kept)
+    assert {p: p.read_bytes() for p in kept} == kept
+    # The export itself is whole again, in real folders and files.
+    assert not (target / "2026").is_symlink()
+    assert (target / "2026" / "index.html").is_file()
+    assert not (target / "index.html").is_symlink()
+    assert b"<!doctype html>" in (target / "index.html").read_bytes()
+
+
+def test_a_folder_holding_something_else_is_refused_unless_forced(small, tmp_path):
+    target = tmp_path / "photos"
+    target.mkdir()
+    (target / "holiday.jpg").write_bytes(b"\xff\xd8 a photo")
+    result = small.invoke(args=["export-site", str(target)])
+    assert result.exit_code == 1
+    assert "not empty and holds no earlier export" in result.output
+    assert sorted(p.name for p in target.iterdir()) == ["holiday.jpg"]
+    result = small.invoke(args=["export-site", "--force", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (target / "holiday.jpg").read_bytes() == b"\xff\xd8 a photo"
+    assert (target / "index.html").is_file()
+    # Files an export did not write stay through later exports (a CNAME, say).
+    (target / "CNAME").write_text("news.example\n")
+    (target / "2026" / "notes.txt").write_text("mine")
+    assert small.invoke(args=["export-site", str(target)]).exit_code == 0
+    assert (target / "CNAME").read_text() == "news.example\n"
+    assert (target / "2026" / "notes.txt").read_text() == "mine"
+    assert (target / "holiday.jpg").is_file()
+
+
+def test_unchanged_files_keep_their_times_and_an_empty_folder_is_taken(small, tmp_path):
+    target = tmp_path / "public"
+    target.mkdir()
+    assert small.invoke(args=["export-site", str(target)]).exit_code == 0
+    story = next(target.glob("2026/*/*/story-0/index.html"))
+    before = story.stat()
+    result = small.invoke(args=["export-site", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "0 removed" in result.output
+    assert story.stat().st_mtime_ns == before.st_mtime_ns
+    assert story.stat().st_ino == before.st_ino
