@@ -5,11 +5,14 @@ with what the app answers for each path.
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import lxml.html
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -204,3 +207,59 @@ def test_warc_export_to_a_missing_folder_fails_naming_it(site, runner, tmp_path)
     assert result.exit_code == 1
     assert str(tmp_path / "missing") in result.output
     assert "Traceback" not in result.output
+
+
+# --- headers that carry no control character ----------------------------------------------------
+
+INJECTION = '<p><a href="/x&#10;WARC-Type: resource&#13;&#10;X-Injected: 1">x</a></p>'
+RAW_INJECTION = '<p><a href="/y\nWARC-Type: resource\r\n\r\nX-Injected: 2" title="a\r\nb">y</a></p>'
+
+
+def test_stored_html_keeps_no_control_character_in_an_attribute(archive):
+    saved = archive.save(full_story(body=INJECTION + RAW_INJECTION), now=NOW)
+    stored = archive.get(saved.id).body_html
+    assert not re.search(r"[\x00-\x1f\x7f]", stored)
+    hrefs = lxml.html.fragment_fromstring(stored, create_parent="div").xpath("//a/@href")
+    assert hrefs == ["/xWARC-Type: resourceX-Injected: 1", "/yWARC-Type: resourceX-Injected: 2"]
+
+
+def test_a_link_with_newlines_injects_no_warc_header_and_every_record_is_read(
+    archive, settings, runner, tmp_path
+):
+    archive.save(full_story(body=INJECTION), now=NOW)
+    other = archive.save(full_story(slug="older-body", title="Older body"), now=NOW)
+    build(archive, settings)
+    # A body stored before bodies were cleaned keeps its raw newlines: the export cleans them.
+    with sqlite3.connect(settings.archive_path) as db:
+        db.execute("UPDATE stories SET body_html = ? WHERE id = ?", [RAW_INJECTION, other.id])
+    path = tmp_path / "site.warc"
+    said = export(runner, path).output
+    answers, stories = map(
+        int, re.search(r"exported (\d+) answers.* of (\d+) stories", said).groups()
+    )
+    read = 0
+    with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            record.content_stream().read()
+            read += 1
+            for name, value in record.rec_headers.headers:
+                assert not re.search(r"[\x00-\x1f\x7f]", name + value), (name, value)
+            assert record.rec_type != "resource"
+            assert record.rec_headers.get_header("X-Injected") is None
+            if record.http_headers is not None:
+                assert record.http_headers.get_header("X-Injected") is None
+    # Every record written was read: warcinfo, a response and a request per answer, and a
+    # metadata record per story; none ended warcio's reading early.
+    assert read == 1 + 2 * answers + stories
+    assert answers > 20
+    index = subprocess.run(
+        [WARCIO, "index", "-f", "warc-type,warc-target-uri", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    uris = [json.loads(line)["warc-target-uri"] for line in index.stdout.splitlines()[1:]]
+    assert len(uris) == read - 1
+    assert f"{BASE}/xWARC-Type:%20resourceX-Injected:%201" in uris
+    assert f"{BASE}/yWARC-Type:%20resourceX-Injected:%202" in uris
