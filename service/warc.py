@@ -57,7 +57,8 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 @dataclass
 class WarcExport:
-    """What one export wrote: how many answers, of which statuses, and how many revisits."""
+    """What one export wrote: how many captures (answers, a story's revisions each one), of
+    which statuses, how many of them revisits, and how many story timelines."""
 
     answers: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
@@ -99,13 +100,11 @@ def export_warc(app: Flask, archive: Archive, destination: Path, *, now: datetim
                 writer.capture(answer, warc_date(now))
             else:
                 failures += _write_timeline(writer, site, timeline, answer)
-            done.answers += 1
-            done.statuses[answer.status] = done.statuses.get(answer.status, 0) + 1
         for timeline in timelines.values():
             writer.story_metadata(timeline)
         if failures:
             raise ExportFailed(failures)
-        done.revisits = writer.revisits
+    done.answers, done.statuses, done.revisits = writer.captures, writer.statuses, writer.revisits
     return done
 
 
@@ -156,6 +155,8 @@ class Writer:
         self.now = warc_date(now)
         self.host = urlsplit(site.base_url).netloc
         self.first: dict[str, tuple[str, str]] = {}  # payload digest -> (URI, date) written
+        self.captures = 0
+        self.statuses: dict[int, int] = {}
         self.revisits = 0
 
     def warcinfo(self, title: str) -> None:
@@ -211,6 +212,8 @@ class Writer:
             ),
         )
         self.writer.write_request_response_pair(request, response)
+        self.captures += 1
+        self.statuses[answer.status] = self.statuses.get(answer.status, 0) + 1
 
     def story_metadata(self, timeline: Timeline) -> None:
         """A metadata record (application/warc-fields) about a story: entry id, revisions,
