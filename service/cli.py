@@ -741,6 +741,7 @@ def export_site_command(destination: Path, force: bool) -> None:
     Example: masthead export-site public/
     """
     from service.site_answers import ExportFailed
+    from service.static_search import SearchIndexFailed
     from service.static_site import ExportRefused, export_site
 
     settings = current_settings()
@@ -749,7 +750,7 @@ def export_site_command(destination: Path, force: bool) -> None:
             done = export_site(
                 current_app, archive, destination, now=datetime.now(UTC), force=force
             )
-        except (ExportFailed, ExportRefused) as error:
+        except (ExportFailed, ExportRefused, SearchIndexFailed) as error:
             raise CommandFailed(str(error)) from None
         except OSError as error:
             raise CommandFailed(_file_failure(error)) from None

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from archive import Archive
+from service import static_search
 from service.http import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from service.site_answers import ExportFailed, Site, build_feeds, crawl, failure_line
 
@@ -145,6 +146,8 @@ def _write_export(
             _save(destination, building, f"{name}.gz", packed, done)
     if failures:
         raise ExportFailed(failures)
+    for name, body in static_search.search_files(site, building).items():
+        _save(destination, building, name, body, done)
     return done
 
 
@@ -311,8 +314,9 @@ def nginx_static_location(folder: Path) -> str:
         }}
         try_files $uri $uri/index.html =404;
     }}
-    location /search/ {{
-{_headers(search_policy, "        ")}    }}
+    location /search {{
+{_headers(search_policy, "        ")}        try_files $uri $uri/index.html =404;
+    }}
     location /pagefind/ {{
 {_headers(search_policy, "        ")}    }}
     # A citation as CSL-JSON; every other .json file is a JSON Feed.

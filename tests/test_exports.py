@@ -144,7 +144,14 @@ def test_export_site_writes_every_page_the_live_site_answers(big):
     result = MastheadRunner(app).invoke(args=["export-site", str(target)])
     assert result.exit_code == 0, result.output
     written = json.loads((target / MANIFEST).read_text())
-    files = {name for name in written if not name.endswith(".gz")}
+    # The export's own search: a page and a Pagefind index holding every language of the site.
+    own = {name for name in written if name.startswith(("search/", "pagefind/"))}
+    assert "search/index.html" in own
+    entry = json.loads((target / "pagefind/pagefind-entry.json").read_text())
+    assert {
+        lang: index["page_count"] for lang, index in entry["languages"].items()
+    } == dict.fromkeys(LANGUAGES, STORIES // 4)
+    files = {name for name in written if not name.endswith(".gz")} - own
     # Feeds were built for the export, as a live site builds them: the live site has them too.
     readers = Readers(create_app(settings))
     with readers.get("/feeds/latest.atom") as feed:
