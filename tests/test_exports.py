@@ -22,7 +22,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import open_archive
-from service import create_app
+from service import create_app, ratelimit
 from service.settings import HttpSettings, settings_from_mapping
 from service.static_site import MANIFEST
 from tests.conftest import NOW, MastheadRunner, settings_mapping
@@ -319,3 +319,26 @@ def test_unchanged_files_keep_their_times_and_an_empty_folder_is_taken(small, tm
     assert "0 removed" in result.output
     assert story.stat().st_mtime_ns == before.st_mtime_ns
     assert story.stat().st_ino == before.st_ino
+
+
+# --- the request limit: passed by the exports alone ---------------------------------------------
+
+
+def test_only_the_in_process_caller_passes_the_request_limit(tmp_path):
+    settings = settings_from_mapping(settings_mapping(tmp_path, http={"rate_limit_per_minute": 2}))
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        add_stories(archive, 1)
+    app = create_app(settings)
+    client = app.test_client()
+    internal = {ratelimit.INTERNAL: ratelimit.INTERNAL_CALLER}
+    # What a server can put under that key from a request is a string: it counts as any reader.
+    forged = {ratelimit.INTERNAL: "masthead.ratelimit.internal"}
+    header = {"Masthead-Ratelimit-Internal": "1", "X-Masthead-Internal": "1"}
+    asked = [
+        client.get(path, environ_overrides=forged, headers=header).status_code
+        for path in ("/", "/feeds/latest.atom", "/sitemap.xml")
+    ]
+    assert asked[-1] == 429
+    for path in ("/", "/feeds/", "/sitemap.xml", "/robots.txt") * 3:
+        assert client.get(path, environ_overrides=internal).status_code != 429, path
+    assert client.get("/robots.txt").status_code == 429  # readers are still counted
