@@ -35,13 +35,14 @@ def search_files(site: Site, exported: Path) -> dict[str, bytes]:
     """The search page and the Pagefind index of the story pages under `exported`, by the name
     each is written to."""
     files = {SEARCH_PAGE: search_page(site)}
+    if next(exported.glob(STORY_PAGES), None) is None:
+        return files  # no story to search: the page says none matches
     with tempfile.TemporaryDirectory(prefix="masthead-search-") as work:
         pages, index = Path(work) / "pages", Path(work) / INDEX_FOLDER
         for story in exported.glob(STORY_PAGES):
             relative = story.relative_to(exported)
             (pages / relative).parent.mkdir(parents=True, exist_ok=True)
             (pages / relative).write_bytes(in_its_language(story.read_bytes()))
-        pages.mkdir(exist_ok=True)
         _run_pagefind(pages, index)
         for path in sorted(index.rglob("*")):
             if path.is_file():

@@ -342,3 +342,14 @@ def test_only_the_in_process_caller_passes_the_request_limit(tmp_path):
     for path in ("/", "/feeds/", "/sitemap.xml", "/robots.txt") * 3:
         assert client.get(path, environ_overrides=internal).status_code != 429, path
     assert client.get("/robots.txt").status_code == 429  # readers are still counted
+
+
+def test_an_archive_without_stories_exports_a_site_with_its_search_page(tmp_path):
+    settings = settings_from_mapping(default_limit_mapping(tmp_path))
+    runner = MastheadRunner(create_app(settings))
+    assert runner.invoke(args=["init"]).exit_code == 0
+    result = runner.invoke(args=["export-site", str(tmp_path / "public")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "public/index.html").is_file()
+    assert b"static-search.js" in (tmp_path / "public/search/index.html").read_bytes()
+    assert not (tmp_path / "public/pagefind").exists()

@@ -27,8 +27,13 @@ function shown(story) {
 async function run() {
   if (!query) return;
   status.textContent = "Searching…";
+  const answer = await fetch("/pagefind/pagefind-entry.json");
+  if (answer.status === 404) {
+    status.textContent = "0 stories match."; // a site exported before any story was published
+    return;
+  }
+  const entry = await answer.json();
   const pagefind = await import("/pagefind/pagefind.js");
-  const entry = await (await fetch("/pagefind/pagefind-entry.json")).json();
   const languages = Object.entries(entry.languages).sort((a, b) => b[1].page_count - a[1].page_count);
   const primary = document.documentElement.lang;
   const loaded = entry.languages[primary] ? primary : languages[0][0];
