@@ -21,7 +21,8 @@ from pathlib import Path
 from flask import Flask
 from lxml import etree, html
 
-from archive import Archive
+from archive import Archive, Story
+from archive.visibility import is_public_revision
 from service import ratelimit, renditions
 
 log = logging.getLogger("masthead.export")
@@ -112,6 +113,22 @@ def build_feeds(app: Flask, archive: Archive, *, now: datetime) -> list[str]:
     return [
         f"feed {scope}: could not be built (see `masthead feeds list`)" for scope in outcome.failed
     ]
+
+
+def old_permalinks(archive: Archive, story: Story) -> list[str]:
+    """The permalinks a story had while public before its slug or date changed (each answers
+    301 to the current one)."""
+    old = []
+    for revision in archive.revisions(story.id):
+        path = revision["snapshot"].get("path")
+        if (
+            path
+            and path != story.path
+            and path not in old
+            and is_public_revision(revision["snapshot"])
+        ):
+            old.append(path)
+    return old
 
 
 def crawl(

@@ -9,8 +9,10 @@ and every feed, following every link of the site it meets. So the files are the 
   `/sections/sport/page/2/`, so every page is a folder's index);
 - each text file has a gzip copy beside it (`.gz`, feeds from their stored gzip bytes) for hosts
   that serve precompressed files (nginx `gzip_static`);
-- only answers of 200 are written: the write API needs the service, and a withdrawn story's
-  tombstone (410) is left to it; a 5xx or 429 fails the whole export, naming each URL;
+- only answers of 200 are written, and for an old permalink (301) a page that leads to the
+  new one (canonical link and refresh), since static hosts send no redirects of their own; the
+  write API needs the service, and a withdrawn story's tombstone (410) is left to it; a 5xx or
+  429 fails the whole export, naming each URL;
 - `search/index.html` answers the pages' search form without a server, from a Pagefind index
   of the story pages (service/static_search.py).
 
@@ -34,6 +36,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -42,7 +45,15 @@ from flask import Flask
 from archive import Archive
 from service import static_search
 from service.http import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
-from service.site_answers import ExportFailed, Site, build_feeds, crawl, failure_line
+from service.site_answers import (
+    Answer,
+    ExportFailed,
+    Site,
+    build_feeds,
+    crawl,
+    failure_line,
+    old_permalinks,
+)
 
 # The list of files the last export wrote, relative to its folder.
 MANIFEST = ".masthead-export.json"
@@ -132,9 +143,13 @@ def _write_export(
         file_of[target] = name
         return True
 
-    for answer in crawl(site, archive, wanted=wanted):
+    moved = [path for story in archive.all_stories() for path in old_permalinks(archive, story)]
+    for answer in crawl(site, archive, wanted=wanted, extra=moved):
         if answer.is_failure:
             failures.append(failure_line(site, answer))
+            continue
+        if answer.status == 301 and answer.target in moved:
+            _save(destination, building, file_of[answer.target], moved_page(site, answer), done)
             continue
         if answer.status != 200:
             done.skipped[answer.target] = answer.status
@@ -149,6 +164,20 @@ def _write_export(
     for name, body in static_search.search_files(site, building).items():
         _save(destination, building, name, body, done)
     return done
+
+
+def moved_page(site: Site, answer: Answer) -> bytes:
+    """A page standing for an old permalink's 301 on hosts that send no redirects of their own:
+    it names the new address, as canonical, and browsers go there at once."""
+    location = answer.header("Location") or "/"
+    where = escape(site.url(location) if location.startswith("/") else location)
+    return (
+        '<!doctype html>\n<html>\n<head>\n<meta charset="utf-8">\n'
+        f'<title>Moved</title>\n<link rel="canonical" href="{where}">\n'
+        '<meta name="robots" content="noindex">\n'
+        f'<meta http-equiv="refresh" content="0; url={where}">\n</head>\n'
+        f'<body><p>This story moved to <a href="{where}">{where}</a>.</p></body>\n</html>\n'
+    ).encode()
 
 
 def _previous_export(destination: Path, *, force: bool) -> list[str]:

@@ -35,7 +35,6 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive import Archive, Story
-from archive.visibility import is_public_revision
 from service import memento
 from service.site_answers import (
     Answer,
@@ -44,6 +43,7 @@ from service.site_answers import (
     build_feeds,
     crawl,
     failure_line,
+    old_permalinks,
     safe_url,
 )
 
@@ -119,12 +119,7 @@ def _stories(archive: Archive, base_url: str) -> tuple[dict[str, Timeline], list
             continue
         times = archive.public_revision_times(story.id)
         timelines[story.path] = Timeline(story, memento.mementos_of(story.path, times, base_url))
-        extra.append(f"{story.path}timemap/")
-        for revision in archive.revisions(story.id):
-            snapshot = revision["snapshot"]
-            old = snapshot.get("path")
-            if old and old != story.path and is_public_revision(snapshot):
-                extra.append(old)
+        extra += [f"{story.path}timemap/", *old_permalinks(archive, story)]
     return timelines, list(dict.fromkeys(extra))
 
 

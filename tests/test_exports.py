@@ -353,3 +353,17 @@ def test_an_archive_without_stories_exports_a_site_with_its_search_page(tmp_path
     assert (tmp_path / "public/index.html").is_file()
     assert b"static-search.js" in (tmp_path / "public/search/index.html").read_bytes()
     assert not (tmp_path / "public/pagefind").exists()
+
+
+def test_an_old_permalink_is_a_page_leading_to_the_new_one(tmp_path):
+    settings = settings_from_mapping(default_limit_mapping(tmp_path))
+    with open_archive(settings.archive_path, domain="news.example") as archive:
+        story = archive.save(make_story(slug="bridge"), now=NOW)
+        story = archive.save(story.replace(slug="bridge-reopens"), now=NOW + timedelta(1))
+    runner = MastheadRunner(create_app(settings))
+    assert runner.invoke(args=["export-site", str(tmp_path / "public")]).exit_code == 0
+    old = tmp_path / "public" / story.path.replace("bridge-reopens", "bridge").lstrip("/")
+    page = lxml.html.fromstring((old / "index.html").read_bytes())
+    new_url = BASE + story.path
+    assert page.xpath("//link[@rel='canonical']/@href") == [new_url]
+    assert page.xpath("//meta[@http-equiv='refresh']/@content") == [f"0; url={new_url}"]
