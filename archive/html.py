@@ -37,6 +37,13 @@ SCHEME = re.compile(r"[\x00-\x20]*([A-Za-z][A-Za-z0-9+.\-]*):")
 # XML 1.0 forbids these characters; a feed containing one is not well-formed. Lone surrogates
 # are not characters at all (no UTF-8 encodes them).
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Control characters an attribute value may not keep (raw, or written as `&#10;`): a URL loses
+# them as browsers parse it (WHATWG URL: tabs and newlines ignored, C0 and space trimmed at the
+# ends, other controls percent-encoded); any other attribute has them as one space.
+URL_IGNORED = re.compile(r"[\t\n\r]")
+URL_ENDS = re.compile(r"^[\x00-\x20]+|[\x00-\x20]+$")
+CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_RUNS = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def strip_forbidden(text: str) -> str:
@@ -69,8 +76,12 @@ def to_text(body: str) -> str:
 
 def _allowed_url(element: str, attribute: str, value: str) -> str | None:
     """nh3 checks only href and src against url_schemes: this checks cite too (<blockquote>,
-    <q>, <del>, <ins>), reading the scheme as a browser would."""
+    <q>, <del>, <ins>), reading the scheme as a browser would. No value keeps a control
+    character: a URL is kept as browsers read it, any other value with spaces for them."""
     if attribute not in URL_ATTRIBUTES:
-        return value
-    found = SCHEME.match(re.sub(r"[\t\n\r]", "", value))
-    return value if found is None or found.group(1).lower() in URL_SCHEMES else None
+        return CONTROL_RUNS.sub(" ", value)
+    url = URL_IGNORED.sub("", URL_ENDS.sub("", value))
+    found = SCHEME.match(url)
+    if found is not None and found.group(1).lower() not in URL_SCHEMES:
+        return None
+    return CONTROLS.sub(lambda m: f"%{ord(m.group()):02X}", url)

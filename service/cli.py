@@ -9,6 +9,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import socket
 import sqlite3
 import sys
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 import click
@@ -38,6 +39,9 @@ from archive.visibility import is_public_revision
 from service import create_app
 from service.archive_access import open_for
 from service.settings import Settings, SettingsError, SiteSettings, load_settings
+
+if TYPE_CHECKING:
+    from service.warc import WarcExport
 
 STATUS_CHOICES = ("draft", "scheduled", "published")
 
@@ -145,15 +149,23 @@ def init_command(demo: bool) -> None:
 
 
 @main.command("export")
-@click.argument("destination", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.argument("destination", type=click.Path(path_type=Path, allow_dash=True))
 @click.option(
     "--all", "include_unpublished", is_flag=True, help="Include drafts and scheduled stories."
 )
 @click.option("--revisions", is_flag=True, help="Include every story's revision history.")
 @click.option("--force", is_flag=True, help="Replace DESTINATION if it exists.")
 @click.option("--warc", is_flag=True, help="Write the public site as a WARC file instead.")
+@click.option("--bag", is_flag=True, help="Write a BagIt deposit package (a folder) instead.")
+@click.pass_context
 def export_command(
-    destination: Path, include_unpublished: bool, revisions: bool, force: bool, warc: bool
+    ctx: click.Context,
+    destination: Path,
+    include_unpublished: bool,
+    revisions: bool,
+    force: bool,
+    warc: bool,
+    bag: bool,
 ) -> None:
     """Export the archive's stories as JSON Lines (one story per line, the import shape).
 
@@ -166,10 +178,19 @@ def export_command(
 
     With --warc, DESTINATION is a WARC/1.1 file (gzip unless it ends in .warc) of every public
     page, revision page and feed with its HTTP headers: masthead export --warc site.warc.gz
+
+    With --bag, DESTINATION is a folder made a BagIt package for a library or archive: the
+    WARC, the public stories with their revisions and a README, with checksums:
+    masthead export --bag deposit/
     """
     to_stdout = str(destination) == "-"
-    if warc and to_stdout:
-        raise CommandFailed("a WARC file is written to a file, not to standard output")
+    if (warc or bag) and to_stdout:
+        raise CommandFailed("a WARC file or a bag is written to disk, not to standard output")
+    if warc and bag:
+        raise click.UsageError("choose one of --warc and --bag")
+    if bag:
+        _export_bag(ctx, destination, include_unpublished=include_unpublished, force=force)
+        return
     if not to_stdout:
         _check_destination(destination, force=force)
     if warc:
@@ -208,6 +229,8 @@ def _check_destination(destination: Path, *, force: bool) -> None:
     folder = destination.parent
     if not folder.is_dir():
         raise CommandFailed(f"{destination}: the folder {folder} does not exist")
+    if destination.is_dir():
+        raise CommandFailed(f"{destination} is a folder; name a file to write")
     if destination.exists() and not force:
         raise CommandFailed(
             f"{destination} exists; choose a new file name, or --force to replace it"
@@ -242,8 +265,9 @@ def _written(destination: Path) -> Iterator[TextIO]:
             partial.unlink(missing_ok=True)
 
 
-def _export_warc(destination: Path, *, include_unpublished: bool, revisions: bool) -> None:
+def _export_warc(destination: Path, *, include_unpublished: bool, revisions: bool) -> WarcExport:
     """`export --warc`: the public site as the app answers it, with service/warc.py."""
+    from service.site_answers import ExportFailed
     from service.warc import export_warc
 
     if include_unpublished or revisions:
@@ -255,10 +279,67 @@ def _export_warc(destination: Path, *, include_unpublished: bool, revisions: boo
     with open_for(settings) as archive:
         try:
             done = export_warc(current_app, archive, destination, now=datetime.now(UTC))
+        except ExportFailed as error:
+            raise CommandFailed(str(error)) from None
         except OSError as error:
             raise CommandFailed(_file_failure(error)) from None
     statuses = ", ".join(f"{count} × {status}" for status, count in sorted(done.statuses.items()))
-    click.echo(f"exported {done.answers} answers ({statuses}) to {destination}")
+    click.echo(
+        f"exported {done.answers} answers ({statuses}; {done.revisits} revisits of a payload "
+        f"written before) and the timelines of {done.stories} stories to {destination}"
+    )
+    return done
+
+
+def _export_bag(
+    ctx: click.Context, destination: Path, *, include_unpublished: bool, force: bool
+) -> None:
+    """`export --bag`: the WARC and the JSON Lines export (as `export --revisions` writes it)
+    in a folder beside DESTINATION, made a bag, validated, then put in its place."""
+    from bagit import BagError
+
+    from service.bag import README_NAME, STORIES_NAME, WARC_NAME, make_package, readme
+
+    if include_unpublished:
+        raise click.UsageError("--bag holds what the public saw: it does not take --all")
+    destination = destination.absolute()
+    if not destination.parent.is_dir():
+        raise CommandFailed(f"{destination}: the folder {destination.parent} does not exist")
+    replaced = destination.exists() and (not destination.is_dir() or any(destination.iterdir()))
+    if replaced and not (force and (destination / "bagit.txt").is_file()):
+        raise CommandFailed(
+            f"{destination} exists and is not empty; choose a new folder "
+            "(or --force to replace a bag written before)"
+        )
+    settings = current_settings()
+    now = datetime.now(UTC)
+    building = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}.bag-"))
+    try:
+        site = _export_warc(building / WARC_NAME, include_unpublished=False, revisions=False)
+        ctx.invoke(export_command, destination=building / STORIES_NAME, revisions=True, force=False)
+        with (building / STORIES_NAME).open("rb") as lines:
+            stories = sum(1 for _ in lines)
+        (building / README_NAME).write_text(
+            readme(settings, now=now, stories=stories, captures=site.answers), encoding="utf-8"
+        )
+        try:
+            make_package(building, settings, now=now)
+        except BagError as error:
+            raise CommandFailed(f"{destination}: the bag does not validate: {error}") from None
+        os.chmod(building, 0o755)  # noqa: S103 (a folder to hand over, as mkdir would make it)
+        if destination.exists():
+            retired = destination.with_name(f".{destination.name}.old-{os.getpid()}")
+            destination.rename(retired)
+            building.rename(destination)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            building.rename(destination)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    click.echo(
+        f"wrote a BagIt package to {destination}: {WARC_NAME}, {STORIES_NAME}, {README_NAME}"
+    )
 
 
 @main.command("backup")
@@ -717,21 +798,31 @@ def _serve_dev(settings: Settings, host: str, port: int, *, reloaded: bool) -> N
 
 @main.command("export-site")
 @click.argument("destination", type=click.Path(path_type=Path, file_okay=False))
-def export_site_command(destination: Path) -> None:
+@click.option(
+    "--force", is_flag=True, help="Export into a non-empty folder that holds no earlier export."
+)
+def export_site_command(destination: Path, force: bool) -> None:
     """Write every public page, feed, sitemap and asset as files, for any static host.
 
-    Each file is under the path it is served at (a folder's page as index.html, ?page=N as
-    page-N.html), with a .gz copy beside each text file. Run it again and only what changed is
-    written; files a page or feed no longer needs are removed.
+    Each file is under the path it is served at (a folder's page as index.html), with a .gz
+    copy beside each text file. The export is built beside DESTINATION and put in its place only
+    when complete: if any page fails, the command names it, exits 1 and leaves the last export
+    as it was. Files whose bytes did not change keep their times.
 
     Example: masthead export-site public/
     """
-    from service.static_site import export_site
+    from service.site_answers import ExportFailed
+    from service.static_search import SearchIndexFailed
+    from service.static_site import ExportRefused, export_site
 
     settings = current_settings()
     with open_for(settings) as archive:
         try:
-            done = export_site(current_app, archive, destination)
+            done = export_site(
+                current_app, archive, destination, now=datetime.now(UTC), force=force
+            )
+        except (ExportFailed, ExportRefused, SearchIndexFailed) as error:
+            raise CommandFailed(str(error)) from None
         except OSError as error:
             raise CommandFailed(_file_failure(error)) from None
     click.echo(

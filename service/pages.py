@@ -16,10 +16,11 @@ from archive import Clock, FeedScope, Media, Rights, Story
 from archive.calendar import Neighbours
 from service.archive_access import get_archive, settings, site_clock
 from service.linked_data import news_article, open_graph, script_json, twitter_card
-from service.pagination import paginate
+from service.pagination import paged_routes, paginate, take_path_page
 from service.templating import feed_links, own, render_page
 
 bp = Blueprint("pages", __name__)
+bp.url_value_preprocessor(take_path_page)
 
 # Permalink and archive dates are zero-padded: /2014/02/24/, never /2014/2/24/.
 YEAR = "<int(fixed_digits=4):year>"
@@ -27,7 +28,7 @@ MONTH = "<int(fixed_digits=2):month>"
 DAY = "<int(fixed_digits=2):day>"
 
 
-@bp.get("/")
+@paged_routes(bp, "/")
 def list_latest():
     archive = get_archive()
     stories, page = paginate(lambda limit, offset: archive.latest(limit=limit, offset=offset))
@@ -58,7 +59,7 @@ def list_year(year: int):
     )
 
 
-@bp.get(f"/{YEAR}/{MONTH}/")
+@paged_routes(bp, f"/{YEAR}/{MONTH}/")
 def list_month(year: int, month: int):
     archive = get_archive()
     first = _day(year, month, 1)
@@ -82,7 +83,7 @@ def list_month(year: int, month: int):
     )
 
 
-@bp.get(f"/{YEAR}/{MONTH}/{DAY}/")
+@paged_routes(bp, f"/{YEAR}/{MONTH}/{DAY}/")
 def list_day(year: int, month: int, day: int):
     archive = get_archive()
     when = _day(year, month, day).isoformat()
@@ -117,19 +118,19 @@ def show_story(year: int, month: int, day: int, slug: str):
     )
 
 
-@bp.get("/sections/<slug>/")
+@paged_routes(bp, "/sections/<slug>/")
 def list_section(slug: str):
     name = get_archive().section_name(slug)
     return _list_by(FeedScope.of("sections", slug), title=name)
 
 
-@bp.get("/tags/<slug>/")
+@paged_routes(bp, "/tags/<slug>/")
 def list_tag(slug: str):
     name = get_archive().tag_name(slug)
     return _list_by(FeedScope.of("tags", slug), title=f"Tagged {name}")
 
 
-@bp.get("/authors/<slug>/")
+@paged_routes(bp, "/authors/<slug>/")
 def list_author(slug: str):
     author = get_archive().author_named(slug)
     return _list_by(FeedScope.of("authors", slug), title=f"Stories by {author.name}", author=author)

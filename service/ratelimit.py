@@ -87,12 +87,31 @@ def has_valid_token(authorization: str, api: ApiSettings) -> bool:
 
 # Set in a request's environ once the request was counted, so it is never counted twice.
 COUNTED = "masthead.ratelimit.counted"
+# The environ key an in-process caller (the exports) sets to INTERNAL_CALLER: not counted.
+INTERNAL = "masthead.ratelimit.internal"
+
+
+class InternalCaller:
+    """The one marker of a request made by Masthead itself, in process (service/site_answers.py).
+
+    A WSGI server fills the environ with strings only, from the request line and headers, so
+    no request from outside can carry this object; a header never reaches this key.
+    """
+
+    __slots__ = ()
+
+
+INTERNAL_CALLER = InternalCaller()
+
+
+def is_internal(environ: dict) -> bool:
+    return environ.get(INTERNAL) is INTERNAL_CALLER
 
 
 def refusal(app: Flask, environ: dict) -> tuple[str, list[tuple[str, str]]] | None:
     """Count this request against its client: None to serve it, else the 429's text and headers."""
     limiter: RateLimiter = app.extensions["masthead.ratelimit"]
-    if limiter.per_minute <= 0:
+    if limiter.per_minute <= 0 or is_internal(environ):
         return None
     # A newsroom's CMS pushing a batch through the API is not throttled like an anonymous poller.
     authorization = environ.get("HTTP_AUTHORIZATION")

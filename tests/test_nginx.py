@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,6 +100,20 @@ def get(url: str, headers: dict | None = None, data: bytes | None = None, method
     request = urllib.request.Request(url, headers=headers or {}, data=data, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def get_no_redirect(url: str):
+    """(status, headers, body) of a request whose redirects are not followed."""
+    try:
+        with urllib.request.build_opener(NoRedirect).open(url, timeout=10) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
@@ -205,11 +220,7 @@ def site_path(name: str) -> str:
     """The site path an exported file answers: `2014/index.html` -> `/2014/`."""
     folder, _, file = name.rpartition("/")
     folder = f"/{folder}/" if folder else "/"
-    if file == "index.html":
-        return folder
-    if file.startswith("page-") and file.endswith(".html"):
-        return f"{folder}?page={file[5:-5]}"
-    return f"{folder}{file}"
+    return folder if file == "index.html" else f"{folder}{file}"
 
 
 def test_the_exported_site_served_by_nginx_answers_what_masthead_answers(tmp_path, settings):
@@ -226,11 +237,13 @@ def test_the_exported_site_served_by_nginx_answers_what_masthead_answers(tmp_pat
         gone = archive.save(make_story(title="Ferry", slug="ferry"), now=NOW)
         build(archive, settings)
         app = create_app(settings)
-        export = export_site(app, archive, tmp_path / "site")
+        export = export_site(app, archive, tmp_path / "site", now=NOW)
     client = app.test_client()
-    names = [name for name in export.files if not name.endswith(".gz")]
+    # The search page and its index are the export's own: the live site answers /search itself.
+    own = ("search/", "pagefind/")
+    names = [name for name in export.files if not name.endswith(".gz") and not name.startswith(own)]
     assert "2026/10/index.html" in names
-    assert "2026/10/page-2.html" in names  # ?page=2 of a month of 23 stories
+    assert "2026/10/page/2/index.html" in names  # page 2 of a month of 23 stories
     assert "feeds/archive/2026/10.atom" in names
     assert "sitemaps/1.xml" in names
     with Nginx(
@@ -242,15 +255,32 @@ def test_the_exported_site_served_by_nginx_answers_what_masthead_answers(tmp_pat
             with client.get(path) as served:
                 assert (path, status, body) == (path, 200, served.data)
                 assert headers["Content-Type"].split(";")[0] == served.mimetype, path
+                # The security headers Masthead sends, sent by nginx too.
+                for name in ("X-Content-Type-Options", "Referrer-Policy"):
+                    assert headers[name] == served.headers[name], (path, name)
+                if served.mimetype == "text/html":
+                    for name in ("Content-Security-Policy", "X-Frame-Options"):
+                        assert headers[name] == served.headers[name], (path, name)
             if f"{name}.gz" in export.files:
                 status, headers, packed = get(web.url + path, {"Accept-Encoding": "gzip"})
                 assert headers["Content-Encoding"] == "gzip", path
                 assert gzip.decompress(packed) == body
+        # The query form of a list page moves to its path, as Masthead answers it.
+        for asked, moved in (
+            ("/2026/10/?page=2", "/2026/10/page/2/"),
+            ("/2026/10/?page=1", "/2026/10/"),
+        ):
+            status, headers, _ = get_no_redirect(web.url + asked)
+            assert (status, urllib.parse.urlsplit(headers["Location"]).path) == (301, moved)
+        status, headers, page = get(web.url + "/search?q=story")
+        assert status == 200
+        assert b"static-search.js" in page
+        assert "'wasm-unsafe-eval'" in headers["Content-Security-Policy"]
     # Run again after one change: only what changed is written, and what is gone is removed.
     with open_archive(settings.archive_path, domain="news.example") as archive:
         archive.withdraw(gone.id, reason="Published in error.", now=NOW)
         build(archive, settings)
-        again = export_site(app, archive, tmp_path / "site")
+        again = export_site(app, archive, tmp_path / "site", now=NOW)
     assert "2026/11/20/ferry/index.html" in again.removed
     assert not (tmp_path / "site/2026/11/20/ferry/index.html").exists()
     assert "feeds/latest.atom" in again.written

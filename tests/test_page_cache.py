@@ -89,10 +89,10 @@ def test_each_page_of_a_list_is_kept_on_its_own(archive, client):
             full_story(slug=f"day-{day}", published_at=f"2026-10-{day:02}T09:00:00+00:00"),
             now=NOW,
         )
-    first, second = client.get("/2026/10/"), client.get("/2026/10/?page=2")
+    first, second = client.get("/2026/10/"), client.get("/2026/10/page/2/")
     assert first.status_code == second.status_code == 200
     assert first.data != second.data
-    assert client.get("/2026/10/?page=2").data == second.data
+    assert client.get("/2026/10/page/2/").data == second.data
 
 
 def test_a_kept_page_is_counted_by_the_rate_limit_once(make_settings, tmp_path):

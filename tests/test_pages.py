@@ -342,12 +342,40 @@ def test_lists_are_paginated_with_stable_urls(archive, client):
     first = html_of(client.get("/"))
     assert len(first.cssselect(".story-item")) == 20
     [older] = first.cssselect(".pagination a[rel=next]")
-    assert older.get("href") == "/?page=2"
-    second = html_of(client.get("/?page=2"))
+    assert older.get("href") == "/page/2/"
+    second = html_of(client.get("/page/2/"))
     assert texts(second, ".story-item h2") == [f"Story number {n}" for n in range(4, -1, -1)]
     assert second.cssselect(".pagination a[rel=prev]")[0].get("href") == "/"
-    assert client.get("/?page=3").status_code == 404
-    assert len(html_of(client.get("/2014/02/?page=2")).cssselect(".story-item")) == 5
+    assert client.get("/page/3/").status_code == 404
+    month = html_of(client.get("/2014/02/page/2/"))
+    assert len(month.cssselect(".story-item")) == 5
+    assert month.cssselect(".pagination a[rel=prev]")[0].get("href") == "/2014/02/"
+
+
+@pytest.mark.parametrize(
+    ("asked", "moved_to"),
+    [
+        ("/?page=2", "/page/2/"),
+        ("/?page=1", "/"),
+        ("/page/1/", "/"),
+        ("/2014/02/?page=2", "/2014/02/page/2/"),
+        ("/2014/02/page/1/", "/2014/02/"),
+        ("/sections/city/?page=2", "/sections/city/page/2/"),
+        ("/tags/transport/?page=2", "/tags/transport/page/2/"),
+        ("/authors/helen-marsh/?page=2", "/authors/helen-marsh/page/2/"),
+    ],
+)
+def test_the_query_form_of_a_list_page_moves_to_its_path(archive, client, asked, moved_to):
+    add_days(archive, 25)
+    response = client.get(asked)
+    assert (response.status_code, response.headers["Location"]) == (301, moved_to)
+    assert client.get(moved_to).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["0", "abc", "99999999999999", "١"])
+def test_a_path_page_that_is_no_page_number_answers_404(archive, client, page):
+    add_days(archive, 1)
+    assert client.get(f"/page/{page}/").status_code == 404
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "2.5", "99999999999999", "", "١"])

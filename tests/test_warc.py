@@ -5,11 +5,14 @@ with what the app answers for each path.
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import lxml.html
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -75,9 +78,12 @@ def test_warc_holds_every_public_answer_as_the_app_gives_it(
     assert "software: Masthead" in info
     assert "format: WARC File Format 1.1" in info
     assert records[0]["headers"]["WARC-Filename"] == "site.warc.gz"
-    pairs = records[1:]
-    # Each response is followed by the request it answered (as wget and warcio write them).
-    assert [r["type"] for r in pairs] == ["response", "request"] * (len(pairs) // 2)
+    metadata = [r for r in records if r["type"] == "metadata"]
+    pairs = [r for r in records[1:] if r["type"] != "metadata"]
+    # Each response (or revisit) is followed by the request it answered, as wget writes them.
+    assert [r["type"] for r in pairs[1::2]] == ["request"] * (len(pairs) // 2)
+    assert {r["type"] for r in pairs[::2]} <= {"response", "revisit"}
+    by_digest = {}
     responses = {}
     for response, request in zip(pairs[::2], pairs[1::2], strict=True):
         uri = response["headers"]["WARC-Target-URI"]
@@ -88,8 +94,19 @@ def test_warc_holds_every_public_answer_as_the_app_gives_it(
         assert request["http"].get_header("Host") == "news.example"
         datetime.fromisoformat(response["headers"]["WARC-Date"])
         assert response["headers"]["WARC-Date"] == request["headers"]["WARC-Date"]
-        assert response["headers"]["WARC-Payload-Digest"].startswith("sha1:")
-        responses[uri.removeprefix(BASE)] = response
+        digest = response["headers"]["WARC-Payload-Digest"]
+        assert digest.startswith("sha1:")
+        if response["type"] == "revisit":
+            # identical-payload-digest: the payload is the one written before under that digest
+            assert response["headers"]["WARC-Profile"].endswith("/identical-payload-digest")
+            response = {**response, "payload": by_digest[digest]}
+        else:
+            by_digest.setdefault(digest, response["payload"])
+        # The latest capture of each URI is what the app answers now.
+        path = uri.removeprefix(BASE)
+        kept = responses.get(path)
+        if kept is None or kept["headers"]["WARC-Date"] <= response["headers"]["WARC-Date"]:
+            responses[path] = response
     # Each record is what the app answers for that path, headers and bytes.
     for target, response in responses.items():
         with client.get(target, headers={"Accept-Encoding": "identity"}) as served:
@@ -98,6 +115,8 @@ def test_warc_holds_every_public_answer_as_the_app_gives_it(
             assert int(http.get_statuscode()) == served.status_code, target
             for name in ("Content-Type", "ETag", "Cache-Control", "Last-Modified", "Link"):
                 assert http.get_header(name) == served.headers.get(name), (target, name)
+    # One metadata record per live story, about its permalink.
+    assert [m["headers"]["WARC-Target-URI"] for m in metadata] == [BASE + STORY]
     paths = set(responses)
     assert {
         "/",
@@ -134,16 +153,14 @@ def test_warc_covers_what_the_static_export_writes(site, runner, app, archive, t
     uris = {
         r["headers"]["WARC-Target-URI"].removeprefix(BASE)
         for r in records_of(tmp_path / "site.warc.gz")
-        if r["type"] == "response"
+        if r["type"] in ("response", "revisit")
     }
-    written = export_site(app, archive, tmp_path / "files")
+    written = export_site(app, archive, tmp_path / "files", now=NOW)
     for name in written.files:
-        if name.endswith(".gz"):
-            continue
+        if name.endswith(".gz") or name.startswith(("search/", "pagefind/")):
+            continue  # the export's own search, not an answer of the site
         folder, _, file = ("/" + name).rpartition("/")
         path = f"{folder}/" if file == "index.html" else f"/{name}"
-        if file.startswith("page-"):
-            path = f"{folder}/?page={file[5:-5]}"
         assert path in uris, name
 
 
@@ -190,3 +207,59 @@ def test_warc_export_to_a_missing_folder_fails_naming_it(site, runner, tmp_path)
     assert result.exit_code == 1
     assert str(tmp_path / "missing") in result.output
     assert "Traceback" not in result.output
+
+
+# --- headers that carry no control character ----------------------------------------------------
+
+INJECTION = '<p><a href="/x&#10;WARC-Type: resource&#13;&#10;X-Injected: 1">x</a></p>'
+RAW_INJECTION = '<p><a href="/y\nWARC-Type: resource\r\n\r\nX-Injected: 2" title="a\r\nb">y</a></p>'
+
+
+def test_stored_html_keeps_no_control_character_in_an_attribute(archive):
+    saved = archive.save(full_story(body=INJECTION + RAW_INJECTION), now=NOW)
+    stored = archive.get(saved.id).body_html
+    assert not re.search(r"[\x00-\x1f\x7f]", stored)
+    hrefs = lxml.html.fragment_fromstring(stored, create_parent="div").xpath("//a/@href")
+    assert hrefs == ["/xWARC-Type: resourceX-Injected: 1", "/yWARC-Type: resourceX-Injected: 2"]
+
+
+def test_a_link_with_newlines_injects_no_warc_header_and_every_record_is_read(
+    archive, settings, runner, tmp_path
+):
+    archive.save(full_story(body=INJECTION), now=NOW)
+    other = archive.save(full_story(slug="older-body", title="Older body"), now=NOW)
+    build(archive, settings)
+    # A body stored before bodies were cleaned keeps its raw newlines: the export cleans them.
+    with sqlite3.connect(settings.archive_path) as db:
+        db.execute("UPDATE stories SET body_html = ? WHERE id = ?", [RAW_INJECTION, other.id])
+    path = tmp_path / "site.warc"
+    said = export(runner, path).output
+    answers, stories = map(
+        int, re.search(r"exported (\d+) answers.* of (\d+) stories", said).groups()
+    )
+    read = 0
+    with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            record.content_stream().read()
+            read += 1
+            for name, value in record.rec_headers.headers:
+                assert not re.search(r"[\x00-\x1f\x7f]", name + value), (name, value)
+            assert record.rec_type != "resource"
+            assert record.rec_headers.get_header("X-Injected") is None
+            if record.http_headers is not None:
+                assert record.http_headers.get_header("X-Injected") is None
+    # Every record written was read: warcinfo, a response and a request per answer, and a
+    # metadata record per story; none ended warcio's reading early.
+    assert read == 1 + 2 * answers + stories
+    assert answers > 20
+    index = subprocess.run(
+        [WARCIO, "index", "-f", "warc-type,warc-target-uri", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    uris = [json.loads(line)["warc-target-uri"] for line in index.stdout.splitlines()[1:]]
+    assert len(uris) == read - 1
+    assert f"{BASE}/xWARC-Type:%20resourceX-Injected:%201" in uris
+    assert f"{BASE}/yWARC-Type:%20resourceX-Injected:%202" in uris
