@@ -364,6 +364,7 @@ def open_archive(
     timezone: str = "UTC",
     prepare: bool = True,
     read_only_fallback: bool = False,
+    checkpoint_pages: int | None = None,
 ) -> Archive:
     """Open (creating and migrating if needed) the archive at `path`, in WAL mode.
 
@@ -374,13 +375,16 @@ def open_archive(
     `read_only_fallback=True`: when the disk cannot take the files a normal open needs (it is
     full), open the archive read-only instead (`is_read_only`; every write then raises
     sqlite3.OperationalError), so that it can still be read; open it again later to write.
+    `checkpoint_pages`: this connection folds the write-ahead log back into the archive (a
+    PASSIVE checkpoint, which never waits for readers) once the log holds that many pages;
+    None keeps SQLite's 1,000.
     Raises sqlite3.OperationalError when the file cannot be opened (for `prepare=False`, also
     when it does not exist): an archive that cannot be opened is a failure, not bad input.
     """
     path = Path(path)
     clock = Clock(domain=domain, timezone=timezone)
     try:
-        db = _connect(path, prepare=prepare)
+        db = _connect(path, prepare=prepare, checkpoint_pages=checkpoint_pages)
     except sqlite3.OperationalError as error:
         # Only a whole write-ahead log is safe to ignore: the read-only way reads the main file.
         if read_only_fallback and storage.storage_failure(error) and storage.wal_is_empty(path):
@@ -390,7 +394,7 @@ def open_archive(
     return Archive(db, clock)
 
 
-def _connect(path: Path, *, prepare: bool) -> sqlite_utils.Database:
+def _connect(path: Path, *, prepare: bool, checkpoint_pages: int | None) -> sqlite_utils.Database:
     if prepare:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite_utils.Database(path)
@@ -399,6 +403,8 @@ def _connect(path: Path, *, prepare: bool) -> sqlite_utils.Database:
     try:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys = ON")
+        if checkpoint_pages is not None:
+            db.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
         db.execute("PRAGMA schema_version").fetchone()  # a first read: fails now, not later
         if prepare:
             if db.journal_mode != "wal":
