@@ -688,7 +688,7 @@ def proxy_config_group() -> None:
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of the proxy's cache (default: /var/cache/nginx/masthead).",
+    help="Folder of the proxy's cache (default: /var/cache/masthead-nginx).",
 )
 def proxy_config_nginx_command(listen: str, upstream: str | None, cache_dir: Path | None) -> None:
     """An nginx site (for /etc/nginx/conf.d/) caching feeds and pages, never /api/.
