@@ -6,8 +6,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test lint browser nginx bench
 
 # The demo stories only here: `masthead serve` on an empty archive adds none unless asked.
+# `make run PORT=8080` (or `PORT=8080 make run`) serves on another port than [server] port.
 run: $(VENV)/.run-installed
-	MASTHEAD_ARCHIVE_DEMO=true $(BIN)/masthead serve
+	MASTHEAD_ARCHIVE_DEMO=true $(BIN)/masthead serve$(if $(PORT), --port $(PORT))
 
 test: $(VENV)/.test-installed browser nginx
 	$(BIN)/ruff check .

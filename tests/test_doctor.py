@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from archive import open_archive
 from service.cli import main
+from tests.conftest import ROOT
 
 # What a complete production configuration holds, each item of the checklist in place.
 COMPLETE = {
@@ -143,3 +144,16 @@ def test_an_existing_archive_is_looked_at_not_changed(tmp_path):
     assert path.stat().st_mtime_ns == stamp
     with open_archive(path) as archive:
         assert archive.generation() == before
+
+
+def test_the_readme_shows_what_doctor_prints_on_a_default_configuration(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    production = readme.split("\n## Running in production\n", 1)[1].split("\n## ", 1)[0]
+    # The code block that ends with the summary line.
+    end = production.index("checks need attention")
+    sample = production[production.rindex("```", 0, end) + 3 : production.index("```", end)]
+    monkeypatch.chdir(tmp_path)  # no config.toml here: the defaults
+    result = CliRunner().invoke(main, ["doctor"], env={"MASTHEAD_CONFIG": None})
+    assert result.exit_code == 1
+    shown = [line.strip() for line in sample.strip().splitlines()]
+    assert result.output.splitlines() == shown
