@@ -54,7 +54,26 @@ def replica(settings: Settings) -> Finding:
         replication.litestream_binary()
     except replication.ReplicationError as error:
         return Finding("[replication] url", False, str(error))
+    if url.startswith("file:") and _same_disk(Path(urlsplit(url).path), settings.archive_path):
+        return Finding(
+            "[replication] url",
+            False,
+            f"{urlsplit(url).path} is on the same disk as the archive, and would be lost with "
+            "it: use another disk, a mounted volume, an s3:// or an sftp:// URL",
+        )
     return Finding("[replication] url", True, f"{url} (run `masthead replicate` beside serve)")
+
+
+def _same_disk(first: Path, second: Path) -> bool:
+    """Whether two paths (or the folders they would be created in) are on one file system."""
+    return _device(first) == _device(second)
+
+
+def _device(path: Path) -> int:
+    path = path.resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path.stat().st_dev
 
 
 def is_behind_proxy(settings: Settings) -> bool:

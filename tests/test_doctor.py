@@ -19,7 +19,8 @@ COMPLETE = {
     "site": {"base_url": "https://news.example"},
     "archive": {"path": "archive/news.db", "demo": False},
     "server": {"host": "127.0.0.1", "port": 8000, "trusted_proxies": ["127.0.0.1"]},
-    "replication": {"url": "replica"},
+    # Another file system than the archive's (tmpfs here; another disk in production).
+    "replication": {"url": "/dev/shm/masthead-doctor-replica"},
 }
 
 
@@ -81,6 +82,8 @@ def test_the_default_configuration_misses_base_url_and_replication(tmp_path):
     [
         (with_changed("site", base_url="http://127.0.0.1:8000"), "[site] base_url"),
         (with_changed("replication", url=""), "[replication] url"),
+        # A folder beside the archive is lost with its disk.
+        (with_changed("replication", url="replica"), "[replication] url"),
         (with_changed("server", trusted_proxies=[]), "[server] trusted_proxies"),
         # Behind a proxy on another port, with plain HTTP: still a proxy in front.
         (
@@ -94,7 +97,7 @@ def test_the_default_configuration_misses_base_url_and_replication(tmp_path):
         # The archive's folder lies under a file: nothing can be created there, even by root.
         (with_changed("archive", path="a-file/news.db"), "[archive] path"),
     ],
-    ids=["base_url", "replication", "proxy", "proxy-http", "demo", "archive-folder"],
+    ids=["base_url", "replication", "same-disk", "proxy", "proxy-http", "demo", "archive-folder"],
 )
 def test_each_missing_item_is_flagged_alone(tmp_path, changed, flagged):
     (tmp_path / "archive").mkdir()
