@@ -99,6 +99,13 @@ def litestream_binary() -> Path:
     )
 
 
+def litestream_environment() -> dict[str, str]:
+    """The environment Litestream runs in: Masthead's, less AWS_CA_BUNDLE. Litestream 0.5.17
+    cannot take a CA bundle (its AWS SDK refuses its HTTP client: "unable to add custom RootCAs
+    HTTPClient"), so with it set every s3:// replica fails to open; it trusts the system's CAs."""
+    return {name: value for name, value in os.environ.items() if name != "AWS_CA_BUNDLE"}
+
+
 @contextmanager
 def config_file(settings: Settings) -> Iterator[tuple[int, str]]:
     """The configuration in an in-memory file: (its descriptor, the path Litestream reads it
@@ -121,7 +128,7 @@ def replicate(settings: Settings) -> None:
     os.write(fd, litestream_config(settings).encode("utf-8"))
     # `-no-expand-env`: a `$` in a path or URL is kept as written.
     args = [str(binary), "replicate", "-no-expand-env", "-config", f"/proc/self/fd/{fd}"]
-    os.execv(binary, args)  # noqa: S606 (our binary and arguments, no shell)
+    os.execve(binary, args, litestream_environment())  # noqa: S606 (ours, no shell)
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,14 @@ def _run_restore(settings: Settings, binary: Path, output: Path, *, at: datetime
         if at is not None:
             args += ["-timestamp", at.astimezone(UTC).isoformat().replace("+00:00", "Z")]
         args.append(str(settings.archive_path.resolve()))
-        done = subprocess.run(args, capture_output=True, text=True, pass_fds=(fd,), check=False)
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            pass_fds=(fd,),
+            env=litestream_environment(),
+            check=False,
+        )
     if done.returncode != 0 or not output.is_file():
         said = (done.stderr or done.stdout).strip().splitlines()
         reason = said[-1] if said else f"exit status {done.returncode}"

@@ -1,0 +1,5 @@
+"""`python -m service` is the `masthead` command."""
+
+from service.cli import main
+
+main()

@@ -1,0 +1,209 @@
+"""Feeds as stored bytes: a poll is a key lookup that answers 304 or the bytes, never a build.
+
+Polls are most of what the service answers, so they skip Flask: `FeedServer` is a WSGI layer
+in front of the app that answers /feeds/<key> itself. Each stored rendition is turned once into
+an answer (service/answers.py: both encodings, every header); a poll then costs one indexed read
+of the stored ETag (so every worker sees a rebuild at once) and a few comparisons.
+
+A browser that opens an Atom or RSS feed (its Accept prefers text/html to the feed's type) is
+sent the same bytes as `application/xml`, which browsers render through the feed's stylesheet
+instruction; feed types themselves are shown as plain text by some. Readers get the feed type.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from flask import Flask
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from archive import Clock, FeedScope, Rendition, RenditionNotFound
+from service import ratelimit
+from service.answers import Answer
+from service.archive_access import clock_for, thread_archive
+from service.http import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/feeds/"
+# Bytes of feeds a worker keeps in memory, so a poll reads one ETag from the archive, not a feed.
+CACHE_BYTES = 64 * 1024 * 1024
+# Feeds that carry the site's stylesheet, and the type browsers render it under.
+STYLED_TYPES = ("application/atom+xml", "application/rss+xml")
+SHOWN_TYPE = "application/xml; charset=utf-8"
+
+StartResponse = Callable[[str, list[tuple[str, str]]], object]
+WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
+
+
+class Prepared:
+    """A stored rendition ready to send (an `Answer`, and one typed for browsers when the feed
+    has the site's stylesheet), and until when its headers hold."""
+
+    __slots__ = ("feed", "feed_type", "good_until", "shown", "size")
+
+    def __init__(self, rendition: Rendition, config: Settings, now: datetime, clock: Clock):
+        seconds, self.good_until = max_age(rendition, config, now, clock)
+        self.feed_type = rendition.content_type.split(";")[0]
+        styled = self.feed_type in STYLED_TYPES
+        headers = [
+            ("Cache-Control", f"public, max-age={seconds}"),
+            # Feeds are public: web-based readers may fetch them from any origin.
+            ("Access-Control-Allow-Origin", "*"),
+            # A browser shows Atom and RSS through the site's stylesheet: the page's rules hold.
+            ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+            *SECURITY_HEADERS,
+        ]
+        if config.feeds.hub_url:
+            # WebSub 4: discovery through Link headers as well as inside the feed.
+            self_url = f"{config.site.base_url.rstrip('/')}{PREFIX}{rendition.key}"
+            links = f'<{config.feeds.hub_url}>; rel="hub", <{self_url}>; rel="self"'
+            headers.append(("Link", links))
+
+        def answer(content_type: str, suffix: str) -> Answer:
+            # The gzip bytes are stored with the feed: never compressed per request.
+            return Answer(
+                rendition.body,
+                content_type=content_type,
+                etag=f"{rendition.etag}{suffix}",
+                last_modified=rendition.last_modified,
+                headers=headers,
+                vary=("Accept",) if styled else (),
+                gzip_body=rendition.gzip_body,
+            )
+
+        self.feed = answer(rendition.content_type, "")
+        self.shown = answer(SHOWN_TYPE, "-xml") if styled else None
+        self.size = self.feed.size  # the answer shown to browsers shares its bytes
+
+    def answer(self, environ: dict) -> Answer:
+        """The answer a request asks for: the feed, or the feed as shown to browsers."""
+        if self.shown is not None and is_browser_view(environ.get("HTTP_ACCEPT"), self.feed_type):
+            return self.shown
+        return self.feed
+
+
+@lru_cache(maxsize=512)
+def is_browser_view(accept: str | None, feed_type: str) -> bool:
+    """Whether an Accept header prefers an HTML page to the feed's own type (a browser's does;
+    a reader's, `*/*` or none, does not)."""
+    if not accept:
+        return False
+    accepted = parse_accept_header(accept, MIMEAccept)
+    return accepted.quality("text/html") > accepted.quality(feed_type)
+
+
+def max_age(
+    rendition: Rendition, config: Settings, now: datetime, clock: Clock
+) -> tuple[int, float]:
+    """Seconds a cache may keep a feed, and the time (epoch) after which that must be asked again.
+
+    A month closed in the site's zone changes only when one of its stories does, so caches keep
+    it for long; the current month and every other feed only until the next rebuild.
+    """
+    scope = FeedScope.parse(rendition.scope)
+    if scope.is_month and clock.is_month_closed(scope.year, scope.month, now):
+        return config.http.archive_max_age, float("inf")
+    seconds = config.feeds.rebuild_minutes * 60
+    # Prepared headers hold until the month ends: then an archive month's max-age changes.
+    return seconds, clock.current_month_ends_at(now).timestamp()
+
+
+class RenditionCache:
+    """A worker's prepared renditions, checked against the archive's ETag on every use.
+
+    Shared by the worker's threads: a hit reads the dict without a lock; preparing a new answer
+    (rare: after a rebuild) updates the dict and its byte count under one.
+    """
+
+    def __init__(self, config: Settings, limit: int = CACHE_BYTES):
+        self.config = config
+        self.clock = clock_for(config)
+        self.limit = limit
+        self.kept: dict[str, Prepared] = {}
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, archive, key: str) -> Prepared:
+        """The current rendition of `key`, prepared. Raises RenditionNotFound."""
+        etag = archive.rendition_etag(key)
+        kept = self.kept.get(key)
+        if kept is not None and kept.feed.plain.etag == etag and time.time() < kept.good_until:
+            return kept
+        prepared = Prepared(archive.rendition(key), self.config, datetime.now(UTC), self.clock)
+        with self.lock:
+            replaced = self.kept.pop(key, None)
+            self.size -= replaced.size if replaced is not None else 0
+            if self.size + prepared.size > self.limit:
+                self.kept.clear()
+                self.size = 0
+            self.kept[key] = prepared
+            self.size += prepared.size
+        return prepared
+
+
+def text_answer(start_response: StartResponse, status: str, text: str, extra=()) -> list[bytes]:
+    body = text.encode()
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        *SECURITY_HEADERS,
+        *extra,
+    ]
+    start_response(status, headers)
+    return [body]
+
+
+class FeedServer:
+    """WSGI: answers GET and HEAD on /feeds/<key> from prepared renditions; the rest goes on to
+    `inner` (the Flask app), /feeds/ itself included."""
+
+    def __init__(self, app: Flask, inner: WSGIApp):
+        self.app = app
+        self.inner = inner
+        self.config: Settings = app.config["MASTHEAD"]
+        self.cache = RenditionCache(self.config)
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(PREFIX) or path == PREFIX:
+            return self.inner(environ, start_response)
+        try:
+            return self.answer(environ, start_response, path[len(PREFIX) :])
+        except Exception:
+            log.exception("serving %s failed", path)
+            return text_answer(start_response, "500 Internal Server Error", "Internal error.\n")
+
+    def answer(self, environ: dict, start_response: StartResponse, key: str) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return text_answer(
+                start_response,
+                "405 Method Not Allowed",
+                f"{method} is not allowed here: feeds are read with GET or HEAD.\n",
+                [("Allow", "GET, HEAD")],
+            )
+        refusal = ratelimit.refusal(self.app, environ)
+        if refusal is not None:
+            text, headers = refusal
+            return text_answer(start_response, "429 Too Many Requests", text, headers)
+        try:
+            prepared = self.cache.get(thread_archive(self.app), key)
+        except RenditionNotFound as error:
+            return text_answer(
+                start_response,
+                "404 Not Found",
+                f"No feed here: {error}. The list of feeds is at {PREFIX}.\n",
+            )
+        return prepared.answer(environ).send(environ, start_response)
+
+
+def init_app(app: Flask) -> None:
+    app.wsgi_app = FeedServer(app, app.wsgi_app)

@@ -1,0 +1,394 @@
+"""What a feed is built from, whatever its format: a FeedDocument of plain, feed-safe values.
+
+Gathering reads the archive; everything after it is a pure function of the document, so equal
+documents give equal bytes. Text here is already cleaned for XML and links are absolute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin
+
+import lxml.html
+from markupsafe import escape
+
+from archive import LATEST, Archive, FeedScope, NameNotFound, Story
+from archive.history import Note
+from archive.html import sanitise, strip_forbidden
+from archive.models import MAX_PARTS
+from service.settings import Settings
+
+# RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
+DELETED_ENTRY_DAYS = 30
+# A local date after every story's: the newest month is the neighbour before it.
+END_OF_TIME = "9999-12-31"
+# Bump when the builders change what they write, so stored renditions are rebuilt.
+BUILD_VERSION = "3"
+# Atom requires an updated time even for a feed with no entries.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Entries of subscription feeds kept once built, least recently used dropped first: a story is
+# in up to six of them, all rebuilt after a write, so its entry is built once, not once per feed.
+# Months (thousands of entries each) are built without it, so they never push these out.
+ENTRIES_KEPT = 2_000
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str | None
+    caption: str
+    credit: str
+    copyright: str
+    alt: str
+    mime_type: str | None
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    story_id: int
+    id: str
+    url: str
+    title: str
+    summary: str
+    content_html: str | None  # None when the syndication policy is `summary`
+    language: str
+    authors: tuple[tuple[str, str | None], ...]  # (name, url) in byline order
+    categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
+    published_at: datetime
+    updated_at: datetime
+    rights_holder: str
+    rights_statement: str
+    license_url: str | None
+    image: Image | None
+    publisher_name: str | None
+    publisher_url: str | None
+    # Origin of syndicated copy: where the originating publisher published the story.
+    original_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DeletedEntry:
+    """RFC 6721: a story withdrawn lately, so readers that kept a copy can drop it."""
+
+    story_id: int
+    id: str
+    url: str
+    withdrawn_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    scope: FeedScope
+    title: str
+    subtitle: str
+    page_url: str  # the HTML page this feed follows
+    updated_at: datetime
+    language: str
+    entries: tuple[Entry, ...]
+    deleted: tuple[DeletedEntry, ...] = ()
+    is_archive: bool = False  # RFC 5005 archive document (one month)
+    # RFC 5005 navigation, as scopes: {"prev-archive": archive/2014/01, "current": latest}
+    archive_links: dict[str, FeedScope] = field(default_factory=dict)
+    # Stories that could not be made into entries: {story id: what went wrong}.
+    left_out: dict[int, str] = field(default_factory=dict)
+
+    def without(self, story_ids: set[int], reason: str) -> FeedDocument:
+        """The document with these stories' entries and tombstones left out."""
+        return replace(
+            self,
+            entries=tuple(e for e in self.entries if e.story_id not in story_ids),
+            deleted=tuple(d for d in self.deleted if d.story_id not in story_ids),
+            left_out={**self.left_out, **dict.fromkeys(story_ids, reason)},
+        )
+
+    def only(self, story_id: int) -> FeedDocument:
+        """The document with nothing but this story's entry or tombstone (to find a culprit)."""
+        return replace(
+            self,
+            entries=tuple(e for e in self.entries if e.story_id == story_id),
+            deleted=tuple(d for d in self.deleted if d.story_id == story_id),
+        )
+
+    @property
+    def story_ids(self) -> list[int]:
+        return [e.story_id for e in self.entries] + [d.story_id for d in self.deleted]
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """What a feed is made of, as read from the archive, before any entry is built."""
+
+    scope: FeedScope
+    title: str
+    page: str  # the site path of the HTML page this feed follows
+    stories: tuple[Story, ...]
+    deleted: tuple[Story, ...] = ()
+    is_archive: bool = False
+    archive_links: dict[str, FeedScope] = field(default_factory=dict)
+    # The corrections feed: each correction with its story, newest first.
+    corrections: tuple[tuple[Note, Story], ...] = ()
+
+    def inputs(self, settings: Settings) -> str:
+        """A digest of everything the bytes depend on: equal digests, equal bytes.
+
+        A story's id and revision stand for its content: every change writes a new revision.
+        """
+        facts = [
+            BUILD_VERSION,
+            asdict(settings.site),
+            asdict(settings.feeds),
+            [
+                self.scope.key,
+                self.title,
+                self.page,
+                self.is_archive,
+                {rel: scope.key for rel, scope in self.archive_links.items()},
+            ],
+            [(story.id, story.revision) for story in self.stories],
+            [(story.id, story.revision) for story in self.deleted],
+            [(note.story_id, note.revision, story.revision) for note, story in self.corrections],
+        ]
+        text = json.dumps(facts, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def document(self, settings: Settings) -> FeedDocument:
+        """The feed-safe document: entries built, text cleaned, links absolute.
+
+        A story that cannot be made into an entry is left out and named in `left_out`.
+        """
+        left_out: dict[int, str] = {}
+        build = entry_of if self.scope.is_month else ENTRIES.entry
+        entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
+        tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
+        entries += tuple(
+            _each(self.corrections, lambda found: correction_entry(*found, settings), left_out)
+        )
+        times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
+        return FeedDocument(
+            scope=self.scope,
+            title=clean(self.title),
+            subtitle=clean(settings.site.description),
+            page_url=absolute(settings, self.page),
+            updated_at=max(times, default=EPOCH),
+            language=settings.site.language,
+            entries=entries,
+            deleted=tombstones,
+            is_archive=self.is_archive,
+            archive_links=self.archive_links,
+            left_out=left_out,
+        )
+
+
+def _each(stories, build, left_out: dict[int, str]):
+    """build(story) for each story; one that fails is noted in `left_out`, the rest go on."""
+    for story in stories:
+        try:
+            yield build(story)
+        except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
+            left_out[story[1].id if isinstance(story, tuple) else story.id] = describe(error)
+
+
+def describe(error: BaseException) -> str:
+    """An error as one line for logs, `masthead feeds list` and /health."""
+    text = " ".join(str(error).split())[:300]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
+    """RFC 6721 deleted-entry of a withdrawn story; only a story once public has one."""
+    if not (story.entry_id and story.path and story.withdrawn_at):
+        raise ValueError(f"story {story.id} was never public: it has no tombstone")
+    return DeletedEntry(
+        story_id=story.id,
+        id=story.entry_id,
+        url=absolute(settings, story.path),
+        withdrawn_at=story.withdrawn_at,
+        reason=clean(story.withdrawn_reason),
+    )
+
+
+def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
+    """What one feed scope is made of, read from the archive at `now`."""
+    if scope.is_month:
+        return _month(archive, settings, scope, now=now)
+    if scope.is_corrections:
+        found = archive.corrections(limit=settings.feeds.size)
+        title = scope_title(archive, settings, scope)
+        return FeedSource(scope, title, scope.page_path, (), corrections=tuple(found))
+    filters = scope.filters
+    stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
+    deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
+    title = scope_title(archive, settings, scope)
+    links = {}
+    if scope.is_latest:  # the site feed links the newest month with a syndicated story
+        newest = archive.neighbours(END_OF_TIME, END_OF_TIME, syndicated=True).before
+        if newest:
+            links["prev-archive"] = FeedScope.for_local_date(newest)
+    return FeedSource(
+        scope, title, scope.page_path, tuple(stories), deleted=tuple(deleted), archive_links=links
+    )
+
+
+def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
+    """A feed's title: the site's, with the section, tag, author or month it follows."""
+    site_title = settings.site.title
+    if scope.is_month:
+        return f"{site_title}: {datetime(scope.year, scope.month, 1):%B %Y}"
+    if scope.is_latest:
+        return site_title
+    if scope.is_corrections:
+        return f"{site_title}: Corrections"
+    try:
+        name = archive.name_of(scope.kind, scope.slug)
+    except NameNotFound:  # the last story left this tag: its feed empties under its slug
+        name = scope.slug
+    return f"{site_title}: {name}"
+
+
+def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
+    """A month's feed. RFC 5005 4.2: an archive document must not change once published, so
+    the month in progress (in the site's zone) is not one yet; it becomes one when it closes."""
+    first, last = f"{scope.year:04d}-{scope.month:02d}-01", f"{scope.year:04d}-{scope.month:02d}-31"
+    stories = archive.between(first, last, limit=-1, syndicated=True)
+    links = {"current": LATEST}
+    around = archive.neighbours(first, last, syndicated=True)
+    for rel, day in (("prev-archive", around.before), ("next-archive", around.after)):
+        if day:
+            links[rel] = FeedScope.for_local_date(day)
+    return FeedSource(
+        scope,
+        scope_title(archive, settings, scope),
+        scope.page_path,
+        tuple(stories),
+        is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
+        archive_links=links,
+    )
+
+
+class EntryCache:
+    """Entries by the story and settings they were built from (both frozen values, compared
+    whole), so a kept entry is the one entry_of would build. Shared by the build threads."""
+
+    def __init__(self, size: int = ENTRIES_KEPT):
+        self.size = size
+        self.kept: OrderedDict[tuple, Entry] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def entry(self, story: Story, settings: Settings) -> Entry:
+        key = (story, settings)
+        with self.lock:
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+        built = entry_of(story, settings)  # raises for a story that cannot be an entry
+        with self.lock:
+            self.kept[key] = built
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        return built
+
+
+ENTRIES = EntryCache()
+
+
+def entry_of(story: Story, settings: Settings) -> Entry:
+    """A story as a feed entry: what its syndication policy allows, with its attribution."""
+    base = settings.site.base_url.rstrip("/")
+    rights = story.rights
+    image = story.lead_image
+    if not (story.entry_id and story.path and story.published_at):
+        raise ValueError(f"story {story.id} has no entry id, permalink or publication time")
+    return Entry(
+        story_id=story.id,
+        # RFC 4287 4.2.6: the entry id is minted once and never derived from the slug.
+        id=story.entry_id,
+        url=absolute(settings, story.path),
+        title=clean(story.title),
+        summary=clean(story.summary or story.dek),
+        content_html=body_html(story.body_html, settings) if story.syndication == "full" else None,
+        language=story.language,
+        authors=tuple((clean(a.name), f"{base}/authors/{a.slug}/") for a in story.authors),
+        categories=_categories(story, base),
+        published_at=story.published_at,
+        updated_at=story.updated_at or story.published_at,
+        rights_holder=clean(rights.holder if rights else settings.site.rights_holder),
+        rights_statement=clean(rights.statement if rights else settings.site.rights),
+        license_url=clean(rights.license_url) or None if rights else None,
+        image=Image(
+            url=absolute(settings, clean(image.url)) if image.url else None,
+            caption=clean(image.caption),
+            credit=clean(image.credit),
+            copyright=clean(image.copyright),
+            alt=clean(image.alt),
+            mime_type=clean(image.mime_type) or None,
+            width=image.width,
+            height=image.height,
+        )
+        if image
+        else None,
+        publisher_name=clean(story.publisher.name) if story.publisher else None,
+        publisher_url=clean(story.publisher.url) or None if story.publisher else None,
+        original_url=clean(story.original_url) or None if story.original_url else None,
+    )
+
+
+def correction_entry(note: Note, story: Story, settings: Settings) -> Entry:
+    """A correction as an entry of the corrections feed: its note, dated when it was made,
+    linking to the story's printed note. Its id is the story's, with the revision that
+    corrected it, so it is never taken for the story's own entry."""
+    entry = entry_of(story, settings)
+    link = f"{entry.url}#revision-{note.revision}"
+    text = clean(note.note)
+    return replace(
+        entry,
+        id=f"{entry.id}/corrections/{note.revision}",
+        url=link,
+        title=clean(f"Correction: {story.title}"),
+        summary=text,
+        content_html=f'<p>{escape(text)}</p><p><a href="{escape(entry.url)}">'
+        f"{escape(entry.title)}</a></p>",
+        categories=(),
+        image=None,
+        published_at=note.saved_at,
+        updated_at=note.saved_at,
+    )
+
+
+def _categories(story: Story, base: str) -> tuple[tuple[str, str, str], ...]:
+    found = []
+    if story.section_slug:
+        found.append((story.section_slug, clean(story.section), f"{base}/sections/"))
+    found += [
+        (slug, clean(tag), f"{base}/tags/")
+        for tag, slug in zip(story.tags, story.tag_slugs, strict=True)
+    ]
+    # No more than the gate lets a story have, whatever an older archive holds.
+    return tuple(found[: MAX_PARTS["tags"] + 1])
+
+
+def absolute(settings: Settings, url: str) -> str:
+    """A link made absolute against the site's base URL (never the request's host)."""
+    return urljoin(settings.site.base_url.rstrip("/") + "/", url)
+
+
+def body_html(body: str, settings: Settings) -> str:
+    """A stored body made safe for any reader: sanitised again, every link absolute."""
+    clean_body = sanitise(body)
+    if not clean_body:
+        return ""
+    tree = lxml.html.fragment_fromstring(clean_body, create_parent="div")
+    tree.make_links_absolute(settings.site.base_url.rstrip("/") + "/")
+    wrapped = lxml.html.tostring(tree, encoding="unicode")
+    return strip_forbidden(wrapped.removeprefix("<div>").removesuffix("</div>"))
+
+
+def clean(text: str) -> str:
+    """Text with the characters XML 1.0 forbids removed (a feed must stay well-formed)."""
+    return strip_forbidden(text or "")
