@@ -6,11 +6,13 @@ checkpoints Masthead leaves to it.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import http.client
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -367,3 +369,82 @@ def test_replicates_to_an_s3_compatible_store_and_restores_from_it(tmp_path, mon
     assert "stories: 2\n" in done.output
     with open_archive(tmp_path / "back.db") as archive:
         assert {story.title for story in archive.all_stories()} == {"Über die Brücke", "Через мост"}
+
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+
+@pytest.fixture
+def sftp_server(tmp_path):
+    """OpenSSH's sshd on 127.0.0.1 and a free port, taking one key: (port, user key, host key)."""
+    keys = tmp_path / "ssh"
+    keys.mkdir()
+    for name in ("host", "user"):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name)], check=True
+        )
+    (keys / "authorized_keys").write_bytes((keys / "user.pub").read_bytes())
+    port = free_port()
+    (keys / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {keys / 'host'}\n"
+        f"PidFile {keys / 'sshd.pid'}\nAuthorizedKeysFile {keys / 'authorized_keys'}\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\n"
+        "UsePAM no\nSubsystem sftp internal-sftp\n"
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
+    server = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(keys / "sshd_config")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            assert server.poll() is None, server.stderr.read().decode()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "sshd did not listen"
+                time.sleep(0.05)
+        host_key = " ".join((keys / "host.pub").read_text().split()[:2])
+        wrong_key = " ".join((keys / "user.pub").read_text().split()[:2])
+        yield port, keys / "user", host_key, wrong_key
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stderr.close()
+
+
+def test_replicates_over_sftp_checking_the_server_s_key(tmp_path, sftp_server):
+    port, user_key, host_key, wrong_key = sftp_server
+    remote = tmp_path / "remote" / "news"
+    url = f"sftp://{getpass.getuser()}@127.0.0.1:{port}{remote}"
+    replication_settings = {"url": url, "sftp_key_path": str(user_key), "sftp_host_key": host_key}
+    mapping = settings_mapping(tmp_path, replication=replication_settings)
+    config = write_config(tmp_path / "config.toml", mapping)
+    with open_archive(mapping["archive"]["path"], domain="news.example") as archive:
+        archive.save(_story("Across the strait"), now=datetime.now(UTC))
+    replicating = start_replicating(config, tmp_path / "litestream.log")
+    try:
+        wait_for_first_copy(remote, replicating, tmp_path / "litestream.log")
+    finally:
+        replicating.send_signal(signal.SIGTERM)
+        replicating.wait(timeout=30)
+    assert "host key not verified" not in (tmp_path / "litestream.log").read_text()
+
+    done = masthead(config, "restore", "--from-replica", "--output", str(tmp_path / "back.db"))
+    assert done.exit_code == 0, done.output
+    assert "stories: 1\n" in done.output
+
+    # Another key than the server's: nothing is read from it.
+    impostor = write_config(
+        tmp_path / "impostor.toml",
+        settings_mapping(
+            tmp_path, replication={**replication_settings, "sftp_host_key": wrong_key}
+        ),
+    )
+    refused = masthead(impostor, "restore", "--from-replica", "--output", str(tmp_path / "x.db"))
+    assert refused.exit_code == 1
+    assert "host key mismatch" in refused.output
+    assert not (tmp_path / "x.db").exists()
