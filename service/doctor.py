@@ -50,7 +50,7 @@ def replica(settings: Settings) -> Finding:
             "s3:// or an sftp:// URL and run `masthead replicate`",
         )
     try:
-        url = replication.replica_url(settings)
+        url = replication.shown_url(settings)
         replication.litestream_binary()
     except replication.ReplicationError as error:
         return Finding("[replication] url", False, str(error))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sysconfig
 import tempfile
@@ -62,6 +63,16 @@ def replica_url(settings: Settings) -> str:
     if parts.scheme:
         return url
     return Path(url).resolve().as_uri()
+
+
+def shown_url(settings: Settings) -> str:
+    """The replica's URL as it may be printed or logged: a password in it is left out."""
+    url = replica_url(settings)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def litestream_config(settings: Settings) -> str:
@@ -182,11 +193,18 @@ def _run_restore(settings: Settings, binary: Path, output: Path, *, at: datetime
         said = (done.stderr or done.stdout).strip().splitlines()
         reason = said[-1] if said else f"exit status {done.returncode}"
         when = f" as it was at {at.isoformat()}" if at is not None else ""
-        raise ReplicationError(f"restoring from {replica_url(settings)}{when} failed: {reason}")
+        raise ReplicationError(f"restoring from {shown_url(settings)}{when} failed: {reason}")
 
 
 def check_restored(path: Path, settings: Settings) -> Restored:
     """Check a restored archive whole, then count its stories and find the last one saved."""
+    try:
+        return _checked(path, settings)
+    except sqlite3.Error as error:
+        raise ReplicationError(f"the restored archive cannot be read: {error}") from None
+
+
+def _checked(path: Path, settings: Settings) -> Restored:
     problems = storage.integrity_problems(path)
     if problems:
         raise ReplicationError(

@@ -35,7 +35,7 @@ def replicate_command() -> None:
     """
     settings = _settings()
     try:
-        url = replication.replica_url(settings)
+        url = replication.shown_url(settings)
         click.echo(
             f"replicating {settings.archive_path} to {url} "
             f"(new writes uploaded every {settings.replication.sync_seconds} s)",
@@ -88,7 +88,7 @@ def restore_command(from_replica: bool, timestamp: str | None, output: Path | No
         # Litestream's record of the lost archive's uploads does not describe this one.
         shutil.rmtree(replication.state_folder(destination), ignore_errors=True)
     when = f" as it was at {at.isoformat()}" if at else ""
-    click.echo(f"restored {destination} from {replication.replica_url(settings)}{when}")
+    click.echo(f"restored {destination} from {replication.shown_url(settings)}{when}")
     click.echo("integrity_check: ok")
     click.echo(f"stories: {restored.stories}")
     click.echo(f"last saved: {restored.last_saved}")

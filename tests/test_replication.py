@@ -448,3 +448,30 @@ def test_replicates_over_sftp_checking_the_server_s_key(tmp_path, sftp_server):
     assert refused.exit_code == 1
     assert "host key mismatch" in refused.output
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_restored_file_that_fails_its_check_is_refused_with_what_is_wrong(tmp_path):
+    settings = settings_from_mapping(settings_mapping(tmp_path))
+    damaged = tmp_path / "damaged.db"
+    with open_archive(damaged, domain="news.example") as archive:
+        for n in range(30):
+            archive.save(_story(f"Story number {n}"), now=datetime.now(UTC))
+        archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # One copy of a slug changes and the others do not: the table and its index disagree.
+    raw = damaged.read_bytes()
+    at = raw.index(b"story-number-17")
+    damaged.write_bytes(raw[:at] + b"story-number-x7" + raw[at + 15 :])
+    with pytest.raises(replication.ReplicationError, match="failed PRAGMA integrity_check: row"):
+        replication.check_restored(damaged, settings)
+    not_a_database = tmp_path / "text.db"
+    not_a_database.write_text("a restore cut short " * 500)
+    with pytest.raises(replication.ReplicationError, match="cannot be read"):
+        replication.check_restored(not_a_database, settings)
+
+
+def test_a_password_in_the_replica_url_is_never_shown(tmp_path):
+    url = "sftp://backup:s3cr3t-pass@replica.example:2222/srv/masthead"
+    settings = settings_from_mapping(settings_mapping(tmp_path, replication={"url": url}))
+    shown = replication.shown_url(settings)
+    assert "s3cr3t" not in shown
+    assert shown == "sftp://backup:***@replica.example:2222/srv/masthead"
