@@ -221,6 +221,10 @@ class Archive:
     def idempotent_request(self, key: str) -> dict | None:
         return queries.idempotent_request(self.db, key)
 
+    def idempotency_keys(self) -> dict[int, list[dict]]:
+        """Every API idempotency key by the id of the story it created (for export --all)."""
+        return queries.idempotency_keys(self.db)
+
     def count(self) -> int:
         return queries.count_stories(self.db)
 

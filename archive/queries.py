@@ -395,6 +395,18 @@ def changed_stories(
     return list(zip((row["change_seq"] for row in rows), stories_from_rows(db, rows), strict=True))
 
 
+def idempotency_keys(db: sqlite_utils.Database) -> dict[int, list[dict]]:
+    """Every API idempotency key by the story it created: key, digest, created_at (text)."""
+    found: dict[int, list[dict]] = {}
+    rows = db.query(
+        "SELECT key, digest, story_id, created_at FROM api_idempotency ORDER BY created_at, key"
+    )
+    for row in rows:
+        story_id = row.pop("story_id")
+        found.setdefault(story_id, []).append(row)
+    return found
+
+
 def idempotent_request(db: sqlite_utils.Database, key: str) -> dict | None:
     """The request an idempotency key was first used for: digest, story_id, created_at."""
     rows = list(db.query("SELECT * FROM api_idempotency WHERE key = ?", [key]))

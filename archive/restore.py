@@ -33,6 +33,7 @@ RESTORED_FIELDS = (
     "withdrawn_at",
     "withdrawn_reason",
     "published_offset",
+    "idempotency_keys",
 )
 # The offset a publication time was written with: "+04:00".
 OFFSET = re.compile(r"[+-](?:0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]")
@@ -42,6 +43,9 @@ PERMALINK = re.compile(r"/[0-9]{4}/[0-9]{2}/[0-9]{2}/(?P<slug>[a-z0-9]+(?:-[a-z0
 # Longest entry id accepted (a tag: URI is well under this).
 MAX_ENTRY_ID = 500
 REVISION_ACTIONS = ("create", "update", "withdraw", "publish")
+# An API Idempotency-Key (as the API accepts them) and the SHA-256 of its first request's body.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+REQUEST_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def restore_story(
@@ -54,6 +58,7 @@ def restore_story(
     or SlugConflict when its permalink or entry id belongs to another story.
     """
     story, history = story_from_export(shape)
+    keys = idempotency_keys_of(shape, story)
     # The offset is the one exported (none for a story published by the archive's clock),
     # not the one of the time as the export wrote it.
     story = validate(store._with_clean_body(story)).replace(published_offset=story.published_offset)
@@ -77,6 +82,7 @@ def restore_story(
         _check_identity(db, story)
         story = store._write(db, story, clock, is_new=True)
         _write_history(db, story, history, now=now)
+        _write_idempotency_keys(db, story, keys)
         store._queue_feeds(db, clock, now, story)
     return "created", queries.get_story(db, story.id)
 
@@ -106,6 +112,58 @@ def story_from_export(shape: Any) -> tuple[Story, list[dict] | None]:
         raise InvalidStory(problems, story=_name_of(shape))
     story = story.replace(**values)
     return story, (_revisions(history, story) if history is not None else None)
+
+
+def idempotency_keys_of(shape: Any, story: Story) -> list[dict]:
+    """The API idempotency keys an export (`--all`) carries for the story, checked: a CMS that
+    retries a POST after a restore is answered with this story, not given a second one.
+
+    Raises InvalidStory naming every bad key.
+    """
+    keys = shape.get("idempotency_keys", []) if isinstance(shape, dict) else []
+    if not isinstance(keys, list):
+        raise InvalidStory(["idempotency_keys must be a list"], story=story.slug)
+    found, problems = [], []
+    for index, entry in enumerate(keys):
+        where = f"idempotency_keys[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where} must be an object (key, digest, created_at)")
+            continue
+        key, digest = entry.get("key"), entry.get("digest")
+        if not (isinstance(key, str) and IDEMPOTENCY_KEY.fullmatch(key)):
+            problems.append(f"{where}.key must be 1 to 255 printable ASCII characters")
+        if not (isinstance(digest, str) and REQUEST_DIGEST.fullmatch(digest)):
+            problems.append(f"{where}.digest must be a SHA-256 digest in hex")
+        try:
+            created_at = parse_time(entry.get("created_at"), f"{where}.created_at")
+        except ValueError as error:
+            problems.append(str(error))
+            continue
+        found.append({"key": key, "digest": digest, "created_at": created_at})
+    if problems:
+        raise InvalidStory(problems, story=story.slug)
+    return found
+
+
+def _write_idempotency_keys(db: sqlite_utils.Database, story: Story, keys: list[dict]) -> None:
+    """Inside the write transaction: each key names this story again; a key that names
+    another story in this archive is refused (the transaction rolls back)."""
+    for entry in keys:
+        first = queries.idempotent_request(db, entry["key"])
+        if first is None:
+            db.execute(
+                "INSERT INTO api_idempotency (key, digest, story_id, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                [entry["key"], entry["digest"], story.id, to_text(entry["created_at"])],
+            )
+        elif first["story_id"] != story.id:
+            raise InvalidStory(
+                [
+                    f"idempotency key {entry['key']!r} already names story {first['story_id']} "
+                    "in this archive"
+                ],
+                story=story.slug,
+            )
 
 
 def _restored_values(shape: dict) -> tuple[dict, list[str]]:

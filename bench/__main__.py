@@ -13,6 +13,8 @@ BENCHMARKS = [
     "soak",
     "proxy",
     "imports",
+    "intake",
+    "bodies",
 ]
 
 for name in sys.argv[1:] or BENCHMARKS:

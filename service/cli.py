@@ -170,9 +170,15 @@ def export_command(
     count = 0
     with open_for(settings) as archive, _written(destination) as out:
         total = archive.count()
+        # With --all, the API's idempotency keys too: a CMS retrying a POST after a restore is
+        # answered with the story its key created (they name a newsroom's systems' requests,
+        # so a public export leaves them out).
+        keys = archive.idempotency_keys() if include_unpublished else {}
         stories = archive.all_stories(include_unpublished=include_unpublished)
         for story in tqdm(stories, total=total, unit="story", disable=total < 1000 or None):
             shape = story_to_dict(story, base_url=base_url)
+            if story.id in keys:
+                shape["idempotency_keys"] = keys[story.id]
             if revisions:
                 # Without --all, only what was public: drafts of a published story were not.
                 shape["revisions"] = [
@@ -714,6 +720,16 @@ NEEDS_ARCHIVE = {
     feeds_build_command,
     export_site_command,
 }
+
+
+def _register_sources() -> None:
+    from service.sources.commands import list_command, sources_group
+
+    main.add_command(sources_group)
+    NEEDS_ARCHIVE.add(list_command)
+
+
+_register_sources()
 
 
 # Commands of their own modules: they read the settings without opening the archive.

@@ -11,7 +11,8 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+from werkzeug.utils import redirect as werkzeug_redirect
 
 from service.answers import Answer
 
@@ -148,17 +149,26 @@ def relative_redirect(response: Response) -> Response:
     """A redirect to this site names its path only, never the host the request claimed.
 
     Werkzeug builds the trailing-slash redirect (308) from the request's Host header, which
-    any client can forge; a path-absolute Location (RFC 9110 10.2.2) is resolved by the client
-    against the address it asked, so caches in front of the service never store a forged host.
+    any client can forge (in any case, or with characters it cannot write, which leave the
+    host empty); a path-absolute Location (RFC 9110 10.2.2) is resolved by the client against
+    the address it asked, so caches in front of the service never store a forged host. Only
+    an address on `[site] base_url`'s host (a Memento's, say) stays absolute. The body's link
+    is written anew from the path, so no forged host is there either.
     """
     location = response.headers.get("Location")
     if location is None or not 300 <= response.status_code < 400:
         return response
     parts = urlsplit(location)
-    if parts.netloc and parts.netloc == request.host:
-        response.headers["Location"] = urlunsplit(
-            ("", "", parts.path or "/", parts.query, parts.fragment)
-        )
+    if not (parts.scheme or parts.netloc):
+        return response
+    netloc = parts.netloc.lower()
+    base = urlsplit(current_app.config["MASTHEAD"].site.base_url).netloc.lower()
+    if netloc == base and netloc != request.host.lower():
+        return response
+    relative = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    response.headers["Location"] = relative
+    if response.mimetype == "text/html":  # Werkzeug's "Redirecting..." page, linking it
+        response.set_data(werkzeug_redirect(relative, response.status_code).get_data())
     return response
 
 

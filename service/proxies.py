@@ -32,13 +32,19 @@ class TrustedProxies:
             ipaddress.ip_network(n, strict=False) for n in networks
         )
         self.is_trusted = lru_cache(maxsize=4096)(self._is_trusted)
+        self.normal = lru_cache(maxsize=4096)(normal_address)
 
     def _is_trusted(self, address: str) -> bool:
         parsed = _address(address)
         return parsed is not None and any(parsed in network for network in self.networks)
 
     def client(self, peer: str, forwarded_for: str | None) -> str:
-        """The client's address: the peer itself unless it is a trusted proxy."""
+        """The client's address: the peer itself unless it is a trusted proxy.
+
+        Written one way only: an IPv4 address reached over IPv6 (`::ffff:10.0.4.1`, as a
+        dual-stack listener sees it) is the IPv4 address, one client with `10.0.4.1`.
+        """
+        peer = self.normal(peer)
         if not forwarded_for or not self.is_trusted(peer):
             return peer
         client = peer
@@ -52,6 +58,12 @@ class TrustedProxies:
         return client
 
 
+def normal_address(text: str) -> str:
+    """An address written one way (`::ffff:10.0.4.1` is `10.0.4.1`); anything else as it is."""
+    parsed = _address(text)
+    return text if parsed is None else str(parsed)
+
+
 def _address(text: str) -> Address | None:
     """An IP address from an X-Forwarded-For hop or REMOTE_ADDR (also "[::1]:80", "1.2.3.4:80")."""
     if text.startswith("["):
@@ -59,9 +71,11 @@ def _address(text: str) -> Address | None:
     elif text.count(":") == 1:
         text = text.split(":", 1)[0]
     try:
-        return ipaddress.ip_address(text)
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
 
 
 class ClientAddress:
@@ -85,6 +99,8 @@ class ClientAddress:
 
 
 def init_app(app, networks: Sequence[str]) -> None:
-    """Wrap the app's WSGI entry; called last, so every other layer sees the client's address."""
-    if networks:
-        app.wsgi_app = ClientAddress(app.wsgi_app, TrustedProxies(networks))
+    """Wrap the app's WSGI entry; called last, so every other layer sees the client's address.
+
+    Always, trusted proxies or none: every address is written one way (normal_address).
+    """
+    app.wsgi_app = ClientAddress(app.wsgi_app, TrustedProxies(networks))

@@ -24,6 +24,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from archive import FeedScope
+from archive.storage import storage_failure
 from service import renditions, websub
 from service.archive_access import open_for
 from service.settings import Settings
@@ -40,6 +41,9 @@ PENDING_SECONDS = 2
 MONTHS_SECONDS = 30
 # How often scheduled stories whose embargo has passed are published.
 PUBLISH_SECONDS = 5
+# How often sources (partner feeds, agency items) are checked for a due poll; each source has
+# its own interval (service.sources.poller).
+SOURCES_SECONDS = 30
 # Queued feeds built before a new archive's first request; the scheduler builds the rest.
 START_SCOPES = 50
 # A run that could not start on time still runs if it is at most this late; later, it is skipped
@@ -97,6 +101,14 @@ def publish_due(settings: Settings, *, now: datetime | None = None) -> list[str]
         return [story.path for story in archive.publish_due(now=now or datetime.now(UTC))]
 
 
+def poll_sources(settings: Settings, *, stop: threading.Event | None = None) -> list[str]:
+    """Poll every source that is due (service.sources.poller). Returns the slugs of the sources
+    whose entries changed stories; their feeds are queued, for the next pending rebuild."""
+    from service.sources import poller
+
+    return poller.poll_due(settings, stop=stop)
+
+
 def lock_path(settings: Settings) -> Path:
     path = settings.archive_path
     return path.with_name(path.name + ".scheduler.lock")
@@ -114,25 +126,87 @@ def try_lock(path: Path) -> IO | None:
     return handle
 
 
+class StorageState:
+    """Whether the archive's disk is failing, as the jobs of this process last found it.
+
+    A full disk fails every job that writes, every few seconds, until there is room: that is
+    logged once when it starts (one line, no traceback), and once when every job that failed
+    has run without failing again (a job that had nothing to write proves nothing).
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.cause: str | None = None
+        self.failing: set[str] = set()  # the jobs that failed on the disk and have not run since
+        self.lock = threading.Lock()
+
+    def failed(self, name: str, cause: str) -> None:
+        with self.lock:
+            self.failing.add(name)
+            if self.cause == cause:
+                return
+            self.cause = cause
+        log.error(
+            "scheduler job %s: archive %s: %s; the jobs go on trying, and log once more when "
+            "it is writable",
+            name,
+            self.settings.archive_path,
+            cause,
+        )
+
+    def worked(self, name: str) -> None:
+        if name not in self.failing:  # read without the lock: the common case costs nothing
+            return
+        with self.lock:
+            self.failing.discard(name)
+            if self.failing or self.cause is None:
+                return
+            self.cause = None
+        log.info(
+            "scheduler job %s: archive %s can be written again", name, self.settings.archive_path
+        )
+
+
+def storage_cause(error: BaseException) -> str | None:
+    """The storage failure behind `error`, also when it came while handling another one."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        cause = storage_failure(current)
+        if cause is not None:
+            return cause
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def guarded(
     name: str,
     work: Callable[[Settings], list[str]],
     settings: Settings,
     *,
     on_change: Callable[[list[str]], None] | None = None,
+    storage: StorageState | None = None,
 ) -> Callable[[], None]:
     """A job that logs its failure with its name instead of raising: it runs again next time.
 
-    `on_change` receives the keys of the feeds whose bytes changed (for WebSub).
+    `on_change` receives the keys of the feeds whose bytes changed (for WebSub). A failing disk
+    is told to `storage` (one line per change of state), every other failure logged in full.
     """
+    storage = storage or StorageState(settings)
 
     def run() -> None:
         # A boundary: a failing job never stops the scheduler or the web server.
         try:
             changed = work(settings)
-        except Exception:
-            log.exception("scheduler job %s failed; it will run again", name)
+        except Exception as error:
+            cause = storage_cause(error)
+            if cause is None:
+                log.exception("scheduler job %s failed; it will run again", name)
+            else:
+                storage.failed(name, cause)
             return
+        storage.worked(name)
         if changed:
             log.info("job %s changed %d: %s", name, len(changed), ", ".join(changed[:5]))
             if on_change is not None:
@@ -154,6 +228,7 @@ class Scheduler:
         self.settings = settings
         self.lock = lock
         self.notifier = websub.Notifier(settings.feeds.hub_url) if settings.feeds.hub_url else None
+        self.storage = StorageState(settings)
         # Set on stop: a full rebuild in progress ends after the feed in hand.
         self.stopping = threading.Event()
         self.background = BackgroundScheduler(
@@ -167,6 +242,8 @@ class Scheduler:
                 "full": ThreadPoolExecutor(1),
                 "months": ThreadPoolExecutor(1),
                 "publish": ThreadPoolExecutor(1),
+                # Polling sources waits on other servers: never on a thread that builds feeds.
+                "sources": ThreadPoolExecutor(1),
             },
             job_defaults={
                 "coalesce": True,
@@ -200,11 +277,19 @@ class Scheduler:
             executor="months",
         )
         self.background.add_job(
-            guarded("publish-due", publish_due, settings),
+            guarded("publish-due", publish_due, settings, storage=self.storage),
             "interval",
             seconds=PUBLISH_SECONDS,
             id="publish-due",
             executor="publish",
+        )
+        self.background.add_job(
+            guarded("poll-sources", partial(poll_sources, stop=self.stopping), settings),
+            "interval",
+            seconds=SOURCES_SECONDS,
+            id="poll-sources",
+            executor="sources",
+            next_run_time=datetime.now(UTC),
         )
 
     def add(
@@ -221,7 +306,7 @@ class Scheduler:
         # APScheduler reads next_run_time=None as "paused": leave it out to follow the interval.
         first = {"next_run_time": datetime.now(UTC)} if at_once else {}
         self.background.add_job(
-            guarded(name, work, self.settings, on_change=self.announce),
+            guarded(name, work, self.settings, on_change=self.announce, storage=self.storage),
             "interval",
             seconds=seconds,
             id=name,

@@ -22,12 +22,12 @@ import time
 from datetime import UTC, datetime
 from multiprocessing.util import Finalize
 
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces
 from granian.log import LogLevels
 from granian.server import Server
 
 from archive import ArchiveError
-from service import accesslog, bodies, create_app, demo, scheduler
+from service import accesslog, bodies, create_app, demo, request_environ, scheduler
 from service.archive_access import open_for
 from service.settings import Settings
 
@@ -174,10 +174,15 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     app = create_app(settings)
     main_process = os.getpid()
     # A stalled request body holds its thread; one thread of each worker is never given to one.
-    wsgi = bodies.BodyReaders(
-        app, readers=settings.server.threads - 1, max_bytes=settings.api.max_body_bytes
+    limits = bodies.BodyLimits(
+        max_bytes=settings.api.max_body_bytes,
+        timeout_seconds=settings.server.body_timeout_seconds,
+        min_bytes_per_second=settings.server.body_min_bytes_per_second,
     )
+    wsgi = bodies.BodyReaders(app, readers=settings.server.threads - 1, limits=limits)
     wsgi = accesslog.AccessLog(wsgi) if settings.server.access_log else wsgi
+    # Granian copies the process environment, tokens included, into every request's environ.
+    wsgi = request_environ.WithoutProcessEnvironment(wsgi)
 
     def worker_app(_target: str):
         """Runs in each worker as it starts: the app it serves, and the scheduler if it wins."""
@@ -193,6 +198,9 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
         address=host,
         port=port,
         interface=Interfaces.WSGI,
+        # HTTP/1.1 only: the documented proxy speaks it to upstreams, and an HTTP/2 body needs
+        # no length nor chunks, nor does a stream its client abandons end its read (README).
+        http=HTTPModes.http1,
         workers=workers,
         blocking_threads=settings.server.threads,
         respawn_failed_workers=True,

@@ -75,13 +75,37 @@ class ServerSettings:
     access_log: bool = True
     # Addresses or networks of the reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: tuple[str, ...] = ()
+    # The longest a request body may take to arrive, and the slowest it may arrive.
+    body_timeout_seconds: int = 30
+    body_min_bytes_per_second: int = 1024
 
 
 @dataclass(frozen=True)
 class ApiSettings:
     write_tokens_env: str = "MASTHEAD_API_WRITE_TOKENS"
     read_tokens_env: str = "MASTHEAD_API_READ_TOKENS"
+    # Tokens of the `sources` scope: they may add, pause, resume and remove sources.
+    sources_tokens_env: str = "MASTHEAD_API_SOURCES_TOKENS"
     max_body_bytes: int = 1048576
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    # Fetch sources whose address resolves to a private, loopback or link-local address.
+    allow_private: bool = False
+    # Bounds of the interval between two polls of one source, which adapts to how often it changes.
+    min_minutes: int = 5
+    max_minutes: int = 720
+    # Sources fetched at once.
+    concurrency: int = 4
+    # Seconds to wait for a connection, and between two reads of an answer.
+    timeout_seconds: int = 10
+    # Seconds one fetch may take in all (a server that answers a byte a second is cut off).
+    fetch_seconds: int = 60
+    # Largest answer taken from a source, in bytes (after decompression).
+    max_bytes: int = 10485760
+    # Most entries taken from one fetch (the newest first).
+    max_entries: int = 500
 
 
 @dataclass(frozen=True)
@@ -103,6 +127,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    sources: SourceSettings = field(default_factory=SourceSettings)
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
 
     @property
@@ -133,7 +158,12 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 
 def known_variables(settings: Settings) -> list[str]:
     """Every MASTHEAD_ environment variable Masthead reads, for these settings."""
-    names = [f"{ENV_PREFIX}CONFIG", settings.api.write_tokens_env, settings.api.read_tokens_env]
+    names = [
+        f"{ENV_PREFIX}CONFIG",
+        settings.api.write_tokens_env,
+        settings.api.read_tokens_env,
+        settings.api.sources_tokens_env,
+    ]
     for section, section_type in get_type_hints(Settings).items():
         names += [
             f"{ENV_PREFIX}{section}_{key.name}".upper() for key in dataclasses.fields(section_type)
@@ -269,7 +299,16 @@ def _check_values(settings: Settings) -> list[str]:
         "[feeds] rebuild_minutes": settings.feeds.rebuild_minutes,
         "[server] workers": settings.server.workers,
         "[server] threads": settings.server.threads,
+        "[server] body_timeout_seconds": settings.server.body_timeout_seconds,
+        "[server] body_min_bytes_per_second": settings.server.body_min_bytes_per_second,
         "[api] max_body_bytes": settings.api.max_body_bytes,
+        "[sources] min_minutes": settings.sources.min_minutes,
+        "[sources] max_minutes": settings.sources.max_minutes,
+        "[sources] concurrency": settings.sources.concurrency,
+        "[sources] timeout_seconds": settings.sources.timeout_seconds,
+        "[sources] fetch_seconds": settings.sources.fetch_seconds,
+        "[sources] max_bytes": settings.sources.max_bytes,
+        "[sources] max_entries": settings.sources.max_entries,
         "[replication] sync_seconds": settings.replication.sync_seconds,
         "[replication] retention_hours": settings.replication.retention_hours,
     }
@@ -287,6 +326,11 @@ def _check_values(settings: Settings) -> list[str]:
     problems += [
         f"{key} = {value!r} must be 0 or more" for key, value in not_negative.items() if value < 0
     ]
+    if settings.sources.min_minutes > settings.sources.max_minutes:
+        problems.append(
+            f"[sources] min_minutes = {settings.sources.min_minutes!r} is more than "
+            f"max_minutes = {settings.sources.max_minutes!r}"
+        )
     if not 1 <= settings.server.port <= 65535:
         problems.append(f"[server] port = {settings.server.port!r} is not a port (1 to 65535)")
     problems += [

@@ -177,9 +177,12 @@ def test_serve_starts_on_a_full_disk_and_writes_resume_with_space(tmp_path, disk
         assert get(server, "/feeds/latest.atom") == 200
         assert get(server, "/") == 200
         assert_full_disk_answer(*post_story(server, "While the disk is full"))
+        # Alive (a load balancer keeps it: it serves), not ready (writes cannot be stored).
+        assert (get(server, "/health"), get(server, "/health/ready")) == (200, 503)
         filler.unlink()
         status, _, story = post_story(server, "After space returned")
         assert status == 201, story
+        assert get(server, "/health/ready") == 200
     assert server.process.returncode == 0
     assert "read-only" in server.log.read_text()
     assert titles(disk) == ["After space returned", "Stored"]
@@ -201,3 +204,33 @@ def test_a_backup_onto_a_full_disk_leaves_no_file_and_a_retry_works(tmp_path, di
     assert runner.invoke(args=["backup", str(destination)]).exit_code == 0
     assert titles(disk, name="backup.db") == ["One", "Two"]
     assert sorted(path.name for path in disk.iterdir()) == ["backup.db"]
+
+
+def test_scheduler_jobs_on_a_full_disk_log_one_line_each_way(tmp_path, disk, caplog):
+    """A job failing every 2 s on a full disk says so once, without a traceback, and once
+    when it writes again; a job with nothing to write proves nothing either way."""
+    settings = settings_from_mapping(on_disk(tmp_path, disk))
+    save_stories(settings, "Queued")  # its feeds wait for the pending rebuild
+    storage = scheduler.StorageState(settings)
+    pending = scheduler.guarded(
+        "rebuild-pending", scheduler.rebuild_pending, settings, storage=storage
+    )
+    publish = scheduler.guarded("publish-due", scheduler.publish_due, settings, storage=storage)
+    filler = fill(disk)
+    with caplog.at_level("INFO", logger="masthead.scheduler"):
+        for _ in range(5):
+            pending()
+            publish()
+        filler.unlink()
+        for _ in range(2):
+            pending()
+            publish()
+    lines = [r.getMessage() for r in caplog.records if r.name == "masthead.scheduler"]
+    failing = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(failing) == 1, lines
+    assert "disk full" in failing[0] or "disk is full" in failing[0]
+    assert str(settings.archive_path) in failing[0]
+    assert not any(r.exc_info for r in caplog.records)
+    again = [line for line in lines if "can be written again" in line]
+    assert len(again) == 1, lines
+    assert lines.index(again[0]) > lines.index(failing[0])

@@ -185,8 +185,12 @@ def test_a_scope_that_fails_is_reported_stays_queued_and_the_others_build(
     _, queued = archive.pending_feed_changes()
     assert FeedScope.parse("sections/sport") in queued
     assert FeedScope.parse("sections/city") not in queued
-    response = client.get("/health")
+    assert client.get("/health").status_code == 200  # alive: pages and feeds are served
+    response = client.get("/health/ready")
     assert response.status_code == 503
+    (degraded,) = response.get_json()["degraded"]
+    assert degraded.startswith("feeds: ")
+    assert "sections/sport" in degraded
     failing = {p["scope"]: p for p in response.get_json()["problems"]}
     assert failing["sections/sport"]["status"] == "failing"
     assert "ValueError" in failing["sections/sport"]["error"]
@@ -195,7 +199,7 @@ def test_a_scope_that_fails_is_reported_stays_queued_and_the_others_build(
     with archive.db.conn:
         archive.db.execute("UPDATE stories SET updated_at = published_at WHERE id = ?", [sport.id])
     assert "sections/sport/latest.atom" in renditions.rebuild_pending(archive, settings, now=NOW)
-    assert client.get("/health").status_code == 200
+    assert client.get("/health/ready").status_code == 200
 
 
 # A draft never changes what the public sees

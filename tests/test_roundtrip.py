@@ -319,3 +319,44 @@ def test_any_archive_survives_export_and_import(tmp_path_factory, make_settings,
     result = copy_runner.invoke(args=["import", str(exported)])
     assert result.exit_code == 0, result.output
     assert everything(copy) == everything(source)
+
+
+def test_a_post_retried_after_a_restore_gets_the_story_its_key_created(
+    client, runner, make_settings, tmp_path, api_tokens
+):
+    """Idempotency keys travel with `export --all`: the restored archive answers a CMS's retry
+    with the story the key created, never a second one; a public export leaves them out."""
+    write = {**api_tokens["write"], "Idempotency-Key": "cms-2026-11-30-0042"}
+    sent = {
+        "title": "Харків: мости знову відкриті",
+        "status": "published",
+        "published_at": "2026-11-23T07:15:00-05:00",
+    }
+    first = client.post("/api/stories", json=sent, headers=write)
+    assert first.status_code == 201
+    exported, public = tmp_path / "all.jsonl", tmp_path / "public.jsonl"
+    assert runner.invoke(args=["export", str(exported), "--all"]).exit_code == 0
+    assert runner.invoke(args=["export", str(public)]).exit_code == 0
+    assert "idempotency_keys" not in public.read_text(encoding="utf-8")
+    (line,) = [json.loads(text) for text in exported.read_text(encoding="utf-8").splitlines()]
+    assert [entry["key"] for entry in line["idempotency_keys"]] == ["cms-2026-11-30-0042"]
+
+    _copy, copy_runner, copy_client = fresh(make_settings, tmp_path)
+    result = copy_runner.invoke(args=["import", str(exported)])
+    assert "1 created" in result.output, result.output
+    retried = copy_client.post("/api/stories", json=sent, headers=write)
+    assert retried.status_code == 201
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.headers["Location"] == first.headers["Location"]
+    other = copy_client.post("/api/stories", json={**sent, "title": "Another"}, headers=write)
+    assert other.status_code == 422
+    listed = copy_client.get("/api/stories?status=published", headers=api_tokens["read"])
+    assert [story["id"] for story in listed.get_json()["stories"]] == [first.get_json()["id"]]
+    # Importing the export again changes nothing; a key that names another story is refused.
+    assert "1 unchanged" in copy_runner.invoke(args=["import", str(exported)]).output
+    line.update(id=99, path=None, entry_id=None, slug="elsewhere", title="Elsewhere")
+    clash = tmp_path / "clash.jsonl"
+    clash.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = copy_runner.invoke(args=["import", str(clash)])
+    assert "already names story" in result.output
+    assert "1 failed" in result.output
