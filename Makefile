@@ -3,13 +3,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint browser nginx bench
+.PHONY: run test lint browser nginx sshd bench
 
 # The demo stories only here: `masthead serve` on an empty archive adds none unless asked.
+# `make run PORT=8080` (or `PORT=8080 make run`) serves on another port than [server] port.
 run: $(VENV)/.run-installed
-	MASTHEAD_ARCHIVE_DEMO=true $(BIN)/masthead serve
+	MASTHEAD_ARCHIVE_DEMO=true $(BIN)/masthead serve$(if $(PORT), --port $(PORT))
 
-test: $(VENV)/.test-installed browser nginx
+test: $(VENV)/.test-installed browser nginx sshd
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -43,3 +44,8 @@ browser:
 nginx:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx; }
+
+# Debian's OpenSSH server for the test of replication over sftp (run by the test, on 127.0.0.1).
+sshd:
+	@command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openssh-server; }

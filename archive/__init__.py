@@ -399,6 +399,7 @@ def open_archive(
     prepare: bool = True,
     read_only_fallback: bool = False,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    checkpoint_pages: int | None = None,
 ) -> Archive:
     """Open (creating and migrating if needed) the archive at `path`, in WAL mode.
 
@@ -412,13 +413,21 @@ def open_archive(
     sqlite3.OperationalError), so that it can still be read; open it again later to write.
     `busy_timeout_ms`: how long a write waits for another connection's write lock before it
     raises ArchiveBusy.
+    `checkpoint_pages`: this connection folds the write-ahead log back into the archive (a
+    PASSIVE checkpoint, which never waits for readers) once the log holds that many pages;
+    None keeps SQLite's 1,000.
     Raises sqlite3.OperationalError when the file cannot be opened (for `prepare=False`, also
     when it does not exist): an archive that cannot be opened is a failure, not bad input.
     """
     path = Path(path)
     clock = Clock(domain=domain, timezone=timezone)
     try:
-        db = _connect(path, prepare=prepare, busy_timeout_ms=busy_timeout_ms)
+        db = _connect(
+            path,
+            prepare=prepare,
+            busy_timeout_ms=busy_timeout_ms,
+            checkpoint_pages=checkpoint_pages,
+        )
     except sqlite3.OperationalError as error:
         # Only a whole write-ahead log is safe to ignore: the read-only way reads the main file.
         if read_only_fallback and storage.storage_failure(error) and storage.wal_is_empty(path):
@@ -428,7 +437,9 @@ def open_archive(
     return Archive(db, clock, language=language)
 
 
-def _connect(path: Path, *, prepare: bool, busy_timeout_ms: int) -> sqlite_utils.Database:
+def _connect(
+    path: Path, *, prepare: bool, busy_timeout_ms: int, checkpoint_pages: int | None
+) -> sqlite_utils.Database:
     if prepare:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite_utils.Database(path)
@@ -437,6 +448,8 @@ def _connect(path: Path, *, prepare: bool, busy_timeout_ms: int) -> sqlite_utils
     try:
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         db.execute("PRAGMA foreign_keys = ON")
+        if checkpoint_pages is not None:
+            db.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
         db.execute("PRAGMA schema_version").fetchone()  # a first read: fails now, not later
         if prepare:
             if db.journal_mode != "wal":

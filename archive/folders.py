@@ -10,12 +10,13 @@ from pathlib import Path
 
 LINK_SKIPPED = "a symbolic link: links inside a folder are not followed"
 NOT_A_FILE = "not a regular file (a pipe, a device or a socket)"
+NOT_FOUND = "no such file or directory"
 
 
 @dataclass(frozen=True)
 class Found:
-    """A file to import; or one skipped, with the reason (`skipped`); or a folder that could not
-    be read (`problem`)."""
+    """A file to import; or one skipped, with the reason (`skipped`); or a path that does not
+    exist or a folder that could not be read (`problem`)."""
 
     path: Path
     skipped: str = ""
@@ -35,6 +36,8 @@ def files_under(paths: list[Path], *, suffixes: set[str]) -> list[Found]:
     for path in paths:
         if path.is_dir():
             found += _walk(path, suffixes)
+        elif not os.path.lexists(path):
+            found.append(Found(path, problem=NOT_FOUND))
         else:
             found.append(Found(path))
     return found

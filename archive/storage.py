@@ -66,3 +66,13 @@ def flush(path: Path) -> None:
         os.fsync(handle)
     finally:
         os.close(handle)
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """What `PRAGMA integrity_check` finds wrong in the database file at `path` (none: [])."""
+    connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True)  # never creates one
+    try:
+        found = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+    finally:
+        connection.close()
+    return [] if found == ["ok"] else found

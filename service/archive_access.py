@@ -13,6 +13,7 @@ import threading
 from flask import Flask, current_app
 
 from archive import Archive, Clock, open_archive
+from service import replication
 from service.settings import Settings, SettingsError
 
 log = logging.getLogger("masthead.archive")
@@ -34,6 +35,7 @@ def open_for(
         prepare=prepare,
         read_only_fallback=read_only_fallback,
         busy_timeout_ms=config.archive.busy_timeout_ms,
+        checkpoint_pages=replication.checkpoint_pages(config),
     )
 
 

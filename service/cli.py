@@ -94,11 +94,16 @@ def _file_failure(error: OSError) -> str:
     return f"{where}{error.strerror or error}"
 
 
-def _create_app():
+def loaded_settings() -> Settings:
+    """The settings, for the commands that must not open the archive (creating the app does)."""
     try:
-        settings = load_settings()
+        return load_settings()
     except SettingsError as error:
         raise CommandFailed(f"configuration error:\n{error}") from None
+
+
+def _create_app():
+    settings = loaded_settings()
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.command in NEEDS_ARCHIVE and not settings.archive_path.exists():
         # Opening would create an empty archive, and the command would report on nothing.
@@ -112,7 +117,10 @@ def _create_app():
         raise CommandFailed(f"configuration error:\n{error}") from None
 
 
-@click.group(cls=Commands, create_app=_create_app, add_default_commands=False)
+@click.group(
+    cls=Commands, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
+@click.version_option(package_name="masthead", prog_name="masthead", message="%(prog)s %(version)s")
 def main() -> None:
     """Masthead: a syndication feed and archive service.
 
@@ -842,7 +850,7 @@ def proxy_config_group() -> None:
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of the proxy's cache (default: /var/cache/nginx/masthead).",
+    help="Folder of the proxy's cache (default: /var/cache/masthead-nginx).",
 )
 def proxy_config_nginx_command(listen: str, upstream: str | None, cache_dir: Path | None) -> None:
     """An nginx site (for /etc/nginx/conf.d/) caching feeds and pages, never /api/.
@@ -878,3 +886,15 @@ def _register_sources() -> None:
 
 
 _register_sources()
+
+
+# Commands of their own modules: they read the settings without opening the archive.
+def _add_commands() -> None:
+    from service.doctor import doctor_command
+    from service.replication_commands import replicate_command, restore_command
+
+    for command in (replicate_command, restore_command, doctor_command):
+        main.add_command(command)
+
+
+_add_commands()

@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 
 from service.settings import Settings
 
-# Default folder of the proxy's cache on a Debian nginx.
-CACHE_DIR = Path("/var/cache/nginx/masthead")
+# Default folder of the proxy's cache. nginx creates the last folder of the path itself (owned
+# by its workers' user), not the ones above it, and Debian's nginx has no /var/cache/nginx
+# (nginx.org's has): /var/cache is on every system.
+CACHE_DIR = Path("/var/cache/masthead-nginx")
 # Copies kept this long after their last use, answered stale while Masthead is unreachable.
 KEEP_STALE = "7d"
 

@@ -120,6 +120,17 @@ class ImportsSettings:
 
 
 @dataclass(frozen=True)
+class ReplicationSettings:
+    # Where Litestream copies the archive: a folder (another disk, a mounted volume), s3:// or
+    # sftp://; empty for no replication.
+    url: str = ""
+    sync_seconds: int = 1
+    retention_hours: int = 24
+    sftp_key_path: str = ""
+    sftp_host_key: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
@@ -129,6 +140,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     sources: SourceSettings = field(default_factory=SourceSettings)
     imports: ImportsSettings = field(default_factory=ImportsSettings)
+    replication: ReplicationSettings = field(default_factory=ReplicationSettings)
 
     @property
     def archive_path(self) -> Path:
@@ -312,6 +324,8 @@ def _check_values(settings: Settings) -> list[str]:
         "[archive] busy_timeout_ms": settings.archive.busy_timeout_ms,
         "[imports] read_seconds": settings.imports.read_seconds,
         "[imports] read_memory_mb": settings.imports.read_memory_mb,
+        "[replication] sync_seconds": settings.replication.sync_seconds,
+        "[replication] retention_hours": settings.replication.retention_hours,
     }
     problems += [
         f"{key} = {value!r} must be a positive integer"
@@ -343,7 +357,29 @@ def _check_values(settings: Settings) -> list[str]:
         for entry in settings.server.trusted_proxies
         if not _is_network(entry)
     ]
+    problems += _check_replica_url(settings.replication.url)
     return problems
+
+
+# Where a replica may be kept: s3:// is any S3-compatible store (an endpoint in `?endpoint=`).
+REPLICA_SCHEMES = ("file", "s3", "sftp")
+
+
+def _check_replica_url(url: str) -> list[str]:
+    """A folder path, or a URL of a scheme Litestream replicates to, with what it needs."""
+    parts = urlsplit(url)
+    if not url or (not parts.scheme and not parts.netloc):
+        return []  # no replication, or a folder
+    if parts.scheme not in REPLICA_SCHEMES:
+        return [
+            f"[replication] url = {url!r}: give a folder path or a URL starting with "
+            f"{', '.join(scheme + '://' for scheme in REPLICA_SCHEMES)}"
+        ]
+    if parts.scheme in ("s3", "sftp") and not parts.hostname:
+        return [f"[replication] url = {url!r} names no bucket or host"]
+    if parts.scheme == "sftp" and not parts.username:
+        return [f"[replication] url = {url!r} names no user (sftp://user@host/path)"]
+    return []
 
 
 def _is_network(text: str) -> bool:
