@@ -57,5 +57,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     page_cache.init_app(app)
     feeds.init_app(app)
-    proxies.init_app(app, settings.server.trusted_proxies)  # outermost: read by every layer
+    proxies.init_app(app, settings.server.trusted_proxies)  # read by every layer
+    app.wsgi_app = http.ReadableHost(app.wsgi_app, settings.site.base_url)
     return app

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, current_app, request
+from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect as werkzeug_redirect
 
 from service.answers import Answer
@@ -170,6 +172,24 @@ def relative_redirect(response: Response) -> Response:
     if response.mimetype == "text/html":  # Werkzeug's "Redirecting..." page, linking it
         response.set_data(werkzeug_redirect(relative, response.status_code).get_data())
     return response
+
+
+class ReadableHost:
+    """WSGI layer: a `Host` header that names no host (characters no URL authority holds, or
+    nothing) is replaced by `[site] base_url`'s, so that neither the app nor its error pages
+    raise reading it. Nothing is ever written from the Host a request claims (see
+    `relative_redirect`), so the site's own host stands in for it without changing an answer.
+    """
+
+    def __init__(self, app: Callable, base_url: str):
+        self.app = app
+        self.host = urlsplit(base_url).netloc
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        claimed = environ.get("HTTP_HOST")
+        if claimed is not None and not host_is_trusted(claimed):
+            environ["HTTP_HOST"] = self.host
+        return self.app(environ, start_response)
 
 
 def init_app(app: Flask) -> None:

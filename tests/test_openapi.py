@@ -227,6 +227,14 @@ def test_linked_calls_never_fail_and_always_match_the_description(
             calls.append(case.operation.label)
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
+            # Deliberate: a schema-valid update whose updated_at is earlier than the stored
+            # one is 422 (an update time never goes back), a rule of the stored story that no
+            # schema can state; any other 422 to valid data still fails.
+            if response.status_code == 422 and all(
+                error["field"] == "updated_at" and "never goes back" in error["detail"]
+                for error in response.json()["errors"]
+            ):
+                return
             # Every check schemathesis has; the token is named so that the auth checks know
             # it is a real one.
             case.validate_response(
