@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         crawlers,
         errors,
         feed_directory,
+        feed_page,
         feeds,
         health,
         http,
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(feed_directory.bp)
+    app.register_blueprint(feed_page.bp)
     app.register_blueprint(revisions.bp)
     app.register_blueprint(citation.bp)
     app.register_blueprint(search.bp)

@@ -36,11 +36,11 @@ from archive import Archive
 # The list of files the last export wrote, relative to its folder.
 MANIFEST = ".masthead-export.json"
 # Where every crawl starts; links found on these lead to everything else.
-ROOTS = ("/", "/feeds/", "/feeds.opml", "/sitemap.xml", "/robots.txt", "/static/feed.xsl")
+ROOTS = ("/", "/feeds/", "/feeds.opml", "/sitemap.xml", "/robots.txt")
 # Paths only the running service can answer.
 DYNAMIC = ("/api/", "/search", "/health")
 # Types worth a precompressed copy.
-TEXT_TYPES = ("text/", "application/xml", "application/xslt+xml", "+xml", "json", "opml")
+TEXT_TYPES = ("text/", "application/xml", "+xml", "json", "opml")
 
 
 @dataclass
@@ -243,7 +243,6 @@ def nginx_static_location(folder: Path) -> str:
         application/feed+json json;
         text/x-opml opml;
         application/xml xml;
-        application/xslt+xml xsl;
         application/x-bibtex bib;
     }}
     default_type application/octet-stream;
