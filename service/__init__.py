@@ -14,6 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         archive_access,
         assets,
         citation,
+        corrections_page,
         crawlers,
         errors,
         feed_directory,
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(assets.bp)
     app.register_blueprint(feed_directory.bp)
     app.register_blueprint(feed_page.bp)
+    app.register_blueprint(corrections_page.bp)
     app.register_blueprint(revisions.bp)
     app.register_blueprint(citation.bp)
     app.register_blueprint(search.bp)
