@@ -21,7 +21,7 @@ from archive import ChangeNote, open_archive
 from service.http import CONTENT_SECURITY_POLICY
 from service.renditions.atom_rss import CC_NS, TOMBSTONES_NS
 from tests.conftest import NOW, LiveServer, settings_mapping
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.test_feeds import body, build, make_story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -201,7 +201,7 @@ def test_chromium_opens_every_feed_as_a_page_without_warnings(server):
                 )
                 assert scroll <= 0, f"{key}: {scroll} px of sideways scroll at 375 px"
                 name = key.replace("/", "-").replace(".", "-")
-                page.screenshot(path=str(ARTIFACTS / f"feed-page-{name}-375.png"), full_page=True)
+                screenshot(page, f"feed-page-{name}-375")
             assert console == []
             assert failed == []
         finally:
