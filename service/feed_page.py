@@ -26,13 +26,15 @@ bp = Blueprint("feed_page", __name__)
 
 # Readers named on the page, for people who have none yet.
 READERS = ("NetNewsWire", "Thunderbird", "Feedly", "Inoreader", "NewsBlur")
+# Entries the page lists at most: a month's archive feed may hold thousands.
+SHOWN_ENTRIES = 100
 
 
 def entries_of(feed: dict) -> list[dict]:
     """The entries of a parsed JSON Feed as the page shows them."""
     language = feed.get("language") or settings().site.language
     shown = []
-    for item in feed.get("items", []):
+    for item in feed.get("items", [])[:SHOWN_ENTRIES]:
         lang = item.get("language") or language
         shown.append(
             {
@@ -73,6 +75,7 @@ def show_feed(key: str):
         address=feed_url(config, scope, fmt),
         others=[(FORMAT_NAMES[f], feed_url(config, scope, f)) for f in FORMATS if f != fmt],
         entries=entries_of(feed),
+        total=len(feed.get("items", [])),
         readers=READERS,
     )
     body = text.encode("utf-8")

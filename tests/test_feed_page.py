@@ -18,6 +18,7 @@ from lxml import etree, html
 from playwright.sync_api import sync_playwright
 
 from archive import ChangeNote, open_archive
+from service import feed_page
 from service.http import CONTENT_SECURITY_POLICY
 from service.renditions.atom_rss import CC_NS, TOMBSTONES_NS
 from tests.conftest import NOW, LiveServer, settings_mapping
@@ -151,6 +152,19 @@ def test_browsers_get_the_feeds_page_at_the_same_address(client, feeds, fmt, acc
     assert not page.xpath("//script | //style | //*[@style]")
 
 
+def test_a_long_feed_lists_its_newest_entries_and_says_where_the_rest_are(
+    client, feeds, monkeypatch
+):
+    monkeypatch.setattr(feed_page, "SHOWN_ENTRIES", 2)
+    total = len(json.loads(feeds["json"])["items"])
+    assert total > 2
+    page = html.fromstring(client.get("/feeds/latest.rss", headers={"Accept": "text/html"}).data)
+    assert len(page.cssselect("ol.feed-entries > li")) == 2
+    [note] = [p for p in page.iter("p") if p.text_content().startswith("The feed holds")]
+    assert f"holds {total} entries" in note.text_content()
+    assert note.cssselect("a")[0].get("href") == "https://news.example/"
+
+
 def test_the_corrections_feed_page_is_titled_as_such(client, feeds):
     response = client.get("/feeds/corrections.atom", headers={"Accept": BROWSER_ACCEPT})
     page = html.fromstring(response.data)
@@ -177,8 +191,8 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
 
 @pytest.mark.browser
 def test_chromium_opens_every_feed_as_a_page_without_warnings(server):
-    """Atom, RSS and JSON Feed, site and corrections, at 375 px: the page, no console warning,
-    no sideways scroll."""
+    """Atom, RSS and JSON Feed, site and corrections, at 375 and 320 px: the page, no console
+    warning, no sideways scroll."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -196,12 +210,20 @@ def test_chromium_opens_every_feed_as_a_page_without_warnings(server):
                     f"https://news.example/feeds/{key}"
                 )
                 assert page.locator("ol.feed-entries > li").count() >= 1
-                scroll = page.evaluate(
-                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-                )
-                assert scroll <= 0, f"{key}: {scroll} px of sideways scroll at 375 px"
                 name = key.replace("/", "-").replace(".", "-")
-                screenshot(page, f"feed-page-{name}-375")
+                for width in (375, 320):
+                    page.set_viewport_size({"width": width, "height": 800})
+                    scroll = page.evaluate(
+                        "document.documentElement.scrollWidth"
+                        " - document.documentElement.clientWidth"
+                    )
+                    assert scroll <= 0, f"{key}: {scroll} px of sideways scroll at {width} px"
+                    # The address field fits the column, whatever its length.
+                    field = page.locator("#feed-address").bounding_box()
+                    assert field["x"] >= 0
+                    assert field["x"] + field["width"] <= width
+                    screenshot(page, f"feed-page-{name}-{width}")
+                page.set_viewport_size({"width": 375, "height": 800})
             assert console == []
             assert failed == []
         finally:
