@@ -9,6 +9,7 @@ Accept) get the stored rendition byte for byte.
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -187,7 +188,21 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
     with open_archive(mapping["archive"]["path"], domain="news.example") as archive:
         fill(archive)
     with LiveServer(tmp_path, mapping) as live:
+        live.archive_path = mapping["archive"]["path"]
         yield live
+
+
+@pytest.mark.parametrize("accept", ["application/atom+xml", None])
+def test_a_reader_over_http_gets_the_stored_atom_bytes(server, accept):
+    request = urllib.request.Request(f"{server.url}/feeds/latest.atom")
+    if accept:
+        request.add_header("Accept", accept)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        got = response.read()
+        assert response.headers["Content-Type"].startswith("application/atom+xml")
+    with open_archive(server.archive_path, domain="news.example") as archive:
+        assert got == archive.rendition("latest.atom").body
+    assert feedparser.parse(got).entries
 
 
 @pytest.mark.browser
