@@ -283,9 +283,9 @@ class Archive:
         """The corrections and updates readers are shown for a story, oldest first."""
         return history.notes_of(self.db, story_id)
 
-    def corrections(self, *, limit: int) -> list[tuple[history.Note, Story]]:
+    def corrections(self, *, limit: int, offset: int = 0) -> list[tuple[history.Note, Story]]:
         """The newest corrections to public stories, newest first, each with its story."""
-        return history.corrections(self.db, limit=limit)
+        return history.corrections(self.db, limit=limit, offset=offset)
 
     def history(self, story_id: int, *, published_only: bool = False) -> list[history.Revision]:
         return history.story_history(self.db, story_id, published_only=published_only)

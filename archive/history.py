@@ -156,16 +156,18 @@ def notes_of(db: sqlite_utils.Database, story_id: int) -> list[Note]:
     ]
 
 
-def corrections(db: sqlite_utils.Database, *, limit: int) -> list[tuple[Note, Story]]:
+def corrections(
+    db: sqlite_utils.Database, *, limit: int, offset: int = 0
+) -> list[tuple[Note, Story]]:
     """The newest corrections to live, syndicated stories, newest first, each with the story
-    as it reads now (the corrections feed)."""
+    as it reads now (the corrections feed and page); `offset` skips that many."""
     rows = db.query(
         f"""SELECT revisions.* FROM revisions JOIN stories ON stories.id = revisions.story_id
             WHERE revisions.change_kind = 'correction' AND revisions.change_note != ''
             AND {LIVE} AND {SYNDICATED} AND {PUBLIC_REVISION}
             ORDER BY revisions.saved_at DESC, revisions.story_id DESC,
-            revisions.revision DESC LIMIT ?""",
-        [limit],
+            revisions.revision DESC LIMIT ? OFFSET ?""",
+        [limit, offset],
     )
     found = []
     for row in rows:

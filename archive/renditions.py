@@ -165,10 +165,10 @@ class FeedScope:
 
     @property
     def page_path(self) -> str:
-        """The site path of the HTML page it follows: /, /tags/x/, /2014/02/."""
+        """The site path of the HTML page it follows: /, /tags/x/, /2014/02/, /corrections/."""
         if self.is_month:
             return f"/{self.year:04d}/{self.month:02d}/"
-        return f"/{self.key}/" if self.slug else "/"
+        return f"/{self.key}/" if self.slug or self.is_corrections else "/"
 
     @classmethod
     def from_feed_key(cls, key: str) -> tuple[FeedScope, str]:

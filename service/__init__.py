@@ -14,9 +14,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         archive_access,
         assets,
         citation,
+        corrections_page,
         crawlers,
         errors,
         feed_directory,
+        feed_page,
         feeds,
         health,
         http,
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(feed_directory.bp)
+    app.register_blueprint(feed_page.bp)
+    app.register_blueprint(corrections_page.bp)
     app.register_blueprint(revisions.bp)
     app.register_blueprint(citation.bp)
     app.register_blueprint(search.bp)

@@ -64,3 +64,18 @@ def send_asset(name: str):
         headers=[("Cache-Control", IMMUTABLE)],
     )
     return respond(answer)
+
+
+@bp.get("/favicon.ico")
+def send_favicon():
+    """The site's icon where browsers and crawlers look for it without a page's link: the PNG
+    (every browser reads a PNG under this name), cached for a day as its name never changes."""
+    asset = assets(current_app.static_folder)["icon.png"]
+    answer = Answer(
+        asset.body,
+        content_type=asset.content_type,
+        etag=asset.digest[:32],
+        last_modified=None,
+        headers=[("Cache-Control", "public, max-age=86400")],
+    )
+    return respond(answer)

@@ -5,9 +5,9 @@ in front of the app that answers /feeds/<key> itself. Each stored rendition is t
 an answer (service/answers.py: both encodings, every header); a poll then costs one indexed read
 of the stored ETag (so every worker sees a rebuild at once) and a few comparisons.
 
-A browser that opens an Atom or RSS feed (its Accept prefers text/html to the feed's type) is
-sent the same bytes as `application/xml`, which browsers render through the feed's stylesheet
-instruction; feed types themselves are shown as plain text by some. Readers get the feed type.
+A browser that opens a feed (its Accept prefers text/html to the feed's type) is passed on to
+Flask, which answers with the feed's HTML page at the same address (service/feed_page.py).
+Readers (a feed type, `*/*` or no Accept) get the stored bytes. Both vary on Accept.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from flask import Flask
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from archive import Clock, FeedScope, Rendition, RenditionNotFound
+from archive import Clock, FeedScope, InvalidScope, Rendition, RenditionNotFound
 from service import ratelimit
 from service.answers import Answer
 from service.archive_access import clock_for, thread_archive
@@ -35,29 +35,28 @@ log = logging.getLogger(__name__)
 PREFIX = "/feeds/"
 # Bytes of feeds a worker keeps in memory, so a poll reads one ETag from the archive, not a feed.
 CACHE_BYTES = 64 * 1024 * 1024
-# Feeds that carry the site's stylesheet, and the type browsers render it under.
-STYLED_TYPES = ("application/atom+xml", "application/rss+xml")
-SHOWN_TYPE = "application/xml; charset=utf-8"
+# The type of each feed format, by the extension of its key.
+FEED_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
 
 StartResponse = Callable[[str, list[tuple[str, str]]], object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
 class Prepared:
-    """A stored rendition ready to send (an `Answer`, and one typed for browsers when the feed
-    has the site's stylesheet), and until when its headers hold."""
+    """A stored rendition ready to send (an `Answer`), and until when its headers hold."""
 
-    __slots__ = ("feed", "feed_type", "good_until", "shown", "size")
+    __slots__ = ("feed", "good_until", "size")
 
     def __init__(self, rendition: Rendition, config: Settings, now: datetime, clock: Clock):
         seconds, self.good_until = max_age(rendition, config, now, clock)
-        self.feed_type = rendition.content_type.split(";")[0]
-        styled = self.feed_type in STYLED_TYPES
         headers = [
             ("Cache-Control", f"public, max-age={seconds}"),
             # Feeds are public: web-based readers may fetch them from any origin.
             ("Access-Control-Allow-Origin", "*"),
-            # A browser shows Atom and RSS through the site's stylesheet: the page's rules hold.
             ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
             *SECURITY_HEADERS,
         ]
@@ -67,27 +66,18 @@ class Prepared:
             links = f'<{config.feeds.hub_url}>; rel="hub", <{self_url}>; rel="self"'
             headers.append(("Link", links))
 
-        def answer(content_type: str, suffix: str) -> Answer:
-            # The gzip bytes are stored with the feed: never compressed per request.
-            return Answer(
-                rendition.body,
-                content_type=content_type,
-                etag=f"{rendition.etag}{suffix}",
-                last_modified=rendition.last_modified,
-                headers=headers,
-                vary=("Accept",) if styled else (),
-                gzip_body=rendition.gzip_body,
-            )
-
-        self.feed = answer(rendition.content_type, "")
-        self.shown = answer(SHOWN_TYPE, "-xml") if styled else None
-        self.size = self.feed.size  # the answer shown to browsers shares its bytes
-
-    def answer(self, environ: dict) -> Answer:
-        """The answer a request asks for: the feed, or the feed as shown to browsers."""
-        if self.shown is not None and is_browser_view(environ.get("HTTP_ACCEPT"), self.feed_type):
-            return self.shown
-        return self.feed
+        # The gzip bytes are stored with the feed: never compressed per request.
+        self.feed = Answer(
+            rendition.body,
+            content_type=rendition.content_type,
+            etag=rendition.etag,
+            last_modified=rendition.last_modified,
+            headers=headers,
+            # Browsers get the feed's HTML page at this address.
+            vary=("Accept",),
+            gzip_body=rendition.gzip_body,
+        )
+        self.size = self.feed.size
 
 
 @lru_cache(maxsize=512)
@@ -190,6 +180,12 @@ class FeedServer:
                 f"{method} is not allowed here: feeds are read with GET or HEAD.\n",
                 [("Allow", "GET, HEAD")],
             )
+        try:
+            feed_type = FEED_TYPES.get(FeedScope.from_feed_key(key)[1])
+        except InvalidScope:
+            feed_type = None
+        if feed_type and is_browser_view(environ.get("HTTP_ACCEPT"), feed_type):
+            return self.inner(environ, start_response)  # the feed's page, rendered by Flask
         refusal = ratelimit.refusal(self.app, environ)
         if refusal is not None:
             text, headers = refusal
@@ -202,7 +198,7 @@ class FeedServer:
                 "404 Not Found",
                 f"No feed here: {error}. The list of feeds is at {PREFIX}.\n",
             )
-        return prepared.answer(environ).send(environ, start_response)
+        return prepared.feed.send(environ, start_response)
 
 
 def init_app(app: Flask) -> None:

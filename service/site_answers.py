@@ -28,7 +28,7 @@ from service import ratelimit, renditions
 log = logging.getLogger("masthead.export")
 
 # Where every crawl starts; links found on these lead to everything else.
-ROOTS = ("/", "/feeds/", "/feeds.opml", "/sitemap.xml", "/robots.txt", "/static/feed.xsl")
+ROOTS = ("/", "/feeds/", "/feeds.opml", "/sitemap.xml", "/robots.txt")
 # Paths only the running service can answer.
 DYNAMIC = ("/api/", "/search", "/health")
 # What the export asks as: the one marker the request limit lets through, and no compression.

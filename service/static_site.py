@@ -58,7 +58,7 @@ from service.site_answers import (
 # The list of files the last export wrote, relative to its folder.
 MANIFEST = ".masthead-export.json"
 # Types worth a precompressed copy.
-TEXT_TYPES = ("text/", "application/xml", "application/xslt+xml", "+xml", "json", "opml")
+TEXT_TYPES = ("text/", "application/xml", "+xml", "json", "opml")
 
 
 class ExportRefused(Exception):
@@ -329,7 +329,6 @@ def nginx_static_location(folder: Path) -> str:
         application/feed+json json;
         text/x-opml opml;
         application/xml xml;
-        application/xslt+xml xsl;
         application/x-bibtex bib;
     }}
     default_type application/octet-stream;

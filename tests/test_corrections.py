@@ -340,7 +340,7 @@ def test_word_diffs_keep_html_escaping(archive, client):
     newest = page.cssselect("li.revision")[0]
     assert texts(newest, ".removed del") == ["<b>"]
     assert texts(newest, ".added ins") == ["<strong>"]
-    assert texts(newest, ".added") == ["+ Added: Use <strong> for bold, says A&B."]
+    assert texts(newest, ".added") == ["+ Added: Use inserted: <strong> for bold, says A&B."]
 
 
 def test_a_huge_paragraph_rewritten_is_diffed_quickly(archive, client):

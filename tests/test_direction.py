@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lxml import etree, html
 
 from archive import open_archive, story_from_dict
 from service import renditions
-from tests.conftest import NOW, ROOT, LiveServer, settings_mapping
+from tests.conftest import NOW, LiveServer, settings_mapping
 from tests.test_browser import browser, open_page  # noqa: F401 (a fixture)
 from tests.test_pages import html_of
 
@@ -70,19 +69,17 @@ def test_a_story_in_the_sites_language_has_no_extra_marks(archive, client):
     assert page.cssselect("article.story [lang]") == []
 
 
-@pytest.mark.parametrize("fmt", ["atom", "rss"])
-def test_the_feed_preview_gives_each_entry_its_lang_and_dir(archive, settings, fmt):
+@pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
+def test_the_feed_page_gives_each_entry_its_lang_and_dir(archive, settings, client, fmt):
     archive.save(story_from_dict(ARABIC), now=NOW)
     archive.save(
         story_from_dict({**ARABIC, "slug": "en", "language": "en", "title": "In English"}), now=NOW
     )
     renditions.rebuild_pending(archive, settings, now=NOW, everything=True)
-    transform = etree.XSLT(etree.parse(str(ROOT / "service" / "static" / "feed.xsl")))
-    feed = etree.fromstring(archive.rendition(f"latest.{fmt}").body).getroottree()
-    page = html.fromstring(str(transform(feed)))
+    page = html_of(client.get(f"/feeds/latest.{fmt}", headers={"Accept": "text/html"}))
     entries = {
-        e.findtext(".//h3/a"): (e.get("lang"), e.get("dir"))
-        for e in page.cssselect("article.story-item")
+        heading.findtext("a"): (heading.get("lang"), heading.get("dir"))
+        for heading in page.cssselect("li.story-item h3")
     }
     assert entries == {ARABIC["title"]: ("ar", "rtl"), "In English": ("en", "ltr")}
 

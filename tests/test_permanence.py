@@ -76,9 +76,10 @@ def test_revisions_list_every_revision_with_its_time_and_what_changed(archive, c
     second = revisions[1]
     assert texts(second, ".change h3") == ["Title", "Body"]
     assert texts(second, ".removed") == ["− Removed: Harbour bridge reopens"]
-    assert "+ Added: Harbour bridge reopens at last" in texts(second, ".added")
-    assert "+ Added: A second paragraph." in texts(second, ".added")
-    assert texts(revisions[0], ".added") == ["+ Added: bridges"]
+    # The changed words are named to screen readers ("inserted:"), the rest read as they are.
+    assert "+ Added: Harbour bridge reopens inserted: at last" in texts(second, ".added")
+    assert "+ Added: inserted: A second paragraph." in texts(second, ".added")
+    assert texts(revisions[0], ".added") == ["+ Added: inserted: bridges"]
 
 
 def test_each_revision_can_be_viewed_as_it_was(archive, client):

@@ -27,9 +27,6 @@ TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 # Userland's module, under the prefix feed validators associate with it (`cc` is the RDF one).
 CC_NS = "http://backend.userland.com/creativeCommonsRssModule"
-# The site's XSLT stylesheet: a browser that opens a feed shows it as a page (feed readers and
-# validators ignore the instruction). Site-relative, as browsers only apply same-origin XSLT.
-STYLESHEET = b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>\n'
 GENERATOR = ("Masthead", "0.1.0", "https://pypi.org/project/masthead/")
 
 
@@ -148,7 +145,7 @@ def build_atom(document: FeedDocument, links: FeedLinks, settings: Settings) -> 
             item.dc.dc_publisher(entry.publisher_name)
             if entry.publisher_url:
                 item.source(url=entry.publisher_url, title=entry.publisher_name)
-    return _with_stylesheet(feed.atom_str(pretty=True))
+    return feed.atom_str(pretty=True)
 
 
 def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> bytes:
@@ -168,13 +165,7 @@ def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> b
             item.dc.dc_publisher(entry.publisher_name)
             if entry.publisher_url:
                 item.source(url=entry.publisher_url, title=entry.publisher_name)
-    return _with_stylesheet(feed.rss_str(pretty=True))
-
-
-def _with_stylesheet(document: bytes) -> bytes:
-    """The feed with the site's stylesheet instruction after its XML declaration."""
-    declaration, _, rest = document.partition(b"\n")
-    return b"%s\n%s%s" % (declaration, STYLESHEET, rest)
+    return feed.rss_str(pretty=True)
 
 
 def as_rss_text(text: str) -> str:

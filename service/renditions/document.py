@@ -28,7 +28,7 @@ DELETED_ENTRY_DAYS = 30
 # A local date after every story's: the newest month is the neighbour before it.
 END_OF_TIME = "9999-12-31"
 # Bump when the builders change what they write, so stored renditions are rebuilt.
-BUILD_VERSION = "3"
+BUILD_VERSION = "4"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Entries of subscription feeds kept once built, least recently used dropped first: a story is
