@@ -5,8 +5,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import signal
 import socket
+import threading
 import time
 
 import pytest
@@ -117,7 +119,58 @@ def test_workers_that_keep_dying_never_stop_the_server(tmp_path):
         assert get(server.port) == 200
         log = server.log.read_text()
         assert "crash loop" not in log
-        assert f"died {DEATHS_IN_A_ROW} times in a row" in log
+        assert f"{DEATHS_IN_A_ROW} workers in a row died" in log
+    assert server.process.returncode == 0
+
+
+# Kills, one after another, of whichever worker is alive.
+KILLS = 10
+KILL_EVERY_SECONDS = 1.0
+
+
+def probe_continuously(port: int, outcomes: list, stopping: threading.Event) -> None:
+    """GET /robots.txt on a fresh connection, one after another: 200, "refused" or the error."""
+    while not stopping.is_set():
+        try:
+            outcomes.append(get(port))
+        except ConnectionRefusedError:
+            outcomes.append("refused")
+        except (OSError, http.client.HTTPException) as error:
+            outcomes.append(type(error).__name__)
+
+
+def living_workers(server: LiveServer) -> list[int]:
+    """The server's workers, once it has at least one (a killed one is replaced at once)."""
+    deadline = time.monotonic() + REPLACEMENT_TIMEOUT
+    while not (found := children(server.process.pid)):
+        assert time.monotonic() < deadline, f"no worker for {REPLACEMENT_TIMEOUT}s"
+        time.sleep(0.01)
+    return found
+
+
+def test_ten_worker_kills_in_ten_seconds_never_leave_the_port_refusing(tmp_path):
+    with LiveServer(tmp_path, settings_mapping(tmp_path), workers=2) as server:
+        outcomes: list = []
+        stopping = threading.Event()
+        prober = threading.Thread(target=probe_continuously, args=(server.port, outcomes, stopping))
+        prober.start()
+        chooser = random.Random(21)
+        try:
+            for _ in range(KILLS):
+                # Often the only worker alive, while the other waits out its backoff.
+                os.kill(chooser.choice(living_workers(server)), signal.SIGKILL)
+                time.sleep(KILL_EVERY_SECONDS)
+        finally:
+            stopping.set()
+            prober.join()
+        assert "refused" not in outcomes
+        failed = [outcome for outcome in outcomes if outcome != 200]
+        # A kill can cut short at most the one request its worker was answering.
+        assert len(failed) <= KILLS, failed
+        assert outcomes.count(200) >= KILLS, outcomes
+        assert get(server.port) == 200
+        assert server.process.poll() is None
+        assert "crash loop" not in server.log.read_text()
     assert server.process.returncode == 0
 
 

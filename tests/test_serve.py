@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from service import scheduler
+from service import server as production
+from service.settings import settings_from_mapping
 from tests.conftest import LiveServer, settings_mapping
 
 
@@ -57,6 +61,50 @@ def test_workers_stop_when_the_main_process_is_killed(tmp_path):
         with pytest.raises(urllib.error.URLError, match="Connection refused"):
             urllib.request.urlopen(server.url + "/robots.txt", timeout=2)
         assert "is gone; worker" in server.log.read_text()
+
+
+# Milliseconds between a worker's start and the SIGKILL of its main process.
+KILL_AFTER_SPAWN_MS = [0, 20, 50, 100]
+# How long the last worker may take to notice and stop (a check a second, then a graceful stop).
+ORPHAN_STOP_TIMEOUT = 30
+
+
+def spawned_child(pid: int, known: set[int]) -> int:
+    """The first child of `pid` not in `known`, caught as soon as it is forked."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                found = {int(child) for child in (task / "children").read_text().split()}
+            except FileNotFoundError:
+                continue  # the thread ended while we looked
+            if found - known:
+                return (found - known).pop()
+    raise AssertionError(f"no new worker of {pid} within 30 s")
+
+
+@pytest.mark.parametrize("after_ms", KILL_AFTER_SPAWN_MS)
+def test_a_worker_started_just_before_its_main_process_is_killed_stops(tmp_path, after_ms):
+    with LiveServer(tmp_path, settings_mapping(tmp_path), workers=2) as server:
+        main_pid = server.process.pid
+        workers = set(children(main_pid))
+        os.kill(next(iter(workers)), signal.SIGKILL)  # started again at once: its first death
+        fresh = spawned_child(main_pid, workers)
+        time.sleep(after_ms / 1000)
+        server.process.kill()
+        server.process.wait()
+        everyone = workers | {fresh}
+        deadline = time.monotonic() + ORPHAN_STOP_TIMEOUT
+        while any(alive(pid) for pid in everyone):
+            assert time.monotonic() < deadline, (
+                f"orphaned workers still run:\n{server.log.read_text()}"
+            )
+            time.sleep(0.1)
+        production.check_port_free("127.0.0.1", server.port)  # raises PortInUse
+        settings = settings_from_mapping(settings_mapping(tmp_path))
+        lock = scheduler.try_lock(scheduler.lock_path(settings))
+        assert lock is not None, "the scheduler's lock is still held"
+        lock.close()
 
 
 def children(pid: int) -> list[int]:
