@@ -80,13 +80,17 @@ def rebuild_first(settings: Settings, *, now: datetime | None = None) -> list[st
 
 
 def rebuild_pending(
-    settings: Settings, *, now: datetime | None = None, which: Which = renditions.every_scope
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    which: Which = renditions.every_scope,
+    stop: threading.Event | None = None,
 ) -> list[str]:
-    """Rebuild just the feeds (of those `which` selects) that writes and publications queued.
-    Returns changed keys."""
+    """Rebuild just the feeds (of those `which` selects) that writes and publications queued,
+    until `stop` is set. Returns changed keys."""
     with open_for(settings) as archive:
         return renditions.rebuild_pending(
-            archive, settings, now=now or datetime.now(UTC), which=which
+            archive, settings, now=now or datetime.now(UTC), which=which, stop=stop
         )
 
 
@@ -154,7 +158,7 @@ class Scheduler:
         self.settings = settings
         self.lock = lock
         self.notifier = websub.Notifier(settings.feeds.hub_url) if settings.feeds.hub_url else None
-        # Set on stop: a full rebuild in progress ends after the feed in hand.
+        # Set on stop: a rebuild in progress ends before its next story (renditions.stopping).
         self.stopping = threading.Event()
         self.background = BackgroundScheduler(
             timezone=UTC,
@@ -184,7 +188,9 @@ class Scheduler:
             at_once=True,  # `masthead serve` does not wait for it
         )
         self.add(
-            "rebuild-pending", partial(rebuild_pending, **subscriptions), seconds=PENDING_SECONDS
+            "rebuild-pending",
+            partial(rebuild_pending, stop=self.stopping, **subscriptions),
+            seconds=PENDING_SECONDS,
         )
         self.add(
             "rebuild-all-months",
@@ -195,7 +201,7 @@ class Scheduler:
         )
         self.add(
             "rebuild-months",
-            partial(rebuild_pending, **months),
+            partial(rebuild_pending, stop=self.stopping, **months),
             seconds=MONTHS_SECONDS,
             executor="months",
         )
@@ -241,8 +247,8 @@ class Scheduler:
     def stop(self) -> None:
         self.stopping.set()
         if self.background.running:
-            # Waits for the job in hand: with `stopping` set, a full rebuild ends after its
-            # current feed, so a stop is short and no job outlives its scheduler.
+            # Waits for the job in hand: with `stopping` set, a rebuild ends before its next
+            # story, so a stop is short and no job outlives its scheduler.
             self.background.shutdown(wait=True)
         self.lock.close()
 

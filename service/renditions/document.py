@@ -21,6 +21,7 @@ from archive import LATEST, Archive, FeedScope, NameNotFound, Story
 from archive.history import Note
 from archive.html import sanitise, strip_forbidden
 from archive.models import MAX_PARTS
+from service.renditions.stopping import between_stories
 from service.settings import Settings
 
 # RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
@@ -188,7 +189,7 @@ class FeedSource:
 
 def _each(stories, build, left_out: dict[int, str]):
     """build(story) for each story; one that fails is noted in `left_out`, the rest go on."""
-    for story in stories:
+    for story in between_stories(stories):
         try:
             yield build(story)
         except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
