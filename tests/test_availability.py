@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from archive import open_archive, story_from_dict
+from archive import FeedScope, open_archive, story_from_dict
 from service import scheduler
 from service import server as production
 from tests.conftest import NOW, LiveServer, settings_mapping, write_config
@@ -172,6 +172,49 @@ def test_ten_worker_kills_in_ten_seconds_never_leave_the_port_refusing(tmp_path)
         assert server.process.poll() is None
         assert "crash loop" not in server.log.read_text()
     assert server.process.returncode == 0
+
+
+# Stories of one month: its rebuild takes seconds, which a stop must not wait for.
+BIG_MONTH = 600
+BIG_MONTH_SCOPE = FeedScope.for_month(2026, 10)
+# The longest a stop may take while a rebuild is in progress.
+STOP_SECONDS = 2.0
+
+
+def test_a_stop_during_a_month_rebuild_ends_within_two_seconds(tmp_path, settings):
+    body = "<p>" + "The council met on the harbour wall to hear the residents. " * 12 + "</p>"
+    with (
+        open_archive(settings.archive_path, domain=settings.site.domain) as archive,
+        archive.batch(),
+    ):
+        for n in range(BIG_MONTH):
+            day, minute = 1 + n % 30, n % 60
+            published_at = f"2026-10-{day:02d}T{8 + n % 12:02d}:{minute:02d}:00+00:00"
+            story = {"title": f"Ferry timetable {n}", "body": body * 4}
+            archive.save(story_from_dict({**story, "published_at": published_at}), now=NOW)
+    started = time.monotonic()
+    scheduler.rebuild_all(settings)  # every feed stored: the server starts without building
+    unstopped = time.monotonic() - started
+    with open_archive(settings.archive_path) as archive:
+        # Only the month is left to build: the full rebuild at the start builds it.
+        archive.db.execute("DELETE FROM renditions WHERE scope = ?", [BIG_MONTH_SCOPE.key])
+        archive.db.conn.commit()
+    with LiveServer(tmp_path, settings_mapping(tmp_path)) as server:
+        deadline = time.monotonic() + FIRST_REBUILD_TIMEOUT
+        while "scheduler started" not in server.log.read_text():
+            assert time.monotonic() < deadline, server.log.read_text()
+            time.sleep(0.05)
+        time.sleep(unstopped / 4)  # into the month's rebuild, long before its end
+        asked = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=60)
+        took = time.monotonic() - asked
+    with open_archive(settings.archive_path) as archive:
+        built = {info.scope for info in archive.renditions()}
+    # Left unbuilt: the stop ended its rebuild rather than wait for the month in hand.
+    assert BIG_MONTH_SCOPE.key not in built, "the month's rebuild went on to its end"
+    assert server.process.returncode == 0
+    assert took < STOP_SECONDS, f"a stop took {took:.1f}s (the rebuild alone {unstopped:.1f}s)"
 
 
 # Start-up -----------------------------------------------------------------------------------
