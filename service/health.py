@@ -1,7 +1,8 @@
 """GET /health: whether the feeds are current, for monitors and load balancers.
 
 Answers 200 while every feed builds, 503 when some feed scope is failing (its last build stored
-nothing); both name the last build and every scope with a problem. Never cached.
+nothing); both name the last build and every scope with a problem, and the answering worker's
+caches, each with its size and limit (service/caches.py). Never cached.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 
 from flask import Blueprint, current_app
 
+from service import caches
 from service.archive_access import get_archive
 
 bp = Blueprint("health", __name__)
@@ -37,6 +39,7 @@ def show_health():
             }
             for state in problems
         ],
+        "caches": caches.report(current_app),
     }
     response = current_app.response_class(
         json.dumps(answer, ensure_ascii=False),

@@ -87,4 +87,5 @@ class ClientAddress:
 def init_app(app, networks: Sequence[str]) -> None:
     """Wrap the app's WSGI entry; called last, so every other layer sees the client's address."""
     if networks:
-        app.wsgi_app = ClientAddress(app.wsgi_app, TrustedProxies(networks))
+        app.extensions["masthead.proxies"] = trusted = TrustedProxies(networks)
+        app.wsgi_app = ClientAddress(app.wsgi_app, trusted)

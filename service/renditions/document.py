@@ -32,10 +32,6 @@ END_OF_TIME = "9999-12-31"
 BUILD_VERSION = "3"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Entries of subscription feeds kept once built, least recently used dropped first: a story is
-# in up to six of them, all rebuilt after a write, so its entry is built once, not once per feed.
-# Months (thousands of entries each) are built without it, so they never push these out.
-ENTRIES_KEPT = 2_000
 
 
 @dataclass(frozen=True)
@@ -274,11 +270,14 @@ def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datet
 
 
 class EntryCache:
-    """Entries by the story and settings they were built from (both frozen values, compared
-    whole), so a kept entry is the one entry_of would build. Shared by the build threads."""
+    """Entries of subscription feeds by the story and settings they were built from (both
+    frozen values, compared whole), so a kept entry is the one entry_of would build. A story is
+    in up to six feeds, all rebuilt after a write, so its entry is built once, not once per
+    feed. Shared by the build threads; at most `[cache] feed_entries` of them, the least
+    recently used leaving first. Months (thousands of entries each) are built without it, so
+    they never push these out."""
 
-    def __init__(self, size: int = ENTRIES_KEPT):
-        self.size = size
+    def __init__(self):
         self.kept: OrderedDict[tuple, Entry] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -291,9 +290,13 @@ class EntryCache:
         built = entry_of(story, settings)  # raises for a story that cannot be an entry
         with self.lock:
             self.kept[key] = built
-            while len(self.kept) > self.size:
+            while len(self.kept) > settings.cache.feed_entries:
                 self.kept.popitem(last=False)
         return built
+
+    def report(self, limit: int) -> dict:
+        """Its size and limit, for /health."""
+        return {"size": len(self.kept), "limit": limit, "unit": "entries"}
 
 
 ENTRIES = EntryCache()
