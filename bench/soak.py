@@ -1,11 +1,11 @@
 """A soak: mixed traffic at steady rates for several minutes against one `masthead serve`.
 
-Feed polls with If-None-Match, archive pages, searches and writes through the API, each at its
-own steady rate, over a copy of the 1,000-story archive. Reported: errors, p50/p99 of each kind
-of request in the first and the last minute, the resident memory of every server process over
-time (from /proc) with the slope of each over the last SLOPE_MINUTES (least squares, MiB a
-minute), the caches each worker reports in /health, and how long new stories took to reach the
-site feed, first minute and last.
+Feed polls with If-None-Match, archive pages, searches and writes through the API (2 a
+second), each at its own steady rate, over a copy of the 1,000-story archive. Reported: errors,
+p50/p99 of each kind of request in the first and the last minute, the resident memory of every
+server process over time (from /proc) with the slope of each over the last SLOPE_MINUTES
+(least squares, MiB a minute), the caches each worker reports in /health, and how long new
+stories took to reach the site feed, first minute and last.
 
 Run: `.venv/bin/python -m bench soak` (30 minutes); `BENCH_SOAK_SECONDS=300` for a short one
 (its slope is then over the last two thirds of the run).
@@ -101,41 +101,78 @@ def searches() -> list[str]:
     return [f"/search?q={word}" for word in words] + [f"/search?q=story+{n}" for n in range(50)]
 
 
+# The role of a process by its depth under `masthead serve`.
+ROLES = {0: "main", 1: "worker", 2: "fork server", 3: "month builder"}
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """`pid` and every process under it, with its role: workers, and the fork server and the
+    month builders under the scheduler's worker (/proc/PID/task/TID/children)."""
+    found, generation, depth = {pid: ROLES[0]}, [pid], 0
+    while generation:
+        below = []
+        for parent in generation:
+            try:
+                for task in Path(f"/proc/{parent}/task").iterdir():
+                    below += [int(child) for child in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                continue  # ended while we looked
+        depth += 1
+        found.update((child, ROLES.get(depth, "other")) for child in below)
+        generation = below
+    return found
+
+
 def sample_memory(server: live.Server, samples: list, stopping: threading.Event) -> None:
+    """Every SAMPLE_SECONDS: (seconds since the start, {pid: (role, MiB)})."""
     start = time.monotonic()
     while True:
-        pids = [server.process.pid, *server.worker_pids()]
-        samples.append((time.monotonic() - start, live.rss_mib(pids)))
+        roles = descendants(server.process.pid)
+        sizes = live.rss_mib(list(roles))
+        at = time.monotonic() - start
+        samples.append((at, {pid: (roles[pid], mib) for pid, mib in sizes.items()}))
         if stopping.wait(SAMPLE_SECONDS):
             return
 
 
-def memory_slopes(samples: list, *, main_pid: int) -> dict[str, tuple[float, float, float]]:
-    """Per process (main, worker-1, ...): MiB at the start of the slope window, at the end,
-    and the least-squares slope in MiB a minute over the window (the last SLOPE_MINUTES, or
-    the last two thirds of a shorter run). A worker started again mid-run is a new process."""
+def long_lived(samples: list) -> dict[int, str]:
+    """The processes that outlive a run (month builders live for one), by pid, with their
+    names: main, worker 1 ..., fork server."""
+    seen: dict[int, str] = {}
+    for _at, sizes in samples:
+        for pid, (role, _mib) in sizes.items():
+            seen.setdefault(pid, role)
+    order = list(ROLES.values())
+    names, workers = {}, 0
+    for pid, role in sorted(seen.items(), key=lambda item: (order.index(item[1]), item[0])):
+        if role == "month builder":
+            continue
+        workers += role == "worker"
+        names[pid] = f"worker {workers} ({pid})" if role == "worker" else f"{role} ({pid})"
+    return names
+
+
+def memory_slopes(samples: list) -> dict[str, tuple[float, float, float]]:
+    """Per long-lived process: MiB at the start of the slope window, at the end, and the
+    least-squares slope in MiB a minute over the window (the last SLOPE_MINUTES, or the last
+    two thirds of a shorter run). A worker started again mid-run is a new process."""
     end = samples[-1][0]
     since = end - min(SLOPE_MINUTES * 60, end * 2 / 3)
+    names = long_lived(samples)
     series: dict[int, list[tuple[float, float]]] = {}
     for at, sizes in samples:
         if at >= since:
-            for pid, size in sizes.items():
-                series.setdefault(pid, []).append((at / 60, size))
+            for pid, (_role, mib) in sizes.items():
+                if pid in names:
+                    series.setdefault(pid, []).append((at / 60, mib))
     slopes = {}
-    for pid, points in sorted(series.items(), key=lambda item: item[0] != main_pid):
-        if len(points) < 3:
-            continue
-        minutes, sizes = zip(*points, strict=True)
-        slope = statistics.linear_regression(minutes, sizes).slope
-        slopes[process_name(pid, main_pid, list(series))] = (sizes[0], sizes[-1], slope)
+    for pid, name in names.items():
+        points = series.get(pid, [])
+        if len(points) >= 3:
+            minutes, sizes = zip(*points, strict=True)
+            slope = statistics.linear_regression(minutes, sizes).slope
+            slopes[name] = (sizes[0], sizes[-1], slope)
     return slopes
-
-
-def process_name(pid: int, main_pid: int, pids: list[int]) -> str:
-    if pid == main_pid:
-        return f"main ({pid})"
-    workers = sorted(p for p in pids if p != main_pid)
-    return f"worker {workers.index(pid) + 1} ({pid})"
 
 
 def cache_reports(url: str, tries: int = 12) -> dict[int, dict]:
@@ -147,8 +184,8 @@ def cache_reports(url: str, tries: int = 12) -> dict[int, dict]:
         answer = client.request("health", "GET", "/health")
         if answer.status in (200, 503):
             report = json.loads(answer.body).get("caches", {})
-            if "pid" in report:
-                found[report["pid"]] = report
+            if "process" in report:
+                found[report["process"]] = report
     return found
 
 
@@ -208,7 +245,6 @@ def run(work: Path) -> dict:
         stopping.set()
         memory.join()
         counts = server.log_counts()
-        main_pid = server.process.pid
         scheduler_pids = re.findall(r"scheduler started in process (\d+)", server.log.read_text())
     stories = live.written_stories(writes)
     lags = live.lags(stories, feed.versions["/feeds/latest.atom"])
@@ -231,8 +267,7 @@ def run(work: Path) -> dict:
         "written": len(stories),
         "missing": len(stories) - len(lags),
         "memory": samples,
-        "slopes": memory_slopes(samples, main_pid=main_pid),
-        "main_pid": main_pid,
+        "slopes": memory_slopes(samples),
         "scheduler_pids": [int(pid) for pid in scheduler_pids],
         "caches": caches,
         **counts,
@@ -245,23 +280,27 @@ def ms(figures: dict, key: str) -> str:
 
 def memory_lines(result: dict) -> list[str]:
     """The memory table (a row every SHOWN_EVERY seconds), the slopes and the caches."""
-    main_pid, samples = result["main_pid"], result["memory"]
-    pids = sorted({pid for _at, sizes in samples for pid in sizes}, key=lambda p: p != main_pid)
-    names = [process_name(pid, main_pid, pids) for pid in pids]
-    scheduler = ", ".join(
-        process_name(pid, main_pid, pids) for pid in result["scheduler_pids"] if pid in pids
-    )
+    samples = result["memory"]
+    names = long_lived(samples)
+    scheduler = ", ".join(names[pid] for pid in result["scheduler_pids"] if pid in names)
+    builders = [
+        mib for _at, sizes in samples for role, mib in sizes.values() if role == "month builder"
+    ]
     lines = [
         f"Resident memory (MiB, VmRSS from /proc) of each server process, every "
-        f"{SHOWN_EVERY / 60:.0f} minutes; the scheduler ran in {scheduler or 'no worker seen'}:",
+        f"{SHOWN_EVERY / 60:.0f} minutes; the scheduler ran in {scheduler or 'no worker seen'}; "
+        "month feeds are built in a process of their own for each run (the largest running at "
+        "the time is shown):",
         "",
-        "| minute | " + " | ".join(names) + " |",
-        "|---:|" + "---:|" * len(names),
+        "| minute | " + " | ".join(names.values()) + " | month builder |",
+        "|---:|" + "---:|" * (len(names) + 1),
     ]
     shown_at = 0.0
     for at, sizes in samples:
-        if at >= shown_at or (at, sizes) == samples[-1]:
-            cells = [f"{sizes[pid]:.1f}" if pid in sizes else "-" for pid in pids]
+        if at >= shown_at or at == samples[-1][0]:
+            cells = [f"{sizes[pid][1]:.1f}" if pid in sizes else "-" for pid in names]
+            building = [mib for role, mib in sizes.values() if role == "month builder"]
+            cells.append(f"{max(building):.1f}" if building else "-")
             lines.append(f"| {at / 60:.1f} | " + " | ".join(cells) + " |")
             shown_at = at + SHOWN_EVERY
     lines += [
@@ -276,18 +315,21 @@ def memory_lines(result: dict) -> list[str]:
     end = samples[-1][0] / 60
     window = min(SLOPE_MINUTES, end * 2 / 3)
     lines += ["", f"Slope window: minutes {end - window:.1f} to {end:.1f} (least squares)."]
+    if builders:
+        lines.append(
+            f"Month builders were running at {len(builders)} samples: largest "
+            f"{max(builders):.1f} MiB, median {statistics.median(builders):.1f} MiB; each ends "
+            "with its run."
+        )
     if result["caches"]:
-        lines += [
-            "",
-            "Caches each worker reported in /health at the end (bytes, of the limit):",
-            "",
-        ]
+        lines += ["", "Caches each worker reported in /health at the end:", ""]
         for pid, report in sorted(result["caches"].items()):
             parts = [
-                f"{name} {cache['bytes']:,} of {cache['limit_bytes']:,} ({cache['entries']:,})"
-                for name, cache in report["caches"].items()
+                f"{name} {cache['size']:,} of {cache['limit']:,} {cache['unit']}"
+                for name, cache in report.items()
+                if name != "process"
             ]
-            lines.append(f"- {process_name(pid, main_pid, pids)}: " + "; ".join(parts))
+            lines.append(f"- {names.get(pid, pid)}: " + "; ".join(parts))
     return lines
 
 

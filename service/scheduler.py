@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from archive import FeedScope
 from service import renditions, websub
 from service.archive_access import open_for
+from service.month_builder import MonthBuilder, builder_stop
 from service.settings import Settings
 
 log = logging.getLogger("masthead.scheduler")
@@ -99,6 +100,18 @@ def publish_due(settings: Settings, *, now: datetime | None = None) -> list[str]
     feeds are queued, for the next pending rebuild."""
     with open_for(settings) as archive:
         return [story.path for story in archive.publish_due(now=now or datetime.now(UTC))]
+
+
+def rebuild_all_months(settings: Settings) -> list[str]:
+    """In a builder process (service.month_builder): every monthly archive whose inputs
+    changed, until the scheduler stops."""
+    return rebuild_all(settings, which=renditions.is_archive_month, stop=builder_stop())
+
+
+def rebuild_pending_months(settings: Settings) -> list[str]:
+    """In a builder process: the monthly archives that writes queued, until the scheduler
+    stops."""
+    return rebuild_pending(settings, which=renditions.is_archive_month, stop=builder_stop())
 
 
 def lock_path(settings: Settings) -> Path:
@@ -179,7 +192,8 @@ class Scheduler:
             },
         )
         subscriptions = {"which": renditions.is_subscription}
-        months = {"which": renditions.is_archive_month}
+        # Months are built in processes of their own, which give their memory back.
+        self.months = MonthBuilder()
         self.add(
             "rebuild-all",
             partial(rebuild_all, stop=self.stopping, **subscriptions),
@@ -194,14 +208,14 @@ class Scheduler:
         )
         self.add(
             "rebuild-all-months",
-            partial(rebuild_all, stop=self.stopping, **months),
+            partial(self.months.run, rebuild_all_months),
             seconds=settings.feeds.rebuild_minutes * 60,
             executor="months",
             at_once=True,
         )
         self.add(
             "rebuild-months",
-            partial(rebuild_pending, stop=self.stopping, **months),
+            partial(self.months.run, rebuild_pending_months),
             seconds=MONTHS_SECONDS,
             executor="months",
         )
@@ -240,12 +254,14 @@ class Scheduler:
             self.notifier.publish(subscription_urls(self.settings, changed))
 
     def start(self) -> Scheduler:
+        self.months.start()
         self.background.start()
         log.info("scheduler started in process %s (lock %s)", os.getpid(), self.lock.name)
         return self
 
     def stop(self) -> None:
         self.stopping.set()
+        self.months.stop()  # the month run in hand ends (or is killed) first
         if self.background.running:
             # Waits for the job in hand: with `stopping` set, a rebuild ends before its next
             # story, so a stop is short and no job outlives its scheduler.

@@ -17,7 +17,7 @@ from archive import FeedScope, open_archive, story_from_dict
 from service import scheduler
 from service import server as production
 from tests.conftest import NOW, LiveServer, settings_mapping, write_config
-from tests.test_serve import children
+from tests.test_serve import alive, children
 
 
 def get(port: int, path: str = "/robots.txt") -> int:
@@ -200,11 +200,14 @@ def test_a_stop_during_a_month_rebuild_ends_within_two_seconds(tmp_path, setting
         archive.db.execute("DELETE FROM renditions WHERE scope = ?", [BIG_MONTH_SCOPE.key])
         archive.db.conn.commit()
     with LiveServer(tmp_path, settings_mapping(tmp_path)) as server:
+        # A month is built in a process of its own, forked from the scheduler's fork server:
+        # the worker's grandchild.
         deadline = time.monotonic() + FIRST_REBUILD_TIMEOUT
-        while "scheduler started" not in server.log.read_text():
+        while not (builders := descendants(server.process.pid, depth=3)):
             assert time.monotonic() < deadline, server.log.read_text()
-            time.sleep(0.05)
-        time.sleep(unstopped / 4)  # into the month's rebuild, long before its end
+            time.sleep(0.01)
+        time.sleep(min(0.3, unstopped / 4))  # into the month's stories
+        everyone = descendants(server.process.pid)
         asked = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         server.process.wait(timeout=60)
@@ -215,6 +218,23 @@ def test_a_stop_during_a_month_rebuild_ends_within_two_seconds(tmp_path, setting
     assert BIG_MONTH_SCOPE.key not in built, "the month's rebuild went on to its end"
     assert server.process.returncode == 0
     assert took < STOP_SECONDS, f"a stop took {took:.1f}s (the rebuild alone {unstopped:.1f}s)"
+    assert builders <= everyone
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in everyone):  # the fork server follows its worker
+        assert time.monotonic() < deadline, [pid for pid in everyone if alive(pid)]
+        time.sleep(0.05)
+
+
+def descendants(pid: int, *, depth: int | None = None) -> set[int]:
+    """The processes under `pid` (children at depth 1, grandchildren at 2 ...), from /proc;
+    only those at `depth` when it is given."""
+    found, level, generation = set(), 0, {pid}
+    while generation and (depth is None or level < depth):
+        generation = {child for parent in generation for child in children(parent)}
+        level += 1
+        if depth is None or level == depth:
+            found |= generation
+    return found
 
 
 # Start-up -----------------------------------------------------------------------------------
