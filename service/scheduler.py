@@ -27,6 +27,7 @@ from archive import FeedScope
 from service import renditions, websub
 from service.archive_access import open_for
 from service.month_builder import MonthBuilder, builder_stop
+from service.renditions.document import ENTRIES
 from service.settings import Settings
 
 log = logging.getLogger("masthead.scheduler")
@@ -100,6 +101,15 @@ def publish_due(settings: Settings, *, now: datetime | None = None) -> list[str]
     feeds are queued, for the next pending rebuild."""
     with open_for(settings) as archive:
         return [story.path for story in archive.publish_due(now=now or datetime.now(UTC))]
+
+
+def rebuild_all_subscriptions(settings: Settings, *, stop: threading.Event) -> list[str]:
+    """Every subscription feed whose inputs changed; then the feed entries no feed used since
+    the last such run are dropped (a stopped run drops none)."""
+    changed = rebuild_all(settings, which=renditions.is_subscription, stop=stop)
+    if not stop.is_set():
+        ENTRIES.sweep()
+    return changed
 
 
 def rebuild_all_months(settings: Settings) -> list[str]:
@@ -196,7 +206,7 @@ class Scheduler:
         self.months = MonthBuilder()
         self.add(
             "rebuild-all",
-            partial(rebuild_all, stop=self.stopping, **subscriptions),
+            partial(rebuild_all_subscriptions, stop=self.stopping),
             seconds=settings.feeds.rebuild_minutes * 60,
             executor="full",
             at_once=True,  # `masthead serve` does not wait for it

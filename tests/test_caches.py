@@ -63,3 +63,19 @@ def test_the_scheduler_keeps_at_most_feed_entries_entries(archive, make_settings
 def test_a_negative_cache_limit_is_refused(tmp_path, key):
     with pytest.raises(SettingsError, match=rf"\[cache\] {key} = -1 must be 0 or more"):
         settings_from_mapping(settings_mapping(tmp_path, cache={key: -1}))
+
+
+def test_a_sweep_drops_the_entries_no_feed_used_since_the_last(archive, settings, make_settings):
+    ENTRIES.sweep()
+    ENTRIES.sweep()  # whatever other tests left: unused since the first sweep
+    for n in range(3):
+        story = {"title": f"Ferry timetable {n}", "published_at": f"2026-11-0{n + 1}T09:00:00Z"}
+        archive.save(story_from_dict(story), now=NOW)
+    renditions.rebuild(archive, settings, now=NOW)
+    assert len(ENTRIES.kept) == 3
+    assert ENTRIES.sweep() == 0  # all used since the last sweep
+    renditions.rebuild(
+        archive, make_settings(feeds={"size": 2}), now=NOW
+    )  # two stories in each feed now
+    assert ENTRIES.sweep() == 3  # the first three entries, built with other settings
+    assert len(ENTRIES.kept) == 2

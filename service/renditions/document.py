@@ -279,11 +279,13 @@ class EntryCache:
 
     def __init__(self):
         self.kept: OrderedDict[tuple, Entry] = OrderedDict()
+        self.used: set[tuple] = set()  # keys used since the last sweep
         self.lock = threading.Lock()
 
     def entry(self, story: Story, settings: Settings) -> Entry:
         key = (story, settings)
         with self.lock:
+            self.used.add(key)
             if key in self.kept:
                 self.kept.move_to_end(key)
                 return self.kept[key]
@@ -293,6 +295,18 @@ class EntryCache:
             while len(self.kept) > settings.cache.feed_entries:
                 self.kept.popitem(last=False)
         return built
+
+    def sweep(self) -> int:
+        """Drop the entries not used since the last sweep: those of stories that have left
+        every feed, and of feeds not rebuilt since (built again when they next change).
+        Returns how many were dropped. So the cache holds the entries the feeds use now, not
+        `feed_entries` of every story written since the start."""
+        with self.lock:
+            stale = [key for key in self.kept if key not in self.used]
+            for key in stale:
+                del self.kept[key]
+            self.used.clear()
+        return len(stale)
 
     def report(self, limit: int) -> dict:
         """Its size and limit, for /health."""
