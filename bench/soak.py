@@ -118,9 +118,19 @@ def descendants(pid: int) -> dict[int, str]:
             except FileNotFoundError:
                 continue  # ended while we looked
         depth += 1
-        found.update((child, ROLES.get(depth, "other")) for child in below)
+        found.update((child, role_of(child, depth)) for child in below)
         generation = below
     return found
+
+
+def role_of(pid: int, depth: int) -> str:
+    """A process's role by its depth, but for multiprocessing's resource tracker (which the
+    fork server starts beside itself)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        command = b""
+    return "resource tracker" if b"resource_tracker" in command else ROLES.get(depth, "other")
 
 
 def sample_memory(server: live.Server, samples: list, stopping: threading.Event) -> None:
@@ -142,7 +152,7 @@ def long_lived(samples: list) -> dict[int, str]:
     for _at, sizes in samples:
         for pid, (role, _mib) in sizes.items():
             seen.setdefault(pid, role)
-    order = list(ROLES.values())
+    order = [*ROLES.values(), "resource tracker", "other"]
     names, workers = {}, 0
     for pid, role in sorted(seen.items(), key=lambda item: (order.index(item[1]), item[0])):
         if role == "month builder":
