@@ -3,10 +3,12 @@
 The app is created once, before the workers fork, so they share its rate-limit table. Every
 worker asks for the scheduler's lock as it starts; the one that gets it runs the scheduler, and
 if that worker dies its lock dies with it and the worker started in its place takes over.
-A dead worker is started again, however often it dies (after a growing wait when it keeps
-dying). SIGTERM or SIGINT stops the server gracefully: workers finish the requests they hold. A
-worker whose main process has died (killed outright, say) stops too, rather than serve on
-unsupervised.
+The main process holds the one listening socket, so connections wait for a worker rather than
+be refused. A dead worker is started again, however often it dies (after a growing wait, for
+the whole server, when workers keep dying; never while no other worker is alive). SIGTERM or
+SIGINT stops the server gracefully: workers finish the requests they hold. A worker whose main
+process has died (killed outright, say) stops too, rather than serve on unsupervised, even one
+started in the same instant.
 """
 
 from __future__ import annotations
