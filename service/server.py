@@ -31,7 +31,7 @@ from granian.net import SocketSpec
 from granian.server import Server
 
 from archive import ArchiveError
-from service import accesslog, bodies, create_app, demo, scheduler
+from service import accesslog, bodies, create_app, demo, memory, scheduler
 from service.archive_access import open_for
 from service.settings import Settings
 
@@ -271,6 +271,7 @@ def stop_when_orphaned(parent: int) -> None:
 
 def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve until SIGTERM or SIGINT; the caller has checked the port with check_port_free."""
+    memory.limit_heaps()  # before any worker or thread: they all inherit it
     app = create_app(settings)
     main_process = os.getpid()
     # A stalled request body holds its thread; one thread of each worker is never given to one.
@@ -282,6 +283,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     def worker_app(_target: str):
         """Runs in each worker as it starts: the app it serves, and the scheduler if it wins."""
         stop_when_orphaned(main_process)
+        memory.give_back_regularly()
         running = scheduler.start(settings)
         if running is not None:
             # Runs when the worker's process ends, after it has stopped serving.

@@ -88,23 +88,36 @@ def test_a_worker_started_just_before_its_main_process_is_killed_stops(tmp_path,
     with LiveServer(tmp_path, settings_mapping(tmp_path), workers=2) as server:
         main_pid = server.process.pid
         workers = set(children(main_pid))
+        assert workers <= processes_of(server.config)
         os.kill(next(iter(workers)), signal.SIGKILL)  # started again at once: its first death
         fresh = spawned_child(main_pid, workers)
         time.sleep(after_ms / 1000)
         server.process.kill()
         server.process.wait()
-        everyone = workers | {fresh}
+        # Every process of this server (workers, the scheduler's fork server and its resource
+        # tracker), however it was started: they all carry its config in their environment.
         deadline = time.monotonic() + ORPHAN_STOP_TIMEOUT
-        while any(alive(pid) for pid in everyone):
-            assert time.monotonic() < deadline, (
-                f"orphaned workers still run:\n{server.log.read_text()}"
-            )
+        while processes_of(server.config) or any(alive(pid) for pid in workers | {fresh}):
+            assert time.monotonic() < deadline, server.log.read_text()  # orphans still run
             time.sleep(0.1)
         production.check_port_free("127.0.0.1", server.port)  # raises PortInUse
         settings = settings_from_mapping(settings_mapping(tmp_path))
         lock = scheduler.try_lock(scheduler.lock_path(settings))
         assert lock is not None, "the scheduler's lock is still held"
         lock.close()
+
+
+def processes_of(config: Path) -> set[int]:
+    """The live processes started with MASTHEAD_CONFIG=`config` in their environment."""
+    marker = f"MASTHEAD_CONFIG={config}".encode() + b"\0"
+    found = set()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes() and alive(int(environ.parent.name)):
+                found.add(int(environ.parent.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue  # ended while we looked, or not ours
+    return found
 
 
 def children(pid: int) -> list[int]:
