@@ -123,6 +123,41 @@ def test_workers_that_keep_dying_never_stop_the_server(tmp_path):
     assert server.process.returncode == 0
 
 
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_backoff_counts_quick_deaths_of_any_worker_in_a_row():
+    clock = Clock()
+    backoff = production.Backoff(clock=clock)
+    assert backoff.died(0, born_at=clock.now - 60) == 0  # lived long: a one-off
+    assert backoff.died(1, born_at=clock.now - 1) == production.FIRST_BACKOFF_SECONDS
+    assert backoff.died(0, born_at=clock.now - 1) == 2 * production.FIRST_BACKOFF_SECONDS
+    assert backoff.deaths_in_a_row == 3
+    assert backoff.died(1, born_at=clock.now - 60) == 0  # a long life starts the count again
+    assert backoff.deaths_in_a_row == 1
+
+
+def test_a_waiting_worker_starts_at_once_when_no_other_is_alive():
+    clock = Clock()
+    backoff = production.Backoff(clock=clock)
+    backoff.died(0, born_at=clock.now - 1)
+    backoff.died(1, born_at=clock.now - 1)  # waits FIRST_BACKOFF_SECONDS
+    assert backoff.to_start(any_alive=True) == [0]  # the first death waits for nothing
+    assert backoff.to_start(any_alive=True) == []  # worker 0 serves: worker 1 waits
+    assert backoff.next_wait() == production.FIRST_BACKOFF_SECONDS
+    backoff.died(0, born_at=clock.now - 1)  # and now no worker is alive
+    assert backoff.to_start(any_alive=False) == [1]  # due first: at once, not after its wait
+    assert backoff.to_start(any_alive=True) == []  # worker 1 serves: worker 0 waits
+    clock.now += backoff.next_wait()
+    assert backoff.to_start(any_alive=True) == [0]
+    assert backoff.next_wait() is None
+
+
 # Kills, one after another, of whichever worker is alive.
 KILLS = 10
 KILL_EVERY_SECONDS = 1.0
