@@ -1,4 +1,4 @@
-"""A soak: mixed traffic at steady rates for several minutes against one `masthead serve`.
+"""A soak: mixed traffic at steady rates for 30 minutes against one `masthead serve`.
 
 Feed polls with If-None-Match, archive pages, searches and writes through the API (2 a
 second), each at its own steady rate, over a copy of the 1,000-story archive. Reported: errors,
@@ -391,7 +391,7 @@ def report(result: dict, started_at: datetime, load: float) -> str:
 INTRO = (
     "One `masthead serve` (2 workers) over a copy of the 1,000-story archive, under feed polls "
     "with If-None-Match, archive pages, searches and API writes at steady rates at once, for "
-    "several minutes: whether latency, errors, memory or feed lag drift between the first "
+    "30 minutes: whether latency, errors, memory or feed lag drift between the first "
     "minute and the last."
 )
 
