@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
@@ -95,12 +95,12 @@ def _in_one_script(letters: dict[str, int]) -> bool:
     """Whether one script holds MIN_SCRIPT_SHARE of the letters (each with its count)."""
     scripts: Counter[str] = Counter()
     for letter, count in letters.items():
-        scripts[_script(letter)] += count
+        scripts[script_of(letter)] += count
     return max(scripts.values()) >= MIN_SCRIPT_SHARE * scripts.total()
 
 
-@cache
-def _script(letter: str) -> str:
+@lru_cache(maxsize=4096)  # letters: the scripts of a few languages fit; any text cannot grow it
+def script_of(letter: str) -> str:
     """A letter's script as the first word of its Unicode name: LATIN, CYRILLIC, CJK ..."""
     script = unicodedata.name(letter, "").partition(" ")[0]
     return SCRIPT_GROUPS.get(script, script)

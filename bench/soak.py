@@ -1,17 +1,23 @@
-"""A soak: mixed traffic at steady rates for several minutes against one `masthead serve`.
+"""A soak: mixed traffic at steady rates for 30 minutes against one `masthead serve`.
 
-Feed polls with If-None-Match, archive pages, searches and writes through the API, each at its
-own steady rate, over a copy of the 1,000-story archive. Reported: errors, p50/p99 of each kind
-of request in the first and the last minute, the resident memory of every server process over
-time (from /proc), and how long new stories took to reach the site feed, first minute and last.
+Feed polls with If-None-Match, archive pages, searches and writes through the API (2 a
+second), each at its own steady rate, over a copy of the 1,000-story archive. Reported: errors,
+p50/p99 of each kind of request in the first and the last minute, the resident memory of every
+server process over time (from /proc) with the slope of each over the last SLOPE_MINUTES
+(least squares, MiB a minute), the caches each worker reports in /health, and how long new
+stories took to reach the site feed, first minute and last.
 
-Run: `.venv/bin/python -m bench soak` (5 minutes); `BENCH_SOAK_SECONDS=60` for a short one.
+Run: `.venv/bin/python -m bench soak` (30 minutes); `BENCH_SOAK_SECONDS=300` for a short one
+(its slope is then over the last two thirds of the run).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import re
+import statistics
 import tempfile
 import threading
 import time
@@ -23,12 +29,15 @@ from bench import live
 from bench.corpus import AUTHORS, DOMAIN, SECTIONS, TAGS, TIMEZONE, archive_of
 from bench.serving import write_section
 
-SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", 300))
+SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", 1800))
 WINDOW = 60.0  # seconds at the start and at the end whose figures are compared
 SAMPLE_SECONDS = 10.0  # between two readings of the server's memory
+SLOPE_MINUTES = 20.0  # the last minutes whose memory slope is reported (a run's warm-up before)
+SHOWN_EVERY = 120.0  # seconds between two rows of the memory table
+TARGET_SLOPE = 0.1  # MiB a minute, per process
 # Requests per second of each kind, and the client threads that send them.
-RATES = {"feed poll": (40, 8), "page": (10, 4), "search": (2, 2), "write": (5, 4)}
-HEADING = "## Soak: mixed traffic for several minutes"
+RATES = {"feed poll": (40, 8), "page": (10, 4), "search": (2, 2), "write": (2, 2)}
+HEADING = "## Soak: mixed traffic for 30 minutes"
 
 
 def slug(name: str) -> str:
@@ -92,13 +101,102 @@ def searches() -> list[str]:
     return [f"/search?q={word}" for word in words] + [f"/search?q=story+{n}" for n in range(50)]
 
 
+# The role of a process by its depth under `masthead serve`.
+ROLES = {0: "main", 1: "worker", 2: "fork server", 3: "month builder"}
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """`pid` and every process under it, with its role: workers, and the fork server and the
+    month builders under the scheduler's worker (/proc/PID/task/TID/children)."""
+    found, generation, depth = {pid: ROLES[0]}, [pid], 0
+    while generation:
+        below = []
+        for parent in generation:
+            try:
+                for task in Path(f"/proc/{parent}/task").iterdir():
+                    below += [int(child) for child in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                continue  # ended while we looked
+        depth += 1
+        found.update((child, role_of(child, depth)) for child in below)
+        generation = below
+    return found
+
+
+def role_of(pid: int, depth: int) -> str:
+    """A process's role by its depth, but for multiprocessing's resource tracker (which the
+    fork server starts beside itself)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        command = b""
+    return "resource tracker" if b"resource_tracker" in command else ROLES.get(depth, "other")
+
+
 def sample_memory(server: live.Server, samples: list, stopping: threading.Event) -> None:
+    """Every SAMPLE_SECONDS: (seconds since the start, {pid: (role, MiB)})."""
     start = time.monotonic()
     while True:
-        pids = [server.process.pid, *server.worker_pids()]
-        samples.append((time.monotonic() - start, live.rss_mib(pids)))
+        roles = descendants(server.process.pid)
+        sizes = live.rss_mib(list(roles))
+        at = time.monotonic() - start
+        samples.append((at, {pid: (roles[pid], mib) for pid, mib in sizes.items()}))
         if stopping.wait(SAMPLE_SECONDS):
             return
+
+
+def long_lived(samples: list) -> dict[int, str]:
+    """The processes that outlive a run (month builders live for one), by pid, with their
+    names: main, worker 1 ..., fork server."""
+    seen: dict[int, str] = {}
+    for _at, sizes in samples:
+        for pid, (role, _mib) in sizes.items():
+            seen.setdefault(pid, role)
+    order = [*ROLES.values(), "resource tracker", "other"]
+    names, workers = {}, 0
+    for pid, role in sorted(seen.items(), key=lambda item: (order.index(item[1]), item[0])):
+        if role == "month builder":
+            continue
+        workers += role == "worker"
+        names[pid] = f"worker {workers} ({pid})" if role == "worker" else f"{role} ({pid})"
+    return names
+
+
+def memory_slopes(samples: list) -> dict[str, tuple[float, float, float]]:
+    """Per long-lived process: MiB at the start of the slope window, at the end, and the
+    least-squares slope in MiB a minute over the window (the last SLOPE_MINUTES, or the last
+    two thirds of a shorter run). A worker started again mid-run is a new process."""
+    end = samples[-1][0]
+    since = end - min(SLOPE_MINUTES * 60, end * 2 / 3)
+    names = long_lived(samples)
+    series: dict[int, list[tuple[float, float]]] = {}
+    for at, sizes in samples:
+        if at >= since:
+            for pid, (_role, mib) in sizes.items():
+                if pid in names:
+                    series.setdefault(pid, []).append((at / 60, mib))
+    slopes = {}
+    for pid, name in names.items():
+        points = series.get(pid, [])
+        if len(points) >= 3:
+            minutes, sizes = zip(*points, strict=True)
+            slope = statistics.linear_regression(minutes, sizes).slope
+            slopes[name] = (sizes[0], sizes[-1], slope)
+    return slopes
+
+
+def cache_reports(url: str, tries: int = 12) -> dict[int, dict]:
+    """The caches each worker reports in /health (several asks reach every worker)."""
+    found = {}
+    client = live.Client(url)
+    for _ in range(tries):
+        client.connection = None  # a new connection: the next ask may reach another worker
+        answer = client.request("health", "GET", "/health")
+        if answer.status in (200, 503):
+            report = json.loads(answer.body).get("caches", {})
+            if "process" in report:
+                found[report["process"]] = report
+    return found
 
 
 def window_figures(answers: list[live.Answer], start: float, end: float) -> dict:
@@ -151,11 +249,13 @@ def run(work: Path) -> dict:
         for driver in drivers:
             driver.join()
         ended = time.monotonic()
+        caches = cache_reports(server.url)
         time.sleep(15)  # the last stories reach the feed
         feed.stop()
         stopping.set()
         memory.join()
         counts = server.log_counts()
+        scheduler_pids = re.findall(r"scheduler started in process (\d+)", server.log.read_text())
     stories = live.written_stories(writes)
     lags = live.lags(stories, feed.versions["/feeds/latest.atom"])
     every = answers + writes
@@ -177,8 +277,70 @@ def run(work: Path) -> dict:
         "written": len(stories),
         "missing": len(stories) - len(lags),
         "memory": samples,
+        "slopes": memory_slopes(samples),
+        "scheduler_pids": [int(pid) for pid in scheduler_pids],
+        "caches": caches,
         **counts,
     }
+
+
+def ms(figures: dict, key: str) -> str:
+    return f"{figures[key] * 1000:.1f} ms" if key in figures else "-"
+
+
+def memory_lines(result: dict) -> list[str]:
+    """The memory table (a row every SHOWN_EVERY seconds), the slopes and the caches."""
+    samples = result["memory"]
+    names = long_lived(samples)
+    scheduler = ", ".join(names[pid] for pid in result["scheduler_pids"] if pid in names)
+    builders = [
+        mib for _at, sizes in samples for role, mib in sizes.values() if role == "month builder"
+    ]
+    lines = [
+        f"Resident memory (MiB, VmRSS from /proc) of each server process, every "
+        f"{SHOWN_EVERY / 60:.0f} minutes; the scheduler ran in {scheduler or 'no worker seen'}; "
+        "month feeds are built in a process of their own for each run (the largest running at "
+        "the time is shown):",
+        "",
+        "| minute | " + " | ".join(names.values()) + " | month builder |",
+        "|---:|" + "---:|" * (len(names) + 1),
+    ]
+    shown_at = 0.0
+    for at, sizes in samples:
+        if at >= shown_at or at == samples[-1][0]:
+            cells = [f"{sizes[pid][1]:.1f}" if pid in sizes else "-" for pid in names]
+            building = [mib for role, mib in sizes.values() if role == "month builder"]
+            cells.append(f"{max(building):.1f}" if building else "-")
+            lines.append(f"| {at / 60:.1f} | " + " | ".join(cells) + " |")
+            shown_at = at + SHOWN_EVERY
+    lines += [
+        "",
+        f"| process | MiB at the window's start | MiB at its end | slope (MiB/minute) "
+        f"| under {TARGET_SLOPE} MiB/minute |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, (first, last, slope) in result["slopes"].items():
+        met = "yes" if slope < TARGET_SLOPE else "no"
+        lines.append(f"| {name} | {first:.1f} | {last:.1f} | {slope:+.3f} | {met} |")
+    end = samples[-1][0] / 60
+    window = min(SLOPE_MINUTES, end * 2 / 3)
+    lines += ["", f"Slope window: minutes {end - window:.1f} to {end:.1f} (least squares)."]
+    if builders:
+        lines.append(
+            f"Month builders were running at {len(builders)} samples: largest "
+            f"{max(builders):.1f} MiB, median {statistics.median(builders):.1f} MiB; each ends "
+            "with its run."
+        )
+    if result["caches"]:
+        lines += ["", "Caches each worker reported in /health at the end:", ""]
+        for pid, report in sorted(result["caches"].items()):
+            parts = [
+                f"{name} {cache['size']:,} of {cache['limit']:,} {cache['unit']}"
+                for name, cache in report.items()
+                if name != "process"
+            ]
+            lines.append(f"- {names.get(pid, pid)}: " + "; ".join(parts))
+    return lines
 
 
 def report(result: dict, started_at: datetime, load: float) -> str:
@@ -191,8 +353,7 @@ def report(result: dict, started_at: datetime, load: float) -> str:
         total, first, last = (result[w].get(kind, {}) for w in ("totals", "first", "last"))
         lines.append(
             f"| {kind} | {rate}/s | {total.get('count', 0):,} | {total.get('errors', 0)} | "
-            f"{first['p50'] * 1000:.1f} ms | {first['p99'] * 1000:.1f} ms | "
-            f"{last['p50'] * 1000:.1f} ms | {last['p99'] * 1000:.1f} ms |"
+            f"{ms(first, 'p50')} | {ms(first, 'p99')} | {ms(last, 'p50')} | {ms(last, 'p99')} |"
         )
     lag = {w: result[f"lag_{w}"] for w in ("first", "last", "all")}
     lines += [
@@ -212,21 +373,12 @@ def report(result: dict, started_at: datetime, load: float) -> str:
         f"failed scheduler runs: {result['failed_runs']}; skipped (coalesced) runs: "
         f"{result['missed_runs']}; 5xx in the server log: {result['log_5xx']}.",
         "",
-        "Resident memory (MiB) of each server process (main, then workers), every "
-        f"{SAMPLE_SECONDS:.0f} s:",
-        "",
-        "| seconds | MiB: main, worker, worker |",
-        "|---:|---|",
+        *memory_lines(result),
     ]
-    minute = 0.0
-    for at, sizes in result["memory"]:
-        if at >= minute or (at, sizes) == result["memory"][-1]:
-            shown = ", ".join(f"{size:.0f}" for _pid, size in sorted(sizes.items()))
-            lines.append(f"| {at:.0f} | {shown} |")
-            minute = at + 60
     lines += [
         "",
-        f"Command: `.venv/bin/python -m bench soak` ({result['seconds']:.0f} s; rates as above, "
+        f"Command: `nohup .venv/bin/python -m bench soak &` ({result['seconds']:.0f} s; rates "
+        "as above, "
         "each from its own client threads, open loop; polls cycle over 17 feeds with the ETag "
         "each thread last saw; pages are random among the home page, 200 permalinks and every "
         "section, tag and author page).",
@@ -239,7 +391,7 @@ def report(result: dict, started_at: datetime, load: float) -> str:
 INTRO = (
     "One `masthead serve` (2 workers) over a copy of the 1,000-story archive, under feed polls "
     "with If-None-Match, archive pages, searches and API writes at steady rates at once, for "
-    "several minutes: whether latency, errors, memory or feed lag drift between the first "
+    "30 minutes: whether latency, errors, memory or feed lag drift between the first "
     "minute and the last."
 )
 
@@ -250,7 +402,7 @@ def main() -> None:
         result = run(Path(temp))
     table = report(result, started_at, load)
     print(table)
-    write_section(HEADING, f"{INTRO}\n\n{table}")
+    write_section(HEADING if SECONDS >= 1800 else f"{HEADING} (shorter run)", f"{INTRO}\n\n{table}")
 
 
 if __name__ == "__main__":

@@ -33,8 +33,7 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 
 PREFIX = "/feeds/"
-# Bytes of feeds a worker keeps in memory, so a poll reads one ETag from the archive, not a feed.
-CACHE_BYTES = 64 * 1024 * 1024
+MIB = 1024 * 1024
 # The type of each feed format, by the extension of its key.
 FEED_TYPES = {
     "atom": "application/atom+xml",
@@ -107,16 +106,18 @@ def max_age(
 
 
 class RenditionCache:
-    """A worker's prepared renditions, checked against the archive's ETag on every use.
+    """A worker's prepared renditions, checked against the archive's ETag on every use, so a
+    poll reads one ETag from the archive, not a feed: at most `[cache] feeds_mib` of them,
+    and when full it starts again from empty (0 keeps none).
 
     Shared by the worker's threads: a hit reads the dict without a lock; preparing a new answer
     (rare: after a rebuild) updates the dict and its byte count under one.
     """
 
-    def __init__(self, config: Settings, limit: int = CACHE_BYTES):
+    def __init__(self, config: Settings, limit: int | None = None):
         self.config = config
         self.clock = clock_for(config)
-        self.limit = limit
+        self.limit = config.cache.feeds_mib * MIB if limit is None else limit
         self.kept: dict[str, Prepared] = {}
         self.size = 0
         self.lock = threading.Lock()
@@ -128,6 +129,8 @@ class RenditionCache:
         if kept is not None and kept.feed.plain.etag == etag and time.time() < kept.good_until:
             return kept
         prepared = Prepared(archive.rendition(key), self.config, datetime.now(UTC), self.clock)
+        if prepared.size > self.limit:
+            return prepared  # bigger than the whole cache: answered, never kept
         with self.lock:
             replaced = self.kept.pop(key, None)
             self.size -= replaced.size if replaced is not None else 0
@@ -137,6 +140,10 @@ class RenditionCache:
             self.kept[key] = prepared
             self.size += prepared.size
         return prepared
+
+    def report(self) -> dict:
+        """Its size and limit, for /health."""
+        return {"size": self.size, "limit": self.limit, "unit": "bytes", "entries": len(self.kept)}
 
 
 def text_answer(start_response: StartResponse, status: str, text: str, extra=()) -> list[bytes]:
@@ -202,4 +209,5 @@ class FeedServer:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = FeedServer(app, app.wsgi_app)
+    app.wsgi_app = server = FeedServer(app, app.wsgi_app)
+    app.extensions["masthead.feed_cache"] = server.cache

@@ -1,7 +1,8 @@
 """GET /health and /health/ready: liveness and readiness, for monitors and load balancers.
 
 /health answers 200 whenever the service answers at all (a load balancer keeps a serving
-instance), naming the last feed build, the queue and every feed scope with a problem.
+instance), naming the last feed build, the queue, every feed scope with a problem and the
+answering worker's caches, each with its size and limit (service/caches.py).
 /health/ready answers 503 while something is degraded (a feed scope failing, the archive
 read-only on a full disk), saying what; pages and feeds are served meanwhile from what is
 stored. Neither is cached.
@@ -13,6 +14,7 @@ import json
 
 from flask import Blueprint, current_app
 
+from service import caches
 from service.archive_access import get_archive
 from service.sources.views import failing_sources
 
@@ -51,6 +53,7 @@ def health_report() -> dict:
         ],
         # A partner's failing feed is named, but never makes the site itself unhealthy.
         "sources_failing": failing_sources(archive),
+        "caches": caches.report(current_app),
     }
 
 

@@ -9,8 +9,8 @@ at most KEEP_SECONDS (pages say how old a story is), and the request carries non
 headers the page varies on besides Accept-Encoding (a Memento `Accept-Datetime`, say).
 
 What Flask answers with anything but a public 200 (a redirect, a 404, a 410 tombstone) is
-passed on as it is and never kept. Each worker keeps at most CACHE_BYTES of pages; when full,
-it starts again from empty.
+passed on as it is and never kept. Each worker keeps at most `[cache] pages_mib` of pages;
+when full, it starts again from empty (and keeps nothing when it is 0).
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ log = logging.getLogger(__name__)
 
 # Paths whose answers depend on more than the path: left to Flask every time.
 NOT_KEPT = ("/api/", "/feeds/", "/search", "/health")
-# Bytes of pages one worker keeps.
-CACHE_BYTES = 64 * 1024 * 1024
+MIB = 1024 * 1024
 # Longest a page is kept without a write: pages that say "this story is from ..." age.
 KEEP_SECONDS = 3600
 # Request headers a kept page is rendered without: the answer is chosen from it per request.
@@ -89,7 +88,7 @@ def is_kept_path(environ: dict) -> bool:
 class PageServer:
     """WSGI: pages from kept answers; everything else, and every miss, goes on to `inner`."""
 
-    def __init__(self, app: Flask, inner, limit: int = CACHE_BYTES):
+    def __init__(self, app: Flask, inner, limit: int):
         self.app = app
         self.inner = inner
         self.limit = limit
@@ -131,6 +130,8 @@ class PageServer:
         if kept is None:
             start_response(captured.status, captured.headers)
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        if kept.answer.size > self.limit:
+            return kept.answer.send(environ, start_response)  # bigger than the whole cache
         with self.lock:
             replaced = self.kept.pop(key, None)
             self.size -= replaced.answer.size if replaced is not None else 0
@@ -140,6 +141,10 @@ class PageServer:
             self.kept[key] = kept
             self.size += kept.answer.size
         return kept.answer.send(environ, start_response)
+
+    def report(self) -> dict:
+        """Its size and limit, for /health."""
+        return {"size": self.size, "limit": self.limit, "unit": "bytes", "entries": len(self.kept)}
 
     @staticmethod
     def keep(captured: Captured, body: bytes, generation: int, environ: dict) -> Kept | None:
@@ -172,4 +177,5 @@ class PageServer:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = PageServer(app, app.wsgi_app)
+    limit = app.config["MASTHEAD"].cache.pages_mib * MIB
+    app.wsgi_app = app.extensions["masthead.page_cache"] = PageServer(app, app.wsgi_app, limit)

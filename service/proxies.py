@@ -103,4 +103,5 @@ def init_app(app, networks: Sequence[str]) -> None:
 
     Always, trusted proxies or none: every address is written one way (normal_address).
     """
-    app.wsgi_app = ClientAddress(app.wsgi_app, TrustedProxies(networks))
+    app.extensions["masthead.proxies"] = trusted = TrustedProxies(networks)
+    app.wsgi_app = ClientAddress(app.wsgi_app, trusted)

@@ -27,6 +27,8 @@ from archive import FeedScope
 from archive.storage import storage_failure
 from service import renditions, websub
 from service.archive_access import open_for
+from service.month_builder import MonthBuilder, builder_stop
+from service.renditions.document import ENTRIES
 from service.settings import Settings
 
 log = logging.getLogger("masthead.scheduler")
@@ -84,13 +86,17 @@ def rebuild_first(settings: Settings, *, now: datetime | None = None) -> list[st
 
 
 def rebuild_pending(
-    settings: Settings, *, now: datetime | None = None, which: Which = renditions.every_scope
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    which: Which = renditions.every_scope,
+    stop: threading.Event | None = None,
 ) -> list[str]:
-    """Rebuild just the feeds (of those `which` selects) that writes and publications queued.
-    Returns changed keys."""
+    """Rebuild just the feeds (of those `which` selects) that writes and publications queued,
+    until `stop` is set. Returns changed keys."""
     with open_for(settings) as archive:
         return renditions.rebuild_pending(
-            archive, settings, now=now or datetime.now(UTC), which=which
+            archive, settings, now=now or datetime.now(UTC), which=which, stop=stop
         )
 
 
@@ -107,6 +113,27 @@ def poll_sources(settings: Settings, *, stop: threading.Event | None = None) -> 
     from service.sources import poller
 
     return poller.poll_due(settings, stop=stop)
+
+
+def rebuild_all_subscriptions(settings: Settings, *, stop: threading.Event) -> list[str]:
+    """Every subscription feed whose inputs changed; then the feed entries no feed used since
+    the last such run are dropped (a stopped run drops none)."""
+    changed = rebuild_all(settings, which=renditions.is_subscription, stop=stop)
+    if not stop.is_set():
+        ENTRIES.sweep()
+    return changed
+
+
+def rebuild_all_months(settings: Settings) -> list[str]:
+    """In a builder process (service.month_builder): every monthly archive whose inputs
+    changed, until the scheduler stops."""
+    return rebuild_all(settings, which=renditions.is_archive_month, stop=builder_stop())
+
+
+def rebuild_pending_months(settings: Settings) -> list[str]:
+    """In a builder process: the monthly archives that writes queued, until the scheduler
+    stops."""
+    return rebuild_pending(settings, which=renditions.is_archive_month, stop=builder_stop())
 
 
 def lock_path(settings: Settings) -> Path:
@@ -229,7 +256,7 @@ class Scheduler:
         self.lock = lock
         self.notifier = websub.Notifier(settings.feeds.hub_url) if settings.feeds.hub_url else None
         self.storage = StorageState(settings)
-        # Set on stop: a full rebuild in progress ends after the feed in hand.
+        # Set on stop: a rebuild in progress ends before its next story (renditions.stopping).
         self.stopping = threading.Event()
         self.background = BackgroundScheduler(
             timezone=UTC,
@@ -252,27 +279,30 @@ class Scheduler:
             },
         )
         subscriptions = {"which": renditions.is_subscription}
-        months = {"which": renditions.is_archive_month}
+        # Months are built in processes of their own, which give their memory back.
+        self.months = MonthBuilder()
         self.add(
             "rebuild-all",
-            partial(rebuild_all, stop=self.stopping, **subscriptions),
+            partial(rebuild_all_subscriptions, stop=self.stopping),
             seconds=settings.feeds.rebuild_minutes * 60,
             executor="full",
             at_once=True,  # `masthead serve` does not wait for it
         )
         self.add(
-            "rebuild-pending", partial(rebuild_pending, **subscriptions), seconds=PENDING_SECONDS
+            "rebuild-pending",
+            partial(rebuild_pending, stop=self.stopping, **subscriptions),
+            seconds=PENDING_SECONDS,
         )
         self.add(
             "rebuild-all-months",
-            partial(rebuild_all, stop=self.stopping, **months),
+            partial(self.months.run, rebuild_all_months),
             seconds=settings.feeds.rebuild_minutes * 60,
             executor="months",
             at_once=True,
         )
         self.add(
             "rebuild-months",
-            partial(rebuild_pending, **months),
+            partial(self.months.run, rebuild_pending_months),
             seconds=MONTHS_SECONDS,
             executor="months",
         )
@@ -319,15 +349,17 @@ class Scheduler:
             self.notifier.publish(subscription_urls(self.settings, changed))
 
     def start(self) -> Scheduler:
+        self.months.start()
         self.background.start()
         log.info("scheduler started in process %s (lock %s)", os.getpid(), self.lock.name)
         return self
 
     def stop(self) -> None:
         self.stopping.set()
+        self.months.stop()  # the month run in hand ends (or is killed) first
         if self.background.running:
-            # Waits for the job in hand: with `stopping` set, a full rebuild ends after its
-            # current feed, so a stop is short and no job outlives its scheduler.
+            # Waits for the job in hand: with `stopping` set, a rebuild ends before its next
+            # story, so a stop is short and no job outlives its scheduler.
             self.background.shutdown(wait=True)
         self.lock.close()
 

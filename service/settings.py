@@ -131,6 +131,13 @@ class ReplicationSettings:
 
 
 @dataclass(frozen=True)
+class CacheSettings:
+    pages_mib: int = 64
+    feeds_mib: int = 64
+    feed_entries: int = 2000
+
+
+@dataclass(frozen=True)
 class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
@@ -141,6 +148,7 @@ class Settings:
     sources: SourceSettings = field(default_factory=SourceSettings)
     imports: ImportsSettings = field(default_factory=ImportsSettings)
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
 
     @property
     def archive_path(self) -> Path:
@@ -332,11 +340,14 @@ def _check_values(settings: Settings) -> list[str]:
         for key, value in positive.items()
         if value <= 0
     ]
-    # Zero means something here: no caching, no limit.
+    # Zero means something here: no caching (nothing kept), no limit.
     not_negative = {
         "[http] page_max_age": settings.http.page_max_age,
         "[http] archive_max_age": settings.http.archive_max_age,
         "[http] rate_limit_per_minute": settings.http.rate_limit_per_minute,
+        "[cache] pages_mib": settings.cache.pages_mib,
+        "[cache] feeds_mib": settings.cache.feeds_mib,
+        "[cache] feed_entries": settings.cache.feed_entries,
     }
     problems += [
         f"{key} = {value!r} must be 0 or more" for key, value in not_negative.items() if value < 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from archive import LATEST, FeedScope, open_archive, story_from_dict
@@ -75,3 +76,50 @@ def test_the_same_story_in_another_archive_is_built_from_that_archive(settings, 
         other.save(story_from_dict({**STORY, "title": "Another title"}), now=NOW)
         renditions.rebuild_pending(other, settings, now=NOW)
         assert b"Another title" in other.rendition("latest.atom").body
+
+
+class StopAfter(threading.Event):
+    """A stop that is set once it has been asked `asked` times: a stop arriving mid-build."""
+
+    def __init__(self, asked: int):
+        super().__init__()
+        self.left = asked
+
+    def is_set(self) -> bool:
+        self.left -= 1
+        if self.left <= 0:
+            self.set()
+        return super().is_set()
+
+
+def month_of(archive, count: int) -> None:
+    with archive.batch():
+        for n in range(count):
+            story = {**STORY, "title": f"Ferry timetable {n}", "tags": [], "authors": []}
+            story["published_at"] = f"2026-11-{1 + n % 28:02d}T09:{n % 60:02d}:00+00:00"
+            archive.save(story_from_dict(story), now=NOW)
+
+
+def test_a_stop_ends_a_month_rebuild_between_its_stories(archive, settings):
+    month_of(archive, 40)
+    stop = StopAfter(asked=10)  # set while the month's 40 stories are being built
+    changed = renditions.rebuild(archive, settings, now=NOW, scopes=[MONTH], stop=stop)
+    assert changed.built == []
+    assert changed.failed == []
+    assert stop.left == 0  # never asked again: the build ended at the first check after it
+    assert not any(info.scope == MONTH.key for info in archive.renditions())
+    assert [state for state in archive.build_states() if state.error] == []
+    assert MONTH in queued(archive)  # left for the next run
+    rebuilt = renditions.rebuild_pending(archive, settings, now=NOW)
+    assert MONTH.feed_key("atom") in rebuilt
+
+
+def test_a_stop_ends_a_month_rebuild_in_every_format(archive, settings):
+    month_of(archive, 40)
+    # Asked once before the scope, 40 times while the entries are made: the stop comes while
+    # a format is built, past the entries.
+    for asked in (45, 90, 130):
+        stop = StopAfter(asked=asked)
+        outcome = renditions.rebuild(archive, settings, now=NOW, scopes=[MONTH], stop=stop)
+        assert outcome.built == [], asked
+        assert not any(info.scope == MONTH.key for info in archive.renditions())

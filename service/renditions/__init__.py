@@ -18,6 +18,7 @@ from service.http import strong_etag
 from service.renditions.atom_rss import FeedLinks, build_atom, build_rss
 from service.renditions.document import FeedDocument, describe, gather
 from service.renditions.jsonfeed import build_json
+from service.renditions.stopping import RebuildStopped, between_stories, stop_on
 from service.settings import Settings
 
 log = logging.getLogger("masthead.feeds")
@@ -61,16 +62,19 @@ def rebuild(
     Each scope is built on its own: one that fails is noted (logged once, kept for
     `masthead feeds list` and /health) and the others go on. A scope whose inputs are unchanged
     is not rebuilt, and equal bytes leave the stored rendition (and so its ETag) untouched.
-    Once `stop` is set (the process is stopping), no further scope is started: what is left
-    stays queued or is checked by the next full rebuild, and a graceful stop does not wait
-    for every feed of a big archive.
+    Once `stop` is set (the process is stopping), the build ends before its next story and
+    no further scope is started: what is left stays as stored, queued or checked by the next
+    full rebuild, and a graceful stop waits for no feed, however big (a month of thousands).
     """
     outcome = Outcome()
     for scope in archive.feed_scopes() if scopes is None else scopes:
         if stop is not None and stop.is_set():
             break
         try:
-            outcome.changed += rebuild_scope(archive, settings, scope, now=now)
+            with stop_on(stop):
+                outcome.changed += rebuild_scope(archive, settings, scope, now=now)
+        except RebuildStopped:
+            break
         except Exception as error:  # noqa: BLE001 (a boundary: one feed never stops the rest)
             outcome.failed.append(scope)
             _note(archive, scope, now=now, built=False, error=describe(error))
@@ -141,7 +145,7 @@ def _buildable(document: FeedDocument, fmt: str, settings: Settings) -> tuple[Fe
         return document, build(document, _links(settings, document, fmt), settings)
     except Exception as error:
         culprits = set()
-        for story_id in document.story_ids:
+        for story_id in between_stories(document.story_ids):
             alone = document.only(story_id)
             try:
                 build(alone, _links(settings, alone, fmt), settings)

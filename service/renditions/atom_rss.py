@@ -19,6 +19,7 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
 from service.renditions.document import Entry, FeedDocument
+from service.renditions.stopping import between_stories
 from service.settings import Settings, SiteSettings
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -134,7 +135,7 @@ class MastheadEntryExtension(BaseEntryExtension):
 
 def build_atom(document: FeedDocument, links: FeedLinks, settings: Settings) -> bytes:
     feed = _feed(document, links, settings.site, fmt="atom")
-    for entry in document.entries:
+    for entry in between_stories(document.entries):
         item = _entry(feed, entry, text=str)
         if entry.content_html:
             item.content(entry.content_html, type="html")
@@ -152,7 +153,7 @@ def build_rss(document: FeedDocument, links: FeedLinks, settings: Settings) -> b
     feed = _feed(document, links, settings.site, fmt="rss")
     # Readers may cache the channel this many minutes: the scheduler's rebuild interval.
     feed.ttl(settings.feeds.rebuild_minutes)
-    for entry in document.entries:
+    for entry in between_stories(document.entries):
         item = _entry(feed, entry, text=as_rss_text)
         if entry.content_html:
             item.content(entry.content_html)

@@ -21,6 +21,7 @@ from archive import LATEST, Archive, FeedScope, NameNotFound, Story, rights_hold
 from archive.history import Note
 from archive.html import sanitise, strip_forbidden
 from archive.models import MAX_PARTS
+from service.renditions.stopping import between_stories
 from service.settings import Settings
 
 # RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
@@ -31,10 +32,6 @@ END_OF_TIME = "9999-12-31"
 BUILD_VERSION = "4"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Entries of subscription feeds kept once built, least recently used dropped first: a story is
-# in up to six of them, all rebuilt after a write, so its entry is built once, not once per feed.
-# Months (thousands of entries each) are built without it, so they never push these out.
-ENTRIES_KEPT = 2_000
 
 
 @dataclass(frozen=True)
@@ -188,7 +185,7 @@ class FeedSource:
 
 def _each(stories, build, left_out: dict[int, str]):
     """build(story) for each story; one that fails is noted in `left_out`, the rest go on."""
-    for story in stories:
+    for story in between_stories(stories):
         try:
             yield build(story)
         except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
@@ -273,26 +270,47 @@ def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datet
 
 
 class EntryCache:
-    """Entries by the story and settings they were built from (both frozen values, compared
-    whole), so a kept entry is the one entry_of would build. Shared by the build threads."""
+    """Entries of subscription feeds by the story and settings they were built from (both
+    frozen values, compared whole), so a kept entry is the one entry_of would build. A story is
+    in up to six feeds, all rebuilt after a write, so its entry is built once, not once per
+    feed. Shared by the build threads; at most `[cache] feed_entries` of them, the least
+    recently used leaving first. Months (thousands of entries each) are built without it, so
+    they never push these out."""
 
-    def __init__(self, size: int = ENTRIES_KEPT):
-        self.size = size
+    def __init__(self):
         self.kept: OrderedDict[tuple, Entry] = OrderedDict()
+        self.used: set[tuple] = set()  # keys used since the last sweep
         self.lock = threading.Lock()
 
     def entry(self, story: Story, settings: Settings) -> Entry:
         key = (story, settings)
         with self.lock:
+            self.used.add(key)
             if key in self.kept:
                 self.kept.move_to_end(key)
                 return self.kept[key]
         built = entry_of(story, settings)  # raises for a story that cannot be an entry
         with self.lock:
             self.kept[key] = built
-            while len(self.kept) > self.size:
+            while len(self.kept) > settings.cache.feed_entries:
                 self.kept.popitem(last=False)
         return built
+
+    def sweep(self) -> int:
+        """Drop the entries not used since the last sweep: those of stories that have left
+        every feed, and of feeds not rebuilt since (built again when they next change).
+        Returns how many were dropped. So the cache holds the entries the feeds use now, not
+        `feed_entries` of every story written since the start."""
+        with self.lock:
+            stale = [key for key in self.kept if key not in self.used]
+            for key in stale:
+                del self.kept[key]
+            self.used.clear()
+        return len(stale)
+
+    def report(self, limit: int) -> dict:
+        """Its size and limit, for /health."""
+        return {"size": len(self.kept), "limit": limit, "unit": "entries"}
 
 
 ENTRIES = EntryCache()

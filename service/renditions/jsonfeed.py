@@ -11,6 +11,7 @@ from typing import Any
 
 from service.renditions.atom_rss import FeedLinks
 from service.renditions.document import Entry, FeedDocument
+from service.renditions.stopping import between_stories
 from service.settings import Settings
 
 VERSION_URL = "https://jsonfeed.org/version/1.1"
@@ -41,7 +42,7 @@ def build_json(document: FeedDocument, links: FeedLinks, settings: Settings) -> 
         "is_archive": document.is_archive,
         "updated": document.updated_at.isoformat(),
     }
-    feed["items"] = [_item(entry) for entry in document.entries]
+    feed["items"] = [_item(entry) for entry in between_stories(document.entries)]
     return json.dumps(feed, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
