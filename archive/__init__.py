@@ -24,6 +24,7 @@ from archive import (
     catalogue,
     history,
     names,
+    public,
     queries,
     renditions,
     restore,
@@ -193,7 +194,13 @@ class Archive:
         return queries.find_by_origin(self.db, origin)
 
     def at(self, path: str) -> Story:
-        return queries.story_at(self.db, path)
+        """The live story at a permalink. Raises StoryMoved, StoryNotFound, or StoryWithdrawn
+        with the story's tombstone (archive.visibility)."""
+        return public.story_at(self.db, path)
+
+    def public_face(self, story: Story) -> Story:
+        """The story as the public sees it: itself while live, else its tombstone."""
+        return public.face(self.db, story)
 
     def latest(self, **filters) -> list[Story]:
         return queries.latest(self.db, **filters)
@@ -215,8 +222,9 @@ class Archive:
         return queries.public_revision_times(self.db, story_id)
 
     def changes(self, **options) -> list[tuple[int, Story]]:
-        """(change number, story) pairs in the order stories last changed (for sync)."""
-        return queries.changed_stories(self.db, **options)
+        """(change number, story) pairs in the order stories last changed (for sync); with
+        `public_only`, each as the public sees it."""
+        return public.changes(self.db, **options)
 
     def idempotent_request(self, key: str) -> dict | None:
         return queries.idempotent_request(self.db, key)
@@ -286,10 +294,14 @@ class Archive:
 
     def all_stories(self, *, include_unpublished: bool = False, batch: int = 500):
         """Every story in id order, loaded `batch` at a time (for export)."""
-        return queries.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
+        return public.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
 
     def withdrawn_since(self, since: datetime, **scope) -> list[Story]:
-        return queries.withdrawn_since(self.db, since, **scope)
+        """Tombstones of stories that left publication since then (archive.public)."""
+        return public.withdrawn_since(self.db, since, **scope)
+
+    def tombstones_between(self, first_day: str, last_day: str) -> list[Story]:
+        return public.tombstones_between(self.db, first_day, last_day)
 
     def slug_of(self, kind: str, name: str) -> str | None:
         """The slug a section, tag or author name ("section", "tag", "author") was given."""
@@ -300,7 +312,9 @@ class Archive:
 
     # Renditions: feed bytes the service built, and the scopes that writes queued for rebuild.
     def feed_scopes(self) -> list[FeedScope]:
-        return renditions.all_scopes(self.db)
+        scopes = renditions.all_scopes(self.db)
+        more = public.tombstone_scopes(self.db) - set(scopes)
+        return [*scopes, *sorted(more)]
 
     def pending_feed_changes(self) -> tuple[int, set[FeedScope]]:
         return renditions.pending_changes(self.db)

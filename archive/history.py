@@ -87,7 +87,7 @@ class Revision:
     @cached_property
     def story(self) -> Story:
         """The story as it read then (built on first use: a list of revisions needs none)."""
-        return _story(self.snapshot, self.slug_of)
+        return snapshot_story(self.snapshot, self.slug_of)
 
 
 def story_history(
@@ -180,7 +180,8 @@ def _note(row: dict[str, Any]) -> Note:
     )
 
 
-def _story(snapshot: dict[str, Any], slug_of: Callable[[str, str], str | None]) -> Story:
+def snapshot_story(snapshot: dict[str, Any], slug_of: Callable[[str, str], str | None]) -> Story:
+    """A revision snapshot as the Story it was, its names' slugs as `slug_of` gives them now."""
     story = story_from_dict(snapshot, allow_read_only=True)
     return story.replace(
         section_slug=slug_of("section", story.section) or "" if story.section else "",

@@ -24,7 +24,7 @@ from archive.models import Story
 from archive.names import MAX_SLUG_LENGTH
 from archive.queries import from_text, to_text
 from archive.transaction import write_transaction
-from archive.visibility import PUBLIC, is_public
+from archive.visibility import LIVE, PUBLIC, is_public
 
 log = logging.getLogger("masthead.feeds")
 
@@ -387,8 +387,9 @@ def build_states(db: sqlite_utils.Database, *, failing_only: bool = False) -> li
 
 
 def all_scopes(db: sqlite_utils.Database) -> list[FeedScope]:
-    """Every scope that has, or had, a published story: the feeds a full rebuild makes."""
-    seen = PUBLIC
+    """Every scope of a live story, and every archive month that has or had a published
+    story: the feeds a full rebuild makes (with the scopes of tombstones: archive.public)."""
+    seen = LIVE
     sections = db.execute(
         f"SELECT DISTINCT section_slug FROM stories WHERE {seen} AND section_slug != ''"
     ).fetchall()
@@ -401,7 +402,7 @@ def all_scopes(db: sqlite_utils.Database) -> list[FeedScope]:
         f"(SELECT id FROM stories WHERE {seen})"
     ).fetchall()
     months = db.execute(
-        f"SELECT DISTINCT substr(local_date, 1, 7) FROM stories WHERE {seen} "
+        f"SELECT DISTINCT substr(local_date, 1, 7) FROM stories WHERE {PUBLIC} "
         "AND local_date IS NOT NULL"
     ).fetchall()
     texts = [

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive import names, queries, store
+from archive import names, public, queries, renditions, store
 from archive.clock import Clock
 from archive.errors import InvalidStory, SlugConflict, StoryNotFound
 from archive.fields import CHANGE_KINDS, MAX_CHANGE_NOTE_LENGTH
@@ -77,7 +77,7 @@ def restore_story(
         _check_identity(db, story)
         story = store._write(db, story, clock, is_new=True)
         _write_history(db, story, history, now=now)
-        store._queue_feeds(db, clock, now, story)
+        renditions.record_changes(db, public.scopes_of(db, clock, story), now)
     return "created", queries.get_story(db, story.id)
 
 
