@@ -50,6 +50,7 @@ from archive.names import slugify
 from archive.renditions import (
     CORRECTIONS,
     LATEST,
+    WITHDRAWALS,
     BuildState,
     FeedScope,
     InvalidScope,
@@ -63,6 +64,7 @@ from archive.shape import story_from_dict, story_to_dict
 __all__ = [
     "CORRECTIONS",
     "LATEST",
+    "WITHDRAWALS",
     "Archive",
     "ArchiveError",
     "Author",
@@ -301,7 +303,17 @@ class Archive:
         return public.withdrawn_since(self.db, since, **scope)
 
     def tombstones_between(self, first_day: str, last_day: str) -> list[Story]:
+        """Tombstones of the stories first published between two local dates, newest first."""
         return public.tombstones_between(self.db, first_day, last_day)
+
+    def withdrawals(self, *, limit: int) -> list[Story]:
+        """The newest tombstones, by when each story left publication, newest first."""
+        return public.withdrawals(self.db, limit=limit)
+
+    def month_neighbours(self, first_day: str, last_day: str) -> tuple[str | None, str | None]:
+        """The nearest local dates before and after [first_day, last_day] with a story in
+        the RFC 5005 archive (live and syndicated, or a tombstone)."""
+        return public.month_neighbours(self.db, first_day, last_day)
 
     def slug_of(self, kind: str, name: str) -> str | None:
         """The slug a section, tag or author name ("section", "tag", "author") was given."""

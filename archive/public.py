@@ -11,13 +11,21 @@ from datetime import datetime
 
 import sqlite_utils
 
-from archive import names, queries, renditions
+from archive import calendar, names, queries, renditions
 from archive.clock import Clock
 from archive.errors import StoryWithdrawn
 from archive.history import snapshot_story
-from archive.models import Story
+from archive.models import STATUSES, Story
 from archive.queries import from_text, to_text
-from archive.visibility import PUBLIC_REVISION, TOMBSTONE, is_tombstone, tombstone
+from archive.visibility import (
+    PUBLIC_REVISION,
+    TOMBSTONE,
+    is_tombstone,
+    tombstone,
+)
+
+# Every status but published, as SQL: what a tombstone's row may hold.
+NOT_LIVE = ", ".join(f"'{status}'" for status in STATUSES if status != "published")
 
 
 def face(db: sqlite_utils.Database, story: Story) -> Story:
@@ -136,7 +144,10 @@ def scopes_of(db: sqlite_utils.Database, clock: Clock, story: Story | None) -> s
     shown = face(db, story)
     if shown.published_at is None:
         return set()
-    return renditions.scopes_of(shown, clock.local_date(shown.published_at))
+    found = renditions.scopes_of(shown, clock.local_date(shown.published_at))
+    if found and is_tombstone(story):
+        found.add(renditions.WITHDRAWALS)  # it left, or leaves now
+    return found
 
 
 def tombstone_scopes(db: sqlite_utils.Database) -> set:
@@ -146,3 +157,29 @@ def tombstone_scopes(db: sqlite_utils.Database) -> set:
     for gone in faces(db, queries.stories_from_rows(db, rows)):
         found |= {s for s in renditions.scopes_of(gone, "0001-01-01") if s.kind != "archive"}
     return found
+
+
+def withdrawals(db: sqlite_utils.Database, *, limit: int) -> list[Story]:
+    """The newest `limit` tombstones by when each story left publication, newest first."""
+    rows = queries.rows_of(db, f"SELECT * FROM stories WHERE {TOMBSTONE}")
+    found = faces(db, queries.stories_from_rows(db, rows))
+    return sorted(found, key=lambda gone: (gone.withdrawn_at, gone.id), reverse=True)[:limit]
+
+
+def month_neighbours(
+    db: sqlite_utils.Database, first_day: str, last_day: str
+) -> tuple[str | None, str | None]:
+    """The nearest local dates outside [first_day, last_day] of a story in the RFC 5005
+    archive: a live story that goes into feeds, or a tombstone (dated by its permalink)."""
+    live = calendar.neighbours(db, first_day, last_day, syndicated=True)
+    # The statuses a tombstone can have, spelled out so the (status, local_date) index serves.
+    gone = f"status IN ({NOT_LIVE}) AND {TOMBSTONE}"
+    before = db.execute(
+        f"SELECT max(local_date) FROM stories WHERE {gone} AND local_date < ?", [first_day]
+    ).fetchone()[0]
+    after = db.execute(
+        f"SELECT min(local_date) FROM stories WHERE {gone} AND local_date > ?", [last_day]
+    ).fetchone()[0]
+    befores = [day for day in (live.before, before) if day]
+    afters = [day for day in (live.after, after) if day]
+    return max(befores, default=None), min(afters, default=None)

@@ -51,10 +51,20 @@ class MastheadFeedExtension(BaseExtension):
         self.format = "atom"
 
     def extend_ns(self):
-        # Only what the format can carry: tombstones are Atom's, the licence module is RSS's.
-        if self.format == "atom":
-            return {"media": MEDIA_NS, "at": TOMBSTONES_NS, "fh": HISTORY_NS}
-        return {"media": MEDIA_NS, "fh": HISTORY_NS, "creativeCommons": CC_NS}
+        # Only what the format can carry (tombstones are Atom's, the licence module is RSS's),
+        # and only what this document uses: strict validators warn of a namespace declared
+        # in vain.
+        document = self.document
+        used = {}
+        if any(entry.image for entry in document.entries):
+            used["media"] = MEDIA_NS
+        if self.format == "atom" and document.deleted:
+            used["at"] = TOMBSTONES_NS
+        if document.is_archive:
+            used["fh"] = HISTORY_NS
+        if self.format == "rss" and any(entry.license_url for entry in document.entries):
+            used["creativeCommons"] = CC_NS
+        return used
 
     def extend_atom(self, feed):
         if self.document.is_archive:
@@ -190,7 +200,10 @@ def as_rss_text(text: str) -> str:
 def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: str):
     text = as_rss_text if fmt == "rss" else str
     feed = FeedGenerator()
-    feed.load_extension("dc")
+    # Dublin Core: RSS bylines, language and rights of every item, and any entry's publisher;
+    # declared only where used, as every namespace is (MastheadFeedExtension.extend_ns).
+    if (fmt == "rss" and document.entries) or any(e.publisher_name for e in document.entries):
+        feed.load_extension("dc")
     feed.register_extension("masthead", MastheadFeedExtension, MastheadEntryExtension)
     feed.masthead.document = document
     feed.masthead.links = links

@@ -28,7 +28,7 @@ DELETED_ENTRY_DAYS = 30
 # A local date after every story's: the newest month is the neighbour before it.
 END_OF_TIME = "9999-12-31"
 # Bump when the builders change what they write, so stored renditions are rebuilt.
-BUILD_VERSION = "3"
+BUILD_VERSION = "4"
 # Atom requires an updated time even for a feed with no entries.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Entries of subscription feeds kept once built, least recently used dropped first: a story is
@@ -165,6 +165,8 @@ class FeedSource:
         """
         left_out: dict[int, str] = {}
         build = entry_of if self.scope.is_month else ENTRIES.entry
+        if self.scope.is_withdrawals:
+            build = withdrawal_entry
         entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
         tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
         entries += tuple(
@@ -222,13 +224,20 @@ def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datet
         found = archive.corrections(limit=settings.feeds.size)
         title = scope_title(archive, settings, scope)
         return FeedSource(scope, title, scope.page_path, (), corrections=tuple(found))
+    if scope.is_withdrawals:
+        gone = archive.withdrawals(limit=settings.feeds.size)
+        title = scope_title(archive, settings, scope)
+        return FeedSource(scope, title, scope.page_path, tuple(gone))
     filters = scope.filters
     stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
     deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
     title = scope_title(archive, settings, scope)
     links = {}
-    if scope.is_latest:  # the site feed links the newest month with a syndicated story
-        newest = archive.neighbours(END_OF_TIME, END_OF_TIME, syndicated=True).before
+    if scope.is_latest:
+        # RFC 5005 4: the site feed's prev-archive is the newest archive document, the newest
+        # closed month (the month in progress still changes: it is no archive document yet).
+        local = archive.clock.local(now)
+        newest, _after = archive.month_neighbours(f"{local:%Y-%m}-01", END_OF_TIME)
         if newest:
             links["prev-archive"] = FeedScope.for_local_date(newest)
     return FeedSource(
@@ -245,6 +254,8 @@ def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
         return site_title
     if scope.is_corrections:
         return f"{site_title}: Corrections"
+    if scope.is_withdrawals:
+        return f"{site_title}: Withdrawals"
     try:
         name = archive.name_of(scope.kind, scope.slug)
     except NameNotFound:  # the last story left this tag: its feed empties under its slug
@@ -253,20 +264,28 @@ def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
 
 
 def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
-    """A month's feed. RFC 5005 4.2: an archive document must not change once published, so
-    the month in progress (in the site's zone) is not one yet; it becomes one when it closes."""
+    """A month's feed: its stories, and a tombstone (RFC 6721) of each of its stories that is
+    no longer published, for good (an aggregator that paged the month earlier learns of it).
+
+    RFC 5005 4.2: an archive document must not change once published, so the month in
+    progress (in the site's zone) is not one yet; it becomes one when it closes. Every link of
+    the archive walk (`prev-archive`, `next-archive`) leads to a closed month only: the month
+    in progress links back into the walk, but nothing in the walk links to it.
+    """
     first, last = f"{scope.year:04d}-{scope.month:02d}-01", f"{scope.year:04d}-{scope.month:02d}-31"
     stories = archive.between(first, last, limit=-1, syndicated=True)
     links = {"current": LATEST}
-    around = archive.neighbours(first, last, syndicated=True)
-    for rel, day in (("prev-archive", around.before), ("next-archive", around.after)):
-        if day:
-            links[rel] = FeedScope.for_local_date(day)
+    before, after = archive.month_neighbours(first, last)
+    if before:
+        links["prev-archive"] = FeedScope.for_local_date(before)
+    if after and archive.clock.is_month_closed(int(after[:4]), int(after[5:7]), now):
+        links["next-archive"] = FeedScope.for_local_date(after)
     return FeedSource(
         scope,
         scope_title(archive, settings, scope),
         scope.page_path,
         tuple(stories),
+        deleted=tuple(archive.tombstones_between(first, last)),
         is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
         archive_links=links,
     )
@@ -358,6 +377,30 @@ def correction_entry(note: Note, story: Story, settings: Settings) -> Entry:
         image=None,
         published_at=note.saved_at,
         updated_at=note.saved_at,
+    )
+
+
+def withdrawal_entry(story: Story, settings: Settings) -> Entry:
+    """A story no longer published as an entry of the withdrawals feed: when and why it went,
+    linking to its tombstone. Its id is the story's, with the moment it went, so it is never
+    taken for the story's own entry and stays the same while the story stays out."""
+    if not story.withdrawn_at:
+        raise ValueError(f"story {story.id} was not withdrawn")
+    entry = entry_of(story, settings)
+    reason = clean(story.withdrawn_reason)
+    when = story.withdrawn_at
+    return replace(
+        entry,
+        id=f"{entry.id}/withdrawals/{when.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        title=clean(f"Withdrawn: {story.title}"),
+        summary=reason,
+        content_html=f'<p>{escape(reason)}</p><p><a href="{escape(entry.url)}">'
+        f"{escape(entry.title)}</a> (first published {entry.published_at:%Y-%m-%d}) was "
+        f"withdrawn on {when:%Y-%m-%d}.</p>",
+        categories=(),
+        image=None,
+        published_at=when,
+        updated_at=when,
     )
 
 
