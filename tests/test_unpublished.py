@@ -210,3 +210,25 @@ def test_published_again_under_a_new_slug_answers_301_and_returns_to_feeds(
     assert [entry.id for entry in parsed.entries] == [unpublished.entry_id]
     tree = etree.fromstring(archive.rendition("latest.atom").body)
     assert list(tree.iter(f"{TOMBSTONES}deleted-entry")) == []
+
+
+def test_public_export_holds_a_withdrawn_story_as_its_tombstone(archive, runner, tmp_path):
+    story = archive.save(
+        story_from_dict(
+            {
+                "title": "Quarry plan",
+                "body": "<p>Text that was withdrawn.</p>",
+                "dek": "A dek that was withdrawn.",
+                "published_at": "2026-10-02T09:00:00Z",
+            }
+        ),
+        now=NOW - timedelta(days=50),
+    )
+    archive.withdraw(story.id, reason="Legal request", now=NOW)
+    exported = tmp_path / "public.jsonl"
+    assert runner.invoke(args=["export", str(exported), "--revisions"]).exit_code == 0
+    [line] = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
+    assert (line["id"], line["entry_id"], line["path"]) == (story.id, story.entry_id, story.path)
+    assert (line["withdrawn_at"], line["withdrawn_reason"]) == (NOW.isoformat(), "Legal request")
+    assert "withdrawn." not in json.dumps(line)  # neither its text nor its dek
+    assert "revisions" not in line
