@@ -108,6 +108,8 @@ class MastheadEntryExtension(BaseEntryExtension):
         if self.entry.original_url:
             # RFC 4287 4.2.7.2: "via", where the entry's information came from.
             xml_elem("link", element, rel="via", href=self.entry.original_url)
+        for rel, url in self.entry.links:
+            xml_elem("link", element, rel=rel, href=url)
         source = element.find("source")
         if source is not None:
             # RFC 4287 4.2.11: a source keeps its feed's id and updated; the publisher's site is
@@ -122,6 +124,8 @@ class MastheadEntryExtension(BaseEntryExtension):
         xml_elem(f"{{{ATOM_NS}}}updated", element).text = self.entry.updated_at.isoformat()
         if self.entry.license_url:
             xml_elem(f"{{{CC_NS}}}license", element).text = self.entry.license_url
+        for rel, url in self.entry.links:
+            xml_elem(f"{{{ATOM_NS}}}link", element, rel=rel, href=url)
         self._media(element)
         return element
 

@@ -70,6 +70,8 @@ class Entry:
     publisher_url: str | None
     # Origin of syndicated copy: where the originating publisher published the story.
     original_url: str | None = None
+    # More links of the entry, (relation, URL): RFC 5829 versions of a correction.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -359,25 +361,55 @@ def entry_of(story: Story, settings: Settings) -> Entry:
 
 
 def correction_entry(note: Note, story: Story, settings: Settings) -> Entry:
-    """A correction as an entry of the corrections feed: its note, dated when it was made,
-    linking to the story's printed note. Its id is the story's, with the revision that
-    corrected it, so it is never taken for the story's own entry."""
+    """A correction as an entry of the corrections feed: its note and the words it changed,
+    dated when it was made, linking to the corrected revision's page, with the revision it
+    corrected (RFC 5829 `predecessor-version`) and the story as it reads now
+    (`latest-version`). Its id is the story's, with the revision that corrected it, so it is
+    never taken for the story's own entry."""
     entry = entry_of(story, settings)
-    link = f"{entry.url}#revision-{note.revision}"
     text = clean(note.note)
+    versions = [("latest-version", entry.url)]
+    if note.predecessor is not None:
+        versions.insert(0, ("predecessor-version", f"{entry.url}revisions/{note.predecessor}/"))
     return replace(
         entry,
         id=f"{entry.id}/corrections/{note.revision}",
-        url=link,
+        url=f"{entry.url}revisions/{note.revision}/",
         title=clean(f"Correction: {story.title}"),
         summary=text,
-        content_html=f'<p>{escape(text)}</p><p><a href="{escape(entry.url)}">'
-        f"{escape(entry.title)}</a></p>",
+        content_html=f"<p>{escape(text)}</p>{diff_html(note.changes)}"
+        f'<p><a href="{escape(entry.url)}">{escape(entry.title)}</a></p>',
         categories=(),
         image=None,
         published_at=note.saved_at,
         updated_at=note.saved_at,
+        links=tuple(versions),
     )
+
+
+# How a diff line is marked in a correction's content: (class, element of its changed words).
+DIFF_MARKS = {"-": ("removed", "del"), "+": ("added", "ins"), " ": ("context", "span")}
+
+
+def diff_html(changes) -> str:
+    """What a correction changed, as the revision page shows it: each field with its removed
+    and added lines, only the changed words in `del` and `ins`."""
+    if not changes:
+        return ""
+    parts = ["<dl>"]
+    for change in changes:
+        parts.append(f"<dt>{escape(clean(change.label))}</dt>")
+        if change.sentence:
+            parts.append(f"<dd>{escape(clean(change.sentence))}</dd>")
+        for line in change.lines:
+            kind, tag = DIFF_MARKS[line.mark]
+            words = "".join(
+                f"<{tag}>{escape(clean(text))}</{tag}>" if is_changed else escape(clean(text))
+                for is_changed, text in line.parts
+            )
+            parts.append(f'<dd class="{kind}">{escape(line.mark)} {words}</dd>')
+    parts.append("</dl>")
+    return "".join(parts)
 
 
 def withdrawal_entry(story: Story, settings: Settings) -> Entry:
