@@ -15,7 +15,7 @@ from archive import calendar, names, queries, renditions
 from archive.clock import Clock
 from archive.errors import StoryWithdrawn
 from archive.history import snapshot_story
-from archive.models import STATUSES, Story
+from archive.models import Story
 from archive.queries import from_text, to_text
 from archive.visibility import (
     PUBLIC_REVISION,
@@ -23,9 +23,6 @@ from archive.visibility import (
     is_tombstone,
     tombstone,
 )
-
-# Every status but published, as SQL: what a tombstone's row may hold.
-NOT_LIVE = ", ".join(f"'{status}'" for status in STATUSES if status != "published")
 
 
 def face(db: sqlite_utils.Database, story: Story) -> Story:
@@ -172,8 +169,7 @@ def month_neighbours(
     """The nearest local dates outside [first_day, last_day] of a story in the RFC 5005
     archive: a live story that goes into feeds, or a tombstone (dated by its permalink)."""
     live = calendar.neighbours(db, first_day, last_day, syndicated=True)
-    # The statuses a tombstone can have, spelled out so the (status, local_date) index serves.
-    gone = f"status IN ({NOT_LIVE}) AND {TOMBSTONE}"
+    gone = TOMBSTONE
     before = db.execute(
         f"SELECT max(local_date) FROM stories WHERE {gone} AND local_date < ?", [first_day]
     ).fetchone()[0]

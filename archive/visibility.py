@@ -28,7 +28,9 @@ from archive.models import Story
 # SQL conditions on `stories`, qualified so that joins can use them.
 LIVE = "stories.status = 'published'"
 PUBLIC = "stories.was_published = 1"
-TOMBSTONE = f"stories.status != 'published' AND {PUBLIC}"
+# The statuses spelled out (not `!= 'published'`), so the (was_published, status) index seeks
+# the few tombstones rather than reading past every live story.
+TOMBSTONE = f"{PUBLIC} AND stories.status IN ('draft', 'scheduled', 'withdrawn')"
 SYNDICATED = "stories.syndication != 'none'"
 # On `revisions`: saved while the story was published (is_public_revision, in SQL).
 PUBLIC_REVISION = "json_extract(revisions.snapshot, '$.status') = 'published'"
