@@ -560,8 +560,11 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
             if story.status != "scheduled" or story.revision != due.revision:
                 continue
             moment = story.published_at or story.embargo_at
+            # A story published before comes back updated now (after its tombstone), never
+            # dated back to its first publication.
+            updated = max(_second(now), story.updated_at) if story.was_published else moment
             live = story.replace(
-                status="published", published_at=moment, updated_at=moment, was_published=True
+                status="published", published_at=moment, updated_at=updated, was_published=True
             )
             if _path_owner(db, clock.path(live), story.id) is not None:
                 # Nobody is there to be told of a clash: the story goes live under a free slug.
@@ -574,6 +577,12 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
             )
             before = public.scopes_of(db, clock, story)
             live = _write(db, live, clock)
+            if story.path and story.path != live.path:
+                # Published again under another slug: its old permalink moves (301).
+                db.execute(
+                    "INSERT OR REPLACE INTO redirects (path, story_id) VALUES (?, ?)",
+                    [story.path, story.id],
+                )
             _record_revision(db, live, "publish", _second(now))
             renditions.record_changes(db, before | public.scopes_of(db, clock, live), _second(now))
         published.append(queries.get_story(db, story.id))

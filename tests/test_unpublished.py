@@ -232,3 +232,25 @@ def test_public_export_holds_a_withdrawn_story_as_its_tombstone(archive, runner,
     assert (line["withdrawn_at"], line["withdrawn_reason"]) == (NOW.isoformat(), "Legal request")
     assert "withdrawn." not in json.dumps(line)  # neither its text nor its dek
     assert "revisions" not in line
+
+
+def test_scheduled_again_under_a_new_slug_comes_back_at_its_time_with_a_301(
+    archive, client, settings, unpublished
+):
+    back_at = NOW + timedelta(days=2)
+    archive.save(
+        archive.get(unpublished.id).replace(
+            status="scheduled", embargo_at=back_at, title="Harbour bridge reopens again"
+        ),
+        now=NOW + timedelta(days=1),
+    )
+    assert client.get(PERMALINK).status_code == 410  # still out until its time
+    before = archive.get(unpublished.id)
+    [published] = archive.publish_due(now=back_at)
+    # Updated when it came back (or later, never earlier), not at its first publication.
+    assert published.updated_at == max(back_at, before.updated_at)
+    renditions.rebuild_pending(archive, settings, now=back_at)
+    moved = client.get(PERMALINK)
+    assert (moved.status_code, moved.headers["Location"]) == (301, DRAFT_PERMALINK)
+    [entry] = feedparser.parse(archive.rendition("latest.atom").body).entries
+    assert entry.title == "Harbour bridge reopens again"
