@@ -245,11 +245,18 @@ def nginx_static_location(folder: Path) -> str:
         application/xml xml;
         application/xslt+xml xsl;
         application/x-bibtex bib;
+        application/x-research-info-systems ris;
     }}
     default_type application/octet-stream;
     location / {{
         # ?page=N of a list is the file page-N.html in the list's folder.
         try_files $uri/page-$arg_page.html $uri $uri/index.html =404;
+    }}
+    # A story's TimeMap (RFC 7089) is link-format, kept as the folder's index.html.
+    location ~ /timemap/$ {{
+        types {{ }}
+        default_type application/link-format;
+        try_files $uri/index.html =404;
     }}
     # A citation as CSL-JSON; every other .json file is a JSON Feed.
     location ~ /cite\\.json$ {{
