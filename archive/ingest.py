@@ -23,7 +23,7 @@ import lxml.html
 import markdown
 import yaml
 
-from archive import folders
+from archive import folders, ninjs
 from archive.errors import InvalidStory
 from archive.extract import SPACES, Extracted, author_names, extract, parse_credit
 from archive.folders import Found
@@ -275,7 +275,8 @@ def read_json(raw: str) -> list[dict]:
     items = data if isinstance(data, list) else [data]
     if not items:
         raise IngestError(["the JSON list holds no stories"])
-    return items
+    # IPTC ninjs items are recognised by their `uri`, which no story of our own shape has.
+    return [ninjs.story_shape(item) if ninjs.is_ninjs(item) else item for item in items]
 
 
 READERS: dict[str, Callable[[str], list[dict]]] = {

@@ -373,6 +373,61 @@ def m009_image_dimensions(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE media ADD COLUMN height INTEGER CHECK (height > 0)")
 
 
+@migrations()
+def m010_syndication_sources(db: sqlite_utils.Database) -> None:
+    # Partner feeds and agency item folders polled into the archive (archive.sources): what to
+    # fetch, how its entries become stories, and how the last fetches went.
+    db.execute(
+        """
+        CREATE TABLE syndication_sources (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            slug TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            section TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]',
+            story_status TEXT NOT NULL DEFAULT 'published'
+                CHECK (story_status IN ('draft', 'published')),
+            policy TEXT NOT NULL DEFAULT 'full' CHECK (policy IN ('full', 'summary', 'link')),
+            rights TEXT NOT NULL DEFAULT '',
+            publisher TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL DEFAULT 'active'
+                CHECK (state IN ('active', 'paused', 'stopped')),
+            etag TEXT,
+            last_modified TEXT,
+            interval_seconds INTEGER NOT NULL,
+            next_poll_at TEXT NOT NULL,
+            last_fetch_at TEXT,
+            last_status TEXT NOT NULL DEFAULT '',
+            last_error TEXT NOT NULL DEFAULT '',
+            failures INTEGER NOT NULL DEFAULT 0,
+            entries_taken INTEGER NOT NULL DEFAULT 0,
+            hub_url TEXT,
+            hub_topic TEXT,
+            hub_secret TEXT,
+            lease_until TEXT,
+            added_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX syndication_sources_due ON syndication_sources(state, next_poll_at)")
+    # An entry's id (guid, id, ninjs uri) is its identity within its source: the story it
+    # became, and a digest of what it said last, so a repeated entry costs no write.
+    db.execute(
+        """
+        CREATE TABLE syndication_entries (
+            source_id INTEGER NOT NULL REFERENCES syndication_sources(id) ON DELETE CASCADE,
+            entry_id TEXT NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            digest TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (source_id, entry_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX syndication_entries_story ON syndication_entries(story_id)")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

@@ -13,6 +13,7 @@ BENCHMARKS = [
     "soak",
     "proxy",
     "imports",
+    "intake",
 ]
 
 for name in sys.argv[1:] or BENCHMARKS:

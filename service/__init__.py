@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         feeds,
         health,
         http,
+        ninjs_out,
         page_cache,
         pages,
         proxies,
@@ -28,6 +29,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         search,
         templating,
     )
+    from service.sources import api as source_api
+    from service.sources import views as source_views
+    from service.sources import websub as source_websub
 
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -46,6 +50,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(search.bp)
     app.register_blueprint(crawlers.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(ninjs_out.bp)
+    app.register_blueprint(source_views.bp)
+    app.register_blueprint(source_websub.bp)
+    app.register_blueprint(source_api.bp)
     api.init_app(app)
     page_cache.init_app(app)
     feeds.init_app(app)

@@ -707,3 +707,13 @@ NEEDS_ARCHIVE = {
     feeds_build_command,
     export_site_command,
 }
+
+
+def _register_sources() -> None:
+    from service.sources.commands import list_command, sources_group
+
+    main.add_command(sources_group)
+    NEEDS_ARCHIVE.add(list_command)
+
+
+_register_sources()

@@ -11,6 +11,7 @@ import json
 from flask import Blueprint, current_app
 
 from service.archive_access import get_archive
+from service.sources.views import failing_sources
 
 bp = Blueprint("health", __name__)
 
@@ -37,6 +38,8 @@ def show_health():
             }
             for state in problems
         ],
+        # A partner's failing feed is named, but never makes the site itself unhealthy.
+        "sources_failing": failing_sources(archive),
     }
     response = current_app.response_class(
         json.dumps(answer, ensure_ascii=False),

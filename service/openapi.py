@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from archive.fields import REASON, STATUSES, TIME_YEARS, TIME_YEARS_PATTERN
+from service.sources import api_description as sources_api
 from service.story_schemas import (
     CHANGE_OUT,
     SCHEDULED_KEEPS_EMBARGO,
@@ -240,7 +241,7 @@ DOCUMENT: dict[str, Any] = {
         "scheduled stories need a token to read. Errors are RFC 9457 problem details.",
     },
     "components": {
-        "schemas": SCHEMAS,
+        "schemas": {**SCHEMAS, **sources_api.SCHEMAS},
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     },
     "paths": {
@@ -379,5 +380,6 @@ DOCUMENT: dict[str, Any] = {
                 },
             },
         },
+        **sources_api.PATHS,
     },
 }

@@ -40,6 +40,9 @@ PENDING_SECONDS = 2
 MONTHS_SECONDS = 30
 # How often scheduled stories whose embargo has passed are published.
 PUBLISH_SECONDS = 5
+# How often sources (partner feeds, agency items) are checked for a due poll; each source has
+# its own interval (service.sources.poller).
+SOURCES_SECONDS = 30
 # Queued feeds built before a new archive's first request; the scheduler builds the rest.
 START_SCOPES = 50
 # A run that could not start on time still runs if it is at most this late; later, it is skipped
@@ -96,6 +99,14 @@ def publish_due(settings: Settings, *, now: datetime | None = None) -> list[str]
     feeds are queued, for the next pending rebuild."""
     with open_for(settings) as archive:
         return [story.path for story in archive.publish_due(now=now or datetime.now(UTC))]
+
+
+def poll_sources(settings: Settings, *, stop: threading.Event | None = None) -> list[str]:
+    """Poll every source that is due (service.sources.poller). Returns the slugs of the sources
+    whose entries changed stories; their feeds are queued, for the next pending rebuild."""
+    from service.sources import poller
+
+    return poller.poll_due(settings, stop=stop)
 
 
 def lock_path(settings: Settings) -> Path:
@@ -168,6 +179,8 @@ class Scheduler:
                 "full": ThreadPoolExecutor(1),
                 "months": ThreadPoolExecutor(1),
                 "publish": ThreadPoolExecutor(1),
+                # Polling sources waits on other servers: never on a thread that builds feeds.
+                "sources": ThreadPoolExecutor(1),
             },
             job_defaults={
                 "coalesce": True,
@@ -206,6 +219,14 @@ class Scheduler:
             seconds=PUBLISH_SECONDS,
             id="publish-due",
             executor="publish",
+        )
+        self.background.add_job(
+            guarded("poll-sources", partial(poll_sources, stop=self.stopping), settings),
+            "interval",
+            seconds=SOURCES_SECONDS,
+            id="poll-sources",
+            executor="sources",
+            next_run_time=datetime.now(UTC),
         )
 
     def add(

@@ -81,7 +81,28 @@ class ServerSettings:
 class ApiSettings:
     write_tokens_env: str = "MASTHEAD_API_WRITE_TOKENS"
     read_tokens_env: str = "MASTHEAD_API_READ_TOKENS"
+    # Tokens of the `sources` scope: they may add, pause, resume and remove sources.
+    sources_tokens_env: str = "MASTHEAD_API_SOURCES_TOKENS"
     max_body_bytes: int = 1048576
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    # Fetch sources whose address resolves to a private, loopback or link-local address.
+    allow_private: bool = False
+    # Bounds of the interval between two polls of one source, which adapts to how often it changes.
+    min_minutes: int = 5
+    max_minutes: int = 720
+    # Sources fetched at once.
+    concurrency: int = 4
+    # Seconds to wait for a connection, and between two reads of an answer.
+    timeout_seconds: int = 10
+    # Seconds one fetch may take in all (a server that answers a byte a second is cut off).
+    fetch_seconds: int = 60
+    # Largest answer taken from a source, in bytes (after decompression).
+    max_bytes: int = 10485760
+    # Most entries taken from one fetch (the newest first).
+    max_entries: int = 500
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    sources: SourceSettings = field(default_factory=SourceSettings)
 
     @property
     def archive_path(self) -> Path:
@@ -121,7 +143,12 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 
 def known_variables(settings: Settings) -> list[str]:
     """Every MASTHEAD_ environment variable Masthead reads, for these settings."""
-    names = [f"{ENV_PREFIX}CONFIG", settings.api.write_tokens_env, settings.api.read_tokens_env]
+    names = [
+        f"{ENV_PREFIX}CONFIG",
+        settings.api.write_tokens_env,
+        settings.api.read_tokens_env,
+        settings.api.sources_tokens_env,
+    ]
     for section, section_type in get_type_hints(Settings).items():
         names += [
             f"{ENV_PREFIX}{section}_{key.name}".upper() for key in dataclasses.fields(section_type)
@@ -258,6 +285,13 @@ def _check_values(settings: Settings) -> list[str]:
         "[server] workers": settings.server.workers,
         "[server] threads": settings.server.threads,
         "[api] max_body_bytes": settings.api.max_body_bytes,
+        "[sources] min_minutes": settings.sources.min_minutes,
+        "[sources] max_minutes": settings.sources.max_minutes,
+        "[sources] concurrency": settings.sources.concurrency,
+        "[sources] timeout_seconds": settings.sources.timeout_seconds,
+        "[sources] fetch_seconds": settings.sources.fetch_seconds,
+        "[sources] max_bytes": settings.sources.max_bytes,
+        "[sources] max_entries": settings.sources.max_entries,
     }
     problems += [
         f"{key} = {value!r} must be a positive integer"
@@ -273,6 +307,11 @@ def _check_values(settings: Settings) -> list[str]:
     problems += [
         f"{key} = {value!r} must be 0 or more" for key, value in not_negative.items() if value < 0
     ]
+    if settings.sources.min_minutes > settings.sources.max_minutes:
+        problems.append(
+            f"[sources] min_minutes = {settings.sources.min_minutes!r} is more than "
+            f"max_minutes = {settings.sources.max_minutes!r}"
+        )
     if not 1 <= settings.server.port <= 65535:
         problems.append(f"[server] port = {settings.server.port!r} is not a port (1 to 65535)")
     problems += [

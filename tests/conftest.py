@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -39,6 +42,7 @@ SERVER_START_TIMEOUT = 30
 
 
 def settings_mapping(tmp_path: Path, **sections: dict) -> dict:
+    """Settings for a test's temp dir; its archive starts as a copy of the migrated template."""
     mapping: dict[str, dict] = {
         "site": {"base_url": "https://news.example", "timezone": "Europe/London"},
         "archive": {"path": str(tmp_path / "archive.db"), "demo": False},
@@ -47,7 +51,28 @@ def settings_mapping(tmp_path: Path, **sections: dict) -> dict:
     }
     for name, values in sections.items():
         mapping.setdefault(name, {}).update(values)
+    if mapping["archive"]["path"] == str(tmp_path / "archive.db"):
+        copy_template_archive(tmp_path / "archive.db")
     return mapping
+
+
+# An empty archive migrated once per run; each test's archive starts as a copy of it. Nothing in
+# a new archive depends on the site (domain and zone are read at open), so one serves every test.
+_template_archive: Path | None = None
+
+
+def copy_template_archive(path: Path) -> None:
+    """Put a migrated empty archive at `path` unless something is there already."""
+    global _template_archive
+    if path.exists():
+        return
+    if _template_archive is None:
+        folder = Path(tempfile.mkdtemp(prefix="masthead-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        open_archive(folder / "archive.db").close()
+        _template_archive = folder / "archive.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_template_archive, path)
 
 
 @pytest.fixture

@@ -95,6 +95,11 @@ def test_jobs_coalesce_and_never_overlap(settings):
             "rebuild-all-months",
             "rebuild-months",
             "publish-due",
+            "poll-sources",
+        }
+        # Polling sources waits on other servers: on a thread no feed build or embargo uses.
+        assert jobs["poll-sources"].executor not in {
+            job.executor for name, job in jobs.items() if name != "poll-sources"
         }
         # Publishing has a thread of its own: no rebuild can hold an embargo back.
         assert jobs["publish-due"].executor != jobs["rebuild-pending"].executor
