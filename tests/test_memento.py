@@ -303,6 +303,14 @@ def test_real_server_negotiates_and_caches_apart(history, live_server):
         assert parse_links(response.headers["Link"])[0]["rel"] == "original timegate"
     with opener.open(live_server.url + STORY + "revisions/4/", timeout=10) as response:
         assert parse_date(response.headers["Memento-Datetime"]) == second(SAVED[4])
+    # Past the last representable time once in UTC: a clear 400 from the real server, not 500.
+    out_of_range = urllib.request.Request(
+        live_server.url + STORY, headers={"Accept-Datetime": "Fri, 31 Dec 9999 23:59:59 -0100"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(out_of_range, timeout=10)
+    assert refused.value.code == 400
+    assert "Accept-Datetime" in refused.value.read().decode()
 
 
 @pytest.mark.parametrize(
