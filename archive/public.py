@@ -35,8 +35,24 @@ def face(db: sqlite_utils.Database, story: Story) -> Story:
             ORDER BY revision DESC LIMIT 1""",
         [story.id],
     ).fetchone()
-    if row is None:  # a story restored as a tombstone keeps no published revision: its row is one
-        return tombstone(story, story, story.withdrawn_at)
+    if row is None:
+        # Restored without its history. A withdrawn row is its own tombstone (a public export's);
+        # a draft's row is the editor's, so only its identity, address and dates are shown.
+        if story.is_withdrawn:
+            return tombstone(story, story, story.withdrawn_at)
+        public_slug = story.path.rstrip("/").rsplit("/", 1)[-1] if story.path else story.slug
+        unknown = story.replace(
+            slug=public_slug,
+            title="",
+            section="",
+            section_slug="",
+            tags=(),
+            tag_slugs=(),
+            authors=(),
+            publisher=None,
+            original_url=None,
+        )
+        return tombstone(story, unknown, story.updated_at)
     # Its text is not read: a tombstone has none.
     snapshot = {**json.loads(row[1]), "body": "", "body_text": ""}
     published = snapshot_story(snapshot, lambda kind, name: names.slug_of(db, kind, name))

@@ -158,9 +158,12 @@ def _is_token(value: Any) -> bool:
 
 def _with_identity(story: Story, clock: Clock) -> Story:
     """The story with what its publication gave it: an entry id and a permalink, as exported,
-    minted here only when an export left them out; its slug is its permalink's."""
+    minted here only when an export left them out; a published story's slug is its
+    permalink's (one out of publication keeps the permalink it last had in public, whatever
+    slug its draft has: archive.visibility)."""
     problems = []
-    if story.path and PERMALINK.fullmatch(story.path)["slug"] != story.slug:
+    is_live = story.status == "published"
+    if is_live and story.path and PERMALINK.fullmatch(story.path)["slug"] != story.slug:
         problems.append(f"path {story.path!r} does not end in the story's slug {story.slug!r}")
     if story.status == "withdrawn" and story.withdrawn_at is None:
         problems.append("a withdrawn story needs withdrawn_at (when it was withdrawn)")

@@ -16,8 +16,8 @@ import pytest
 from lxml import etree
 
 from archive import story_from_dict
-from service import renditions
-from tests.conftest import NOW
+from service import create_app, renditions
+from tests.conftest import NOW, MastheadRunner
 
 TOMBSTONES = "{http://purl.org/atompub/tombstones/1.0}"
 PERMALINK = "/2026/11/20/harbour-bridge-reopens/"
@@ -254,3 +254,21 @@ def test_scheduled_again_under_a_new_slug_comes_back_at_its_time_with_a_301(
     assert (moved.status_code, moved.headers["Location"]) == (301, DRAFT_PERMALINK)
     [entry] = feedparser.parse(archive.rendition("latest.atom").body).entries
     assert entry.title == "Harbour bridge reopens again"
+
+
+def test_a_draft_restored_without_its_history_shows_no_draft(
+    archive, runner, settings, make_settings, tmp_path, unpublished
+):
+    everything = tmp_path / "all.jsonl"
+    assert runner.invoke(args=["export", str(everything), "--all"]).exit_code == 0
+    copy = make_settings(archive={"path": str(tmp_path / "copy.db"), "demo": False})
+    app = create_app(copy)
+    result = MastheadRunner(app).invoke(args=["import", str(everything)])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    gone = client.get(PERMALINK)
+    assert gone.status_code == 410
+    assert_no_draft(gone.get_data(as_text=True), "the restored tombstone")
+    shown = client.get(f"/api/stories/{unpublished.id}").get_json()
+    assert_no_draft(json.dumps(shown, ensure_ascii=False), "the restored story in the API")
+    assert shown["path"] == PERMALINK
