@@ -24,6 +24,7 @@ from archive import (
     catalogue,
     history,
     names,
+    public,
     queries,
     renditions,
     restore,
@@ -51,6 +52,7 @@ from archive.names import slugify
 from archive.renditions import (
     CORRECTIONS,
     LATEST,
+    WITHDRAWALS,
     BuildState,
     FeedScope,
     InvalidScope,
@@ -65,6 +67,7 @@ from archive.transaction import begin_immediate
 __all__ = [
     "CORRECTIONS",
     "LATEST",
+    "WITHDRAWALS",
     "Archive",
     "ArchiveBusy",
     "ArchiveError",
@@ -222,7 +225,13 @@ class Archive:
         return queries.revision_from(self.db, origin)
 
     def at(self, path: str) -> Story:
-        return queries.story_at(self.db, path)
+        """The live story at a permalink. Raises StoryMoved, StoryNotFound, or StoryWithdrawn
+        with the story's tombstone (archive.visibility)."""
+        return public.story_at(self.db, path)
+
+    def public_face(self, story: Story) -> Story:
+        """The story as the public sees it: itself while live, else its tombstone."""
+        return public.face(self.db, story)
 
     def latest(self, **filters) -> list[Story]:
         return queries.latest(self.db, **filters)
@@ -244,8 +253,9 @@ class Archive:
         return queries.public_revision_times(self.db, story_id)
 
     def changes(self, **options) -> list[tuple[int, Story]]:
-        """(change number, story) pairs in the order stories last changed (for sync)."""
-        return queries.changed_stories(self.db, **options)
+        """(change number, story) pairs in the order stories last changed (for sync); with
+        `public_only`, each as the public sees it."""
+        return public.changes(self.db, **options)
 
     def idempotent_request(self, key: str) -> dict | None:
         return queries.idempotent_request(self.db, key)
@@ -319,10 +329,24 @@ class Archive:
 
     def all_stories(self, *, include_unpublished: bool = False, batch: int = 500):
         """Every story in id order, loaded `batch` at a time (for export)."""
-        return queries.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
+        return public.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
 
     def withdrawn_since(self, since: datetime, **scope) -> list[Story]:
-        return queries.withdrawn_since(self.db, since, **scope)
+        """Tombstones of stories that left publication since then (archive.public)."""
+        return public.withdrawn_since(self.db, since, **scope)
+
+    def tombstones_between(self, first_day: str, last_day: str) -> list[Story]:
+        """Tombstones of the stories first published between two local dates, newest first."""
+        return public.tombstones_between(self.db, first_day, last_day)
+
+    def withdrawals(self, *, limit: int) -> list[Story]:
+        """The newest tombstones, by when each story left publication, newest first."""
+        return public.withdrawals(self.db, limit=limit)
+
+    def month_neighbours(self, first_day: str, last_day: str) -> tuple[str | None, str | None]:
+        """The nearest local dates before and after [first_day, last_day] with a story in
+        the RFC 5005 archive (live and syndicated, or a tombstone)."""
+        return public.month_neighbours(self.db, first_day, last_day)
 
     def slug_of(self, kind: str, name: str) -> str | None:
         """The slug a section, tag or author name ("section", "tag", "author") was given."""
@@ -333,7 +357,9 @@ class Archive:
 
     # Renditions: feed bytes the service built, and the scopes that writes queued for rebuild.
     def feed_scopes(self) -> list[FeedScope]:
-        return renditions.all_scopes(self.db)
+        scopes = renditions.all_scopes(self.db)
+        more = public.tombstone_scopes(self.db) - set(scopes)
+        return [*scopes, *sorted(more)]
 
     def pending_feed_changes(self) -> tuple[int, set[FeedScope]]:
         return renditions.pending_changes(self.db)

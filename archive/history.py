@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -61,13 +61,17 @@ class Change:
 
 @dataclass(frozen=True)
 class Note:
-    """A correction or update as printed: its kind, note and when the archive received it."""
+    """A correction or update as printed: its kind, note and when the archive received it;
+    for the corrections feed, also the published revision it corrected (`predecessor`) and
+    what changed from it (`changes`)."""
 
     story_id: int
     revision: int
     kind: str
     note: str
     saved_at: datetime
+    predecessor: int | None = None
+    changes: tuple[Change, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class Revision:
     @cached_property
     def story(self) -> Story:
         """The story as it read then (built on first use: a list of revisions needs none)."""
-        return _story(self.snapshot, self.slug_of)
+        return snapshot_story(self.snapshot, self.slug_of)
 
 
 def story_history(
@@ -172,8 +176,23 @@ def corrections(
     found = []
     for row in rows:
         note = _note({**row, "saved_at": from_text(row["saved_at"])})
+        predecessor, changes = _corrected(db, note.story_id, note.revision)
+        note = replace(note, predecessor=predecessor, changes=changes)
         found.append((note, queries.get_story(db, note.story_id)))
     return found
+
+
+def _corrected(
+    db: sqlite_utils.Database, story_id: int, number: int
+) -> tuple[int | None, tuple[Change, ...]]:
+    """The published revision before revision `number` (the one it corrected), and what
+    changed from it to `number`, as readers see them on the revision pages."""
+    for row, before in _kept(db, story_id, published_only=True):
+        if row["revision"] == number:
+            if before is None:
+                return None, ()
+            return before["revision"], tuple(changes_between(before, row["snapshot"]))
+    return None, ()
 
 
 def _note(row: dict[str, Any]) -> Note:
@@ -182,7 +201,8 @@ def _note(row: dict[str, Any]) -> Note:
     )
 
 
-def _story(snapshot: dict[str, Any], slug_of: Callable[[str, str], str | None]) -> Story:
+def snapshot_story(snapshot: dict[str, Any], slug_of: Callable[[str, str], str | None]) -> Story:
+    """A revision snapshot as the Story it was, its names' slugs as `slug_of` gives them now."""
     story = story_from_dict(snapshot, allow_read_only=True)
     return story.replace(
         section_slug=slug_of("section", story.section) or "" if story.section else "",

@@ -14,7 +14,15 @@ import sqlite_utils
 
 from archive.errors import StoryMoved, StoryNotFound, StoryWithdrawn
 from archive.models import STATUSES, Author, Media, Publisher, Rights, Source, Story
-from archive.visibility import LIVE, PUBLIC, PUBLIC_REVISION, SYNDICATED, TOMBSTONE
+from archive.visibility import (
+    LIVE,
+    PUBLIC,
+    PUBLIC_REVISION,
+    SYNDICATED,
+    TOMBSTONE,
+    TOMBSTONE_STATUS,
+    is_tombstone,
+)
 
 
 def to_text(moment: datetime | None) -> str | None:
@@ -171,8 +179,8 @@ def story_at(db: sqlite_utils.Database, path: str) -> Story:
     Raises StoryMoved (an old permalink), StoryWithdrawn (a tombstone) or StoryNotFound.
     """
     found = _select(db, f"path = ? AND {PUBLIC}", [path])
-    if found and found[0].is_withdrawn:
-        raise StoryWithdrawn(found[0])
+    if found and is_tombstone(found[0]):
+        raise StoryWithdrawn(found[0])  # archive.public makes its face
     if found and found[0].is_published:
         return found[0]
     if not found:
@@ -228,25 +236,6 @@ def scope_filter(
         where.append("stories.id IN (SELECT story_id FROM story_authors WHERE author_slug = ?)")
         params.append(author)
     return where, params
-
-
-def withdrawn_since(
-    db: sqlite_utils.Database,
-    since: datetime,
-    *,
-    section: str | None = None,
-    tag: str | None = None,
-    author: str | None = None,
-) -> list[Story]:
-    """Stories withdrawn at or after `since`, newest withdrawal first (RFC 6721 tombstones)."""
-    where, params = scope_filter(section=section, tag=tag, author=author)
-    where[:0] = [TOMBSTONE, "withdrawn_at >= ?"]
-    return _select(
-        db,
-        " AND ".join(where),
-        [to_text(since), *params],
-        tail="ORDER BY withdrawn_at DESC, id DESC",
-    )
 
 
 def between(
@@ -392,9 +381,15 @@ def changed_stories(
         after = max(after, first - 1)
     statuses = list(statuses)
     where, scope_params = scope_filter(section=section, tag=tag, author=author)
-    where.insert(0, f"stories.status IN ({','.join('?' * len(statuses))})")
+    marks = ",".join("?" * len(statuses))
     if public_only:
-        where.append(PUBLIC)
+        # As the public sees them: a story no longer live is a tombstone, whose section, tag
+        # and author are its last published revision's (archive.public filters those).
+        shown = f"CASE WHEN {LIVE} THEN 'published' ELSE '{TOMBSTONE_STATUS}' END"
+        scoped = " AND ".join([LIVE, *where]) if where else LIVE
+        where = [f"{shown} IN ({marks})", PUBLIC, f"(({scoped}) OR ({TOMBSTONE}))"]
+    else:
+        where.insert(0, f"stories.status IN ({marks})")
     params: list = [after, *statuses, *scope_params]
     rows = list(
         db.query(

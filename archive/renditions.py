@@ -2,8 +2,9 @@
 feed scopes that writes have touched. Building feeds is the service's job, not this module's.
 
 A scope names one feed whatever its format: `latest`, `sections/<slug>`, `tags/<slug>`,
-`authors/<slug>`, `archive/YYYY/MM` (stories first published that month, site time) or
-`corrections` (every correction to a public story).
+`authors/<slug>`, `archive/YYYY/MM` (stories first published that month, site time),
+`corrections` (every correction to a public story) or `withdrawals` (every story that was
+published and is not now, with when and why it went).
 `FeedScope` is the only place such strings are parsed or made.
 """
 
@@ -24,7 +25,7 @@ from archive.models import Story
 from archive.names import MAX_SLUG_LENGTH
 from archive.queries import from_text, to_text
 from archive.transaction import write_transaction
-from archive.visibility import PUBLIC, is_public
+from archive.visibility import LIVE, PUBLIC, is_public
 
 log = logging.getLogger("masthead.feeds")
 
@@ -72,7 +73,10 @@ SUBJECT_KINDS = {"sections": "section", "tags": "tag", "authors": "author"}
 # are narrower (lower-case words and hyphens); this accepts any slug a path can carry.
 SCOPE_SLUG = re.compile(r"[A-Za-z0-9._~-]+")
 SCOPE_MONTH = re.compile(r"([0-9]{4})/([0-9]{2})")
-EXPECTED = "latest, sections/<slug>, tags/<slug>, authors/<slug>, archive/YYYY/MM or corrections"
+EXPECTED = (
+    "latest, sections/<slug>, tags/<slug>, authors/<slug>, archive/YYYY/MM, corrections or "
+    "withdrawals"
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class FeedScope:
             return LATEST
         if text == "corrections":
             return CORRECTIONS
+        if text == "withdrawals":
+            return WITHDRAWALS
         kind, _, rest = text.partition("/")
         if kind in SUBJECT_KINDS and rest and "/" not in rest:
             return cls.of(kind, rest)
@@ -145,6 +151,10 @@ class FeedScope:
     @property
     def is_corrections(self) -> bool:
         return self.kind == "corrections"
+
+    @property
+    def is_withdrawals(self) -> bool:
+        return self.kind == "withdrawals"
 
     @property
     def filters(self) -> dict[str, str]:
@@ -197,7 +207,7 @@ class FeedScope:
 
 def _scope_problem(kind: str, slug: str, year: int, month: int) -> str:
     """What is wrong with these parts as a scope ("" when nothing)."""
-    if kind in ("latest", "corrections"):
+    if kind in ("latest", "corrections", "withdrawals"):
         return f"the {kind} feed has no slug, year or month" if slug or year or month else ""
     if kind == "archive":
         if slug or not (1 <= year <= 9999 and 1 <= month <= 12):
@@ -218,6 +228,8 @@ def _scope_problem(kind: str, slug: str, year: int, month: int) -> str:
 LATEST = FeedScope("latest")
 # The site's corrections: one entry per correction to a public story, newest first.
 CORRECTIONS = FeedScope("corrections")
+# The site's withdrawals: one entry per story that was published and is not now, newest first.
+WITHDRAWALS = FeedScope("withdrawals")
 
 
 def scopes_of(story: Story, local_date: str | None) -> set[FeedScope]:
@@ -387,8 +399,9 @@ def build_states(db: sqlite_utils.Database, *, failing_only: bool = False) -> li
 
 
 def all_scopes(db: sqlite_utils.Database) -> list[FeedScope]:
-    """Every scope that has, or had, a published story: the feeds a full rebuild makes."""
-    seen = PUBLIC
+    """Every scope of a live story, and every archive month that has or had a published
+    story: the feeds a full rebuild makes (with the scopes of tombstones: archive.public)."""
+    seen = LIVE
     sections = db.execute(
         f"SELECT DISTINCT section_slug FROM stories WHERE {seen} AND section_slug != ''"
     ).fetchall()
@@ -401,7 +414,7 @@ def all_scopes(db: sqlite_utils.Database) -> list[FeedScope]:
         f"(SELECT id FROM stories WHERE {seen})"
     ).fetchall()
     months = db.execute(
-        f"SELECT DISTINCT substr(local_date, 1, 7) FROM stories WHERE {seen} "
+        f"SELECT DISTINCT substr(local_date, 1, 7) FROM stories WHERE {PUBLIC} "
         "AND local_date IS NOT NULL"
     ).fetchall()
     texts = [
@@ -410,7 +423,7 @@ def all_scopes(db: sqlite_utils.Database) -> list[FeedScope]:
         *(f"authors/{slug}" for (slug,) in sorted(authors)),
         *(f"archive/{month[:4]}/{month[5:7]}" for (month,) in sorted(months)),
     ]
-    return [LATEST, CORRECTIONS, *_parsed(texts)]
+    return [LATEST, CORRECTIONS, WITHDRAWALS, *_parsed(texts)]
 
 
 def _parsed(texts: Iterable[str]) -> Iterator[FeedScope]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive import names, queries, store
+from archive import names, public, queries, renditions, store
 from archive.clock import Clock
 from archive.errors import InvalidStory, SlugConflict, StoryNotFound
 from archive.fields import CHANGE_KINDS, MAX_CHANGE_NOTE_LENGTH
@@ -109,7 +109,7 @@ def restore_story(
         story = store._write(db, story, clock, is_new=True)
         _write_history(db, story, history, now=now)
         _write_idempotency_keys(db, story, keys)
-        store._queue_feeds(db, clock, now, story)
+        renditions.record_changes(db, public.scopes_of(db, clock, story), now)
     return "created", queries.get_story(db, story.id)
 
 
@@ -242,9 +242,12 @@ def _is_token(value: Any) -> bool:
 
 def _with_identity(story: Story, clock: Clock) -> Story:
     """The story with what its publication gave it: an entry id and a permalink, as exported,
-    minted here only when an export left them out; its slug is its permalink's."""
+    minted here only when an export left them out; a published story's slug is its
+    permalink's (one out of publication keeps the permalink it last had in public, whatever
+    slug its draft has: archive.visibility)."""
     problems = []
-    if story.path and PERMALINK.fullmatch(story.path)["slug"] != story.slug:
+    is_live = story.status == "published"
+    if is_live and story.path and PERMALINK.fullmatch(story.path)["slug"] != story.slug:
         problems.append(f"path {story.path!r} does not end in the story's slug {story.slug!r}")
     if story.status == "withdrawn" and story.withdrawn_at is None:
         problems.append("a withdrawn story needs withdrawn_at (when it was withdrawn)")

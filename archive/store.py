@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from archive import html, names, queries, renditions
+from archive import html, names, public, queries, renditions
 from archive.attribution import with_licence
 from archive.clock import Clock
 from archive.errors import (
@@ -39,7 +39,7 @@ from archive.models import (
 from archive.queries import to_text
 from archive.shape import story_to_dict
 from archive.transaction import write_transaction
-from archive.visibility import is_public
+from archive.visibility import is_live, is_public
 
 
 def _second(moment: datetime | None) -> datetime | None:
@@ -106,10 +106,12 @@ def save_story(
     if existing is not None and _content(story) == _content(existing):
         return existing
     with write_transaction(db):
+        before: set = set()
         if existing is not None:
             # What was read before the transaction is still what is stored: another writer
             # (the API, the scheduler) cannot slip in between, whoever the caller is.
             _claim_revision(db, existing.id, existing.revision)
+            before = public.scopes_of(db, clock, existing)
         else:
             if idempotency is not None:
                 # Under the write lock: a retry that lost the race is told so before any check
@@ -124,7 +126,9 @@ def save_story(
                 was_published=True,
                 entry_id=story.entry_id or clock.entry_id(story.id, story.published_at),
             )
-        if story.published_at and is_public(story):
+        if is_live(story):
+            # The permalink follows the story only while it is published: one taken out of
+            # publication keeps the one it last had in public (archive.visibility).
             story = story.replace(path=clock.path(story))
         _check_path(db, story)
         story = story.replace(revision=(existing.revision if existing else 0) + 1)
@@ -138,7 +142,7 @@ def save_story(
             )
         action = "create" if existing is None else "update"
         _record_revision(db, story, action, now, change)
-        _queue_feeds(db, clock, now, existing, story)
+        renditions.record_changes(db, before | public.scopes_of(db, clock, story), now)
         if is_public(story) and _has_corrections(db, story.id):
             # A new correction, or a corrected story's new title or address.
             renditions.record_changes(db, {renditions.CORRECTIONS}, now)
@@ -392,7 +396,7 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: boo
         "embargo_at": to_text(story.embargo_at),
         "published_at": to_text(story.published_at),
         "updated_at": to_text(story.updated_at),
-        "local_date": clock.local_date(story.published_at) if story.published_at else None,
+        "local_date": _local_date(story, clock),
         "revision": story.revision,
         "origin": story.origin,
         "withdrawn_at": to_text(story.withdrawn_at),
@@ -450,6 +454,14 @@ def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: boo
     return story
 
 
+def _local_date(story: Story, clock: Clock) -> str | None:
+    """The site's date the story is filed under: its permalink's once it has one (a story
+    out of publication keeps its last public one), else its publication time's."""
+    if story.path:
+        return story.path[1:11].replace("/", "-")
+    return clock.local_date(story.published_at) if story.published_at else None
+
+
 def _insert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict]) -> None:
     """Insert rows that share their keys with one statement; plain SQL, as every save runs it
     a few times and sqlite-utils reads the table's schema on each call."""
@@ -496,15 +508,6 @@ def _record_revision(
             int(change.is_import),
         ],
     )
-
-
-def _queue_feeds(db: sqlite_utils.Database, clock: Clock, now: datetime, *stories) -> None:
-    """Queue every feed the stories were or are in, so the scheduler rebuilds just those."""
-    scopes: set[renditions.FeedScope] = set()
-    for story in stories:
-        if story is not None and story.published_at is not None:
-            scopes |= renditions.scopes_of(story, clock.local_date(story.published_at))
-    renditions.record_changes(db, scopes, now)
 
 
 # Stories a batch of imported stories holds at most: one write transaction and one write to the
@@ -563,7 +566,7 @@ def withdraw_story(
         _claim_revision(db, story_id, seen)
         story = _write(db, story, clock)
         _record_revision(db, story, "withdraw", now)
-        _queue_feeds(db, clock, now, story)
+        renditions.record_changes(db, public.scopes_of(db, clock, story), now)
         # Its corrections leave the corrections feed with it.
         renditions.record_changes(db, {renditions.CORRECTIONS}, now)
     return queries.get_story(db, story_id)
@@ -582,8 +585,11 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
             if story.status != "scheduled" or story.revision != due.revision:
                 continue
             moment = story.published_at or story.embargo_at
+            # A story published before comes back updated now (after its tombstone), never
+            # dated back to its first publication.
+            updated = max(_second(now), story.updated_at) if story.was_published else moment
             live = story.replace(
-                status="published", published_at=moment, updated_at=moment, was_published=True
+                status="published", published_at=moment, updated_at=updated, was_published=True
             )
             if _path_owner(db, clock.path(live), story.id) is not None:
                 # Nobody is there to be told of a clash: the story goes live under a free slug.
@@ -594,9 +600,16 @@ def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> li
                 path=clock.path(live),
                 revision=story.revision + 1,
             )
+            before = public.scopes_of(db, clock, story)
             live = _write(db, live, clock)
+            if story.path and story.path != live.path:
+                # Published again under another slug: its old permalink moves (301).
+                db.execute(
+                    "INSERT OR REPLACE INTO redirects (path, story_id) VALUES (?, ?)",
+                    [story.path, story.id],
+                )
             _record_revision(db, live, "publish", _second(now))
-            _queue_feeds(db, clock, _second(now), live)
+            renditions.record_changes(db, before | public.scopes_of(db, clock, live), _second(now))
         published.append(queries.get_story(db, story.id))
     return published
 

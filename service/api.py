@@ -344,7 +344,13 @@ def _readable(story_id: int, *, public: tuple[str, ...] = PUBLIC_STATUSES) -> tu
     """The story and the caller's role; what was never public needs a token (401)."""
     role = tokens.caller_role(settings().api)
     story = get_archive().get(story_id)
-    if role is None and not (is_public(story) and story.status in public):
+    if role is not None:
+        return story, role
+    # The public sees a story as archive.visibility says: live, or the tombstone of what was
+    # published (never a draft written since).
+    if is_public(story):
+        story = get_archive().public_face(story)
+    if not (is_public(story) and story.status in public):
         tokens.require_role(settings().api, tokens.READ)
     return story, role
 

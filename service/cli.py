@@ -35,7 +35,7 @@ from archive.fields import CHANGE_KINDS
 from archive.shape import parse_time
 from archive.storage import storage_failure
 from archive.store import BATCH_SECONDS, BATCH_SIZE, check
-from archive.visibility import is_public_revision
+from archive.visibility import is_public_revision, is_tombstone
 from service import create_app
 from service.archive_access import open_for
 from service.settings import Settings, SettingsError, SiteSettings, load_settings
@@ -218,8 +218,9 @@ def export_command(
             shape = story_to_dict(story, base_url=base_url)
             if story.id in keys:
                 shape["idempotency_keys"] = keys[story.id]
-            if revisions:
-                # Without --all, only what was public: drafts of a published story were not.
+            if revisions and (include_unpublished or not is_tombstone(story)):
+                # Without --all, only what was public: drafts of a published story were not,
+                # and a tombstone keeps no text (archive.visibility).
                 shape["revisions"] = [
                     {**r, "saved_at": r["saved_at"].isoformat()}
                     for r in archive.revisions(story.id)

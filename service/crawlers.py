@@ -21,11 +21,13 @@ XML = "application/xml; charset=utf-8"
 @bp.get("/robots.txt")
 def show_robots():
     base = settings().site.base_url.rstrip("/")
-    # RFC 9309: search results and revision histories are not for indexing; permalinks are.
+    # RFC 9309: search results and the API are not for crawling. Revision pages and TimeMaps
+    # are open: archival crawlers that honour robots.txt keep every Memento and revision
+    # citation (search engines are asked not to index revision pages, by their own meta tag).
     lines = [
         "User-agent: *",
         "Disallow: /search",
-        "Disallow: /*/revisions/",
+        "Disallow: /api/",
         "Allow: /",
         "",
         f"Sitemap: {base}/sitemap.xml",

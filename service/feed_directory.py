@@ -24,6 +24,7 @@ bp = Blueprint("feed_directory", __name__)
 GROUPS = {
     "latest": "Site",
     "corrections": "Site",
+    "withdrawals": "Site",
     "sections": "Sections",
     "tags": "Tags",
     "authors": "Authors",
@@ -69,6 +70,7 @@ def _scopes_with_pages(archive: Archive, scopes: set[FeedScope]) -> set[FeedScop
         for scope in scopes
         if scope.is_latest
         or scope.is_corrections
+        or scope.is_withdrawals
         or (scope.is_month and scope.month in months[scope.year])
         or (scope.slug and archive.has_live_stories(scope.kind, scope.slug))
     }

@@ -9,6 +9,7 @@ serves nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,18 @@ LINK_FORMAT = "application/link-format"
 # The request header a client names a past moment with, and the one responses vary on.
 ACCEPT_DATETIME = "Accept-Datetime"
 VARY = "accept-datetime"
+
+
+# RFC 9110 5.6.7: the three forms of an HTTP-date, all in GMT.
+_DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_LONG_DAY = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_TIME = "[0-9]{2}:[0-9]{2}:[0-9]{2}"
+HTTP_DATE_FORMS = (
+    re.compile(rf"{_DAY}, [0-9]{{2}} {_MONTH} [0-9]{{4}} {_TIME} GMT"),  # IMF-fixdate
+    re.compile(rf"{_LONG_DAY}, [0-9]{{2}}-{_MONTH}-[0-9]{{2}} {_TIME} GMT"),  # RFC 850
+    re.compile(rf"{_DAY} {_MONTH} (?:[0-9]{{2}}| [0-9]) {_TIME} [0-9]{{4}}"),  # asctime
+)
 
 
 @dataclass(frozen=True)
@@ -56,14 +69,26 @@ def mementos_of(
 
 
 def parse_accept_datetime(value: str) -> datetime:
-    """An Accept-Datetime value as an aware UTC datetime. Raises BadRequest naming the value."""
-    moment = parse_date(value)
-    if moment is None:
+    """An Accept-Datetime value as an aware UTC datetime. Raises BadRequest naming the value.
+
+    RFC 7089 2.1.1 takes an HTTP-date: RFC 9110 5.6.7's IMF-fixdate, or the obsolete RFC 850
+    and asctime forms, always in GMT. Anything else (a numeric zone such as +0000 or -0100, an
+    empty value, a date that does not exist) is refused, never guessed at.
+    """
+    if not any(form.fullmatch(value) for form in HTTP_DATE_FORMS):
         raise BadRequest(
-            f"Accept-Datetime {value!r} is not an HTTP-date (RFC 7089 2.1.1); "
-            "expected for example 'Mon, 24 Feb 2014 16:00:00 GMT'"
+            f"Accept-Datetime {value[:100]!r} is not an HTTP-date (RFC 7089 2.1.1: an "
+            "IMF-fixdate in GMT); expected for example 'Mon, 24 Feb 2014 16:00:00 GMT'"
         )
-    return moment.astimezone(UTC)
+    try:
+        moment = parse_date(value)
+        if moment is None:
+            raise ValueError(value)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise BadRequest(
+            f"Accept-Datetime {value[:100]!r} is not an HTTP-date that exists (RFC 7089 2.1.1)"
+        ) from None
 
 
 def memento_at(mementos: Sequence[Memento], moment: datetime) -> Memento:
@@ -87,6 +112,26 @@ def original_links(path: str, base_url: str) -> str:
             _link(urls["timemap"], "timemap", type=LINK_FORMAT),
         ]
     )
+
+
+def timegate_links(path: str, mementos: Sequence[Memento], chosen: Memento, base_url: str) -> str:
+    """The Link header of a TimeGate's answer (RFC 7089 4.1.1): the original and the TimeMap,
+    and the Memento chosen (a published revision: revisions saved while the story was not
+    public are never chosen) with the first and last, each with its datetime."""
+    urls = story_urls(path, base_url)
+    relations: dict[int, list[str]] = {}
+    for position, relation in ((0, "first"), (len(mementos) - 1, "last")):
+        relations.setdefault(position, []).append(relation)
+    relations.setdefault(mementos.index(chosen), [])
+    links = [
+        _link(urls["original"], "original timegate"),
+        _link(urls["timemap"], "timemap", type=LINK_FORMAT),
+    ]
+    for position in sorted(relations):
+        memento = mementos[position]
+        rel = " ".join([*relations[position], "memento"])
+        links.append(_link(memento.url, rel, datetime=memento.datetime_value))
+    return _join(links)
 
 
 def memento_links(path: str, mementos: Sequence[Memento], number: int, base_url: str) -> str:

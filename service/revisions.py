@@ -44,17 +44,21 @@ def show_revision(year: int, month: int, day: int, slug: str, number: int):
     if isinstance(story, str):
         return redirect(f"{story}revisions/{number}/", code=301)
     revision = get_archive().revision(story.id, number, published_only=True)
+    base_url = settings().site.base_url
+    mementos = _mementos(story, base_url)
+    [this] = [m for m in mementos if m.number == number]
+    place = mementos.index(this)
     response = render_page(
         "revision.html",
         title=f"{revision.story.title} (revision {number})",
         current=story,
         revision=revision,
         story=revision.story,
+        # The published revisions either side, for readers and archival crawlers.
+        previous=mementos[place - 1].number if place > 0 else None,
+        following=mementos[place + 1].number if place + 1 < len(mementos) else None,
     )
     # RFC 7089 2.1.1 and 2.2: a Memento says when it was saved and where its siblings are.
-    base_url = settings().site.base_url
-    mementos = _mementos(story, base_url)
-    [this] = [m for m in mementos if m.number == number]
     response.headers["Memento-Datetime"] = this.datetime_value
     response.headers["Link"] = memento.memento_links(story.path, mementos, number, base_url)
     return response
@@ -83,9 +87,10 @@ def negotiate_datetime() -> Response | None:
         return None  # the permalink's own view answers 301 to where the story moved
     moment = memento.parse_accept_datetime(value)
     base_url = settings().site.base_url
-    chosen = memento.memento_at(_mementos(story, base_url), moment)
+    mementos = _mementos(story, base_url)
+    chosen = memento.memento_at(mementos, moment)
     response = redirect(chosen.url, code=302)
-    response.headers["Link"] = memento.original_links(story.path, base_url)
+    response.headers["Link"] = memento.timegate_links(story.path, mementos, chosen, base_url)
     response.headers["Cache-Control"] = f"public, max-age={settings().http.page_max_age}"
     response.vary.add(memento.VARY)
     return response

@@ -71,14 +71,15 @@ def rebuild_all(
 
 
 def rebuild_first(settings: Settings, *, now: datetime | None = None) -> list[str]:
-    """Before a new archive's first request: the site's feeds (latest and corrections, which
+    """Before a new archive's first request: the site's feeds (latest, corrections and
+    withdrawals, which
     exist from the start) and the first START_SCOPES queued
     feeds (site feed first), so a start stays short however much is queued; the rebuild-all
     that runs right after the start builds the rest."""
     now = now or datetime.now(UTC)
     with open_for(settings) as archive:
         archive.publish_due(now=now)
-        site_feeds = [FeedScope.parse("latest"), FeedScope.parse("corrections")]
+        site_feeds = [FeedScope.parse(key) for key in ("latest", "corrections", "withdrawals")]
         first = renditions.rebuild(archive, settings, now=now, scopes=site_feeds)
         return first.changed + renditions.rebuild_pending(
             archive, settings, now=now, most=START_SCOPES

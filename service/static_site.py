@@ -330,6 +330,7 @@ def nginx_static_location(folder: Path) -> str:
         text/x-opml opml;
         application/xml xml;
         application/x-bibtex bib;
+        application/x-research-info-systems ris;
     }}
     default_type application/octet-stream;
 {_headers(CONTENT_SECURITY_POLICY, "    ")}    location / {{
@@ -347,6 +348,12 @@ def nginx_static_location(folder: Path) -> str:
     }}
     location /pagefind/ {{
 {_headers(search_policy, "        ")}    }}
+    # A story's TimeMap (RFC 7089) is link-format, kept as the folder's index.html.
+    location ~ /timemap/$ {{
+        types {{ }}
+        default_type application/link-format;
+        try_files $uri/index.html =404;
+    }}
     # A citation as CSL-JSON; every other .json file is a JSON Feed.
     location ~ /cite\\.json$ {{
 {_headers(CONTENT_SECURITY_POLICY, "        ")}        types {{ }}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import bibtexparser
 import jsonschema
@@ -65,7 +66,8 @@ CSL_DATA_SCHEMA = {
                 "author",
                 "container-title",
                 "publisher",
-                "original-publisher",
+                "archive",
+                "archive_location",
                 "issued",
                 "accessed",
                 "URL",
@@ -77,6 +79,12 @@ CSL_DATA_SCHEMA = {
         },
     },
 }
+
+
+def today() -> tuple[int, int, int]:
+    """Today in the site's zone (Europe/London): the day a citation is taken."""
+    moment = datetime.now(ZoneInfo("Europe/London"))
+    return moment.year, moment.month, moment.day
 
 
 def cited_story(**fields):
@@ -128,7 +136,11 @@ def test_story_page_shows_a_citation_block_with_a_copyable_text(edited, client):
         f" 2014, 09:30 GMT. {PERMALINK}. Entry id {ENTRY_ID}."
     )
     downloads = {a.text: a.get("href") for a in block.cssselect(".cite-downloads a")}
-    assert downloads == {"CSL-JSON": STORY + "cite.json", "BibTeX": STORY + "cite.bib"}
+    assert downloads == {
+        "CSL-JSON": STORY + "cite.json",
+        "BibTeX": STORY + "cite.bib",
+        "RIS": STORY + "cite.ris",
+    }
     # The rights notice still closes the story: the citation is outside the article.
     assert not tree.cssselect("article section.cite")
 
@@ -147,7 +159,7 @@ def test_revision_page_cites_that_revision(edited, client):
     assert "Revision 1, saved 24 February 2014, 16:05 GMT." in text
     assert f"{PERMALINK}revisions/1/ (permalink {PERMALINK})." in text
     downloads = [a.get("href") for a in block.cssselect(".cite-downloads a")]
-    assert downloads == [STORY + "revisions/1/cite.json", STORY + "revisions/1/cite.bib"]
+    assert downloads == [STORY + f"revisions/1/cite.{fmt}" for fmt in ("json", "bib", "ris")]
 
 
 def test_story_without_bylines_or_publisher_cites_the_title_first(archive, client):
@@ -174,9 +186,9 @@ def test_csl_json_downloads_validate_and_name_the_story(edited, client):
         "title": "Harbour bridge reopens at last",
         "author": [{"literal": "Helen Marsh"}, {"literal": "Ravi Patel"}],
         "container-title": "Masthead Demo Gazette",
-        "publisher": "Masthead Demo Gazette",
-        "original-publisher": "Agence Demo",
+        "publisher": "Agence Demo",
         "issued": {"date-parts": [[2014, 2, 24]]},
+        "accessed": {"date-parts": [list(today())]},
         "URL": PERMALINK,
         "version": "2",
         "language": "en",
@@ -192,6 +204,11 @@ def test_csl_json_of_a_revision_points_at_that_revision(edited, client):
     assert item["title"] == "Harbour bridge reopens"
     assert item["URL"] == PERMALINK + "revisions/1/"
     assert item["version"] == "1"
+    # A revision's own date: when it was saved (revision 2's is 2 March).
+    assert item["issued"] == {"date-parts": [[2014, 2, 24]]}
+    [second] = client.get(STORY + "revisions/2/cite.json").get_json(force=True)
+    assert second["issued"] == {"date-parts": [[2014, 3, 2]]}
+    assert second["URL"] == PERMALINK + "revisions/2/"
 
 
 def test_csl_json_schema_subset_rejects_what_it_should(edited, client):

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import feedparser
 import jsonschema
+import lxml.html
 import pytest
 from lxml import etree
 
@@ -99,7 +100,17 @@ def test_a_correction_through_the_api_reaches_the_page_the_feed_and_the_revision
     [entry] = feed.entries
     assert entry.summary == RUSSIAN_NOTE
     assert entry.title == "Correction: Harbour bridge reopens"
-    assert entry.link == f"https://news.example{story['path']}#revision-2"
+    # The corrected revision's page; RFC 5829: the revision it corrected, and the story now.
+    permalink = f"https://news.example{story['path']}"
+    assert entry.link == f"{permalink}revisions/2/"
+    versions = {link.rel: link.href for link in entry.links if link.rel.endswith("-version")}
+    assert versions == {
+        "predecessor-version": f"{permalink}revisions/1/",
+        "latest-version": permalink,
+    }
+    content = lxml.html.fragment_fromstring(entry.content[0].value, create_parent="div")
+    assert [e.text for e in content.cssselect(".removed del")] == ["£4.50"]
+    assert [e.text for e in content.cssselect(".added ins")] == ["£4.80"]
     assert entry.id == f"{story['entry_id']}/corrections/2"
     rss = feedparser.parse(feed_body(archive, "corrections.rss"))
     assert rss.bozo == 0
@@ -355,3 +366,40 @@ def test_a_huge_paragraph_rewritten_is_diffed_quickly(archive, client):
     assert time.monotonic() - started < 5
     newest = html_of(response).cssselect("li.revision")[0]
     assert len(newest.cssselect(".removed del")) == 1  # the paragraph, whole
+
+
+def test_a_correction_after_a_draft_links_the_published_revision_it_corrected(archive, settings):
+    story = archive.save(make_story(body="<p>The bridge is 3 km long.</p>"), now=NOW)
+    draft = archive.save(
+        story.replace(status="draft", title="Секрет"), now=NOW + timedelta(hours=1)
+    )
+    archive.save(
+        draft.replace(
+            status="published", title=story.title, body_html="<p>The bridge is 2 km long.</p>"
+        ),
+        now=NOW + timedelta(hours=2),
+        change=ChangeNote("correction", "The bridge is 2 km long, not 3 km."),
+    )
+    build(archive, settings, NOW + timedelta(hours=3))
+    tree = etree.fromstring(feed_body(archive, "corrections.atom"))
+    [entry] = tree.iter(f"{ATOM}entry")
+    # RFC 4287 4.2.7.2: a link without rel is the alternate.
+    links = {
+        link.get("rel", "alternate"): link.get("href") for link in entry.findall(f"{ATOM}link")
+    }
+    permalink = f"https://news.example{story.path}"
+    # Revision 2 was a draft, never public: revision 1 is the one corrected.
+    assert links["predecessor-version"] == f"{permalink}revisions/1/"
+    assert links["latest-version"] == permalink
+    assert links["alternate"] == f"{permalink}revisions/3/"
+    content = entry.findtext(f"{ATOM}content")
+    assert "<del>3</del>" in content
+    assert "<ins>2</ins>" in content
+    assert "Секрет" not in content
+    rss = etree.fromstring(feed_body(archive, "corrections.rss"))
+    rss_links = [link.get("rel") for link in rss.iter(f"{ATOM}link") if link.get("rel")]
+    assert {"predecessor-version", "latest-version"} <= set(rss_links)
+    item = json.loads(feed_body(archive, "corrections.json"))["items"][0]
+    assert {"rel": "predecessor-version", "url": f"{permalink}revisions/1/"} in item["_masthead"][
+        "links"
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.robotparser
+
 import lxml.etree
 
 from service import crawlers
@@ -51,3 +53,13 @@ def test_robots_txt_points_at_the_sitemap_with_the_absolute_base_url(client):
     lines = response.get_data(as_text=True).splitlines()
     assert "Sitemap: https://news.example/sitemap.xml" in lines
     assert "Disallow: /search" in lines
+
+
+def test_robots_txt_opens_revisions_and_timemaps_to_archival_crawlers(client):
+    rules = urllib.robotparser.RobotFileParser()
+    rules.parse(client.get("/robots.txt").get_data(as_text=True).splitlines())
+    story = "https://news.example/2014/02/24/harbour-bridge-reopens/"
+    for url in (story, story + "revisions/", story + "revisions/3/", story + "timemap/"):
+        assert rules.can_fetch("ia_archiver", url), url
+    for url in ("https://news.example/search?q=bridge", "https://news.example/api/stories"):
+        assert not rules.can_fetch("ia_archiver", url), url

@@ -47,26 +47,76 @@ def key_of(url: str) -> str:
     return url.split("/feeds/", 1)[1]
 
 
-def test_walk_from_subscription_feed_reaches_every_story_once(archive, history):
-    tree = etree.fromstring(archive.rendition("latest.atom").body)
-    assert len(tree.findall(f"{ATOM}entry")) == 4
-    seen: list[str] = []
-    visited = []
-    url = links_of(tree).get("prev-archive")
+TOMBSTONES = "{http://purl.org/atompub/tombstones/1.0}"
+# Months over at NOW (November 2026 is in progress): the RFC 5005 archive documents.
+CLOSED = [month for month in MONTHS if month < "2026-11"]
+
+
+def walk(archive, now=NOW) -> tuple[list[str], list[str], list[str]]:
+    """The RFC 5005 walk from the Atom subscription document: every document reached by
+    prev-archive (keys), the entry ids and the tombstone refs they hold. Each document is
+    parsed by feedparser and must be an archive document (fh:archive)."""
+    url = links_of(etree.fromstring(archive.rendition("latest.atom").body)).get("prev-archive")
+    visited, entries, tombstones = [], [], []
     while url:
-        document = etree.fromstring(archive.rendition(key_of(url)).body)
-        assert feedparser.parse(archive.rendition(key_of(url)).body).bozo == 0
-        # RFC 5005 4.2: only a month that is over (here: before November 2026) is an archive.
-        is_closed = key_of(url) != "archive/2026/11.atom"
-        assert (document.find(f"{HISTORY}archive") is not None) == is_closed
+        body = archive.rendition(key_of(url)).body
+        assert feedparser.parse(body).bozo == 0, url
+        document = etree.fromstring(body)
+        # RFC 5005 4: every document reached through prev-archive is an archive document.
+        assert document.find(f"{HISTORY}archive") is not None, url
         links = links_of(document)
         assert links["current"].endswith("/feeds/latest.atom")
-        seen += [entry.findtext(f"{ATOM}id") for entry in document.findall(f"{ATOM}entry")]
+        entries += [entry.findtext(f"{ATOM}id") for entry in document.findall(f"{ATOM}entry")]
+        tombstones += [gone.get("ref") for gone in document.iter(f"{TOMBSTONES}deleted-entry")]
         visited.append(key_of(url))
         url = links.get("prev-archive")
-    assert visited == [f"archive/{m.replace('-', '/')}.atom" for m in reversed(MONTHS)]
-    assert sorted(seen) == sorted(story.entry_id for story in history)
+    return visited, entries, tombstones
+
+
+def test_walk_from_subscription_feed_reaches_every_story_once(archive, history):
+    tree = etree.fromstring(archive.rendition("latest.atom").body)
+    newest = [entry.findtext(f"{ATOM}id") for entry in tree.findall(f"{ATOM}entry")]
+    assert len(newest) == 4
+    visited, seen, tombstones = walk(archive)
+    # The month in progress changes still: it is reached for browsing, never in the walk.
+    assert visited == [f"archive/{m.replace('-', '/')}.atom" for m in reversed(CLOSED)]
+    assert tombstones == []
     assert len(seen) == len(set(seen))  # each story in exactly one archive document
+    closed = [s.entry_id for s in history if s.path[1:8].replace("/", "-") in CLOSED]
+    assert sorted(seen) == sorted(closed)
+    assert set(seen) | set(newest) == {story.entry_id for story in history}
+    current = etree.fromstring(archive.rendition("archive/2026/11.atom").body)
+    assert current.find(f"{HISTORY}archive") is None
+    assert key_of(links_of(current)["prev-archive"]) == "archive/2026/10.atom"
+    october = links_of(etree.fromstring(archive.rendition("archive/2026/10.atom").body))
+    assert "next-archive" not in october  # November is no archive document yet
+
+
+def test_withdrawals_and_backdating_reach_closed_months(archive, settings, history):
+    before = {m: archive.rendition(f"archive/{m.replace('-', '/')}.atom") for m in CLOSED}
+    later = NOW + timedelta(days=1)
+    june, september = history[3], history[9]
+    archive.withdraw(june.id, reason="Legal request", now=later)
+    archive.save(september.replace(status="draft", title="Reworked in draft"), now=later)
+    backdated = archive.save(
+        story_from_dict({"title": "Found in a drawer", "published_at": "2026-07-15T09:00Z"}),
+        now=later,
+    )
+    renditions.rebuild_pending(archive, settings, now=later)
+    visited, seen, tombstones = walk(archive, later)
+    assert visited == [f"archive/{m.replace('-', '/')}.atom" for m in reversed(CLOSED)]
+    # Every story exactly once: live ones as entries, withdrawn ones as tombstones.
+    assert len(seen + tombstones) == len(set(seen + tombstones))
+    assert sorted(tombstones) == sorted([june.entry_id, september.entry_id])
+    assert backdated.entry_id in seen
+    changed = {m for m in CLOSED if archive.rendition(before[m].key).etag != before[m].etag}
+    assert changed == {"2026-06", "2026-07", "2026-09"}
+    june_feed = etree.fromstring(archive.rendition("archive/2026/06.atom").body)
+    (gone,) = june_feed.iter(f"{TOMBSTONES}deleted-entry")
+    assert gone.get("when") == later.isoformat()
+    assert gone.findtext(f"{TOMBSTONES}comment") == "Legal request"
+    assert gone.find(f"{ATOM}link").get("href") == f"https://news.example{june.path}"
+    assert "Reworked" not in archive.rendition("archive/2026/09.atom").body.decode()
 
 
 def test_archive_documents_link_both_ways(archive, history):
@@ -80,12 +130,15 @@ def test_archive_documents_link_both_ways(archive, history):
 @pytest.mark.parametrize("fmt", ["rss", "json"])
 def test_rss_and_json_archives_walk_the_same_way(archive, history, fmt):
     seen = []
-    url = _older(archive.rendition(f"latest.{fmt}").body, fmt)
+    latest = archive.rendition(f"latest.{fmt}").body
+    url = _older(latest, fmt)
     while url:
         page = archive.rendition(key_of(url)).body
         seen += _ids(page, fmt)
         url = _older(page, fmt)
-    assert sorted(seen) == sorted(story.entry_id for story in history)
+    closed = [s.entry_id for s in history if s.path[1:8].replace("/", "-") in CLOSED]
+    assert sorted(seen) == sorted(closed)
+    assert set(seen) | set(_ids(latest, fmt)) == {story.entry_id for story in history}
 
 
 def _older(page: bytes, fmt: str) -> str | None:

@@ -14,6 +14,7 @@ from werkzeug.http import http_date, parse_date
 
 from tests.conftest import NOW
 from tests.test_archive import make_story
+from tests.test_pages import html_of
 
 STORY = "/2014/02/24/harbour-bridge-reopens/"
 BASE = "https://news.example"
@@ -117,7 +118,21 @@ def test_every_memento_datetime_negotiates_back_to_its_memento(history, client):
 
 
 @pytest.mark.parametrize(
-    "bad", ["yesterday", "2014-02-24T16:00:00Z", "Mon, 32 Feb 2014 16:00:00 GMT", ""]
+    "bad",
+    [
+        "yesterday",
+        "2014-02-24T16:00:00Z",
+        "Mon, 32 Feb 2014 16:00:00 GMT",
+        "Sat, 29 Feb 2014 16:00:00 GMT",  # 2014 was no leap year
+        "",
+        "Mon, 24 Feb 2014 16:00:00 +0000",  # a numeric zone is no HTTP-date
+        "Fri, 31 Dec 9999 23:59:59 -0100",  # nor this one, past the last representable time
+        "mon, 24 feb 2014 16:00:00 gmt",
+        "Mon,  24 Feb 2014 16:00:00 GMT",
+        "Mon, 24 Feb 2014 16:00:00 GMT; more",
+        "Пн, 24 фев 2014 16:00:00 GMT",
+        "Mon, 24 Feb 2014 25:61:61 GMT",
+    ],
 )
 def test_malformed_accept_datetime_answers_400_naming_it(history, client, bad):
     response = client.get(STORY, headers={"Accept-Datetime": bad})
@@ -288,3 +303,47 @@ def test_real_server_negotiates_and_caches_apart(history, live_server):
         assert parse_links(response.headers["Link"])[0]["rel"] == "original timegate"
     with opener.open(live_server.url + STORY + "revisions/4/", timeout=10) as response:
         assert parse_date(response.headers["Memento-Datetime"]) == second(SAVED[4])
+    # Past the last representable time once in UTC: a clear 400 from the real server, not 500.
+    out_of_range = urllib.request.Request(
+        live_server.url + STORY, headers={"Accept-Datetime": "Fri, 31 Dec 9999 23:59:59 -0100"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(out_of_range, timeout=10)
+    assert refused.value.code == 400
+    assert "Accept-Datetime" in refused.value.read().decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 5),  # the last moment there is: the last revision
+        ("Mon Feb 24 16:00:00 2014", 2),  # asctime
+        ("Wed Feb  5 16:00:00 2014", 2),
+    ],
+)
+def test_every_form_of_http_date_is_accepted_to_its_edges(history, client, value, expected):
+    response = client.get(STORY, headers={"Accept-Datetime": value})
+    assert response.status_code == 302
+    assert response.headers["Location"] == memento_url(expected)
+
+
+def test_timegate_names_the_published_revision_it_chose(history, client):
+    # Between revision 2 and 4 the story was a draft (revision 3): revision 2 was in force.
+    response = client.get(STORY, headers={"Accept-Datetime": "Tue, 25 Feb 2014 12:00:00 GMT"})
+    links = parse_links(response.headers["Link"])
+    chosen = [link for link in links if link["url"] == memento_url(2)]
+    assert [link["rel"].split() for link in chosen] == [["first", "memento"]]
+    assert chosen[0]["datetime"] == http_date(second(SAVED[2]))
+    assert memento_url(3) not in response.headers["Link"]
+    last = [link for link in links if "last" in link["rel"].split()]
+    assert [link["url"] for link in last] == [memento_url(5)]
+
+
+def test_revision_page_links_its_public_neighbours_and_the_timemap(history, client):
+    page = html_of(client.get(STORY + "revisions/4/"))
+    links = {a.get("rel"): a.get("href") for a in page.cssselect("p.notice a[rel]")}
+    assert links == {"prev": STORY + "revisions/2/", "next": STORY + "revisions/5/"}
+    [timemap] = page.cssselect("p.notice a[type='application/link-format']")
+    assert timemap.get("href") == STORY + "timemap/"
+    first = html_of(client.get(STORY + "revisions/2/"))
+    assert [a.get("rel") for a in first.cssselect("p.notice a[rel]")] == ["next"]

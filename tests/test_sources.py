@@ -361,6 +361,15 @@ def test_source_page_lists_its_public_stories_and_health_names_failing_sources(
     assert "Harbour reopens" in text
     assert "Wire Daily" in text
     assert client.get("/sources/nobody/").status_code == 404
+    # A story sent back to draft leaves the page: its draft title is on no public page.
+    from service.archive_access import open_for
+
+    [story], _ = stories_of(source_settings, "wire")
+    with open_for(source_settings) as archive:
+        archive.save(story.replace(status="draft", title="Secret rework"), now=NOW)
+    text = client.get("/sources/wire/").get_data(as_text=True)
+    assert "Secret rework" not in text
+    assert "Harbour reopens" not in text
     health = client.get("/health")
     assert health.status_code == 200  # a partner's failure is not the site's
     [failing] = health.get_json()["sources_failing"]

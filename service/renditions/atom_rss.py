@@ -49,10 +49,20 @@ class MastheadFeedExtension(BaseExtension):
         self.format = "atom"
 
     def extend_ns(self):
-        # Only what the format can carry: tombstones are Atom's, the licence module is RSS's.
-        if self.format == "atom":
-            return {"media": MEDIA_NS, "at": TOMBSTONES_NS, "fh": HISTORY_NS}
-        return {"media": MEDIA_NS, "fh": HISTORY_NS, "creativeCommons": CC_NS}
+        # Only what the format can carry (tombstones are Atom's, the licence module is RSS's),
+        # and only what this document uses: strict validators warn of a namespace declared
+        # in vain.
+        document = self.document
+        used = {}
+        if any(entry.image for entry in document.entries):
+            used["media"] = MEDIA_NS
+        if self.format == "atom" and document.deleted:
+            used["at"] = TOMBSTONES_NS
+        if document.is_archive:
+            used["fh"] = HISTORY_NS
+        if self.format == "rss" and any(entry.license_url for entry in document.entries):
+            used["creativeCommons"] = CC_NS
+        return used
 
     def extend_atom(self, feed):
         if self.document.is_archive:
@@ -96,6 +106,8 @@ class MastheadEntryExtension(BaseEntryExtension):
         if self.entry.original_url:
             # RFC 4287 4.2.7.2: "via", where the entry's information came from.
             xml_elem("link", element, rel="via", href=self.entry.original_url)
+        for rel, url in self.entry.links:
+            xml_elem("link", element, rel=rel, href=url)
         source = element.find("source")
         if source is not None:
             # RFC 4287 4.2.11: a source keeps its feed's id and updated; the publisher's site is
@@ -110,6 +122,8 @@ class MastheadEntryExtension(BaseEntryExtension):
         xml_elem(f"{{{ATOM_NS}}}updated", element).text = self.entry.updated_at.isoformat()
         if self.entry.license_url:
             xml_elem(f"{{{CC_NS}}}license", element).text = self.entry.license_url
+        for rel, url in self.entry.links:
+            xml_elem(f"{{{ATOM_NS}}}link", element, rel=rel, href=url)
         self._media(element)
         return element
 
@@ -179,7 +193,10 @@ def as_rss_text(text: str) -> str:
 def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: str):
     text = as_rss_text if fmt == "rss" else str
     feed = FeedGenerator()
-    feed.load_extension("dc")
+    # Dublin Core: RSS bylines, language and rights of every item, and any entry's publisher;
+    # declared only where used, as every namespace is (MastheadFeedExtension.extend_ns).
+    if (fmt == "rss" and document.entries) or any(e.publisher_name for e in document.entries):
+        feed.load_extension("dc")
     feed.register_extension("masthead", MastheadFeedExtension, MastheadEntryExtension)
     feed.masthead.document = document
     feed.masthead.links = links

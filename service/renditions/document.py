@@ -67,6 +67,8 @@ class Entry:
     publisher_url: str | None
     # Origin of syndicated copy: where the originating publisher published the story.
     original_url: str | None = None
+    # More links of the entry, (relation, URL): RFC 5829 versions of a correction.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ class FeedSource:
         """
         left_out: dict[int, str] = {}
         build = entry_of if self.scope.is_month else ENTRIES.entry
+        if self.scope.is_withdrawals:
+            build = withdrawal_entry
         entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
         tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
         entries += tuple(
@@ -219,13 +223,20 @@ def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datet
         found = archive.corrections(limit=settings.feeds.size)
         title = scope_title(archive, settings, scope)
         return FeedSource(scope, title, scope.page_path, (), corrections=tuple(found))
+    if scope.is_withdrawals:
+        gone = archive.withdrawals(limit=settings.feeds.size)
+        title = scope_title(archive, settings, scope)
+        return FeedSource(scope, title, scope.page_path, tuple(gone))
     filters = scope.filters
     stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
     deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
     title = scope_title(archive, settings, scope)
     links = {}
-    if scope.is_latest:  # the site feed links the newest month with a syndicated story
-        newest = archive.neighbours(END_OF_TIME, END_OF_TIME, syndicated=True).before
+    if scope.is_latest:
+        # RFC 5005 4: the site feed's prev-archive is the newest archive document, the newest
+        # closed month (the month in progress still changes: it is no archive document yet).
+        local = archive.clock.local(now)
+        newest, _after = archive.month_neighbours(f"{local:%Y-%m}-01", END_OF_TIME)
         if newest:
             links["prev-archive"] = FeedScope.for_local_date(newest)
     return FeedSource(
@@ -242,6 +253,8 @@ def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
         return site_title
     if scope.is_corrections:
         return f"{site_title}: Corrections"
+    if scope.is_withdrawals:
+        return f"{site_title}: Withdrawals"
     try:
         name = archive.name_of(scope.kind, scope.slug)
     except NameNotFound:  # the last story left this tag: its feed empties under its slug
@@ -250,20 +263,28 @@ def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
 
 
 def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
-    """A month's feed. RFC 5005 4.2: an archive document must not change once published, so
-    the month in progress (in the site's zone) is not one yet; it becomes one when it closes."""
+    """A month's feed: its stories, and a tombstone (RFC 6721) of each of its stories that is
+    no longer published, for good (an aggregator that paged the month earlier learns of it).
+
+    RFC 5005 4.2: an archive document must not change once published, so the month in
+    progress (in the site's zone) is not one yet; it becomes one when it closes. Every link of
+    the archive walk (`prev-archive`, `next-archive`) leads to a closed month only: the month
+    in progress links back into the walk, but nothing in the walk links to it.
+    """
     first, last = f"{scope.year:04d}-{scope.month:02d}-01", f"{scope.year:04d}-{scope.month:02d}-31"
     stories = archive.between(first, last, limit=-1, syndicated=True)
     links = {"current": LATEST}
-    around = archive.neighbours(first, last, syndicated=True)
-    for rel, day in (("prev-archive", around.before), ("next-archive", around.after)):
-        if day:
-            links[rel] = FeedScope.for_local_date(day)
+    before, after = archive.month_neighbours(first, last)
+    if before:
+        links["prev-archive"] = FeedScope.for_local_date(before)
+    if after and archive.clock.is_month_closed(int(after[:4]), int(after[5:7]), now):
+        links["next-archive"] = FeedScope.for_local_date(after)
     return FeedSource(
         scope,
         scope_title(archive, settings, scope),
         scope.page_path,
         tuple(stories),
+        deleted=tuple(archive.tombstones_between(first, last)),
         is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
         archive_links=links,
     )
@@ -370,24 +391,78 @@ def entry_of(story: Story, settings: Settings) -> Entry:
 
 
 def correction_entry(note: Note, story: Story, settings: Settings) -> Entry:
-    """A correction as an entry of the corrections feed: its note, dated when it was made,
-    linking to the story's printed note. Its id is the story's, with the revision that
-    corrected it, so it is never taken for the story's own entry."""
+    """A correction as an entry of the corrections feed: its note and the words it changed,
+    dated when it was made, linking to the corrected revision's page, with the revision it
+    corrected (RFC 5829 `predecessor-version`) and the story as it reads now
+    (`latest-version`). Its id is the story's, with the revision that corrected it, so it is
+    never taken for the story's own entry."""
     entry = entry_of(story, settings)
-    link = f"{entry.url}#revision-{note.revision}"
     text = clean(note.note)
+    versions = [("latest-version", entry.url)]
+    if note.predecessor is not None:
+        versions.insert(0, ("predecessor-version", f"{entry.url}revisions/{note.predecessor}/"))
     return replace(
         entry,
         id=f"{entry.id}/corrections/{note.revision}",
-        url=link,
+        url=f"{entry.url}revisions/{note.revision}/",
         title=clean(f"Correction: {story.title}"),
         summary=text,
-        content_html=f'<p>{escape(text)}</p><p><a href="{escape(entry.url)}">'
-        f"{escape(entry.title)}</a></p>",
+        content_html=f"<p>{escape(text)}</p>{diff_html(note.changes)}"
+        f'<p><a href="{escape(entry.url)}">{escape(entry.title)}</a></p>',
         categories=(),
         image=None,
         published_at=note.saved_at,
         updated_at=note.saved_at,
+        links=tuple(versions),
+    )
+
+
+# How a diff line is marked in a correction's content: (class, element of its changed words).
+DIFF_MARKS = {"-": ("removed", "del"), "+": ("added", "ins"), " ": ("context", "span")}
+
+
+def diff_html(changes) -> str:
+    """What a correction changed, as the revision page shows it: each field with its removed
+    and added lines, only the changed words in `del` and `ins`."""
+    if not changes:
+        return ""
+    parts = ["<dl>"]
+    for change in changes:
+        parts.append(f"<dt>{escape(clean(change.label))}</dt>")
+        if change.sentence:
+            parts.append(f"<dd>{escape(clean(change.sentence))}</dd>")
+        for line in change.lines:
+            kind, tag = DIFF_MARKS[line.mark]
+            words = "".join(
+                f"<{tag}>{escape(clean(text))}</{tag}>" if is_changed else escape(clean(text))
+                for is_changed, text in line.parts
+            )
+            parts.append(f'<dd class="{kind}">{escape(line.mark)} {words}</dd>')
+    parts.append("</dl>")
+    return "".join(parts)
+
+
+def withdrawal_entry(story: Story, settings: Settings) -> Entry:
+    """A story no longer published as an entry of the withdrawals feed: when and why it went,
+    linking to its tombstone. Its id is the story's, with the moment it went, so it is never
+    taken for the story's own entry and stays the same while the story stays out."""
+    if not story.withdrawn_at:
+        raise ValueError(f"story {story.id} was not withdrawn")
+    entry = entry_of(story, settings)
+    reason = clean(story.withdrawn_reason)
+    when = story.withdrawn_at
+    return replace(
+        entry,
+        id=f"{entry.id}/withdrawals/{when.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        title=clean(f"Withdrawn: {story.title}"),
+        summary=reason,
+        content_html=f'<p>{escape(reason)}</p><p><a href="{escape(entry.url)}">'
+        f"{escape(entry.title)}</a> (first published {entry.published_at:%Y-%m-%d}) was "
+        f"withdrawn on {when:%Y-%m-%d}.</p>",
+        categories=(),
+        image=None,
+        published_at=when,
+        updated_at=when,
     )
 
 

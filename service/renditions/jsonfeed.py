@@ -91,6 +91,8 @@ def _attribution(entry: Entry) -> dict[str, Any]:
                 "copyright": image.copyright,
             }
         ]
+    if entry.links:
+        extension["links"] = [{"rel": rel, "url": url} for rel, url in entry.links]
     if entry.publisher_name:
         extension["publisher"] = {"name": entry.publisher_name, "url": entry.publisher_url}
         if entry.original_url:

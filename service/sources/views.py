@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort
 
 from archive import sources as store
-from archive.visibility import is_public
+from archive.visibility import is_live
 from service.archive_access import get_archive
 from service.templating import render_page
 
@@ -23,7 +23,8 @@ def show_source(slug: str):
     except store.SourceNotFound:
         abort(404)
     stories = [archive.get(i) for i in store.story_ids_of(archive.db, source, limit=STORIES_SHOWN)]
-    stories = [story for story in stories if is_public(story) and not story.is_withdrawn]
+    # Live stories only: one withdrawn or back in draft is a tombstone (archive.visibility).
+    stories = [story for story in stories if is_live(story)]
     return render_page(
         "source.html",
         title=f"From {source.name}",
