@@ -21,11 +21,13 @@ BAGIT = Path(sys.executable).with_name("bagit.py")
 
 @pytest.fixture
 def stories(archive):
-    """A story edited once and once as a draft; one in Cyrillic; a draft never published."""
+    """A story edited once, then sent back to draft; one in Cyrillic edited once; a draft never
+    published."""
     story = archive.save(make_story(slug="bridge"), now=NOW)
     story = archive.save(story.replace(dek="Edited."), now=NOW + timedelta(1))
     archive.save(story.replace(status="draft", dek="Draft."), now=NOW + timedelta(2))
-    archive.save(make_story(title="Мост открыт", slug="most", language="ru"), now=NOW)
+    most = archive.save(make_story(title="Мост открыт", slug="most", language="ru"), now=NOW)
+    archive.save(most.replace(dek="Исправлено."), now=NOW + timedelta(1))
     archive.save(make_story(title="Secret", slug="secret", status="draft"), now=NOW)
     return story
 
@@ -51,8 +53,12 @@ def test_bag_holds_the_warc_the_stories_and_a_readme_and_validates(stories, runn
     assert bag.info["Source-Organization"]
     lines = [json.loads(line) for line in (folder / "data/stories.jsonl").read_text().splitlines()]
     assert sorted(line["slug"] for line in lines) == ["bridge", "most"]
+    most = next(line for line in lines if line["slug"] == "most")
+    assert [r["revision"] for r in most["revisions"]] == [1, 2]
+    # Back in draft, the story is to the public the tombstone of what was published.
     bridge = next(line for line in lines if line["slug"] == "bridge")
-    assert [r["revision"] for r in bridge["revisions"]] == [1, 2]  # the draft was never public
+    assert "revisions" not in bridge
+    assert "Draft." not in json.dumps(bridge)
     with (folder / "data/site.warc.gz").open("rb") as stream:
         uris = {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)}
     assert f"https://news.example{stories.path}" in uris
