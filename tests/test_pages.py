@@ -112,7 +112,26 @@ def test_story_page_has_canonical_link_and_open_graph(archive, client):
     assert og["og:url"] == "https://news.example" + STORY
     assert og["og:title"] == "Harbour bridge reopens"
     assert og["og:image"] == "https://images.example/bridge.jpg"
+    assert "og:image:width" not in og  # no dimensions known, none claimed
     assert og["article:published_time"] == "2014-02-24T16:00:00+00:00"
+
+
+def test_open_graph_gives_an_images_known_dimensions(archive, client):
+    archive.save(
+        make_story(
+            media=[{"url": "https://images.example/bridge.jpg", "width": 1600, "height": 900}]
+        ),
+        now=NOW,
+    )
+    tree = html_of(client.get(STORY))
+    og = [
+        (m.get("property"), m.get("content")) for m in tree.cssselect("meta[property^='og:image']")
+    ]
+    assert og[:3] == [
+        ("og:image", "https://images.example/bridge.jpg"),
+        ("og:image:width", "1600"),
+        ("og:image:height", "900"),
+    ]
 
 
 def test_story_json_ld_is_a_news_article_with_credits_and_rights(archive, client):
