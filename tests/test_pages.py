@@ -430,3 +430,15 @@ def test_error_pages_say_why_with_one_h1_and_security_headers(archive, client, u
     assert len(tree.cssselect("h1")) == 1
     assert detail in texts(tree, "main p")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_site_title_is_the_headers_link_not_a_paragraph(archive, client):
+    archive.save(full_story(), now=NOW)
+    for path in ("/", STORY):
+        tree = html_of(client.get(path))
+        [title] = tree.cssselect("header.masthead .site-title")
+        assert title.tag == "a"
+        assert title.get("href") == "/"
+        site_name = html_of(client.get(STORY)).cssselect("meta[property='og:site_name']")[0]
+        assert title.text_content() == site_name.get("content")
+        assert not tree.cssselect("header.masthead p.site-title")
