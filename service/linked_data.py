@@ -195,7 +195,13 @@ def open_graph(story: Story, site: SiteSettings) -> list[tuple[str, str]]:
     properties += [("article:tag", tag) for tag in story.tags]
     image = story.lead_image
     if image and image.url:
-        properties += [("og:image", image.url), ("og:image:alt", image.alt or image.caption)]
+        properties += [("og:image", image.url)]
+        if image.width and image.height:
+            properties += [
+                ("og:image:width", str(image.width)),
+                ("og:image:height", str(image.height)),
+            ]
+        properties += [("og:image:alt", image.alt or image.caption)]
     return [(key, value) for key, value in properties if value]
 
 

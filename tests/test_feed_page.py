@@ -9,9 +9,10 @@ Accept) get the stored rendition byte for byte.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import feedparser
 import pytest
@@ -244,3 +245,26 @@ def test_chromium_opens_every_feed_as_a_page_without_warnings(server):
             assert failed == []
         finally:
             browser.close()
+
+
+def test_a_time_reads_the_same_in_lists_and_on_the_feed_page(client, feeds):
+    """One way to tell time: lists and the feed page print the site-zone time with one
+    formatter, each in a <time datetime> naming the same moment."""
+
+    def times_of(path, accept="text/html"):
+        page = html.fromstring(client.get(path, headers={"Accept": accept}).data)
+        return {
+            item.cssselect("h2 a, h3 a")[0].text_content(): (t.text_content(), t.get("datetime"))
+            for item in page.cssselect(".story-item")
+            for t in item.cssselect(".meta time")
+        }
+
+    home = times_of("/")
+    feed_page = times_of("/feeds/latest.atom")
+    shared = {title for title in home if title in feed_page}
+    assert "Tram line opens to riders" in shared
+    for title in shared:
+        (home_text, home_moment), (feed_text, feed_moment) = home[title], feed_page[title]
+        assert home_text == feed_text
+        assert datetime.fromisoformat(home_moment) == datetime.fromisoformat(feed_moment)
+        assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d \S+", feed_text)

@@ -69,6 +69,11 @@ def test_a_printed_story_has_credits_rights_and_permalink_but_no_navigation(brow
     for shown in ("h1", "figcaption .credit", ".rights-statement", ".publisher", ".permalink"):
         assert is_shown(page, shown), shown
     assert "https://news.example" + STORY in page.locator(".permalink").inner_text()
+    # The citation prints as its list: no form box, no downloads, the permalink once.
+    assert is_shown(page, ".cite dl")
+    for hidden in (".cite-text", ".cite-copy", ".cite-downloads", ".cite-permalink"):
+        assert not is_shown(page, hidden), hidden
+    assert page.locator("body").inner_text().count("https://news.example" + STORY) == 1
     after = page.evaluate("getComputedStyle(document.querySelector('.body a'), '::after').content")
     assert "https://city.example/bridge" in after
     screenshot(page, "story-print")

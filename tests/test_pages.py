@@ -112,7 +112,26 @@ def test_story_page_has_canonical_link_and_open_graph(archive, client):
     assert og["og:url"] == "https://news.example" + STORY
     assert og["og:title"] == "Harbour bridge reopens"
     assert og["og:image"] == "https://images.example/bridge.jpg"
+    assert "og:image:width" not in og  # no dimensions known, none claimed
     assert og["article:published_time"] == "2014-02-24T16:00:00+00:00"
+
+
+def test_open_graph_gives_an_images_known_dimensions(archive, client):
+    archive.save(
+        make_story(
+            media=[{"url": "https://images.example/bridge.jpg", "width": 1600, "height": 900}]
+        ),
+        now=NOW,
+    )
+    tree = html_of(client.get(STORY))
+    og = [
+        (m.get("property"), m.get("content")) for m in tree.cssselect("meta[property^='og:image']")
+    ]
+    assert og[:3] == [
+        ("og:image", "https://images.example/bridge.jpg"),
+        ("og:image:width", "1600"),
+        ("og:image:height", "900"),
+    ]
 
 
 def test_story_json_ld_is_a_news_article_with_credits_and_rights(archive, client):
@@ -411,3 +430,15 @@ def test_error_pages_say_why_with_one_h1_and_security_headers(archive, client, u
     assert len(tree.cssselect("h1")) == 1
     assert detail in texts(tree, "main p")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_site_title_is_the_headers_link_not_a_paragraph(archive, client):
+    archive.save(full_story(), now=NOW)
+    for path in ("/", STORY):
+        tree = html_of(client.get(path))
+        [title] = tree.cssselect("header.masthead .site-title")
+        assert title.tag == "a"
+        assert title.get("href") == "/"
+        site_name = html_of(client.get(STORY)).cssselect("meta[property='og:site_name']")[0]
+        assert title.text_content() == site_name.get("content")
+        assert not tree.cssselect("header.masthead p.site-title")

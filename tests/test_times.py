@@ -6,6 +6,7 @@ never go back, on import too.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -54,7 +55,17 @@ def test_an_imported_story_shows_the_time_it_was_published_with(runner, archive,
     assert first.text_content().startswith("SOCHI — ")
     # The revision says it came from an import.
     history = html_of(client.get(story.path + "revisions/"))
-    assert texts(history, ".received")[0].startswith("Imported ")
+    # Revision 1 of an imported story: when the archive got it, then when it was published (its
+    # own day, in the offset it was written with), each a <time datetime>.
+    [first] = history.cssselect("li.revision")
+    [meta] = first.cssselect(".meta")
+    times = meta.cssselect("time")
+    assert [t.get("datetime") for t in times][1] == SOCHI_TIME
+    assert " ".join(meta.text_content().split()) == (
+        f"First archived {times[0].text_content()} (published 25 February 2014)"
+    )
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", times[0].text_content())
+    assert not history.cssselect(".received")
 
 
 def test_a_story_written_in_utc_is_shown_with_its_offset(archive, client):
