@@ -26,6 +26,9 @@ def test_a_section_keeps_its_first_spelling_on_its_page(archive, client, first, 
     tree = html_of(client.get(f"/sections/{slug}/"))
     assert texts(tree, "h1") == [first]
     assert first in tree.findtext(".//title")
+    assert texts(tree, f".story-item a[href$='/sections/{slug}/']") == [first, first]
+    story_page = html_of(client.get("/2014/01/01/second/"))
+    assert texts(story_page, ".section a") == [first]
 
 
 def test_a_tag_keeps_its_first_spelling_in_any_script(archive, client):
