@@ -305,6 +305,9 @@ class Archive:
     ) -> history.Revision:
         return history.revision_of(self.db, story_id, number, published_only=published_only)
 
+    def display_name(self, kind: str, slug: str) -> str | None:
+        return catalogue.display_name(self.db, kind, slug)
+
     def section_name(self, slug: str) -> str:
         return catalogue.section_name(self.db, slug)
 

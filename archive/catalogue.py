@@ -44,6 +44,15 @@ class SitemapEntry:
     updated_at: datetime
 
 
+def display_name(db: sqlite_utils.Database, kind: str, slug: str) -> str | None:
+    """The name shown for a section, tag or author: the first spelling it was given (`Sport`
+    rather than a later `sport`), unless an editor has set another."""
+    row = db.execute(
+        "SELECT coalesce(display_name, name) FROM names WHERE kind = ? AND slug = ?", [kind, slug]
+    ).fetchone()
+    return row[0] if row else None
+
+
 def section_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> str:
     """The section's name as its first (published) story spells it. Raises NameNotFound."""
     visible = LIVE if published_only else PUBLIC
@@ -54,7 +63,7 @@ def section_name(db: sqlite_utils.Database, slug: str, *, published_only: bool =
     ).fetchone()
     if not row:
         raise NameNotFound(f"no section has the slug {slug!r}")
-    return row[0]
+    return display_name(db, "section", slug) or row[0]
 
 
 def tag_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> str:
@@ -71,7 +80,7 @@ def tag_name(db: sqlite_utils.Database, slug: str, *, published_only: bool = Tru
     ).fetchone()
     if not row:
         raise NameNotFound(f"no tag has the slug {slug!r}")
-    return row[0]
+    return display_name(db, "tag", slug) or row[0]
 
 
 def author_named(db: sqlite_utils.Database, slug: str, *, published_only: bool = True) -> Author:

@@ -439,6 +439,14 @@ def m011_licences_and_organisation_bylines(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE stories ADD COLUMN rights_attribution TEXT")
 
 
+@migrations()
+def m012_display_names(db: sqlite_utils.Database) -> None:
+    # A name's display name is its first spelling (names.name) until an editor sets another;
+    # an author may also have a short bio and a home page. updated_at records the last edit.
+    for column in ("display_name", "bio", "url", "updated_at"):
+        db.execute(f"ALTER TABLE names ADD COLUMN {column} TEXT")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring an archive's schema up to date; safe to call on every open."""
     migrations.apply(db)

@@ -118,6 +118,12 @@ def show_story(year: int, month: int, day: int, slug: str):
     )
 
 
+@bp.app_template_global("display_name")
+def display_name(kind: str, slug: str, written: str) -> str:
+    """For templates: the name a section, tag or author is shown by, else the story's spelling."""
+    return (get_archive().display_name(kind, slug) if slug else None) or written
+
+
 @paged_routes(bp, "/sections/<slug>/")
 def list_section(slug: str):
     name = get_archive().section_name(slug)
