@@ -74,12 +74,12 @@ def caller_role(api: ApiSettings) -> str | None:
         return None
     token = bearer_token(header)
     if token is None:
-        raise _unauthorized(
+        raise unauthorized(
             "the Authorization header must be 'Bearer <token>'", error="invalid_request"
         )
     role = role_of(token, configured_tokens(api, os.environ))
     if role is None:
-        raise _unauthorized("the bearer token is not valid", error="invalid_token")
+        raise unauthorized("the bearer token is not valid", error="invalid_token")
     return role
 
 
@@ -88,7 +88,7 @@ def require_role(api: ApiSettings, needed: str) -> str:
     role = caller_role(api)
     if role is None:
         action = "writing" if needed == WRITE else "reading this"
-        raise _unauthorized(f"{action} needs a bearer token (Authorization: Bearer <token>)")
+        raise unauthorized(f"{action} needs a bearer token (Authorization: Bearer <token>)")
     if needed == WRITE and role != WRITE:
         raise Problem(
             403,
@@ -100,7 +100,8 @@ def require_role(api: ApiSettings, needed: str) -> str:
     return role
 
 
-def _unauthorized(detail: str, *, error: str | None = None) -> Problem:
+def unauthorized(detail: str, *, error: str | None = None) -> Problem:
+    """The 401 problem of a request without a valid bearer token, its challenge included."""
     # RFC 6750 3: the challenge names the realm and, for a bad token, the error.
     challenge = f'{REALM}, error="{error}"' if error else REALM
     return Problem(

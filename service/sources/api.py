@@ -50,7 +50,7 @@ def require_scope() -> None:
     header = request.headers.get("Authorization")
     token = tokens.bearer_token(header) if header else None
     if token is None:
-        raise _unauthorized(
+        raise tokens.unauthorized(
             "managing sources needs a bearer token of the sources scope "
             "(Authorization: Bearer <token>)"
         )
@@ -64,26 +64,13 @@ def require_scope() -> None:
         return
     role = tokens.role_of(token, tokens.configured_tokens(config, os.environ))
     if role is None:
-        raise _unauthorized("the bearer token is not valid", error="invalid_token")
+        raise tokens.unauthorized("the bearer token is not valid", error="invalid_token")
     raise Problem(
         403,
         "this token may not manage sources; that needs a token of the sources scope",
         kind="insufficient-scope",
         title="The token may not manage sources",
         headers={"WWW-Authenticate": f'{tokens.REALM}, error="insufficient_scope"'},
-    )
-
-
-def _unauthorized(detail: str, *, error: str | None = None) -> Problem:
-    # RFC 6750 3: the challenge names the realm and, for a bad token, the error.
-    challenge = f'{tokens.REALM}, error="{error}"' if error else tokens.REALM
-    return Problem(
-        401,
-        detail,
-        kind="unauthorized",
-        title="A valid bearer token is needed",
-        headers={"WWW-Authenticate": challenge},
-        errors=[{"field": "Authorization", "in": "header", "detail": detail}],
     )
 
 
