@@ -127,11 +127,19 @@ def timegate_links(path: str, mementos: Sequence[Memento], chosen: Memento, base
         _link(urls["original"], "original timegate"),
         _link(urls["timemap"], "timemap", type=LINK_FORMAT),
     ]
-    for position in sorted(relations):
-        memento = mementos[position]
-        rel = " ".join([*relations[position], "memento"])
-        links.append(_link(memento.url, rel, datetime=memento.datetime_value))
-    return _join(links)
+    return _join([*links, *_memento_links(mementos, relations)])
+
+
+def _memento_links(mementos: Sequence[Memento], relations: dict[int, list[str]]) -> list[str]:
+    """One link per Memento named in `relations` (by position), its relations together."""
+    return [
+        _link(
+            mementos[p].url,
+            " ".join([*relations[p], "memento"]),
+            datetime=mementos[p].datetime_value,
+        )
+        for p in sorted(relations)
+    ]
 
 
 def memento_links(path: str, mementos: Sequence[Memento], number: int, base_url: str) -> str:
@@ -153,11 +161,7 @@ def memento_links(path: str, mementos: Sequence[Memento], number: int, base_url:
         _link(urls["timegate"], "timegate"),
         _link(urls["timemap"], "timemap", type=LINK_FORMAT),
     ]
-    for position in sorted(relations):
-        memento = mementos[position]
-        rel = " ".join([*relations[position], "memento"])
-        links.append(_link(memento.url, rel, datetime=memento.datetime_value))
-    return _join(links)
+    return _join([*links, *_memento_links(mementos, relations)])
 
 
 def timemap(path: str, mementos: Sequence[Memento], base_url: str) -> str:

@@ -65,7 +65,7 @@ class SourceServer:
                 self.end_headers()
 
             def log_message(self, *args) -> None:
-                pass
+                """Quiet: a test reads what the server saw (`requests`, `posts`), not its log."""
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
