@@ -13,6 +13,7 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.test-installed browser nginx sshd
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: $(VENV)/.test-installed

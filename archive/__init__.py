@@ -19,11 +19,10 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive import (
+from archive.db import (
     calendar,
     catalogue,
     history,
-    names,
     public,
     queries,
     renditions,
@@ -32,8 +31,19 @@ from archive import (
     storage,
     store,
 )
-from archive.attribution import is_syndicated, rights_holder
-from archive.clock import Clock
+from archive.db.renditions import (
+    CORRECTIONS,
+    LATEST,
+    WITHDRAWALS,
+    BuildState,
+    FeedScope,
+    InvalidScope,
+    Rendition,
+    RenditionInfo,
+    RenditionNotFound,
+)
+from archive.db.schema import migrate
+from archive.db.transaction import begin_immediate
 from archive.errors import (
     ArchiveBusy,
     ArchiveError,
@@ -47,22 +57,12 @@ from archive.errors import (
     StoryNotFound,
     StoryWithdrawn,
 )
-from archive.models import Author, ChangeNote, Media, Publisher, Rights, Source, Story
-from archive.names import slugify
-from archive.renditions import (
-    CORRECTIONS,
-    LATEST,
-    WITHDRAWALS,
-    BuildState,
-    FeedScope,
-    InvalidScope,
-    Rendition,
-    RenditionInfo,
-    RenditionNotFound,
-)
-from archive.schema import migrate
-from archive.shape import story_from_dict, story_to_dict
-from archive.transaction import begin_immediate
+from archive.story import names
+from archive.story.attribution import is_syndicated, rights_holder
+from archive.story.clock import Clock
+from archive.story.models import Author, ChangeNote, Media, Publisher, Rights, Source, Story
+from archive.story.names import slugify
+from archive.story.shape import story_from_dict, story_to_dict
 
 __all__ = [
     "CORRECTIONS",
@@ -120,7 +120,9 @@ class Archive:
     ):
         self.db = db
         self.clock = clock
-        self.language = language  # of every story that states none (archive.models.with_language)
+        self.language = (
+            language  # of every story that states none (archive.story.models.with_language)
+        )
         self.is_read_only = read_only  # opened read-only on a full disk: every write raises
 
     def __enter__(self) -> Archive:
@@ -226,7 +228,7 @@ class Archive:
 
     def at(self, path: str) -> Story:
         """The live story at a permalink. Raises StoryMoved, StoryNotFound, or StoryWithdrawn
-        with the story's tombstone (archive.visibility)."""
+        with the story's tombstone (archive.story.visibility)."""
         return public.story_at(self.db, path)
 
     def public_face(self, story: Story) -> Story:
@@ -335,7 +337,7 @@ class Archive:
         return public.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
 
     def withdrawn_since(self, since: datetime, **scope) -> list[Story]:
-        """Tombstones of stories that left publication since then (archive.public)."""
+        """Tombstones of stories that left publication since then (archive.db.public)."""
         return public.withdrawn_since(self.db, since, **scope)
 
     def tombstones_between(self, first_day: str, last_day: str) -> list[Story]:

@@ -2,7 +2,8 @@
 between names, rights reservations, and the vocabulary of page furniture.
 
 Vocabulary lives here, as lower-case words and short phrases, with `words_pattern` to find them;
-the rules that use them live in archive.extract, archive.rights and archive.furniture. Add a
+the rules that use them live in archive.ingest.extract, archive.story.rights and
+archive.ingest.furniture. Add a
 language by adding its words.
 """
 

@@ -38,12 +38,13 @@ from functools import partial
 from itertools import islice
 from pathlib import Path
 
-from archive import ingest, origin
+from archive.db.store import Checked, check
 from archive.errors import ArchiveError
-from archive.folders import Found
-from archive.ingest import Item, Unreadable
-from archive.models import ChangeNote, Story
-from archive.store import Checked, check
+from archive.ingest import formats as ingest
+from archive.ingest import origin
+from archive.ingest.folders import Found
+from archive.ingest.formats import Item, Unreadable
+from archive.story.models import ChangeNote, Story
 
 # What a file can raise that says only that this file cannot be read: too deeply nested
 # (RecursionError), a number too long or a bad value (ValueError), text that is not Unicode,

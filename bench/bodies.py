@@ -1,4 +1,4 @@
-"""Request bodies read under their deadline (service/bodies.py) against one plain read.
+"""Request bodies read under their deadline (service/wsgi/bodies.py) against one plain read.
 
 A body is read in pieces that start at one byte and grow while the client keeps up, so a slow
 client is caught after a few bytes; this measures what that costs a body that arrived whole
@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import time
 
-from service.bodies import BodyLimits, BodyReaders, WholeBody
+from service.wsgi.bodies import BodyLimits, BodyReaders, WholeBody
 
 SIZES = (4096, 65536, 1048576)
 LIMITS = BodyLimits(max_bytes=1048576, timeout_seconds=30, min_bytes_per_second=1024)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from archive import open_archive
 from bench.compare import SIZES, settings_for
 from bench.corpus import BUILT_AT, DOMAIN, TIMEZONE, archive_of
-from service import renditions
+from service.feeds import renditions
 
 EDITS = 30  # edits measured per archive; the median is reported
 

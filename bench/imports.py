@@ -26,7 +26,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from archive import ingest, open_archive
+from archive import open_archive
+from archive.ingest import formats as ingest
 from bench.corpus import DOMAIN, LAST_PUBLISHED_AT, OUT, TIMEZONE, archive_of, story_shape
 from bench.serving import write_section
 
@@ -81,7 +82,7 @@ def batched(path: Path, files: list[Path], options: list[str]) -> None:
         "MASTHEAD_ARCHIVE_DEMO": "false",
         "MASTHEAD_SITE_TIMEZONE": TIMEZONE,
     }
-    from service.cli import main
+    from service.commands.cli import main
 
     result = CliRunner(env=env).invoke(main, ["import", *map(str, files), *options])
     if result.exit_code != 0 or f"{CHUNK} created" not in result.output:

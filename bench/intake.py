@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from archive import open_archive
-from archive import sources as store
+from archive.db import sources as store
 from bench import live
 from bench.corpus import archive_of
 from bench.serving import BASE_URL, BIN, TIMEZONE, free_port, running, write_section

@@ -31,9 +31,9 @@ from bench.serving import (
     running,
     write_section,
 )
-from service.proxy_config import nginx_config
+from service.commands.proxy_config import nginx_config
+from service.export.static_site import nginx_static_location
 from service.settings import settings_from_mapping
-from service.static_site import nginx_static_location
 
 STORIES = 1_000
 HEADING = "## Behind a caching proxy"

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 from archive import open_archive
 from bench.corpus import DOMAIN, TIMEZONE, archive_of
-from service.accesslog import AccessLog
 from service.settings import ServerSettings
+from service.wsgi.accesslog import AccessLog
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "1000,100000").split(","))
 SECONDS = 5  # length of one measurement
@@ -468,7 +468,8 @@ def reading(results: list[dict]) -> list[str]:
         "",
         f"A Flask view answering the same bytes from memory reaches at most {ceiling:.0%} of "
         "nginx under the same server: Flask's per-request machinery alone would miss the "
-        "targets, which is why feed polls are answered in front of it (service/feeds.py).",
+        "targets, which is why feed polls are answered in front of it "
+        "(service/wsgi/feed_server.py).",
     ]
     return words
 

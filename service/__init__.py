@@ -9,9 +9,10 @@ from service.settings import Settings, load_settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask app for these settings (None: config.toml plus the environment)."""
-    from service import (
-        api,
-        archive_access,
+    from service import archive_access
+    from service.api import sources as source_api
+    from service.api import views as api
+    from service.site import (
         assets,
         citation,
         corrections_page,
@@ -19,21 +20,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         errors,
         feed_directory,
         feed_page,
-        feeds,
         health,
-        http,
-        ninjs_out,
-        page_cache,
         pages,
-        proxies,
-        ratelimit,
         revisions,
         search,
         templating,
     )
-    from service.sources import api as source_api
-    from service.sources import views as source_views
+    from service.site import ninjs as ninjs_out
+    from service.site import sources as source_views
     from service.sources import websub as source_websub
+    from service.wsgi import feed_server as feeds
+    from service.wsgi import http, page_cache, proxies, ratelimit
 
     settings = settings or load_settings()
     app = Flask(__name__)

@@ -1,5 +1,5 @@
 """`python -m service` is the `masthead` command."""
 
-from service.cli import main
+from service.commands.cli import main
 
 main()

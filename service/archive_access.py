@@ -40,7 +40,8 @@ def open_for(
 
 
 def clock_for(config: Settings) -> Clock:
-    """The site's calendar (archive.clock): its zone decides days, months and closed months."""
+    """The site's calendar (archive.story.clock): its zone decides days, months and closed
+    months."""
     return Clock(domain=config.site.domain, timezone=config.site.timezone)
 
 

@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from archive import open_archive, storage
+from archive import open_archive
+from archive.db import storage
 from service.settings import Settings
 
 # Litestream folds the log back itself, PASSIVE, at 1,000 pages (about 4 MB) and every minute

@@ -22,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 
 from archive import Archive, open_archive
 from service import create_app
-from service.cli import main
+from service.commands.cli import main
 from service.settings import Settings, settings_from_mapping
 
 ROOT = Path(__file__).resolve().parent.parent

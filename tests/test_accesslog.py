@@ -9,7 +9,7 @@ import select
 import pytest
 from werkzeug.test import Client
 
-from service.accesslog import BATCH_BYTES, FLUSH_SECONDS, AccessLog, LineWriter
+from service.wsgi.accesslog import BATCH_BYTES, FLUSH_SECONDS, AccessLog, LineWriter
 from tests.conftest import NOW
 from tests.test_feeds import build, make_story
 

@@ -535,7 +535,7 @@ def test_revisions_list_every_write_and_hide_drafts_from_the_public(client, api_
 def test_api_writes_reach_the_feeds_when_the_scheduler_rebuilds(client, api_tokens, settings):
     import feedparser
 
-    from service.scheduler import rebuild_pending
+    from service.feeds.scheduler import rebuild_pending
     from tests.conftest import NOW
 
     story = create(client, api_tokens).get_json()

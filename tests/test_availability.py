@@ -14,8 +14,8 @@ import time
 import pytest
 
 from archive import FeedScope, open_archive, story_from_dict
-from service import scheduler
-from service import server as production
+from service.commands import server as production
+from service.feeds import scheduler
 from tests.conftest import NOW, LiveServer, settings_mapping, write_config
 from tests.test_serve import alive, children
 

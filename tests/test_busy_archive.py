@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from archive import ingest, open_archive
+from archive import open_archive
+from archive.ingest import formats as ingest
 from service import create_app
 from tests.conftest import MastheadRunner
 from tests.test_api import story_json

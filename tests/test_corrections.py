@@ -16,8 +16,8 @@ import pytest
 from lxml import etree
 
 from archive import ChangeNote, InvalidStory
-from archive.fields import MAX_CHANGE_NOTE_LENGTH
-from service import renditions
+from archive.story.fields import MAX_CHANGE_NOTE_LENGTH
+from service.feeds import renditions
 from tests.conftest import NOW, SCHEMAS
 from tests.test_api import assert_problem, create, story_json
 from tests.test_archive import make_story

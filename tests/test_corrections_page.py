@@ -7,7 +7,7 @@ from datetime import timedelta
 from lxml import html
 
 from archive import ChangeNote
-from service.pagination import PAGE_SIZE
+from service.site.pagination import PAGE_SIZE
 from tests.conftest import NOW
 from tests.test_feeds import build, make_story
 

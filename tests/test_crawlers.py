@@ -6,7 +6,7 @@ import urllib.robotparser
 
 import lxml.etree
 
-from service import crawlers
+from service.site import crawlers
 from tests.conftest import NOW
 from tests.test_archive import make_story
 from tests.test_pages import add_days

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from archive import open_archive, story_from_dict
-from service import renditions
+from service.feeds import renditions
 from tests.conftest import NOW, LiveServer, settings_mapping
 from tests.test_browser import browser, open_page  # noqa: F401 (a fixture)
 from tests.test_pages import html_of

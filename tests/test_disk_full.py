@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from archive import open_archive, slugify, story_from_dict
-from service import scheduler
+from service.feeds import scheduler
 from service.settings import settings_from_mapping
 from tests.conftest import CORPUS, NOW, WRITE_TOKEN, LiveServer, settings_mapping
 from tests.test_api import story_json

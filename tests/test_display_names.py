@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.names import slugify
+from archive.story.names import slugify
 from tests.conftest import NOW
 from tests.test_archive import make_story
 from tests.test_pages import html_of, texts

@@ -20,7 +20,7 @@ import click
 import pytest
 
 from archive import open_archive
-from service.cli import main
+from service.commands.cli import main
 from service.settings import Settings, load_settings
 from tests.conftest import CORPUS, ROOT, free_port, write_config
 

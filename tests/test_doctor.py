@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive import open_archive
-from service.cli import main
+from service.commands.cli import main
 from tests.conftest import ROOT
 
 # What a complete production configuration holds, each item of the checklist in place.

@@ -14,10 +14,10 @@ import pytest
 from werkzeug.test import Client
 
 from service import create_app
-from service.accesslog import AccessLog
-from service.proxies import TrustedProxies
-from service.ratelimit import RateLimiter
 from service.settings import SettingsError, settings_from_mapping
+from service.wsgi.accesslog import AccessLog
+from service.wsgi.proxies import TrustedProxies
+from service.wsgi.ratelimit import RateLimiter
 from tests.conftest import WRITE_TOKEN, LiveServer, settings_mapping
 from tests.test_api import assert_problem, create, snapshot, story_json
 from tests.test_feeds import build

@@ -22,9 +22,10 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import open_archive
-from service import create_app, ratelimit
+from service import create_app
+from service.export.static_site import MANIFEST
 from service.settings import HttpSettings, settings_from_mapping
-from service.static_site import MANIFEST
+from service.wsgi import ratelimit
 from tests.conftest import NOW, MastheadRunner, settings_mapping
 from tests.test_feeds import make_story
 

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from archive import story_from_dict
-from service import renditions
+from service.feeds import renditions
 from tests.conftest import NOW
 from tests.test_feeds import ATOM, links_of
 

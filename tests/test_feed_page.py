@@ -20,9 +20,9 @@ from lxml import etree, html
 from playwright.sync_api import sync_playwright
 
 from archive import ChangeNote, open_archive
-from service import feed_page
-from service.http import CONTENT_SECURITY_POLICY
-from service.renditions.atom_rss import CC_NS, TOMBSTONES_NS
+from service.feeds.atom_rss import CC_NS, TOMBSTONES_NS
+from service.site import feed_page
+from service.wsgi.http import CONTENT_SECURITY_POLICY
 from tests.conftest import NOW, LiveServer, settings_mapping
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.test_feeds import body, build, make_story

@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 from archive import LATEST, FeedScope, open_archive, story_from_dict
-from service import renditions
+from service.feeds import renditions
 from tests.conftest import NOW
 
 STORY = {

@@ -1,4 +1,5 @@
-"""The feed path in front of Flask (service.feeds.FeedServer): HTTP edge cases of a poll."""
+"""The feed path in front of Flask (service.wsgi.feed_server.FeedServer): HTTP edge cases of a
+poll."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from archive import Rendition
-from service import create_app, feeds
+from service import create_app
 from service.archive_access import clock_for, thread_archive
+from service.wsgi import feed_server as feeds
 from tests.conftest import NOW
 from tests.test_feeds import build, make_story
 

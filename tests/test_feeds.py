@@ -11,8 +11,9 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from archive import InvalidStory, ingest, story_from_dict
-from service import renditions
+from archive import InvalidStory, story_from_dict
+from archive.ingest import formats as ingest
+from service.feeds import renditions
 from tests.conftest import CORPUS, NOW, SCHEMAS
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.extract import extract
-from archive.furniture import is_furniture, without_furniture_lines
+from archive.ingest.extract import extract
+from archive.ingest.furniture import is_furniture, without_furniture_lines
 from tests.conftest import FIXTURES
 
 SITES = sorted((FIXTURES / "furniture").glob("*.txt"))

@@ -1,4 +1,5 @@
-"""One gate: archive/fields.py decides what a valid story is, on every way in and every way out.
+"""One gate: archive/story/fields.py decides what a valid story is, on every way in and every way
+out.
 
 Errors name the field and its JSON Pointer; limits hold for a script, the API and imports
 alike; plain text stays text and body URLs keep to http(s), mailto or relative in every format.
@@ -15,9 +16,9 @@ import pytest
 from lxml import etree
 
 from archive import FieldProblem, InvalidStory, open_archive, story_from_dict
-from archive.fields import MAX_BODY_DEPTH, MAX_REASON_LENGTH, STORY_FIELDS, Field
-from archive.models import nesting_depth
-from service import renditions
+from archive.story.fields import MAX_BODY_DEPTH, MAX_REASON_LENGTH, STORY_FIELDS, Field
+from archive.story.models import nesting_depth
+from service.feeds import renditions
 from tests.conftest import NOW
 from tests.test_api import story_json
 

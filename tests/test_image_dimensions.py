@@ -13,10 +13,10 @@ from jsonschema import Draft202012Validator
 from lxml import etree
 
 from archive import InvalidStory, Media, open_archive
-from archive.fields import MAX_PIXELS
-from archive.schema import migrations
+from archive.db.schema import migrations
+from archive.story.fields import MAX_PIXELS
 from service import demo
-from service.openapi import SCHEMAS
+from service.api.openapi import SCHEMAS
 from tests.conftest import NOW
 from tests.conftest import SCHEMAS as ATOM_SCHEMAS
 from tests.test_api import assert_problem, create, snapshot

@@ -9,10 +9,12 @@ import time
 
 import pytest
 
-from archive import ingest, open_archive, store, story_from_dict
+from archive import open_archive, story_from_dict
+from archive.db import store
+from archive.db.store import BATCH_SIZE
 from archive.errors import InvalidStory, SlugConflict
-from archive.store import BATCH_SIZE
-from service import cli
+from archive.ingest import formats as ingest
+from service.commands import cli
 
 PUBLISHED = "2024-03-05T10:00:00+00:00"
 

@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from archive import ingest, open_archive
-from archive.byline import (
+from archive import open_archive
+from archive.ingest import formats as ingest
+from archive.ingest.byline import (
     BY_WORD,
     DASHED,
     LABELLED,
@@ -21,10 +22,10 @@ from archive.byline import (
     author_names,
     parse_byline,
 )
-from archive.extract import LABEL_BEFORE_COLON, extract, parse_credit, parse_source
-from archive.furniture import is_furniture
-from archive.language import detected_language
-from archive.rights import creative_commons_url, licensor_in, parse_rights
+from archive.ingest.extract import LABEL_BEFORE_COLON, extract, parse_credit, parse_source
+from archive.ingest.furniture import is_furniture
+from archive.ingest.language import detected_language
+from archive.story.rights import creative_commons_url, licensor_in, parse_rights
 
 # Generous bound for inputs that took minutes before: each finishes well within it.
 NO_HANG_SECONDS = 5

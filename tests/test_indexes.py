@@ -11,8 +11,8 @@ import pytest
 import sqlite_utils
 
 from archive import open_archive
-from archive.schema import migrations
-from service.scheduler import rebuild_all
+from archive.db.schema import migrations
+from service.feeds.scheduler import rebuild_all
 from tests.conftest import NOW
 from tests.test_archive import make_story
 from tests.test_pages import html_of, texts

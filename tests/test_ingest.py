@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from archive import InvalidStory, open_archive
-from archive.byline import author_names, parse_byline
-from archive.extract import extract, parse_credit, parse_source
-from archive.furniture import is_furniture
-from archive.ingest import IngestError, read_file, stories_from
-from archive.language import detected_language
-from archive.rights import creative_commons_url, parse_rights
+from archive.ingest.byline import author_names, parse_byline
+from archive.ingest.extract import extract, parse_credit, parse_source
+from archive.ingest.formats import IngestError, read_file, stories_from
+from archive.ingest.furniture import is_furniture
+from archive.ingest.language import detected_language
+from archive.story.rights import creative_commons_url, parse_rights
 from tests.conftest import CORPUS, FIXTURES, NOW
 
 CEREMONY = CORPUS / "closing-ceremony.txt"

@@ -17,9 +17,9 @@ import sqlite_utils
 from lxml import etree
 
 from archive import open_archive, story_from_dict
-from archive.renditions import FeedScope
-from archive.schema import migrations
-from service import renditions, scheduler
+from archive.db.renditions import FeedScope
+from archive.db.schema import migrations
+from service.feeds import renditions, scheduler
 from tests.conftest import NOW, LiveServer, settings_mapping
 from tests.test_api import assert_problem, story_json
 from tests.test_feeds import ATOM, TOMBSTONES, atom_tree, build, parsed

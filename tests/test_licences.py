@@ -9,8 +9,9 @@ import json
 import feedparser
 import pytest
 
-from archive import ingest, rights_holder, story_from_dict
-from archive.rights import asks_attribution, creative_commons_url, license_name, parse_rights
+from archive import rights_holder, story_from_dict
+from archive.ingest import formats as ingest
+from archive.story.rights import asks_attribution, creative_commons_url, license_name, parse_rights
 from tests.conftest import NOW
 from tests.test_feeds import body, build, json_feed
 from tests.test_pages import html_of, texts

@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 
 from archive import open_archive
-from service import accesslog, create_app
-from service.proxy_config import nginx_config
+from service import create_app
+from service.commands.proxy_config import nginx_config
+from service.export.static_site import MANIFEST, export_site, nginx_static_location
 from service.settings import settings_from_mapping
-from service.static_site import MANIFEST, export_site, nginx_static_location
+from service.wsgi import accesslog
 from tests.conftest import NOW, WRITE_TOKEN, LiveServer, free_port, settings_mapping
 from tests.test_feeds import build, make_story
 

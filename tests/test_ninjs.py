@@ -8,7 +8,7 @@ import json
 import jsonschema
 import pytest
 
-from archive import ingest
+from archive.ingest import formats as ingest
 from service import demo
 from tests.conftest import NOW, SCHEMAS
 

@@ -19,11 +19,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from archive.fields import CHANGE_FIELDS, REASON, STORY_FIELDS, TIME_YEARS
-from archive.fields import CONTROL_CHARACTERS as CONTROL
-from archive.models import is_web_url
+from archive.story.fields import CHANGE_FIELDS, REASON, STORY_FIELDS, TIME_YEARS
+from archive.story.fields import CONTROL_CHARACTERS as CONTROL
+from archive.story.models import is_web_url
 from service import create_app
-from service.openapi import DOCUMENT, SCHEMAS, WRITABLE_STATUSES
+from service.api.openapi import DOCUMENT, SCHEMAS, WRITABLE_STATUSES
 from tests.test_api import create, story_json
 
 METHODS = {"get", "put", "post", "patch", "delete"}
@@ -277,7 +277,7 @@ URLS = {
 
 
 def check_field(spec, schema, where):
-    """The generated schema of one field says what archive.fields says."""
+    """The generated schema of one field says what archive.story.fields says."""
     if spec.kind == "object":
         if spec.nullable:
             assert schema["oneOf"][0] == {"type": "null"}, where
@@ -343,7 +343,7 @@ def check_field(spec, schema, where):
 
 
 def test_story_schemas_say_what_the_field_table_says():
-    """StoryInput and StoryPatch carry every field of archive/fields.py with its limits,
+    """StoryInput and StoryPatch carry every field of archive/story/fields.py with its limits,
     characters, patterns and URL rule; a limit changed on one side only fails here."""
     for name in ("StoryInput", "StoryPatch"):
         properties = SCHEMAS[name]["properties"]

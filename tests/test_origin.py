@@ -12,10 +12,10 @@ import pytest
 
 from archive import open_archive, story_from_dict
 from archive.errors import InvalidStory
-from archive.extract import extract
-from archive.ingest import read_file, stories_from
-from archive.origin import parse_origin, unless_own
-from service import renditions
+from archive.ingest.extract import extract
+from archive.ingest.formats import read_file, stories_from
+from archive.ingest.origin import parse_origin, unless_own
+from service.feeds import renditions
 from tests.conftest import CORPUS, FIXTURES
 
 CEREMONY = CORPUS / "closing-ceremony.txt"

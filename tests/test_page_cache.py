@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from lxml import html
 
-from service import page_cache
+from service.wsgi import page_cache
 from tests.conftest import NOW, ROOT
 from tests.test_pages import full_story
 

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from archive import Clock
-from archive.ingest import read_file
+from archive.ingest.formats import read_file
 from service import create_app
-from service.linked_data import og_locale
+from service.site.linked_data import og_locale
 from tests.conftest import CORPUS, NOW, ROOT
 from tests.test_archive import make_story
 from tests.test_pages import STORY, full_story, html_of, texts

@@ -12,7 +12,7 @@ import pytest
 
 from archive import Clock, open_archive
 from service import create_app, demo
-from service.scheduler import rebuild_all
+from service.feeds.scheduler import rebuild_all
 from tests.conftest import NOW
 from tests.test_archive import make_story
 

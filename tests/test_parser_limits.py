@@ -9,9 +9,13 @@ import json
 import pytest
 
 from archive import InvalidStory, story_from_dict
-from archive.fields import MAX_ATTRIBUTES, MAX_ENTITIES
-from archive.ingest import MAX_MARKDOWN_TABLE_CELLS, MAX_MARKDOWN_TABLE_ROWS, MAX_PAGE_ENTITIES
-from archive.models import most_attributes
+from archive.ingest.formats import (
+    MAX_MARKDOWN_TABLE_CELLS,
+    MAX_MARKDOWN_TABLE_ROWS,
+    MAX_PAGE_ENTITIES,
+)
+from archive.story.fields import MAX_ATTRIBUTES, MAX_ENTITIES
+from archive.story.models import most_attributes
 from tests.conftest import NOW
 from tests.test_api import story_json
 

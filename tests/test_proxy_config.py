@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from service.cli import main
-from service.proxy_config import CACHE_DIR
+from service.commands.cli import main
+from service.commands.proxy_config import CACHE_DIR
 from tests.test_nginx import NGINX
 
 DEBIAN_CONFIG = Path("/etc/nginx/nginx.conf")

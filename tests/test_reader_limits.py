@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from archive import ingest, reading
+from archive import reading
+from archive.ingest import formats as ingest
 from service import create_app
 from service.settings import SettingsError
 from tests.conftest import MastheadRunner

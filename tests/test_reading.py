@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from archive import ingest, open_archive, reading
-from archive.models import ChangeNote
+from archive import open_archive, reading
+from archive.ingest import formats as ingest
+from archive.story.models import ChangeNote
 
 SITE = reading.Site(("Masthead",), "https://news.example.org/")
 

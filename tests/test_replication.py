@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from archive import open_archive, slugify
 from service import replication
-from service.cli import main
+from service.commands.cli import main
 from service.settings import settings_from_mapping
 from tests.conftest import WRITE_TOKEN, LiveServer, free_port, settings_mapping, write_config
 from tests.test_feeds import make_story

@@ -11,9 +11,9 @@ from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Response
 
 from service import create_app
-from service.accesslog import AccessLog
-from service.proxies import TrustedProxies
-from service.request_environ import WithoutProcessEnvironment
+from service.wsgi.accesslog import AccessLog
+from service.wsgi.proxies import TrustedProxies
+from service.wsgi.request_environ import WithoutProcessEnvironment
 from tests.conftest import WRITE_TOKEN
 
 # --- Host -------------------------------------------------------------------------------------

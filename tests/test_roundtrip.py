@@ -202,7 +202,7 @@ def test_each_bad_line_of_json_lines_fails_alone(runner, settings, tmp_path):
 
 
 def test_json_lines_larger_than_the_whole_file_limit_are_imported(runner, settings, tmp_path):
-    from archive import ingest
+    from archive.ingest import formats as ingest
 
     path = tmp_path / "big.jsonl"
     body = "<p>" + "word " * 190_000 + "</p>"  # about 1 MB a story, the most a body holds

@@ -13,13 +13,13 @@ import urllib.request
 from datetime import timedelta
 
 from archive import story_from_dict
-from service import scheduler
+from service.feeds import scheduler
 from tests.conftest import NOW, ROOT, LiveServer, settings_mapping, write_config
 
 # Each contender tries to start the scheduler, says whether it leads, then waits for stdin.
 CONTENDER = """
 import sys
-from service import scheduler
+from service.feeds import scheduler
 from service.settings import load_settings
 from pathlib import Path
 running = scheduler.start(load_settings(Path(sys.argv[1])))

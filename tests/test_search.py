@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from archive import open_archive
-from archive.search import MAX_TERMS, parse_query
+from archive.db.search import MAX_TERMS, parse_query
 from tests.conftest import NOW
 from tests.test_archive import make_story
 from tests.test_pages import html_of, texts

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from service import scheduler
-from service import server as production
+from service.commands import server as production
+from service.feeds import scheduler
 from service.settings import settings_from_mapping
 from tests.conftest import LiveServer, settings_mapping
 

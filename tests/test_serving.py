@@ -19,7 +19,8 @@ import pytest
 from lxml import etree
 
 from archive import open_archive, story_from_dict
-from service import create_app, websub
+from service import create_app
+from service.feeds import websub
 from tests.conftest import NOW, LiveServer, settings_mapping
 from tests.test_feeds import ATOM, links_of
 

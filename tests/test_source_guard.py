@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from archive import sources as store
+from archive.db import sources as store
 from service.archive_access import open_for
 from service.sources import poller
 from service.sources.fetch import AddressRefused, Fetcher, public_only

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from archive import sources as store
+from archive.db import sources as store
 from service.archive_access import open_for
 from service.sources import poller
 from tests.conftest import NOW

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from archive import sources as store
+from archive.db import sources as store
 from service import create_app
 from service.archive_access import open_for
 from service.sources import poller, websub

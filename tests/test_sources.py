@@ -10,7 +10,7 @@ from datetime import timedelta
 import feedparser
 import pytest
 
-from archive import sources as store
+from archive.db import sources as store
 from service.sources import poller
 from tests.conftest import NOW
 from tests.source_server import Page, SourceServer
@@ -237,8 +237,8 @@ def test_changed_entry_is_a_revision_deleted_entry_is_withdrawn_and_polls_are_co
 
 
 def test_syndicated_stories_reach_the_sites_own_feed(source_settings, server):
-    from service import scheduler
     from service.archive_access import open_for
+    from service.feeds import scheduler
 
     server.pages["/feed.rss"] = Page(RSS.encode(), "application/rss+xml")
     add(source_settings, server.url("/feed.rss"), slug="wire", section="World")
@@ -277,7 +277,7 @@ def test_sources_commands_add_list_pause_resume_poll_and_remove(make_settings, s
     from flask.testing import FlaskCliRunner
 
     from service import create_app
-    from service.cli import main
+    from service.commands.cli import main
 
     settings = make_settings(sources={"allow_private": True})
     runner = FlaskCliRunner(create_app(settings))

@@ -18,8 +18,8 @@ import pytest
 
 from archive import open_archive
 from service import create_app
+from service.export.static_site import export_site
 from service.settings import HttpSettings, settings_from_mapping
-from service.static_site import export_site
 from tests.conftest import NOW, free_port, settings_mapping
 from tests.test_browser import browser, open_page, screenshot  # noqa: F401 (a fixture)
 from tests.test_feeds import make_story

@@ -27,10 +27,11 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from archive import InvalidStory, open_archive, story_from_dict
-from archive.fields import MAX_PIXELS
-from archive.names import slugify
-from archive.shape import PART_FIELDS, WRITABLE_FIELDS
-from service import create_app, scheduler
+from archive.story.fields import MAX_PIXELS
+from archive.story.names import slugify
+from archive.story.shape import PART_FIELDS, WRITABLE_FIELDS
+from service import create_app
+from service.feeds import scheduler
 from service.settings import settings_from_mapping
 from tests.conftest import NOW, SCHEMAS, WRITE_TOKEN, settings_mapping
 

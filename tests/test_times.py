@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from archive import InvalidStory
-from archive.fields import MAX_DATELINE_LENGTH
+from archive.story.fields import MAX_DATELINE_LENGTH
 from tests.conftest import FIXTURES, NOW
 from tests.test_api import assert_problem, create
 from tests.test_archive import make_story

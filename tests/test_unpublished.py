@@ -16,7 +16,8 @@ import pytest
 from lxml import etree
 
 from archive import story_from_dict
-from service import create_app, renditions
+from service import create_app
+from service.feeds import renditions
 from tests.conftest import NOW, MastheadRunner
 
 TOMBSTONES = "{http://purl.org/atompub/tombstones/1.0}"

@@ -16,7 +16,7 @@ import lxml.html
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from service.static_site import export_site
+from service.export.static_site import export_site
 from tests.conftest import NOW
 from tests.test_feeds import build
 from tests.test_pages import full_story

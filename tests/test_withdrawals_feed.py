@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from service import renditions
+from service.feeds import renditions
 from tests.conftest import NOW, SCHEMAS
 from tests.test_feeds import ATOM, build, make_story, needs_schemas
 

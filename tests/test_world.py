@@ -20,7 +20,7 @@ import pytest
 from lxml import etree
 
 from archive import open_archive
-from service import scheduler
+from service.feeds import scheduler
 from tests.conftest import FIXTURES, NOW, SCHEMAS
 
 WORLD = FIXTURES / "world"

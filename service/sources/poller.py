@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from archive import Archive, ArchiveError, ChangeNote, origin
-from archive import sources as store
-from archive.shape import story_from_dict
-from archive.syndicated import (
+from archive import Archive, ArchiveError, ChangeNote
+from archive.db import sources as store
+from archive.ingest import origin
+from archive.ingest.syndicated import (
     Document,
     Entry,
     Terms,
@@ -31,6 +31,7 @@ from archive.syndicated import (
     parse_document,
     story_shape,
 )
+from archive.story.shape import story_from_dict
 from service.archive_access import open_for
 from service.settings import Settings
 from service.sources import websub

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, request
 
-from archive import sources as store
-from archive.syndicated import UnreadableDocument, parse_document
+from archive.db import sources as store
+from archive.ingest.syndicated import UnreadableDocument, parse_document
 from service.archive_access import get_archive
 from service.settings import Settings
 from service.sources.fetch import Fetcher, FetchFailed

@@ -1,0 +1,499 @@
+"""What a feed is built from, whatever its format: a FeedDocument of plain, feed-safe values.
+
+Gathering reads the archive; everything after it is a pure function of the document, so equal
+documents give equal bytes. Text here is already cleaned for XML and links are absolute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin
+
+import lxml.html
+from markupsafe import escape
+
+from archive import LATEST, Archive, FeedScope, NameNotFound, Story, rights_holder
+from archive.db.history import Note
+from archive.story.html import sanitise, strip_forbidden
+from archive.story.models import MAX_PARTS
+from service.feeds.stopping import between_stories
+from service.settings import Settings
+
+# RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
+DELETED_ENTRY_DAYS = 30
+# A local date after every story's: the newest month is the neighbour before it.
+END_OF_TIME = "9999-12-31"
+# Bump when the builders change what they write, so stored renditions are rebuilt.
+BUILD_VERSION = "4"
+# Atom requires an updated time even for a feed with no entries.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str | None
+    caption: str
+    credit: str
+    copyright: str
+    alt: str
+    mime_type: str | None
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    story_id: int
+    id: str
+    url: str
+    title: str
+    summary: str
+    content_html: str | None  # None when the syndication policy is `summary`
+    language: str
+    authors: tuple[tuple[str, str | None], ...]  # (name, url) in byline order
+    categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
+    published_at: datetime
+    updated_at: datetime
+    rights_holder: str
+    rights_statement: str
+    license_url: str | None
+    image: Image | None
+    publisher_name: str | None
+    publisher_url: str | None
+    # Origin of syndicated copy: where the originating publisher published the story.
+    original_url: str | None = None
+    # More links of the entry, (relation, URL): RFC 5829 versions of a correction.
+    links: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class DeletedEntry:
+    """RFC 6721: a story withdrawn lately, so readers that kept a copy can drop it."""
+
+    story_id: int
+    id: str
+    url: str
+    withdrawn_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    scope: FeedScope
+    title: str
+    subtitle: str
+    page_url: str  # the HTML page this feed follows
+    updated_at: datetime
+    language: str
+    entries: tuple[Entry, ...]
+    deleted: tuple[DeletedEntry, ...] = ()
+    is_archive: bool = False  # RFC 5005 archive document (one month)
+    # RFC 5005 navigation, as scopes: {"prev-archive": archive/2014/01, "current": latest}
+    archive_links: dict[str, FeedScope] = field(default_factory=dict)
+    # Stories that could not be made into entries: {story id: what went wrong}.
+    left_out: dict[int, str] = field(default_factory=dict)
+
+    def without(self, story_ids: set[int], reason: str) -> FeedDocument:
+        """The document with these stories' entries and tombstones left out."""
+        return replace(
+            self,
+            entries=tuple(e for e in self.entries if e.story_id not in story_ids),
+            deleted=tuple(d for d in self.deleted if d.story_id not in story_ids),
+            left_out={**self.left_out, **dict.fromkeys(story_ids, reason)},
+        )
+
+    def only(self, story_id: int) -> FeedDocument:
+        """The document with nothing but this story's entry or tombstone (to find a culprit)."""
+        return replace(
+            self,
+            entries=tuple(e for e in self.entries if e.story_id == story_id),
+            deleted=tuple(d for d in self.deleted if d.story_id == story_id),
+        )
+
+    @property
+    def story_ids(self) -> list[int]:
+        return [e.story_id for e in self.entries] + [d.story_id for d in self.deleted]
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """What a feed is made of, as read from the archive, before any entry is built."""
+
+    scope: FeedScope
+    title: str
+    page: str  # the site path of the HTML page this feed follows
+    stories: tuple[Story, ...]
+    deleted: tuple[Story, ...] = ()
+    is_archive: bool = False
+    archive_links: dict[str, FeedScope] = field(default_factory=dict)
+    # The corrections feed: each correction with its story, newest first.
+    corrections: tuple[tuple[Note, Story], ...] = ()
+
+    def inputs(self, settings: Settings) -> str:
+        """A digest of everything the bytes depend on: equal digests, equal bytes.
+
+        A story's id and revision stand for its content: every change writes a new revision.
+        """
+        facts = [
+            BUILD_VERSION,
+            asdict(settings.site),
+            asdict(settings.feeds),
+            [
+                self.scope.key,
+                self.title,
+                self.page,
+                self.is_archive,
+                {rel: scope.key for rel, scope in self.archive_links.items()},
+            ],
+            [(story.id, story.revision) for story in self.stories],
+            [(story.id, story.revision) for story in self.deleted],
+            [(note.story_id, note.revision, story.revision) for note, story in self.corrections],
+        ]
+        text = json.dumps(facts, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def document(self, settings: Settings) -> FeedDocument:
+        """The feed-safe document: entries built, text cleaned, links absolute.
+
+        A story that cannot be made into an entry is left out and named in `left_out`.
+        """
+        left_out: dict[int, str] = {}
+        build = entry_of if self.scope.is_month else ENTRIES.entry
+        if self.scope.is_withdrawals:
+            build = withdrawal_entry
+        entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
+        tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
+        entries += tuple(
+            _each(self.corrections, lambda found: correction_entry(*found, settings), left_out)
+        )
+        times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
+        return FeedDocument(
+            scope=self.scope,
+            title=clean(self.title),
+            subtitle=clean(settings.site.description),
+            page_url=absolute(settings, self.page),
+            updated_at=max(times, default=EPOCH),
+            language=settings.site.language,
+            entries=entries,
+            deleted=tombstones,
+            is_archive=self.is_archive,
+            archive_links=self.archive_links,
+            left_out=left_out,
+        )
+
+
+def _each(stories, build, left_out: dict[int, str]):
+    """build(story) for each story; one that fails is noted in `left_out`, the rest go on."""
+    for story in between_stories(stories):
+        try:
+            yield build(story)
+        except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
+            left_out[story[1].id if isinstance(story, tuple) else story.id] = describe(error)
+
+
+def describe(error: BaseException) -> str:
+    """An error as one line for logs, `masthead feeds list` and /health."""
+    text = " ".join(str(error).split())[:300]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
+    """RFC 6721 deleted-entry of a withdrawn story; only a story once public has one."""
+    if not (story.entry_id and story.path and story.withdrawn_at):
+        raise ValueError(f"story {story.id} was never public: it has no tombstone")
+    return DeletedEntry(
+        story_id=story.id,
+        id=story.entry_id,
+        url=absolute(settings, story.path),
+        withdrawn_at=story.withdrawn_at,
+        reason=clean(story.withdrawn_reason),
+    )
+
+
+def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
+    """What one feed scope is made of, read from the archive at `now`."""
+    if scope.is_month:
+        return _month(archive, settings, scope, now=now)
+    if scope.is_corrections:
+        found = archive.corrections(limit=settings.feeds.size)
+        title = scope_title(archive, settings, scope)
+        return FeedSource(scope, title, scope.page_path, (), corrections=tuple(found))
+    if scope.is_withdrawals:
+        gone = archive.withdrawals(limit=settings.feeds.size)
+        title = scope_title(archive, settings, scope)
+        return FeedSource(scope, title, scope.page_path, tuple(gone))
+    filters = scope.filters
+    stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
+    deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
+    title = scope_title(archive, settings, scope)
+    links = {}
+    if scope.is_latest:
+        # RFC 5005 4: the site feed's prev-archive is the newest archive document, the newest
+        # closed month (the month in progress still changes: it is no archive document yet).
+        local = archive.clock.local(now)
+        newest, _after = archive.month_neighbours(f"{local:%Y-%m}-01", END_OF_TIME)
+        if newest:
+            links["prev-archive"] = FeedScope.for_local_date(newest)
+    return FeedSource(
+        scope, title, scope.page_path, tuple(stories), deleted=tuple(deleted), archive_links=links
+    )
+
+
+def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
+    """A feed's title: the site's, with the section, tag, author or month it follows."""
+    site_title = settings.site.title
+    if scope.is_month:
+        return f"{site_title}: {datetime(scope.year, scope.month, 1):%B %Y}"
+    if scope.is_latest:
+        return site_title
+    if scope.is_corrections:
+        return f"{site_title}: Corrections"
+    if scope.is_withdrawals:
+        return f"{site_title}: Withdrawals"
+    try:
+        name = archive.name_of(scope.kind, scope.slug)
+    except NameNotFound:  # the last story left this tag: its feed empties under its slug
+        name = scope.slug
+    return f"{site_title}: {name}"
+
+
+def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
+    """A month's feed: its stories, and a tombstone (RFC 6721) of each of its stories that is
+    no longer published, for good (an aggregator that paged the month earlier learns of it).
+
+    RFC 5005 4.2: an archive document must not change once published, so the month in
+    progress (in the site's zone) is not one yet; it becomes one when it closes. Every link of
+    the archive walk (`prev-archive`, `next-archive`) leads to a closed month only: the month
+    in progress links back into the walk, but nothing in the walk links to it.
+    """
+    first, last = f"{scope.year:04d}-{scope.month:02d}-01", f"{scope.year:04d}-{scope.month:02d}-31"
+    stories = archive.between(first, last, limit=-1, syndicated=True)
+    links = {"current": LATEST}
+    before, after = archive.month_neighbours(first, last)
+    if before:
+        links["prev-archive"] = FeedScope.for_local_date(before)
+    if after and archive.clock.is_month_closed(int(after[:4]), int(after[5:7]), now):
+        links["next-archive"] = FeedScope.for_local_date(after)
+    return FeedSource(
+        scope,
+        scope_title(archive, settings, scope),
+        scope.page_path,
+        tuple(stories),
+        deleted=tuple(archive.tombstones_between(first, last)),
+        is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
+        archive_links=links,
+    )
+
+
+class EntryCache:
+    """Entries of subscription feeds by the story and settings they were built from (both
+    frozen values, compared whole), so a kept entry is the one entry_of would build. A story is
+    in up to six feeds, all rebuilt after a write, so its entry is built once, not once per
+    feed. Shared by the build threads; at most `[cache] feed_entries` of them, the least
+    recently used leaving first. Months (thousands of entries each) are built without it, so
+    they never push these out."""
+
+    def __init__(self):
+        self.kept: OrderedDict[tuple, Entry] = OrderedDict()
+        self.used: set[tuple] = set()  # keys used since the last sweep
+        self.lock = threading.Lock()
+
+    def entry(self, story: Story, settings: Settings) -> Entry:
+        key = (story, settings)
+        with self.lock:
+            self.used.add(key)
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+        built = entry_of(story, settings)  # raises for a story that cannot be an entry
+        with self.lock:
+            self.kept[key] = built
+            while len(self.kept) > settings.cache.feed_entries:
+                self.kept.popitem(last=False)
+        return built
+
+    def sweep(self) -> int:
+        """Drop the entries not used since the last sweep: those of stories that have left
+        every feed, and of feeds not rebuilt since (built again when they next change).
+        Returns how many were dropped. So the cache holds the entries the feeds use now, not
+        `feed_entries` of every story written since the start."""
+        with self.lock:
+            stale = [key for key in self.kept if key not in self.used]
+            for key in stale:
+                del self.kept[key]
+            self.used.clear()
+        return len(stale)
+
+    def report(self, limit: int) -> dict:
+        """Its size and limit, for /health."""
+        return {"size": len(self.kept), "limit": limit, "unit": "entries"}
+
+
+ENTRIES = EntryCache()
+
+
+def _rights_statement(story: Story, holder: str, settings: Settings) -> str:
+    """The story's rights notice; the site's for its own copy; else who holds it, or that no
+    one is stated."""
+    if story.rights and story.rights.statement:
+        return story.rights.statement
+    if holder == settings.site.rights_holder:
+        return settings.site.rights
+    return f"© {holder}" if holder else "Rights holder not stated."
+
+
+def entry_of(story: Story, settings: Settings) -> Entry:
+    """A story as a feed entry: what its syndication policy allows, with its attribution."""
+    base = settings.site.base_url.rstrip("/")
+    rights = story.rights
+    image = story.lead_image
+    # archive.rights_holder: the site holds only its own copy; else "" (not stated).
+    holder = rights_holder(story, own_holder=settings.site.rights_holder)
+    if not (story.entry_id and story.path and story.published_at):
+        raise ValueError(f"story {story.id} has no entry id, permalink or publication time")
+    return Entry(
+        story_id=story.id,
+        # RFC 4287 4.2.6: the entry id is minted once and never derived from the slug.
+        id=story.entry_id,
+        url=absolute(settings, story.path),
+        title=clean(story.title),
+        summary=clean(story.summary or story.dek),
+        content_html=body_html(story.body_html, settings) if story.syndication == "full" else None,
+        language=story.language,
+        authors=tuple((clean(a.name), f"{base}/authors/{a.slug}/") for a in story.authors),
+        categories=_categories(story, base),
+        published_at=story.published_at,
+        updated_at=story.updated_at or story.published_at,
+        rights_holder=clean(holder),
+        rights_statement=clean(_rights_statement(story, holder, settings)),
+        license_url=clean(rights.license_url) or None if rights else None,
+        image=Image(
+            url=absolute(settings, clean(image.url)) if image.url else None,
+            caption=clean(image.caption),
+            credit=clean(image.credit),
+            copyright=clean(image.copyright),
+            alt=clean(image.alt),
+            mime_type=clean(image.mime_type) or None,
+            width=image.width,
+            height=image.height,
+        )
+        if image
+        else None,
+        publisher_name=clean(story.publisher.name) if story.publisher else None,
+        publisher_url=clean(story.publisher.url) or None if story.publisher else None,
+        original_url=clean(story.original_url) or None if story.original_url else None,
+    )
+
+
+def correction_entry(note: Note, story: Story, settings: Settings) -> Entry:
+    """A correction as an entry of the corrections feed: its note and the words it changed,
+    dated when it was made, linking to the corrected revision's page, with the revision it
+    corrected (RFC 5829 `predecessor-version`) and the story as it reads now
+    (`latest-version`). Its id is the story's, with the revision that corrected it, so it is
+    never taken for the story's own entry."""
+    entry = entry_of(story, settings)
+    text = clean(note.note)
+    versions = [("latest-version", entry.url)]
+    if note.predecessor is not None:
+        versions.insert(0, ("predecessor-version", f"{entry.url}revisions/{note.predecessor}/"))
+    return replace(
+        entry,
+        id=f"{entry.id}/corrections/{note.revision}",
+        url=f"{entry.url}revisions/{note.revision}/",
+        title=clean(f"Correction: {story.title}"),
+        summary=text,
+        content_html=f"<p>{escape(text)}</p>{diff_html(note.changes)}"
+        f'<p><a href="{escape(entry.url)}">{escape(entry.title)}</a></p>',
+        categories=(),
+        image=None,
+        published_at=note.saved_at,
+        updated_at=note.saved_at,
+        links=tuple(versions),
+    )
+
+
+# How a diff line is marked in a correction's content: (class, element of its changed words).
+DIFF_MARKS = {"-": ("removed", "del"), "+": ("added", "ins"), " ": ("context", "span")}
+
+
+def diff_html(changes) -> str:
+    """What a correction changed, as the revision page shows it: each field with its removed
+    and added lines, only the changed words in `del` and `ins`."""
+    if not changes:
+        return ""
+    parts = ["<dl>"]
+    for change in changes:
+        parts.append(f"<dt>{escape(clean(change.label))}</dt>")
+        if change.sentence:
+            parts.append(f"<dd>{escape(clean(change.sentence))}</dd>")
+        for line in change.lines:
+            kind, tag = DIFF_MARKS[line.mark]
+            words = "".join(
+                f"<{tag}>{escape(clean(text))}</{tag}>" if is_changed else escape(clean(text))
+                for is_changed, text in line.parts
+            )
+            parts.append(f'<dd class="{kind}">{escape(line.mark)} {words}</dd>')
+    parts.append("</dl>")
+    return "".join(parts)
+
+
+def withdrawal_entry(story: Story, settings: Settings) -> Entry:
+    """A story no longer published as an entry of the withdrawals feed: when and why it went,
+    linking to its tombstone. Its id is the story's, with the moment it went, so it is never
+    taken for the story's own entry and stays the same while the story stays out."""
+    if not story.withdrawn_at:
+        raise ValueError(f"story {story.id} was not withdrawn")
+    entry = entry_of(story, settings)
+    reason = clean(story.withdrawn_reason)
+    when = story.withdrawn_at
+    return replace(
+        entry,
+        id=f"{entry.id}/withdrawals/{when.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        title=clean(f"Withdrawn: {story.title}"),
+        summary=reason,
+        content_html=f'<p>{escape(reason)}</p><p><a href="{escape(entry.url)}">'
+        f"{escape(entry.title)}</a> (first published {entry.published_at:%Y-%m-%d}) was "
+        f"withdrawn on {when:%Y-%m-%d}.</p>",
+        categories=(),
+        image=None,
+        published_at=when,
+        updated_at=when,
+    )
+
+
+def _categories(story: Story, base: str) -> tuple[tuple[str, str, str], ...]:
+    found = []
+    if story.section_slug:
+        found.append((story.section_slug, clean(story.section), f"{base}/sections/"))
+    found += [
+        (slug, clean(tag), f"{base}/tags/")
+        for tag, slug in zip(story.tags, story.tag_slugs, strict=True)
+    ]
+    # No more than the gate lets a story have, whatever an older archive holds.
+    return tuple(found[: MAX_PARTS["tags"] + 1])
+
+
+def absolute(settings: Settings, url: str) -> str:
+    """A link made absolute against the site's base URL (never the request's host)."""
+    return urljoin(settings.site.base_url.rstrip("/") + "/", url)
+
+
+def body_html(body: str, settings: Settings) -> str:
+    """A stored body made safe for any reader: sanitised again, every link absolute."""
+    clean_body = sanitise(body)
+    if not clean_body:
+        return ""
+    tree = lxml.html.fragment_fromstring(clean_body, create_parent="div")
+    tree.make_links_absolute(settings.site.base_url.rstrip("/") + "/")
+    wrapped = lxml.html.tostring(tree, encoding="unicode")
+    return strip_forbidden(wrapped.removeprefix("<div>").removesuffix("</div>"))
+
+
+def clean(text: str) -> str:
+    """Text with the characters XML 1.0 forbids removed (a feed must stay well-formed)."""
+    return strip_forbidden(text or "")

@@ -1,0 +1,127 @@
+"""A story's revision history: every revision with its time and what changed, and each one
+viewable as it was. Nothing an editor changes goes unrecorded for readers.
+
+The history also answers Memento (RFC 7089, service/site/memento.py): each revision page is a
+Memento,
+`.../timemap/` lists them, and the permalink negotiates on Accept-Datetime (hooks below).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, request
+
+from archive import Story, StoryMoved
+from service.archive_access import get_archive, settings
+from service.site import memento
+from service.site.pages import DAY, MONTH, YEAR
+from service.site.templating import render_page, send_text
+
+bp = Blueprint("revisions", __name__)
+
+STORY = f"/{YEAR}/{MONTH}/{DAY}/<slug>/"
+# The view answering a story's permalink (service/site/pages.py): the Original Resource and
+# TimeGate.
+PERMALINK_ENDPOINT = "pages.show_story"
+
+
+@bp.get(f"{STORY}revisions/")
+def list_revisions(year: int, month: int, day: int, slug: str):
+    story = public_story(year, month, day, slug)
+    if isinstance(story, str):
+        return redirect(f"{story}revisions/", code=301)
+    # Drafts and scheduled versions were never public: readers see published revisions only.
+    history = get_archive().history(story.id, published_only=True)
+    return render_page(
+        "revisions.html",
+        title=f"Revisions of “{story.title}”",
+        story=story,
+        history=list(reversed(history)),
+        is_partial=history[0].number > 1 if history else False,
+    )
+
+
+@bp.get(f"{STORY}revisions/<int:number>/")
+def show_revision(year: int, month: int, day: int, slug: str, number: int):
+    story = public_story(year, month, day, slug)
+    if isinstance(story, str):
+        return redirect(f"{story}revisions/{number}/", code=301)
+    revision = get_archive().revision(story.id, number, published_only=True)
+    base_url = settings().site.base_url
+    mementos = _mementos(story, base_url)
+    [this] = [m for m in mementos if m.number == number]
+    place = mementos.index(this)
+    response = render_page(
+        "revision.html",
+        title=f"{revision.story.title} (revision {number})",
+        current=story,
+        revision=revision,
+        story=revision.story,
+        # The published revisions either side, for readers and archival crawlers.
+        previous=mementos[place - 1].number if place > 0 else None,
+        following=mementos[place + 1].number if place + 1 < len(mementos) else None,
+    )
+    # RFC 7089 2.1.1 and 2.2: a Memento says when it was saved and where its siblings are.
+    response.headers["Memento-Datetime"] = this.datetime_value
+    response.headers["Link"] = memento.memento_links(story.path, mementos, number, base_url)
+    return response
+
+
+@bp.get(f"{STORY}timemap/")
+def show_timemap(year: int, month: int, day: int, slug: str):
+    story = public_story(year, month, day, slug)
+    if isinstance(story, str):
+        return redirect(f"{story}timemap/", code=301)
+    base_url = settings().site.base_url
+    text = memento.timemap(story.path, _mementos(story, base_url), base_url)
+    # RFC 6690 7.1: link-format is UTF-8 and takes no charset parameter.
+    return send_text(text, memento.LINK_FORMAT, story.updated_at)
+
+
+@bp.before_app_request
+def negotiate_datetime() -> Response | None:
+    """The permalink as TimeGate (RFC 7089 4.1.1, URI-R = URI-G): with Accept-Datetime, 302 to
+    the revision in force then; a withdrawn story answers 410 as its permalink does."""
+    value = request.headers.get(memento.ACCEPT_DATETIME)
+    if request.endpoint != PERMALINK_ENDPOINT or value is None:
+        return None
+    story = public_story(**request.view_args)
+    if isinstance(story, str):
+        return None  # the permalink's own view answers 301 to where the story moved
+    moment = memento.parse_accept_datetime(value)
+    base_url = settings().site.base_url
+    mementos = _mementos(story, base_url)
+    chosen = memento.memento_at(mementos, moment)
+    response = redirect(chosen.url, code=302)
+    response.headers["Link"] = memento.timegate_links(story.path, mementos, chosen, base_url)
+    response.headers["Cache-Control"] = f"public, max-age={settings().http.page_max_age}"
+    response.vary.add(memento.VARY)
+    return response
+
+
+@bp.after_app_request
+def mark_original(response: Response) -> Response:
+    """The permalink's own answers name its TimeGate and TimeMap, and vary on Accept-Datetime
+    so that a cache never hands a negotiated answer to a plain request or the other way."""
+    if request.endpoint != PERMALINK_ENDPOINT:
+        return response
+    response.vary.add(memento.VARY)
+    if response.status_code in (200, 304) and "Link" not in response.headers:
+        path = "/{year:04d}/{month:02d}/{day:02d}/{slug}/".format(**request.view_args)
+        response.headers["Link"] = memento.original_links(path, settings().site.base_url)
+    return response
+
+
+def _mementos(story: Story, base_url: str) -> list[memento.Memento]:
+    times = get_archive().public_revision_times(story.id)
+    return memento.mementos_of(story.path, times, base_url)
+
+
+def public_story(year: int, month: int, day: int, slug: str) -> Story | str:
+    """The published story at this permalink, or the path it moved to (a str).
+
+    A withdrawn story's history is withdrawn with it: StoryWithdrawn answers 410.
+    """
+    try:
+        return get_archive().at(f"/{year:04d}/{month:02d}/{day:02d}/{slug}/")
+    except StoryMoved as moved:
+        return moved.path

@@ -1,0 +1,181 @@
+"""Pages answered like feeds: rendered once, kept as a ready answer, looked up per request.
+
+`PageServer` is a WSGI layer between the feed layer and Flask. A GET or HEAD of a page (story
+and revision pages, lists, indexes, sitemaps, assets; never /api/, /search or /health) is
+rendered by Flask once, as a plain GET, and kept as an `Answer` (service/wsgi/answers.py: both
+encodings, every header Flask gave it). Later requests are answered from it, 304s included, as
+long as nothing was written to the archive since (`Archive.generation`, one indexed read), for
+at most KEEP_SECONDS (pages say how old a story is), and the request carries none of the
+headers the page varies on besides Accept-Encoding (a Memento `Accept-Datetime`, say).
+
+What Flask answers with anything but a public 200 (a redirect, a 404, a 410 tombstone) is
+passed on as it is and never kept. Each worker keeps at most `[cache] pages_mib` of pages;
+when full, it starts again from empty (and keeps nothing when it is 0).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from urllib.parse import parse_qsl
+
+from flask import Flask
+from werkzeug.http import parse_date
+
+from service.archive_access import thread_archive
+from service.wsgi import ratelimit
+from service.wsgi.answers import Answer, StartResponse
+from service.wsgi.feed_server import text_answer
+from service.wsgi.http import strong_etag
+
+log = logging.getLogger(__name__)
+
+# Paths whose answers depend on more than the path: left to Flask every time.
+NOT_KEPT = ("/api/", "/feeds/", "/search", "/health")
+MIB = 1024 * 1024
+# Longest a page is kept without a write: pages that say "this story is from ..." age.
+KEEP_SECONDS = 3600
+# Request headers a kept page is rendered without: the answer is chosen from it per request.
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_ACCEPT_ENCODING")
+# Headers an Answer makes itself, per variant.
+MADE_BY_ANSWER = {
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "etag",
+    "last-modified",
+    "vary",
+    "date",
+    "server",
+}
+
+
+class Kept:
+    __slots__ = ("answer", "generation", "good_until", "varies")
+
+    def __init__(self, answer: Answer, generation: int, good_until: float, varies: list[str]):
+        self.answer = answer
+        self.generation = generation
+        self.good_until = good_until
+        self.varies = varies  # WSGI names of request headers that change the page
+
+
+class Captured:
+    """What Flask answered to the plain GET of a page."""
+
+    def __init__(self):
+        self.status = ""
+        self.headers: list[tuple[str, str]] = []
+
+    def start_response(self, status, headers, exc_info=None):
+        self.status, self.headers = status, list(headers)
+        return lambda data: None  # the legacy write() callable; Flask never uses it
+
+
+def is_kept_path(environ: dict) -> bool:
+    """Whether a request's answer may come from a kept page: GET or HEAD of a page, with no
+    query but a list's ?page=N."""
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        return False
+    if environ.get("PATH_INFO", "").startswith(NOT_KEPT):
+        return False
+    query = environ.get("QUERY_STRING", "")
+    return not query or all(key == "page" for key, _ in parse_qsl(query, keep_blank_values=True))
+
+
+class PageServer:
+    """WSGI: pages from kept answers; everything else, and every miss, goes on to `inner`."""
+
+    def __init__(self, app: Flask, inner, limit: int):
+        self.app = app
+        self.inner = inner
+        self.limit = limit
+        self.kept: dict[str, Kept] = {}
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if not is_kept_path(environ):
+            return self.inner(environ, start_response)
+        refused = ratelimit.refusal(self.app, environ)
+        if refused is not None:
+            text, headers = refused
+            return text_answer(start_response, "429 Too Many Requests", text, headers)
+        environ[ratelimit.COUNTED] = True  # Flask must not count this request again
+        key = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        generation = thread_archive(self.app).generation()
+        kept = self.kept.get(key)
+        if (
+            kept is not None
+            and kept.generation == generation
+            and time.time() < kept.good_until
+            and not any(environ.get(name) for name in kept.varies)
+        ):
+            return kept.answer.send(environ, start_response)
+        return self.render(key, generation, environ, start_response)
+
+    def render(self, key: str, generation: int, environ: dict, start_response: StartResponse):
+        """Flask renders the page as a plain GET; a public 200 is kept and answered from."""
+        plain = {name: value for name, value in environ.items() if name not in CONDITIONAL}
+        plain["REQUEST_METHOD"] = "GET"
+        captured = Captured()
+        chunks = self.inner(plain, captured.start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        kept = self.keep(captured, body, generation, environ)
+        if kept is None:
+            start_response(captured.status, captured.headers)
+            return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        if kept.answer.size > self.limit:
+            return kept.answer.send(environ, start_response)  # bigger than the whole cache
+        with self.lock:
+            replaced = self.kept.pop(key, None)
+            self.size -= replaced.answer.size if replaced is not None else 0
+            if self.size + kept.answer.size > self.limit:
+                self.kept.clear()
+                self.size = 0
+            self.kept[key] = kept
+            self.size += kept.answer.size
+        return kept.answer.send(environ, start_response)
+
+    def report(self) -> dict:
+        """Its size and limit, for /health."""
+        return {"size": self.size, "limit": self.limit, "unit": "bytes", "entries": len(self.kept)}
+
+    @staticmethod
+    def keep(captured: Captured, body: bytes, generation: int, environ: dict) -> Kept | None:
+        """The answer to keep of what Flask answered, or None when it must not be kept."""
+        headers = {name.lower(): value for name, value in captured.headers}
+        cache_control = headers.get("cache-control", "")
+        if not captured.status.startswith("200 ") or "public" not in cache_control:
+            return None
+        if "set-cookie" in headers or "no-store" in cache_control:
+            return None
+        vary = [
+            name.strip()
+            for name in headers.get("vary", "").split(",")
+            if name.strip() and name.strip().lower() != "accept-encoding"
+        ]
+        varies = ["HTTP_" + name.upper().replace("-", "_") for name in vary]
+        if any(environ.get(name) for name in varies):
+            return None  # rendered for this request's own header: not for everyone
+        etag = headers.get("etag", "").removeprefix("W/").strip('"') or strong_etag(body)
+        last_modified = parse_date(headers["last-modified"]) if "last-modified" in headers else None
+        answer = Answer(
+            body,
+            content_type=headers.get("content-type", "application/octet-stream"),
+            etag=etag,
+            last_modified=last_modified,
+            headers=[(n, v) for n, v in captured.headers if n.lower() not in MADE_BY_ANSWER],
+            vary=vary,
+        )
+        return Kept(answer, generation, time.time() + KEEP_SECONDS, varies)
+
+
+def init_app(app: Flask) -> None:
+    limit = app.config["MASTHEAD"].cache.pages_mib * MIB
+    app.wsgi_app = app.extensions["masthead.page_cache"] = PageServer(app, app.wsgi_app, limit)
