@@ -31,6 +31,7 @@ from archive.db import (
     storage,
     store,
 )
+from archive.db import names as name_store
 from archive.db.renditions import (
     CORRECTIONS,
     LATEST,
@@ -57,7 +58,6 @@ from archive.errors import (
     StoryNotFound,
     StoryWithdrawn,
 )
-from archive.story import names
 from archive.story.attribution import is_syndicated, rights_holder
 from archive.story.clock import Clock
 from archive.story.models import Author, ChangeNote, Media, Publisher, Rights, Source, Story
@@ -355,7 +355,7 @@ class Archive:
 
     def slug_of(self, kind: str, name: str) -> str | None:
         """The slug a section, tag or author name ("section", "tag", "author") was given."""
-        return names.slug_of(self.db, kind, name)
+        return name_store.slug_of(self.db, kind, name)
 
     def name_of(self, kind: str, slug: str) -> str:
         return catalogue.name_of(self.db, kind, slug)

@@ -403,6 +403,34 @@ def test_an_archive_from_before_identity_is_migrated_without_breaking_an_address
         assert archive.author_named("helen-marsh").name == "Helen Marsh"
 
 
+def test_the_identity_migration_names_as_it_did_whatever_todays_slug_rules_say(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before="m005_identity_and_visibility")
+    _old_story(db, 1, "Harbour", "published", author=("a", "Ольга Петрова"), tag="東京")
+    _old_story(db, 2, "Ferry", "published", author=("b", "نور"), tag="Наука")
+    db.conn.commit()
+    db.close()
+    # Today's rules could change (another transliteration, shorter slugs): a migration that
+    # shipped must still give the addresses it gave then.
+    from archive.db import names as name_store
+    from archive.story import names
+
+    monkeypatch.setattr(names, "slugify", lambda text, fallback="story": "changed")
+    monkeypatch.setattr(name_store, "slugify", lambda text, fallback="story": "changed")
+    monkeypatch.setattr(names, "name_key", lambda kind, name: "one key for every name")
+    monkeypatch.setattr(name_store, "name_key", lambda kind, name: "one key for every name")
+
+    with open_archive(path) as archive:
+        first, second = archive.get(1), archive.get(2)
+    assert first.tag_slugs == ("story",)  # the slug it had is free, so it keeps it
+    assert second.tag_slugs == ("nauka",)
+    assert [a.slug for a in first.authors] == ["a"]
+    assert [a.slug for a in second.authors] == ["b"]
+
+
 def _old_story(db, story_id, title, status, *, author, tag):
     published = "2026-11-20T10:00:00+00:00"
     db["stories"].insert(

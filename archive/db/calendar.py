@@ -1,7 +1,8 @@
 """Reads for browsing by date: stories counted per month and per day, and the nearest dates
 before and after a period that have stories. Dates are local (the site's zone), as permalinks.
 
-Parameterised SQL only; nothing here writes. Every query is served by stories_status_local_date.
+Parameterised SQL only; nothing here writes. Every query is served by the index on
+(status, local_date, published_at) (stories_status_local_date_published, migration m004).
 """
 
 from __future__ import annotations

@@ -18,10 +18,11 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.db import names as name_store
 from archive.db import queries
 from archive.db.queries import from_text
 from archive.errors import StoryNotFound
-from archive.story import html, names
+from archive.story import html
 from archive.story.models import Story, as_written
 from archive.story.shape import story_from_dict
 from archive.story.visibility import LIVE, PUBLIC_REVISION, SYNDICATED, is_public_revision
@@ -134,7 +135,7 @@ def _revision(
     changes = () if before is None else tuple(changes_between(before, snapshot))
 
     def slug_of(kind: str, name: str) -> str | None:
-        return names.slug_of(db, kind, name)
+        return name_store.slug_of(db, kind, name)
 
     return Revision(
         row["revision"],

@@ -12,10 +12,10 @@ from datetime import datetime
 import sqlite_utils
 
 from archive.db import calendar, queries, renditions
+from archive.db import names as name_store
 from archive.db.history import snapshot_story
 from archive.db.queries import from_text, to_text
 from archive.errors import StoryWithdrawn
-from archive.story import names
 from archive.story.clock import Clock
 from archive.story.models import Story
 from archive.story.visibility import PUBLIC_REVISION, TOMBSTONE, is_tombstone, tombstone
@@ -51,7 +51,7 @@ def face(db: sqlite_utils.Database, story: Story) -> Story:
         return tombstone(story, unknown, story.updated_at)
     # Its text is not read: a tombstone has none.
     snapshot = {**json.loads(row[1]), "body": "", "body_text": ""}
-    published = snapshot_story(snapshot, lambda kind, name: names.slug_of(db, kind, name))
+    published = snapshot_story(snapshot, lambda kind, name: name_store.slug_of(db, kind, name))
     left = db.execute(
         "SELECT min(saved_at) FROM revisions WHERE story_id = ? AND revision > ?",
         [story.id, row[0]],

@@ -6,8 +6,11 @@ Never edit a migration that has shipped; add a new one at the end.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 
 import sqlite_utils
+from anyascii import anyascii
 
 migrations = sqlite_utils.Migrations("masthead")
 
@@ -256,8 +259,6 @@ def _name_existing_stories(db: sqlite_utils.Database) -> None:
     Stories are taken oldest first, and a name keeps the slug it had when that slug is still
     free, so existing addresses stay; names that used to share a slug get their own.
     """
-    from archive.story import names
-
     rows = db.execute(
         """SELECT stories.id, stories.section_slug, revisions.snapshot FROM stories
            JOIN revisions ON revisions.story_id = stories.id
@@ -266,13 +267,13 @@ def _name_existing_stories(db: sqlite_utils.Database) -> None:
     for story_id, section_slug, text in rows:
         snapshot = json.loads(text)
         if snapshot.get("section"):
-            slug = names.claim(db, "section", snapshot["section"], prefer=section_slug or None)
+            slug = _claim_m005(db, "section", snapshot["section"], prefer=section_slug or None)
             db.execute("UPDATE stories SET section_slug = ? WHERE id = ?", [slug, story_id])
         old_tags = dict(
             db.execute("SELECT position, tag_slug FROM story_tags WHERE story_id = ?", [story_id])
         )
         for position, tag in enumerate(snapshot.get("tags") or []):
-            slug = names.claim(db, "tag", tag, prefer=old_tags.get(position))
+            slug = _claim_m005(db, "tag", tag, prefer=old_tags.get(position))
             db.execute(
                 "UPDATE story_tags SET tag_slug = ? WHERE story_id = ? AND position = ?",
                 [slug, story_id, position],
@@ -283,7 +284,7 @@ def _name_existing_stories(db: sqlite_utils.Database) -> None:
             )
         )
         for position, author in enumerate(snapshot.get("authors") or []):
-            slug = names.claim(db, "author", author["name"], prefer=old_authors.get(position))
+            slug = _claim_m005(db, "author", author["name"], prefer=old_authors.get(position))
             db.execute(
                 "UPDATE story_authors SET author_slug = ?, url = ? "
                 "WHERE story_id = ? AND position = ?",
@@ -294,6 +295,54 @@ def _name_existing_stories(db: sqlite_utils.Database) -> None:
         "UPDATE authors SET url = NULL, name = coalesce((SELECT name FROM names "
         "WHERE kind = 'author' AND names.slug = authors.slug), name)"
     )
+
+
+# m005's naming rules as they were when it was written: a migration gives the same slugs for
+# ever, whatever archive.story.names and archive.db.names become.
+SLUG_LENGTH_M005 = 120
+CASE_BLIND_M005 = {"section": True, "tag": True, "author": False}
+WORD_M005 = re.compile(r"[a-z0-9]+")
+
+
+def _slugify_m005(text: str, fallback: str) -> str:
+    pieces = []
+    for char in unicodedata.normalize("NFC", text):
+        ascii_char = anyascii(char)
+        is_wide = unicodedata.east_asian_width(char) in ("W", "F") and ascii_char.isalnum()
+        pieces.append(f" {ascii_char} " if is_wide else ascii_char)
+    words = WORD_M005.findall("".join(pieces).lower())
+    return "-".join(words)[:SLUG_LENGTH_M005].strip("-") or fallback
+
+
+def _claim_m005(db: sqlite_utils.Database, kind: str, name: str, *, prefer: str | None) -> str:
+    key = " ".join(unicodedata.normalize("NFC", name).split())
+    key = key.casefold() if CASE_BLIND_M005[kind] else key
+    row = db.execute("SELECT slug FROM names WHERE kind = ? AND key = ?", [kind, key]).fetchone()
+    if row:
+        return row[0]
+
+    def taken(slug: str) -> bool:
+        named = db.execute("SELECT 1 FROM names WHERE kind = ? AND slug = ?", [kind, slug])
+        if named.fetchone():
+            return True
+        owned = db.execute("SELECT 1 FROM authors WHERE slug = ?", [slug])
+        return kind == "author" and owned.fetchone() is not None
+
+    named_already = db.execute("SELECT 1 FROM names WHERE kind = ? AND slug = ?", [kind, prefer])
+    if prefer and named_already.fetchone() is None:
+        slug = prefer
+    else:
+        base = slug = _slugify_m005(name, kind)
+        number = 1
+        while taken(slug):
+            number += 1
+            slug = f"{base[: SLUG_LENGTH_M005 - 1 - len(str(number))]}-{number}"
+    db.execute(
+        "INSERT INTO names (kind, key, slug, name) VALUES (?, ?, ?, ?)", [kind, key, slug, name]
+    )
+    if kind == "author":
+        db.execute("INSERT OR IGNORE INTO authors (slug, name) VALUES (?, ?)", [slug, name])
+    return slug
 
 
 # Arabic-script marks a reader seldom types (harakat U+064B-U+0652, the superscript alef U+0670,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from archive.db import names as name_store
 from archive.db import public, queries, renditions
 from archive.db.queries import to_text
 from archive.db.transaction import write_transaction
@@ -478,10 +479,10 @@ def _insert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict]) ->
 def _named(db: sqlite_utils.Database, story: Story) -> Story:
     """The story with the slugs of its section, tags and authors, each claimed by name."""
     return story.replace(
-        section_slug=names.claim(db, "section", story.section) if story.section else "",
-        tag_slugs=tuple(names.claim(db, "tag", tag) for tag in story.tags),
+        section_slug=name_store.claim(db, "section", story.section) if story.section else "",
+        tag_slugs=tuple(name_store.claim(db, "tag", tag) for tag in story.tags),
         authors=tuple(
-            dataclasses.replace(author, slug=names.claim(db, "author", author.name))
+            dataclasses.replace(author, slug=name_store.claim(db, "author", author.name))
             for author in story.authors
         ),
     )

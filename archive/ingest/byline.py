@@ -22,7 +22,6 @@ from archive.lexicon import (
     CREDIT_LABELS,
     NOT_NAME_WORDS,
     ORGANISATION_WORDS,
-    UNSPACED,
     words_pattern,
 )
 
@@ -59,7 +58,6 @@ NAME_WORD = regex.compile(r"^[\p{L}\p{M}'’.\-·・]+$")
 NAME_START = regex.compile(r"^[\p{Lu}\p{Lt}\p{Lo}]")
 CASED = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}]")
 ORGANISATION_WORD = words_pattern(ORGANISATION_WORDS)
-UNSPACED_TEXT = regex.compile(rf"[{UNSPACED}]")
 
 
 def parse_byline(block: str, *, any_label: bool = True) -> list[str] | None:

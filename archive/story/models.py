@@ -183,11 +183,6 @@ class ChangeNote:
     note: str = ""
     is_import: bool = False
 
-    @property
-    def is_announced(self) -> bool:
-        """Whether readers are told again: a correction or an update, not a minor edit."""
-        return self.kind in ("correction", "update")
-
 
 def change_problems(change: ChangeNote) -> list[FieldProblem]:
     """What is wrong with a change note, by archive.story.fields.CHANGE_FIELDS."""
@@ -216,7 +211,6 @@ RTL_LANGUAGES = {
     "yi",
 }
 RTL_SCRIPTS = {"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg"}
-LTR_SCRIPTS = {"latn", "cyrl", "grek", "hans", "hant", "jpan", "kore", "deva"}
 
 
 def direction_of(language: str) -> str:
