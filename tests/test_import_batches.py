@@ -14,7 +14,7 @@ from archive.db import store
 from archive.db.store import BATCH_SIZE
 from archive.errors import InvalidStory, SlugConflict
 from archive.ingest import formats as ingest
-from service.commands import cli
+from service.commands import imports
 
 PUBLISHED = "2024-03-05T10:00:00+00:00"
 
@@ -115,7 +115,7 @@ def test_a_json_list_keeps_every_story_but_the_one_that_fails(runner, settings, 
 
 
 def test_each_batch_queues_each_feed_once(runner, settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "BATCH_SECONDS", 3600)  # however slow the machine, no early commit
+    monkeypatch.setattr(imports, "BATCH_SECONDS", 3600)  # however slow the machine, no early commit
     total = 2 * BATCH_SIZE + 1  # three batches
     lines = tmp_path / "stories.jsonl"
     lines.write_text("".join(json.dumps(shape(n)) + "\n" for n in range(1, total + 1)))
@@ -197,7 +197,7 @@ def test_a_long_json_list_is_read_in_linear_time():
 def test_a_batch_commits_early_once_it_has_held_the_lock_long_enough(
     runner, settings, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(cli, "BATCH_SECONDS", 0)  # every save is then past the time
+    monkeypatch.setattr(imports, "BATCH_SECONDS", 0)  # every save is then past the time
     lines = tmp_path / "stories.jsonl"
     lines.write_text("".join(json.dumps(shape(n)) + "\n" for n in range(1, 6)))
     result = runner.invoke(args=["import", str(lines)])

@@ -159,7 +159,7 @@ def doctor_command() -> None:
 
     Run it as the user the service runs as: sudo -u masthead masthead doctor
     """
-    from service.commands.cli import loaded_settings
+    from service.commands.common import loaded_settings
 
     found = findings(loaded_settings())
     for finding in found:

@@ -13,6 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
+from flask.cli import AppGroup
+
+from service.commands.common import current_settings
 from service.settings import Settings
 
 # Default folder of the proxy's cache. nginx creates the last folder of the path itself (owned
@@ -79,3 +83,29 @@ server {{
     }}
 }}
 """
+
+
+@click.group("proxy-config", cls=AppGroup)
+def proxy_config_group() -> None:
+    """Print the configuration of a caching reverse proxy in front of Masthead."""
+
+
+@proxy_config_group.command("nginx")
+@click.option("--listen", default="80", show_default=True, help="nginx `listen` value.")
+@click.option("--upstream", help="Where Masthead listens (default: [server] host:port).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of the proxy's cache (default: /var/cache/masthead-nginx).",
+)
+def proxy_config_nginx_command(listen: str, upstream: str | None, cache_dir: Path | None) -> None:
+    """An nginx site (for /etc/nginx/conf.d/) caching feeds and pages, never /api/.
+
+    Example: masthead proxy-config nginx > /etc/nginx/conf.d/masthead.conf
+    """
+    click.echo(
+        nginx_config(
+            current_settings(), listen=listen, upstream=upstream, cache_dir=cache_dir or CACHE_DIR
+        ),
+        nl=False,
+    )

@@ -15,13 +15,13 @@ from service.settings import Settings
 
 def _settings() -> Settings:
     """Read here, not from the app: creating the app would create an empty archive."""
-    from service.commands.cli import loaded_settings
+    from service.commands.common import loaded_settings
 
     return loaded_settings()
 
 
 def _failed(error: Exception) -> click.ClickException:
-    from service.commands.cli import CommandFailed
+    from service.commands.common import CommandFailed
 
     return CommandFailed(str(error))
 
@@ -105,7 +105,7 @@ def _moment(timestamp: str | None) -> datetime | None:
 
 def _check_free(destination: Path, *, is_archive: bool) -> None:
     """Stop before any work when the restore could not be given its name."""
-    from service.commands.cli import CommandFailed
+    from service.commands.common import CommandFailed
 
     if not destination.parent.is_dir():
         raise CommandFailed(f"{destination}: the folder {destination.parent} does not exist")
