@@ -20,8 +20,8 @@ PAGE_READS = {
     "month counts": lambda a: a.month_counts(2014),
     "day counts": lambda a: a.day_counts(2014, 2),
     "previous and next dates": lambda a: a.neighbours("2014-02-01", "2014-02-28"),
-    "search": lambda a: a.search_stories("bridge"),
-    "filtered search": lambda a: a.search_stories(
+    "search": lambda a: a.search("bridge"),
+    "filtered search": lambda a: a.search(
         "bridge", section="city", author="helen-marsh", first_day="2014-01-01"
     ),
     "section name": lambda a: a.section_name("city"),

@@ -17,7 +17,7 @@ from archive.db.history import snapshot_story
 from archive.db.queries import from_text, to_text
 from archive.errors import StoryWithdrawn
 from archive.story.clock import Clock
-from archive.story.models import Story
+from archive.story.models import STATUSES, Story
 from archive.story.visibility import PUBLIC_REVISION, TOMBSTONE, is_tombstone, tombstone
 
 
@@ -134,14 +134,33 @@ def all_stories(
 
 
 def changes(
-    db: sqlite_utils.Database, *, public_only: bool = False, **options
+    db: sqlite_utils.Database,
+    *,
+    after: int = 0,
+    since: datetime | None = None,
+    statuses: Iterable[str] = STATUSES,
+    section: str | None = None,
+    tag: str | None = None,
+    author: str | None = None,
+    limit: int = 50,
+    public_only: bool = False,
 ) -> list[tuple[int, Story]]:
     """queries.changed_stories; with `public_only`, each story as the public sees it, and a
     tombstone kept only when its face is of the section, tag and author asked for."""
-    found = queries.changed_stories(db, public_only=public_only, **options)
+    found = queries.changed_stories(
+        db,
+        after=after,
+        since=since,
+        statuses=statuses,
+        section=section,
+        tag=tag,
+        author=author,
+        limit=limit,
+        public_only=public_only,
+    )
     if not public_only:
         return found
-    scope = [options.get(key) for key in ("section", "tag", "author")]
+    scope = [section, tag, author]
     shown = [(number, face(db, story)) for number, story in found]
     return [(number, story) for number, story in shown if is_in_scope(story, *scope)]
 

@@ -9,7 +9,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from archive.errors import FieldProblem, InvalidStory
@@ -170,8 +170,44 @@ class Story:
         pages list them as not reproduced, with their credits."""
         return tuple(m for m in self.media if not m.url and (m.caption or m.credit or m.copyright))
 
-    def replace(self, **changes: Any) -> Story:
+    def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
+
+    # Equal field by field whatever the class: a story read back (SavedStory) equals the same
+    # story built from its JSON shape (a revision's snapshot, an export).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Story):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in STORY_ATTRIBUTES)
+
+
+# Every field of a story, in order (for equality across the classes below).
+STORY_ATTRIBUTES = tuple(f.name for f in dataclasses.fields(Story))
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SavedStory(Story):
+    """A story as the archive stores it: it has its id (and a revision from 1)."""
+
+    # field(): no default (a bare annotation would inherit Story's None).
+    id: int = dataclasses.field()
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PublishedStory(SavedStory):
+    """A saved story that has been published: its permalink and publication time are set
+    (once set, the archive keeps them, even when the story leaves publication)."""
+
+    path: str = dataclasses.field()
+    published_at: datetime = dataclasses.field()
+
+
+def saved_story(**values: Any) -> SavedStory:
+    """The class a stored story's values fit: PublishedStory once it has a permalink and a
+    publication time, else SavedStory (a draft, or scheduled)."""
+    if values.get("path") and values.get("published_at"):
+        return PublishedStory(**values)
+    return SavedStory(**values)
 
 
 @dataclass(frozen=True)

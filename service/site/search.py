@@ -32,7 +32,7 @@ def search_stories():
     if not form["q"]:
         return render_page("search.html", title="Search", form=form, results=None)
     number = page_number()
-    results = get_archive().search_stories(
+    results = get_archive().search(
         form["q"],
         section=_slug("section", form["section"]),
         author=_slug("author", form["author"]),
