@@ -25,13 +25,13 @@ from archive.db import (
     public,
     queries,
     renditions,
-    restore,
     storage,
     store,
     transaction,
 )
 from archive.db import history as revision_store
 from archive.db import names as name_store
+from archive.db import restore as restoration
 from archive.db import search as search_index
 from archive.db.renditions import (
     CORRECTIONS,
@@ -204,19 +204,19 @@ class Archive:
         return store.publish_due(self.db, clock=self.clock, now=now or _now())
 
     def restore(
-        self, exported: dict | restore.Restorable, *, now: datetime | None = None
+        self, exported: dict | restoration.Restorable, *, now: datetime | None = None
     ) -> tuple[str, SavedStory]:
         """Write a story as `masthead export` wrote it, keeping its id, entry id, permalink,
         times, withdrawn state and revisions: ("created", story), or ("unchanged", stored) when
         the archive has that very story. Raises InvalidStory, or SlugConflict. `exported` may
         come checked already, by `restorable`."""
-        return restore.restore_story(
+        return restoration.restore_story(
             self.db, exported, clock=self.clock, now=now or _now(), language=self.language
         )
 
-    def restorable(self, exported: dict) -> restore.Restorable:
+    def restorable(self, exported: dict) -> restoration.Restorable:
         """An exported story checked for `restore`, without the archive. Raises InvalidStory."""
-        return restore.restorable(exported, clock=self.clock, language=self.language)
+        return restoration.restorable(exported, clock=self.clock, language=self.language)
 
     @contextmanager
     def batch(self) -> Iterator[Archive]:

@@ -200,7 +200,7 @@ def corrections(
             revisions.revision DESC LIMIT ? OFFSET ?""",
         [limit, offset],
     )
-    found = []
+    found: list[tuple[Note, Story]] = []
     for row in rows:
         note = _note({**row, "saved_at": from_text(row["saved_at"])})
         predecessor, changes = _corrected(db, note.story_id, note.revision)

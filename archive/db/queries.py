@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import cast
+from typing import cast, overload
 
 import sqlite_utils
 
@@ -40,6 +40,12 @@ def to_text(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
+@overload
+def from_text(text: str) -> datetime: ...
+@overload
+def from_text(text: None) -> None: ...
+@overload
+def from_text(text: str | None) -> datetime | None: ...
 def from_text(text: str | None) -> datetime | None:
     """A stored ISO 8601 time as a datetime (None stays None): the inverse of to_text."""
     return datetime.fromisoformat(text) if text else None

@@ -457,7 +457,7 @@ def save_rendition(db: sqlite_utils.Database, rendition: Rendition) -> bool:
         "built_at": to_text(rendition.built_at),
     }
     with write_transaction(db):
-        db["renditions"].upsert(row, pk="key")
+        db.table("renditions").upsert(row, pk="key")
     return True
 
 

@@ -196,10 +196,10 @@ def _hits(db: sqlite_utils.Database, match: str, ranked: list[int]) -> list[Hit]
         [SNIPPET_TOKENS, match, *ranked],
     )
     by_id = {row["id"]: row for row in rows}
-    rows = [by_id[story_id] for story_id in ranked if story_id in by_id]
+    found = [by_id[story_id] for story_id in ranked if story_id in by_id]
     return [
         Hit(story, marked_pieces(row["marked_title"]), marked_pieces(row["marked_snippet"]))
-        for story, row in zip(published(stories_from_rows(db, rows)), rows, strict=True)
+        for story, row in zip(published(stories_from_rows(db, found)), found, strict=True)
     ]
 
 
@@ -222,10 +222,10 @@ def _search_by_substring(db, query, where, params, limit, offset, max_counted) -
     if not page:
         return SearchResults(query, len(newest), max_counted=max_counted)
     marks = ",".join("?" * len(page))
-    rows = {
+    by_id = {
         row["id"]: row for row in db.query(f"SELECT * FROM stories WHERE id IN ({marks})", page)
     }
-    rows = [rows[story_id] for story_id in page]
+    rows = [by_id[story_id] for story_id in page]
     hits = [
         Hit(
             story,

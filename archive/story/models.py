@@ -18,6 +18,7 @@ from archive.story.fields import (  # noqa: F401 (the rules other modules read f
     CONTROL_CHARACTERS,
     LANGUAGE_PATTERN,
     MAX_ATTRIBUTES,
+    MAX_BODY_DEPTH,
     MAX_ENTITIES,
     MAX_PARTS,
     SLUG_PATTERN,
@@ -202,6 +203,14 @@ class PublishedStory(SavedStory):
     published_at: datetime = dataclasses.field()
 
 
+def as_saved(story: Story) -> SavedStory:
+    """The same story as the class its values fit (saved_story). Raises ValueError when it has
+    no id (only the archive gives one)."""
+    if story.id is None:
+        raise ValueError(f"story {story.slug!r} has no id: it was never saved")
+    return saved_story(**{name: getattr(story, name) for name in STORY_ATTRIBUTES})
+
+
 def saved_story(**values: Any) -> SavedStory:
     """The class a stored story's values fit: PublishedStory once it has a permalink and a
     publication time, else SavedStory (a draft, or scheduled)."""
@@ -359,7 +368,7 @@ def _text_problems(spec: Field, value: Any, name: str) -> list[str]:
 def _url_problems(spec: Field, value: Any, name: str) -> list[str]:
     if not isinstance(value, str):
         return [f"{name} must be a string, not {type(value).__name__}"]
-    if len(value) > spec.max_length:
+    if spec.max_length is not None and len(value) > spec.max_length:
         return [f"{name} is {len(value)} characters long (at most {spec.max_length})"]
     if not is_web_url(value):
         return [f"{name} {value!r} is not an absolute http(s) URL"]
@@ -369,10 +378,11 @@ def _url_problems(spec: Field, value: Any, name: str) -> list[str]:
 def _html_problems(spec: Field, value: Any, name: str) -> list[str]:
     if not isinstance(value, str):
         return [f"{name} must be a string, not {type(value).__name__}"]
-    if len(value) > spec.max_length:
+    if spec.max_length is not None and len(value) > spec.max_length:
         return [f"{name} is {len(value)} characters long (at most {spec.max_length})"]
-    if (depth := nesting_depth(value, stop_past=spec.max_depth)) > spec.max_depth:
-        return [f"{name} nests elements more than {spec.max_depth} deep ({depth} or more)"]
+    max_depth = spec.max_depth if spec.max_depth is not None else MAX_BODY_DEPTH
+    if (depth := nesting_depth(value, stop_past=max_depth)) > max_depth:
+        return [f"{name} nests elements more than {max_depth} deep ({depth} or more)"]
     return [f"{name} {problem}" for problem in markup_problems(value)]
 
 
@@ -421,7 +431,9 @@ def _integer_problems(spec: Field, value: Any, name: str) -> list[str]:
     # A bool is an int to Python, but true is no number of pixels.
     if isinstance(value, bool) or not isinstance(value, int):
         return [f"{name} must be a whole number, not {type(value).__name__}"]
-    if not spec.minimum <= value <= spec.maximum:
+    if (spec.minimum is not None and value < spec.minimum) or (
+        spec.maximum is not None and value > spec.maximum
+    ):
         return [f"{name} {value} is out of range ({spec.minimum} to {spec.maximum})"]
     return []
 
@@ -441,7 +453,7 @@ def _object_problems(spec: Field, value: Any, name: str) -> list[str]:
 
 
 def _nested_problems(spec: Field, value: Any, path: tuple) -> list[FieldProblem]:
-    if spec.kind == "list":
+    if spec.kind == "list" and spec.item is not None:
         if not isinstance(value, (list, tuple)) or len(value) > (spec.max_items or len(value)):
             return []
         return [
@@ -545,8 +557,9 @@ def as_written(moment: datetime, offset: str | None) -> datetime:
 
 def offset_of(moment: datetime | None) -> str | None:
     """The UTC offset a time was written with, as ISO 8601 writes it: "+04:00", "-05:30"."""
-    if moment is None or moment.utcoffset() is None:
+    offset = moment.utcoffset() if moment is not None else None
+    if offset is None:
         return None
-    minutes = int(moment.utcoffset().total_seconds()) // 60
+    minutes = int(offset.total_seconds()) // 60
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

@@ -9,8 +9,9 @@ Memento,
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
-from archive import Story, StoryMoved
+from archive import PublishedStory, StoryMoved
 from service.archive_access import get_archive, settings
 from service.site import memento
 from service.site.pages import DAY, MONTH, YEAR
@@ -72,14 +73,14 @@ def show_timemap(year: int, month: int, day: int, slug: str):
 
 
 @bp.before_app_request
-def negotiate_datetime() -> Response | None:
+def negotiate_datetime() -> BaseResponse | None:
     """The permalink as TimeGate (RFC 7089 4.1.1, URI-R = URI-G): with Accept-Datetime, 302 to
     the revision in force then; a withdrawn story answers 410 as its permalink does."""
     value = request.headers.get(memento.ACCEPT_DATETIME)
     if request.endpoint != PERMALINK_ENDPOINT or value is None:
         return None
     try:
-        story = public_story(**request.view_args)
+        story = public_story(**(request.view_args or {}))
     except StoryMoved:
         return None  # the permalink's own view answers 301 to where the story moved
     moment = memento.parse_accept_datetime(value)
@@ -101,17 +102,17 @@ def mark_original(response: Response) -> Response:
         return response
     response.vary.add(memento.VARY)
     if response.status_code in (200, 304) and "Link" not in response.headers:
-        path = "/{year:04d}/{month:02d}/{day:02d}/{slug}/".format(**request.view_args)
+        path = "/{year:04d}/{month:02d}/{day:02d}/{slug}/".format(**(request.view_args or {}))
         response.headers["Link"] = memento.original_links(path, settings().site.base_url)
     return response
 
 
-def _mementos(story: Story, base_url: str) -> list[memento.Memento]:
+def _mementos(story: PublishedStory, base_url: str) -> list[memento.Memento]:
     times = get_archive().public_revision_times(story.id)
     return memento.mementos_of(story.path, times, base_url)
 
 
-def public_story(year: int, month: int, day: int, slug: str, *, below: str = "") -> Story:
+def public_story(year: int, month: int, day: int, slug: str, *, below: str = "") -> PublishedStory:
     """The published story at this permalink, for a page `below` it ("revisions/", say).
 
     Raises StoryMoved with that page's address under the story's new permalink when the story
