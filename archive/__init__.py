@@ -30,7 +30,6 @@ from archive.db import (
     transaction,
 )
 from archive.db import history as revision_store
-from archive.db import names as name_store
 from archive.db import restore as restoration
 from archive.db import search as search_index
 from archive.db.renditions import (
@@ -139,6 +138,8 @@ class Archive:
             language  # of every story that states none (archive.story.models.with_language)
         )
         self.is_read_only = read_only  # opened read-only on a full disk: every write raises
+        # The names behind section, tag and author slugs (archive.db.catalogue.Names).
+        self.names = catalogue.Names(db)
 
     def __enter__(self) -> Archive:
         return self
@@ -424,33 +425,6 @@ class Archive:
         has no such revision (or, with `published_only`, none saved while published)."""
         return revision_store.revision_of(self.db, story_id, number, published_only=published_only)
 
-    def display_name(self, kind: str, slug: str) -> str | None:
-        """The name shown for a section, tag or author slug ("section", "tag", "author"): its
-        first spelling unless an editor set another; None when no story ever carried it."""
-        return catalogue.display_name(self.db, kind, slug)
-
-    def section_name(self, slug: str) -> str:
-        """The section's name as its first published story spells it. Raises NameNotFound."""
-        return catalogue.section_name(self.db, slug)
-
-    def tag_name(self, slug: str) -> str:
-        """The tag's name as its first published story spells it. Raises NameNotFound."""
-        return catalogue.tag_name(self.db, slug)
-
-    def author_named(self, slug: str) -> Author:
-        """The author with this slug, as a public story's byline gives them. Raises
-        NameNotFound."""
-        return catalogue.author_named(self.db, slug)
-
-    def name_index(self, kind: str) -> list[catalogue.NameCount]:
-        """Sections, tags or authors ("sections", "tags", "authors") live stories carry."""
-        return catalogue.name_index(self.db, kind)
-
-    def has_live_stories(self, kind: str, slug: str) -> bool:
-        """Whether a section, tag or author ("sections", "tags", "authors") has a page: a live
-        story carries it."""
-        return catalogue.has_live_stories(self.db, kind, slug)
-
     def sitemap_chunks(self, *, size: int) -> list[catalogue.SitemapChunk]:
         """Published permalinks cut into chunks of `size`, oldest first, each with its
         lastmod."""
@@ -491,15 +465,6 @@ class Archive:
         """The nearest local dates before and after [first_day, last_day] with a story in
         the RFC 5005 archive (live and syndicated, or a tombstone)."""
         return public.month_neighbours(self.db, first_day, last_day)
-
-    def slug_of(self, kind: str, name: str) -> str | None:
-        """The slug a section, tag or author name ("section", "tag", "author") was given."""
-        return name_store.slug_of(self.db, kind, name)
-
-    def name_of(self, kind: str, slug: str) -> str:
-        """The name of a feed scope's section, tag or author ("sections", "tags", "authors").
-        Raises NameNotFound."""
-        return catalogue.name_of(self.db, kind, slug)
 
     # Renditions: feed bytes the service built, and the scopes that writes queued for rebuild.
     def feed_scopes(self) -> list[FeedScope]:

@@ -59,7 +59,7 @@ def _slug(kind: str, text: str) -> str | None:
     """The slug a section or author typed by name (or by slug) is known under."""
     if not text:
         return None
-    return get_archive().slug_of(kind, text) or slugify(text)
+    return get_archive().names.slug_of(kind, text) or slugify(text)
 
 
 def _date_problems(form: dict[str, str]) -> list[str]:
