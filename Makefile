@@ -14,6 +14,7 @@ test: $(VENV)/.test-installed browser nginx sshd
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.test-installed

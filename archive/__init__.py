@@ -22,16 +22,16 @@ import sqlite_utils
 from archive.db import (
     calendar,
     catalogue,
-    history,
     public,
     queries,
     renditions,
-    restore,
-    search,
     storage,
     store,
+    transaction,
 )
-from archive.db import names as name_store
+from archive.db import history as revision_store
+from archive.db import restore as restoration
+from archive.db import search as search_index
 from archive.db.renditions import (
     CORRECTIONS,
     LATEST,
@@ -44,7 +44,6 @@ from archive.db.renditions import (
     RenditionNotFound,
 )
 from archive.db.schema import migrate
-from archive.db.transaction import begin_immediate
 from archive.errors import (
     ArchiveBusy,
     ArchiveError,
@@ -52,6 +51,7 @@ from archive.errors import (
     FieldProblem,
     InvalidStory,
     NameNotFound,
+    NotFound,
     RevisionConflict,
     SlugConflict,
     StoryMoved,
@@ -60,7 +60,18 @@ from archive.errors import (
 )
 from archive.story.attribution import is_syndicated, rights_holder
 from archive.story.clock import Clock
-from archive.story.models import Author, ChangeNote, Media, Publisher, Rights, Source, Story
+from archive.story.models import (
+    STATUSES,
+    Author,
+    ChangeNote,
+    Media,
+    PublishedStory,
+    Publisher,
+    Rights,
+    SavedStory,
+    Source,
+    Story,
+)
 from archive.story.names import slugify
 from archive.story.shape import story_from_dict, story_to_dict
 
@@ -82,12 +93,15 @@ __all__ = [
     "InvalidStory",
     "Media",
     "NameNotFound",
+    "NotFound",
+    "PublishedStory",
     "Publisher",
     "Rendition",
     "RenditionInfo",
     "RenditionNotFound",
     "RevisionConflict",
     "Rights",
+    "SavedStory",
     "SlugConflict",
     "Source",
     "Story",
@@ -124,14 +138,17 @@ class Archive:
             language  # of every story that states none (archive.story.models.with_language)
         )
         self.is_read_only = read_only  # opened read-only on a full disk: every write raises
+        # The names behind section, tag and author slugs (archive.db.catalogue.Names).
+        self.names = catalogue.Names(db)
 
     def __enter__(self) -> Archive:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
+        """Close the connection; the archive cannot be used after."""
         self.db.close()
 
     # Writes: each one transaction with its revision.
@@ -143,10 +160,13 @@ class Archive:
         expected_revision: int | None = None,
         idempotency: tuple[str, str] | None = None,
         change: ChangeNote | None = None,
-    ) -> Story:
-        """Create or update a story. Raises RevisionConflict when `expected_revision` is stale.
+    ) -> SavedStory:
+        """Create or update a story; the story as stored (unchanged when nothing changed).
 
         `change`: the kind of change (correction, update, minor) and a note for readers.
+        Raises InvalidStory, SlugConflict, StoryNotFound (an id that does not exist),
+        RevisionConflict when `expected_revision` is stale, DuplicateRequest (the idempotency
+        key was used already) or ArchiveBusy.
         """
         return store.save_story(
             self.db,
@@ -166,7 +186,10 @@ class Archive:
         reason: str,
         now: datetime | None = None,
         expected_revision: int | None = None,
-    ) -> Story:
+    ) -> SavedStory:
+        """Take a story out of publication for `reason`; the story as stored now (its permalink
+        then answers 410 with a tombstone). Raises StoryNotFound, RevisionConflict or
+        ArchiveBusy."""
         return store.withdraw_story(
             self.db,
             story_id,
@@ -176,23 +199,25 @@ class Archive:
             expected_revision=expected_revision,
         )
 
-    def publish_due(self, *, now: datetime | None = None) -> list[Story]:
+    def publish_due(self, *, now: datetime | None = None) -> list[SavedStory]:
+        """Publish every scheduled story whose embargo has passed at `now`; those stories, as
+        stored now. Raises ArchiveBusy."""
         return store.publish_due(self.db, clock=self.clock, now=now or _now())
 
     def restore(
-        self, exported: dict | restore.Restorable, *, now: datetime | None = None
-    ) -> tuple[str, Story]:
+        self, exported: dict | restoration.Restorable, *, now: datetime | None = None
+    ) -> tuple[str, SavedStory]:
         """Write a story as `masthead export` wrote it, keeping its id, entry id, permalink,
         times, withdrawn state and revisions: ("created", story), or ("unchanged", stored) when
         the archive has that very story. Raises InvalidStory, or SlugConflict. `exported` may
         come checked already, by `restorable`."""
-        return restore.restore_story(
+        return restoration.restore_story(
             self.db, exported, clock=self.clock, now=now or _now(), language=self.language
         )
 
-    def restorable(self, exported: dict) -> restore.Restorable:
+    def restorable(self, exported: dict) -> restoration.Restorable:
         """An exported story checked for `restore`, without the archive. Raises InvalidStory."""
-        return restore.restorable(exported, clock=self.clock, language=self.language)
+        return restoration.restorable(exported, clock=self.clock, language=self.language)
 
     @contextmanager
     def batch(self) -> Iterator[Archive]:
@@ -205,20 +230,22 @@ class Archive:
     @contextmanager
     def trial(self) -> Iterator[Archive]:
         """Writes made inside are all undone at the end (for a dry run that says exactly what
-        the real run would do). One transaction: other writers wait until it ends."""
-        if self.db.conn.in_transaction:
-            raise RuntimeError("a trial cannot start inside a transaction")
-        begin_immediate(self.db)
-        try:
+        the real run would do). One transaction: other writers wait until it ends.
+        Raises RuntimeError inside another transaction, ArchiveBusy when the lock is held."""
+        with transaction.trial_transaction(self.db):
             yield self
-        finally:
-            self.db.conn.rollback()
+
+    def roll_back_unfinished(self) -> None:
+        """Undo a write transaction left open (a request that failed halfway through a write);
+        nothing when none is. Leaves the connection ready for the next caller."""
+        transaction.roll_back_unfinished(self.db)
 
     # Reads.
-    def get(self, story_id: int) -> Story:
+    def get(self, story_id: int) -> SavedStory:
+        """The story with this id, whatever its status. Raises StoryNotFound."""
         return queries.get_story(self.db, story_id)
 
-    def by_origin(self, origin: str) -> Story | None:
+    def by_origin(self, origin: str) -> SavedStory | None:
         """The story imported from `origin` (such as file:/path/story.txt), if any."""
         return queries.find_by_origin(self.db, origin)
 
@@ -226,7 +253,7 @@ class Archive:
         """The revision of the story imported from `origin`, if any (one indexed read)."""
         return queries.revision_from(self.db, origin)
 
-    def at(self, path: str) -> Story:
+    def at(self, path: str) -> PublishedStory:
         """The live story at a permalink. Raises StoryMoved, StoryNotFound, or StoryWithdrawn
         with the story's tombstone (archive.story.visibility)."""
         return public.story_at(self.db, path)
@@ -235,31 +262,111 @@ class Archive:
         """The story as the public sees it: itself while live, else its tombstone."""
         return public.face(self.db, story)
 
-    def latest(self, **filters) -> list[Story]:
-        return queries.latest(self.db, **filters)
+    def latest(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        section: str | None = None,
+        tag: str | None = None,
+        author: str | None = None,
+        syndicated: bool = False,
+    ) -> list[PublishedStory]:
+        """Live stories, newest first, site-wide or of one section, tag or author slug;
+        `syndicated` leaves out those whose syndication policy is `none` (for feeds)."""
+        return queries.latest(
+            self.db,
+            limit=limit,
+            offset=offset,
+            section=section,
+            tag=tag,
+            author=author,
+            syndicated=syndicated,
+        )
 
-    def between(self, first_day: str, last_day: str, **options) -> list[Story]:
-        return queries.between(self.db, first_day, last_day, **options)
+    def between(
+        self,
+        first_day: str,
+        last_day: str,
+        *,
+        limit: int = 500,
+        offset: int = 0,
+        syndicated: bool = False,
+    ) -> list[PublishedStory]:
+        """Live stories whose local publication date is in [first_day, last_day] (YYYY-MM-DD),
+        newest first; a negative `limit` means no limit; `syndicated` as for `latest`."""
+        return queries.between(
+            self.db, first_day, last_day, limit=limit, offset=offset, syndicated=syndicated
+        )
 
-    def search(self, query: str, **options) -> list[Story]:
-        return queries.search(self.db, query, **options)
-
-    def revisions(self, story_id: int) -> list[dict]:
-        return queries.revisions(self.db, story_id)
+    def search(
+        self,
+        text: str,
+        *,
+        section: str | None = None,
+        author: str | None = None,
+        first_day: str | None = None,
+        last_day: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        max_counted: int = search_index.MAX_COUNTED,
+    ) -> search_index.SearchResults:
+        """Live stories matching what a reader typed, best first, with highlighted titles and
+        snippets, and how many match (archive.db.search: words, "phrases", OR, -not, prefix*;
+        text in scripts written without spaces is found by substring). `.stories` lists the
+        page's stories. Any text is a valid query: none raises."""
+        return search_index.search_stories(
+            self.db,
+            text,
+            section=section,
+            author=author,
+            first_day=first_day,
+            last_day=last_day,
+            limit=limit,
+            offset=offset,
+            max_counted=max_counted,
+        )
 
     def revision_saved_at(self, story_id: int, number: int) -> datetime:
+        """When revision `number` of a story was saved. Raises StoryNotFound when the story has
+        no such revision."""
         return queries.revision_saved_at(self.db, story_id, number)
 
     def public_revision_times(self, story_id: int) -> list[tuple[int, datetime]]:
         """(revision, saved_at) of each revision saved while the story was published."""
         return queries.public_revision_times(self.db, story_id)
 
-    def changes(self, **options) -> list[tuple[int, Story]]:
-        """(change number, story) pairs in the order stories last changed (for sync); with
-        `public_only`, each as the public sees it."""
-        return public.changes(self.db, **options)
+    def changes(
+        self,
+        *,
+        after: int = 0,
+        since: datetime | None = None,
+        statuses: Iterable[str] = STATUSES,
+        section: str | None = None,
+        tag: str | None = None,
+        author: str | None = None,
+        limit: int = 50,
+        public_only: bool = False,
+    ) -> list[tuple[int, Story]]:
+        """(change number, story) pairs in the order stories last changed, oldest change first
+        (for sync): those after change number `after`, changed at or after `since`, with one of
+        `statuses`, of a section, tag or author slug; with `public_only`, each as the public
+        sees it (a tombstone when no longer live)."""
+        return public.changes(
+            self.db,
+            after=after,
+            since=since,
+            statuses=statuses,
+            section=section,
+            tag=tag,
+            author=author,
+            limit=limit,
+            public_only=public_only,
+        )
 
     def idempotent_request(self, key: str) -> dict | None:
+        """The request an idempotency key was first used for (digest, story_id, created_at),
+        or None when the key is new."""
         return queries.idempotent_request(self.db, key)
 
     def idempotency_keys(self) -> dict[int, list[dict]]:
@@ -267,6 +374,7 @@ class Archive:
         return queries.idempotency_keys(self.db)
 
     def count(self) -> int:
+        """How many stories the archive holds, whatever their status."""
         return queries.count_stories(self.db)
 
     def generation(self) -> int:
@@ -275,70 +383,75 @@ class Archive:
 
     # Reads for the archive pages: browsing, search, revision history, sitemaps.
     def year_counts(self) -> dict[int, int]:
+        """Live stories per year ({year: count}, newest first, years with none left out)."""
         return calendar.year_counts(self.db)
 
     def month_counts(self, year: int) -> dict[int, int]:
+        """Live stories per month of `year` ({month: count}, months with none left out)."""
         return calendar.month_counts(self.db, year)
 
     def day_counts(self, year: int, month: int) -> dict[int, int]:
+        """Live stories per day of a month ({day: count}, days with none left out)."""
         return calendar.day_counts(self.db, year, month)
 
     def neighbours(
         self, first_day: str, last_day: str, *, syndicated: bool = False
     ) -> calendar.Neighbours:
+        """The nearest local dates with live stories before and after [first_day, last_day]."""
         return calendar.neighbours(self.db, first_day, last_day, syndicated=syndicated)
 
-    def search_stories(self, text: str, **options) -> search.SearchResults:
-        return search.search_stories(self.db, text, **options)
-
-    def notes(self, story_id: int) -> list[history.Note]:
+    def notes(self, story_id: int) -> list[revision_store.Note]:
         """The corrections and updates readers are shown for a story, oldest first."""
-        return history.notes_of(self.db, story_id)
+        return revision_store.notes_of(self.db, story_id)
 
-    def corrections(self, *, limit: int, offset: int = 0) -> list[tuple[history.Note, Story]]:
+    def corrections(
+        self, *, limit: int, offset: int = 0
+    ) -> list[tuple[revision_store.Note, Story]]:
         """The newest corrections to public stories, newest first, each with its story."""
-        return history.corrections(self.db, limit=limit, offset=offset)
+        return revision_store.corrections(self.db, limit=limit, offset=offset)
 
-    def history(self, story_id: int, *, published_only: bool = False) -> list[history.Revision]:
-        return history.story_history(self.db, story_id, published_only=published_only)
+    def history(
+        self, story_id: int, *, published_only: bool = False
+    ) -> list[revision_store.Revision]:
+        """Every revision of a story, oldest first (none for an id the archive never had), each
+        with what changed from the one before; `published_only` keeps those saved while the
+        story was published, as readers see them."""
+        return revision_store.story_history(self.db, story_id, published_only=published_only)
 
     def revision(
         self, story_id: int, number: int, *, published_only: bool = False
-    ) -> history.Revision:
-        return history.revision_of(self.db, story_id, number, published_only=published_only)
-
-    def display_name(self, kind: str, slug: str) -> str | None:
-        return catalogue.display_name(self.db, kind, slug)
-
-    def section_name(self, slug: str) -> str:
-        return catalogue.section_name(self.db, slug)
-
-    def tag_name(self, slug: str) -> str:
-        return catalogue.tag_name(self.db, slug)
-
-    def author_named(self, slug: str) -> Author:
-        return catalogue.author_named(self.db, slug)
-
-    def name_index(self, kind: str) -> list[catalogue.NameCount]:
-        """Sections, tags or authors ("sections", "tags", "authors") live stories carry."""
-        return catalogue.name_index(self.db, kind)
-
-    def has_live_stories(self, kind: str, slug: str) -> bool:
-        return catalogue.has_live_stories(self.db, kind, slug)
+    ) -> revision_store.Revision:
+        """One revision of a story (as `history` gives it). Raises StoryNotFound when the story
+        has no such revision (or, with `published_only`, none saved while published)."""
+        return revision_store.revision_of(self.db, story_id, number, published_only=published_only)
 
     def sitemap_chunks(self, *, size: int) -> list[catalogue.SitemapChunk]:
+        """Published permalinks cut into chunks of `size`, oldest first, each with its
+        lastmod."""
         return catalogue.sitemap_chunks(self.db, size=size)
 
     def sitemap_entries(self, number: int, *, size: int) -> list[catalogue.SitemapEntry]:
+        """The permalinks of chunk `number` (from 1). Raises NameNotFound past the last one."""
         return catalogue.sitemap_entries(self.db, number, size=size)
 
-    def all_stories(self, *, include_unpublished: bool = False, batch: int = 500):
-        """Every story in id order, loaded `batch` at a time (for export)."""
+    def all_stories(
+        self, *, include_unpublished: bool = False, batch: int = 500
+    ) -> Iterator[Story]:
+        """Every public story (live, and tombstones as tombstones) in id order, loaded `batch`
+        at a time (for export); with `include_unpublished`, every story as it is stored."""
         return public.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
 
-    def withdrawn_since(self, since: datetime, **scope) -> list[Story]:
-        """Tombstones of stories that left publication since then (archive.db.public)."""
-        return public.withdrawn_since(self.db, since, **scope)
+    def withdrawn_since(
+        self,
+        since: datetime,
+        *,
+        section: str | None = None,
+        tag: str | None = None,
+        author: str | None = None,
+    ) -> list[Story]:
+        """Tombstones of stories that left publication at or after `since`, newest first, of
+        one section, tag or author slug as their last published revision had it."""
+        return public.withdrawn_since(self.db, since, section=section, tag=tag, author=author)
 
     def tombstones_between(self, first_day: str, last_day: str) -> list[Story]:
         """Tombstones of the stories first published between two local dates, newest first."""
@@ -353,45 +466,63 @@ class Archive:
         the RFC 5005 archive (live and syndicated, or a tombstone)."""
         return public.month_neighbours(self.db, first_day, last_day)
 
-    def slug_of(self, kind: str, name: str) -> str | None:
-        """The slug a section, tag or author name ("section", "tag", "author") was given."""
-        return name_store.slug_of(self.db, kind, name)
-
-    def name_of(self, kind: str, slug: str) -> str:
-        return catalogue.name_of(self.db, kind, slug)
-
     # Renditions: feed bytes the service built, and the scopes that writes queued for rebuild.
     def feed_scopes(self) -> list[FeedScope]:
+        """Every feed a full rebuild makes: the scopes of live stories, archive months, and
+        those of tombstones."""
         scopes = renditions.all_scopes(self.db)
         more = public.tombstone_scopes(self.db) - set(scopes)
         return [*scopes, *sorted(more)]
 
     def pending_feed_changes(self) -> tuple[int, set[FeedScope]]:
+        """The newest queued change id and every scope queued up to it (0 and none when
+        nothing is queued)."""
         return renditions.pending_changes(self.db)
 
     def clear_feed_changes(self, up_to: int, scopes: Iterable[FeedScope] | None = None) -> None:
+        """Forget queued changes up to id `up_to` (of `scopes` only, when given) once rebuilt.
+        Raises ArchiveBusy."""
         renditions.clear_changes(self.db, up_to, scopes)
 
-    def record_build(self, scope: FeedScope, *, now: datetime, built: bool, **failure) -> bool:
-        """Note how a feed scope's build went (`error`, `story_ids` left out); True if news."""
-        return renditions.record_build(self.db, scope, now=now, built=built, **failure)
+    def record_build(
+        self,
+        scope: FeedScope,
+        *,
+        now: datetime,
+        built: bool,
+        error: str = "",
+        story_ids: Iterable[int] = (),
+    ) -> bool:
+        """Note how a feed scope's build went (`error`, and the `story_ids` left out of it);
+        True when that is news (it was not failing so before). Raises ArchiveBusy."""
+        return renditions.record_build(
+            self.db, scope, now=now, built=built, error=error, story_ids=story_ids
+        )
 
     def build_states(self, *, failing_only: bool = False) -> list[BuildState]:
+        """The build state of every feed scope built so far (or only those with an error)."""
         return renditions.build_states(self.db, failing_only=failing_only)
 
     def save_rendition(self, rendition: Rendition) -> bool:
+        """Store a rendition unless the same bytes are stored already; True when the bytes
+        changed. Raises ArchiveBusy."""
         return renditions.save_rendition(self.db, rendition)
 
     def rendition(self, key: str) -> Rendition:
+        """The rendition stored under `key`. Raises RenditionNotFound."""
         return renditions.get_rendition(self.db, key)
 
     def rendition_etag(self, key: str) -> str:
+        """The ETag of the rendition stored under `key` (no bytes read). Raises
+        RenditionNotFound."""
         return renditions.stored_etag(self.db, key)
 
     def rendition_inputs(self, key: str) -> str | None:
+        """The inputs digest of the rendition stored under `key`, if any."""
         return renditions.stored_inputs(self.db, key)
 
     def renditions(self) -> list[RenditionInfo]:
+        """What is stored, without the bytes (for `masthead feeds list` and the feeds index)."""
         return renditions.list_renditions(self.db)
 
     def backup(self, destination: str | Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class ArchiveError(Exception):
@@ -55,14 +55,20 @@ class ArchiveBusy(ArchiveError):
         )
 
 
-class StoryNotFound(ArchiveError):
+class NotFound(ArchiveError):
+    """No such thing in the archive: the subclasses say which (a story, a name, a rendition)."""
+
+
+class StoryNotFound(NotFound):
     """No story answers to that id or permalink."""
 
 
 class StoryWithdrawn(ArchiveError):
     """The story was withdrawn; `story` carries its tombstone."""
 
-    def __init__(self, story):
+    # The tombstone is an archive.story.models.Story, which this module, below the model,
+    # does not import.
+    def __init__(self, story: Any):
         self.story = story
         super().__init__(f"story {story.id} was withdrawn: {story.withdrawn_reason}")
 
@@ -79,7 +85,7 @@ class SlugConflict(ArchiveError):
     """Another story already has this permalink."""
 
 
-class NameNotFound(ArchiveError):
+class NameNotFound(NotFound):
     """No section, tag or author answers to that slug."""
 
 

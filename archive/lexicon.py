@@ -26,7 +26,8 @@ def words_pattern(words: Iterable[str]) -> regex.Pattern:
     or kana ("使用Cookie以"). The boundaries are written once around all the words, so that a
     search costs one look at each position, not one per word.
     """
-    spaced, unspaced = [], []
+    spaced: list[str] = []
+    unspaced: list[str] = []
     for word in sorted(set(words), key=len, reverse=True):
         (unspaced if regex.search(f"[{UNSPACED}]", word) else spaced).append(regex.escape(word))
     parts = []

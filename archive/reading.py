@@ -204,7 +204,7 @@ class _Readers:
 
     def kill(self) -> None:
         """Kill every reader (the pool breaks)."""
-        for pid in self.pids:
+        for pid in self.pids[:]:
             if pid:
                 with suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
@@ -237,6 +237,7 @@ def _result(running: deque, readers: _Readers | None) -> list[Read]:
     future, task = running.popleft()
     if future is None:
         return task if not callable(task[0]) else task[0](*task[1:])
+    assert readers is not None  # the future came from them
     try:
         return future.result(timeout=_wall_seconds(readers.limits, len(_one_by_one(task))))
     except TimeoutError:
@@ -339,7 +340,9 @@ def _read_file(entry: Found, defaults: dict, change: ChangeNote | None, site: Si
     def read() -> FileRead:
         try:
             items = ingest.items_in(entry.path, defaults=defaults, follow_links=not entry.in_folder)
-            return FileRead(entry, tuple(_prepared(item, change, site) for item in items))
+            return FileRead(
+                entry, tuple(_prepared(_readable(item), change, site) for item in items)
+            )
         except (ArchiveError, *UNREADABLE) as error:
             return FileRead(entry, problem=problem_of(error))
 
@@ -494,6 +497,13 @@ def _how_it_ended(exitcode: int | None, limits: Limits) -> str:
 
 def _line(item: Item, change: ChangeNote | None, site: Site) -> Prepared:
     return Prepared(item, restore=True) if "id" in item.shape else _prepared(item, change, site)
+
+
+def _readable(item: Item | Unreadable) -> Item:
+    """An item read whole; a line that could not be read raises the error saying why."""
+    if isinstance(item, Unreadable):
+        raise item.error
+    return item
 
 
 def _prepared(item: Item, change: ChangeNote | None, site: Site) -> Prepared:

@@ -75,8 +75,8 @@ def thread_archive(app: Flask) -> Archive:
 def end_request(_error: BaseException | None = None) -> None:
     """Leave the kept connection clean: a request that failed mid-write rolls back."""
     archive = getattr(current_app.extensions["masthead.archive"], "archive", None)
-    if archive is not None and archive.db.conn.in_transaction:
-        archive.db.conn.rollback()
+    if archive is not None:
+        archive.roll_back_unfinished()
 
 
 def init_app(app: Flask) -> None:

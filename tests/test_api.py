@@ -84,7 +84,7 @@ def test_created_story_is_at_once_in_pages_search_and_the_api(client, api_tokens
     assert "Lena Ortiz / Masthead" in page.get_data(as_text=True)
     assert "Harbour bridge reopens" in client.get("/").get_data(as_text=True)
     with open_archive(settings.archive_path) as archive:
-        assert [s.id for s in archive.search("bridge dawn")] == [story["id"]]
+        assert [s.id for s in archive.search("bridge dawn").stories] == [story["id"]]
     assert story["path"] in client.get("/search?q=bridge+dawn").get_data(as_text=True)
     listed = client.get("/api/stories").get_json()["stories"]
     assert [s["id"] for s in listed] == [story["id"]]

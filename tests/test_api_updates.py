@@ -202,7 +202,7 @@ def test_save_with_a_stale_expected_revision_raises_and_changes_nothing(archive)
         archive.save(saved.replace(dek="Stale"), now=NOW, expected_revision=1)
     assert (raised.value.expected, raised.value.actual) == (1, 2)
     assert archive.get(saved.id).dek == "Edited"
-    assert len(archive.revisions(saved.id)) == 2
+    assert len(archive.history(saved.id)) == 2
 
 
 @contextmanager
@@ -233,7 +233,7 @@ def test_revision_check_is_atomic_with_the_write(archive, settings):
     with another_editor_saves_at_begin(archive, settings, saved), pytest.raises(RevisionConflict):
         archive.save(saved.replace(dek="Mine"), now=NOW, expected_revision=1)
     assert archive.get(saved.id).dek == "Other editor"
-    assert [r["revision"] for r in archive.revisions(saved.id)] == [1, 2]
+    assert [r.number for r in archive.history(saved.id)] == [1, 2]
 
 
 def test_a_save_without_if_match_still_never_overwrites_a_write_it_did_not_see(archive, settings):
@@ -242,7 +242,7 @@ def test_a_save_without_if_match_still_never_overwrites_a_write_it_did_not_see(a
     with another_editor_saves_at_begin(archive, settings, saved), pytest.raises(RevisionConflict):
         archive.save(saved.replace(dek="Mine"), now=NOW)
     assert archive.get(saved.id).dek == "Other editor"
-    assert [r["revision"] for r in archive.revisions(saved.id)] == [1, 2]
+    assert [r.number for r in archive.history(saved.id)] == [1, 2]
 
 
 def test_idempotency_key_is_stored_with_the_story_and_never_makes_a_second(archive):
@@ -276,7 +276,7 @@ def test_withdrawal_racing_another_write_raises_and_changes_nothing_more(archive
     with another_editor_saves_at_begin(archive, settings, saved), pytest.raises(RevisionConflict):
         archive.withdraw(saved.id, reason="Legal request", now=NOW)
     assert archive.get(saved.id).status == "draft"
-    assert [r["action"] for r in archive.revisions(saved.id)] == ["create", "update"]
+    assert [r.action for r in archive.history(saved.id)] == ["create", "update"]
 
 
 @pytest.mark.parametrize(

@@ -86,10 +86,10 @@ def test_edit_writes_a_revision_and_keeps_id_and_entry_id(archive):
     assert edited.revision == 2
     assert edited.updated_at == later
     assert edited.published_at == first.published_at
-    revisions = archive.revisions(first.id)
-    assert [(r["revision"], r["action"]) for r in revisions] == [(1, "create"), (2, "update")]
-    assert revisions[0]["snapshot"]["dek"] == ""
-    assert revisions[1]["snapshot"]["dek"] == "Now with a dek"
+    revisions = archive.history(first.id)
+    assert [(r.number, r.action) for r in revisions] == [(1, "create"), (2, "update")]
+    assert revisions[0].snapshot["dek"] == ""
+    assert revisions[1].snapshot["dek"] == "Now with a dek"
 
 
 def test_slug_change_keeps_old_permalink_as_a_redirect(archive):
@@ -135,8 +135,8 @@ def test_withdrawn_story_is_a_tombstone_out_of_lists_and_search(archive):
     with pytest.raises(StoryWithdrawn):
         archive.at(saved.path)
     assert archive.latest() == []
-    assert archive.search("bridge") == []
-    assert [r["action"] for r in archive.revisions(saved.id)] == ["create", "withdraw"]
+    assert archive.search("bridge").stories == []
+    assert [r.action for r in archive.history(saved.id)] == ["create", "withdraw"]
 
 
 def test_withdrawal_needs_a_reason_and_a_story(archive):
@@ -190,19 +190,19 @@ def test_latest_by_section_tag_and_author(archive):
 
 def test_search_covers_title_body_and_author_names_and_survives_syntax(archive):
     saved = archive.save(make_story(), now=NOW)
-    assert archive.search("bridge") == [saved]
-    assert archive.search("dawn") == [saved]
-    assert archive.search("Marsh") == [saved]
+    assert archive.search("bridge").stories == [saved]
+    assert archive.search("dawn").stories == [saved]
+    assert archive.search("Marsh").stories == [saved]
     for nasty in ['"unclosed', "AND OR NOT", "bridge*", "(", "NEAR(", "'; DROP TABLE stories;--"]:
         archive.search(nasty)  # never an FTS syntax error
     edited = archive.save(saved.replace(title="Tunnel opens"), now=NOW + timedelta(hours=1))
-    assert archive.search("tunnel") == [edited]
+    assert archive.search("tunnel").stories == [edited]
 
 
 def test_revision_snapshot_is_the_full_story(archive):
     saved = archive.save(make_story(), now=NOW)
-    [revision] = archive.revisions(saved.id)
-    shot = revision["snapshot"]
+    [revision] = archive.history(saved.id)
+    shot = revision.snapshot
     assert shot["media"][0]["credit"] == "Lena Ortiz / Masthead"
     assert shot["rights"]["holder"] == "Gazette"
     assert shot["sources"] == [{"name": "Mara Quinn", "role": "chief engineer"}]

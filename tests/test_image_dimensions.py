@@ -113,8 +113,8 @@ def test_the_size_is_answered_kept_in_revisions_and_null_when_unknown(client, ap
     )
     assert changed.status_code == 200, changed.get_json()
     sizes = [
-        [(m["width"], m["height"]) for m in revision["snapshot"]["media"]]
-        for revision in archive.revisions(answered["id"])
+        [(m["width"], m["height"]) for m in revision.snapshot["media"]]
+        for revision in archive.history(answered["id"])
     ]
     assert sizes == [[(1600, 1067), (None, None)], [(800, 534)]]
     # The revision page shows the image as it was then, at the size it had.

@@ -164,7 +164,7 @@ def test_an_old_archive_with_both_spellings_keeps_one_section_after_migrating(tm
     db.close()
     with open_archive(path) as archive:
         assert [archive.get(n).section_slug for n in (1, 2)] == ["sport", "sport"]
-        assert [(e.slug, e.name, e.count) for e in archive.name_index("sections")] == [
+        assert [(e.slug, e.name, e.count) for e in archive.names.index("sections")] == [
             ("sport", "Sport", 2)
         ]
         third = archive.save(make_story(slug="s3", section="SPORT"), now=NOW)

@@ -400,7 +400,7 @@ def test_an_archive_from_before_identity_is_migrated_without_breaking_an_address
         assert second.tag_slugs == ("nauka",)
         assert not withdrawn.was_published
         assert first.was_published
-        assert archive.author_named("helen-marsh").name == "Helen Marsh"
+        assert archive.names.author("helen-marsh").name == "Helen Marsh"
 
 
 def test_the_identity_migration_names_as_it_did_whatever_todays_slug_rules_say(

@@ -20,18 +20,18 @@ PAGE_READS = {
     "month counts": lambda a: a.month_counts(2014),
     "day counts": lambda a: a.day_counts(2014, 2),
     "previous and next dates": lambda a: a.neighbours("2014-02-01", "2014-02-28"),
-    "search": lambda a: a.search_stories("bridge"),
-    "filtered search": lambda a: a.search_stories(
+    "search": lambda a: a.search("bridge"),
+    "filtered search": lambda a: a.search(
         "bridge", section="city", author="helen-marsh", first_day="2014-01-01"
     ),
-    "section name": lambda a: a.section_name("city"),
-    "tag name": lambda a: a.tag_name("transport"),
-    "author name": lambda a: a.author_named("helen-marsh"),
+    "section name": lambda a: a.names.section("city"),
+    "tag name": lambda a: a.names.tag("transport"),
+    "author name": lambda a: a.names.author("helen-marsh"),
     "sitemap": lambda a: a.sitemap_entries(1, size=50_000),
-    "tag index": lambda a: a.name_index("tags"),
-    "author index": lambda a: a.name_index("authors"),
+    "tag index": lambda a: a.names.index("tags"),
+    "author index": lambda a: a.names.index("authors"),
     "feed directory checks": lambda a: [
-        a.has_live_stories(kind, slug)
+        a.names.has_live_stories(kind, slug)
         for kind, slug in (("sections", "city"), ("tags", "transport"), ("authors", "ravi-patel"))
     ],
 }

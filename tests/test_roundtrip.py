@@ -86,7 +86,7 @@ def everything(settings, *, public: bool = False) -> dict[int, tuple[dict, list[
     tombstone as its tombstone)."""
     with open_archive(settings.archive_path) as archive:
         return {
-            story.id: (story_to_dict(story), archive.revisions(story.id))
+            story.id: (story_to_dict(story), [r.exported() for r in archive.history(story.id)])
             for story in archive.all_stories(include_unpublished=not public)
         }
 

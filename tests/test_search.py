@@ -237,7 +237,7 @@ def test_punctuation_in_a_query_is_ignored_and_its_words_are_searched(stories):
     alphabet = "".join(chr(c) for c in range(32, 127))
     for start in range(0, len(alphabet), 3):
         window = alphabet[start : start + 7]
-        results = stories.search_stories(window + " bridge")
+        results = stories.search(window + " bridge")
         # A window of punctuation leaves "bridge" alone; one with letters or digits adds a word
         # no story has, so nothing matches.
         expected = (
@@ -252,12 +252,12 @@ def test_punctuation_in_a_query_is_ignored_and_its_words_are_searched(stories):
 def test_search_counts_and_ranks_only_up_to_its_limit(archive):
     for n in range(5):
         archive.save(make_story(slug=f"bridge-{n}"), now=NOW)
-    results = archive.search_stories("bridge", max_counted=3, limit=10)
+    results = archive.search("bridge", max_counted=3, limit=10)
     assert results.is_capped
     # Ranked among the three most recently added matches.
     assert sorted(hit.story.slug for hit in results.hits) == ["bridge-2", "bridge-3", "bridge-4"]
-    assert archive.search_stories("bridge", max_counted=3, offset=3).hits == []
-    exact = archive.search_stories("bridge", max_counted=5)
+    assert archive.search("bridge", max_counted=3, offset=3).hits == []
+    exact = archive.search("bridge", max_counted=5)
     assert (exact.total, exact.is_capped) == (5, False)
 
 
@@ -301,7 +301,7 @@ def world(archive):
     ],
 )
 def test_stories_in_every_script_are_found_by_a_word(world, query, slugs):
-    results = world.search_stories(query)
+    results = world.search(query)
     assert sorted(hit.story.slug for hit in results.hits) == slugs
     assert results.total == len(slugs)
 
@@ -315,9 +315,7 @@ def test_substring_hits_mark_the_title_as_written(world, client):
 
 
 def test_english_words_still_match_their_stems(world):
-    assert [hit.story.slug for hit in world.search_stories("reopening").hits] == [
-        "harbour-bridge-reopens"
-    ]
+    assert [hit.story.slug for hit in world.search("reopening").hits] == ["harbour-bridge-reopens"]
 
 
 def test_migration_indexes_stories_saved_before_it(settings, archive):
@@ -332,5 +330,5 @@ def test_migration_indexes_stories_saved_before_it(settings, archive):
     db.conn.commit()
     archive.close()
     with open_archive(settings.archive_path) as reopened:
-        assert [hit.story.slug for hit in reopened.search_stories("北京").hits] == ["beijing"]
-        assert [hit.story.slug for hit in reopened.search_stories("书展").hits] == ["beijing"]
+        assert [hit.story.slug for hit in reopened.search("北京").hits] == ["beijing"]
+        assert [hit.story.slug for hit in reopened.search("书展").hits] == ["beijing"]

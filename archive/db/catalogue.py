@@ -16,6 +16,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from archive.db import names as name_store
 from archive.db.queries import from_text
 from archive.errors import NameNotFound
 from archive.story.models import Author
@@ -182,3 +183,50 @@ def sitemap_entries(db: sqlite_utils.Database, number: int, *, size: int) -> lis
     if not rows and number != 1:
         raise NameNotFound(f"there is no sitemap {number}")
     return [SitemapEntry(path, from_text(updated)) for path, updated in rows]
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names behind section, tag and author slugs, as pages and feeds show them
+    (`archive.names`). `kind` is "section", "tag" or "author" for one name, and "sections",
+    "tags" or "authors" (a feed scope's or an index's kind) where a method says so."""
+
+    db: sqlite_utils.Database
+
+    def shown(self, kind: str, slug: str) -> str | None:
+        """The name shown for a slug: its first spelling (`Sport` rather than a later `sport`)
+        unless an editor set another; None when no story ever carried it."""
+        return display_name(self.db, kind, slug)
+
+    def section(self, slug: str) -> str:
+        """The section's name as its first published story spells it. Raises NameNotFound."""
+        return section_name(self.db, slug)
+
+    def tag(self, slug: str) -> str:
+        """The tag's name as its first published story spells it. Raises NameNotFound."""
+        return tag_name(self.db, slug)
+
+    def author(self, slug: str) -> Author:
+        """The author with this slug, as a public story's byline gives them. Raises
+        NameNotFound."""
+        return author_named(self.db, slug)
+
+    def of_scope(self, kind: str, slug: str) -> str:
+        """The name of a feed scope's section, tag or author ("sections", "tags", "authors").
+        Raises NameNotFound."""
+        return name_of(self.db, kind, slug)
+
+    def index(self, kind: str) -> list[NameCount]:
+        """Every section, tag or author ("sections", "tags", "authors") live stories carry,
+        with its count of them."""
+        return name_index(self.db, kind)
+
+    def has_live_stories(self, kind: str, slug: str) -> bool:
+        """Whether a section, tag or author ("sections", "tags", "authors") has a page: a live
+        story carries it."""
+        return has_live_stories(self.db, kind, slug)
+
+    def slug_of(self, kind: str, name: str) -> str | None:
+        """The slug a section, tag or author name ("section", "tag", "author") was given, if
+        any story carried it."""
+        return name_store.slug_of(self.db, kind, name)

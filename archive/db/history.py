@@ -78,22 +78,49 @@ class Note:
 
 @dataclass(frozen=True)
 class Revision:
+    """One stored revision of a story: its number, the write that made it (`action`: create,
+    update, withdraw, publish), when, the story as it read then (`snapshot`, the JSON shape),
+    and what the write said of itself (archive.story.models.ChangeNote)."""
+
+    story_id: int
     number: int
     action: str
     saved_at: datetime
     snapshot: dict[str, Any]
-    changes: tuple[Change, ...]
-    # (kind, name) -> the slug that name has now, for links from an old revision.
-    slug_of: Callable[[str, str], str | None] = field(compare=False, repr=False, default=None)
-    # What the write said of itself (archive.story.models.ChangeNote), when it said anything.
     change_kind: str | None = None
     change_note: str = ""
     is_import: bool = False
+    # The snapshot of the revision kept before this one (None for the first), for `changes`.
+    previous: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # (kind, name) -> the slug that name has now, for links from an old revision.
+    slug_of: Callable[[str, str], str | None] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    @cached_property
+    def changes(self) -> tuple[Change, ...]:
+        """What changed from the revision kept before, field by field (built on first use)."""
+        if self.previous is None:
+            return ()
+        return tuple(changes_between(self.previous, self.snapshot))
 
     @cached_property
     def story(self) -> Story:
         """The story as it read then (built on first use: a list of revisions needs none)."""
-        return snapshot_story(self.snapshot, self.slug_of)
+        return snapshot_story(self.snapshot, self.slug_of or _no_slug)
+
+    def exported(self) -> dict[str, Any]:
+        """The revision as `masthead export` writes it: its stored row, the time in ISO 8601."""
+        return {
+            "story_id": self.story_id,
+            "revision": self.number,
+            "action": self.action,
+            "saved_at": self.saved_at.isoformat(),
+            "snapshot": self.snapshot,
+            "change_kind": self.change_kind,
+            "change_note": self.change_note,
+            "is_import": int(self.is_import),
+        }
 
 
 def story_history(
@@ -131,22 +158,20 @@ def _kept(db: sqlite_utils.Database, story_id: int, published_only: bool):
 def _revision(
     db: sqlite_utils.Database, row: dict[str, Any], before: dict[str, Any] | None
 ) -> Revision:
-    snapshot = row["snapshot"]
-    changes = () if before is None else tuple(changes_between(before, snapshot))
-
     def slug_of(kind: str, name: str) -> str | None:
         return name_store.slug_of(db, kind, name)
 
     return Revision(
-        row["revision"],
-        row["action"],
-        row["saved_at"],
-        snapshot,
-        changes,
-        slug_of,
+        story_id=row["story_id"],
+        number=row["revision"],
+        action=row["action"],
+        saved_at=row["saved_at"],
+        snapshot=row["snapshot"],
         change_kind=row.get("change_kind"),
         change_note=row.get("change_note") or "",
         is_import=bool(row.get("is_import")),
+        previous=before,
+        slug_of=slug_of,
     )
 
 
@@ -175,7 +200,7 @@ def corrections(
             revisions.revision DESC LIMIT ? OFFSET ?""",
         [limit, offset],
     )
-    found = []
+    found: list[tuple[Note, Story]] = []
     for row in rows:
         note = _note({**row, "saved_at": from_text(row["saved_at"])})
         predecessor, changes = _corrected(db, note.story_id, note.revision)
@@ -201,6 +226,10 @@ def _note(row: dict[str, Any]) -> Note:
     return Note(
         row["story_id"], row["revision"], row["change_kind"], row["change_note"], row["saved_at"]
     )
+
+
+def _no_slug(kind: str, name: str) -> str | None:
+    return None
 
 
 def snapshot_story(snapshot: dict[str, Any], slug_of: Callable[[str, str], str | None]) -> Story:

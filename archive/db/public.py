@@ -17,7 +17,7 @@ from archive.db.history import snapshot_story
 from archive.db.queries import from_text, to_text
 from archive.errors import StoryWithdrawn
 from archive.story.clock import Clock
-from archive.story.models import Story
+from archive.story.models import STATUSES, PublishedStory, Story
 from archive.story.visibility import PUBLIC_REVISION, TOMBSTONE, is_tombstone, tombstone
 
 
@@ -63,7 +63,7 @@ def faces(db: sqlite_utils.Database, stories: Iterable[Story]) -> list[Story]:
     return [face(db, story) for story in stories]
 
 
-def story_at(db: sqlite_utils.Database, path: str) -> Story:
+def story_at(db: sqlite_utils.Database, path: str) -> PublishedStory:
     """The live story at a permalink path. Raises StoryMoved, StoryNotFound, or StoryWithdrawn
     carrying the tombstone (never the story as it is now)."""
     try:
@@ -94,7 +94,10 @@ def withdrawn_since(
     found = [
         gone
         for gone in faces(db, queries.stories_from_rows(db, rows))
-        if gone.withdrawn_at >= since and is_in_scope(gone, section, tag, author)
+        # A tombstone says when it left (archive.story.visibility.tombstone).
+        if gone.withdrawn_at is not None
+        and gone.withdrawn_at >= since
+        and is_in_scope(gone, section, tag, author)
     ]
     return sorted(found, key=lambda gone: (gone.withdrawn_at, gone.id), reverse=True)
 
@@ -134,14 +137,33 @@ def all_stories(
 
 
 def changes(
-    db: sqlite_utils.Database, *, public_only: bool = False, **options
+    db: sqlite_utils.Database,
+    *,
+    after: int = 0,
+    since: datetime | None = None,
+    statuses: Iterable[str] = STATUSES,
+    section: str | None = None,
+    tag: str | None = None,
+    author: str | None = None,
+    limit: int = 50,
+    public_only: bool = False,
 ) -> list[tuple[int, Story]]:
     """queries.changed_stories; with `public_only`, each story as the public sees it, and a
     tombstone kept only when its face is of the section, tag and author asked for."""
-    found = queries.changed_stories(db, public_only=public_only, **options)
+    found = queries.changed_stories(
+        db,
+        after=after,
+        since=since,
+        statuses=statuses,
+        section=section,
+        tag=tag,
+        author=author,
+        limit=limit,
+        public_only=public_only,
+    )
     if not public_only:
-        return found
-    scope = [options.get(key) for key in ("section", "tag", "author")]
+        return list(found)
+    scope = [section, tag, author]
     shown = [(number, face(db, story)) for number, story in found]
     return [(number, story) for number, story in shown if is_in_scope(story, *scope)]
 

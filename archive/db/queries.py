@@ -6,14 +6,24 @@ Parameterised SQL only; nothing here writes.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from typing import cast, overload
 
 import sqlite_utils
 
 from archive.errors import StoryMoved, StoryNotFound, StoryWithdrawn
-from archive.story.models import STATUSES, Author, Media, Publisher, Rights, Source, Story
+from archive.story.models import (
+    STATUSES,
+    Author,
+    Media,
+    PublishedStory,
+    Publisher,
+    Rights,
+    SavedStory,
+    Source,
+    saved_story,
+)
 from archive.story.visibility import (
     LIVE,
     PUBLIC,
@@ -30,6 +40,12 @@ def to_text(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
+@overload
+def from_text(text: str) -> datetime: ...
+@overload
+def from_text(text: None) -> None: ...
+@overload
+def from_text(text: str | None) -> datetime | None: ...
 def from_text(text: str | None) -> datetime | None:
     """A stored ISO 8601 time as a datetime (None stays None): the inverse of to_text."""
     return datetime.fromisoformat(text) if text else None
@@ -43,7 +59,7 @@ def rows_of(db: sqlite_utils.Database, sql: str, params: Iterable = ()) -> Itera
     return (dict(zip(keys, row, strict=True)) for row in cursor)
 
 
-def stories_from_rows(db: sqlite_utils.Database, rows: Iterable[dict]) -> list[Story]:
+def stories_from_rows(db: sqlite_utils.Database, rows: Iterable[dict]) -> list[SavedStory]:
     """Stories with their authors, tags, media and sources, in the rows' order (4 queries)."""
     rows = list(rows)
     if not rows:
@@ -80,7 +96,7 @@ def stories_from_rows(db: sqlite_utils.Database, rows: Iterable[dict]) -> list[S
     return [_story(row, {key: grouped[key].get(row["id"], []) for key in grouped}) for row in rows]
 
 
-def _story(row: dict, children: dict[str, list[dict]]) -> Story:
+def _story(row: dict, children: dict[str, list[dict]]) -> SavedStory:
     publisher = (
         Publisher(row["publisher_name"], row["publisher_url"]) if row["publisher_name"] else None
     )
@@ -96,7 +112,7 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
         if has_rights
         else None
     )
-    return Story(
+    return saved_story(
         id=row["id"],
         entry_id=row["entry_id"],
         path=row["path"],
@@ -149,11 +165,23 @@ def _story(row: dict, children: dict[str, list[dict]]) -> Story:
     )
 
 
-def _select(db: sqlite_utils.Database, where: str, params: Iterable = (), *, tail: str = ""):
+def _select(
+    db: sqlite_utils.Database, where: str, params: Iterable = (), *, tail: str = ""
+) -> list[SavedStory]:
     return stories_from_rows(db, rows_of(db, f"SELECT * FROM stories WHERE {where} {tail}", params))
 
 
-def get_story(db: sqlite_utils.Database, story_id: int) -> Story:
+def published(stories: list[SavedStory]) -> list[PublishedStory]:
+    """Stories read under LIVE (archive.story.visibility), as the published stories they are.
+    Raises ValueError for one without a permalink or publication time: the archive sets both
+    at first publication (archive.db.store), so that would be a damaged row."""
+    for story in stories:
+        if not isinstance(story, PublishedStory):
+            raise ValueError(f"story {story.id} is live but has no permalink or publication time")
+    return cast(list[PublishedStory], stories)
+
+
+def get_story(db: sqlite_utils.Database, story_id: int) -> SavedStory:
     """The story with this id, whatever its status. Raises StoryNotFound."""
     found = _select(db, "id = ?", [story_id])
     if not found:
@@ -161,7 +189,7 @@ def get_story(db: sqlite_utils.Database, story_id: int) -> Story:
     return found[0]
 
 
-def find_by_origin(db: sqlite_utils.Database, origin: str) -> Story | None:
+def find_by_origin(db: sqlite_utils.Database, origin: str) -> SavedStory | None:
     """The story imported from `origin` (a file), if any."""
     found = _select(db, "origin = ?", [origin])
     return found[0] if found else None
@@ -173,7 +201,7 @@ def revision_from(db: sqlite_utils.Database, origin: str) -> int | None:
     return row[0] if row else None
 
 
-def story_at(db: sqlite_utils.Database, path: str) -> Story:
+def story_at(db: sqlite_utils.Database, path: str) -> PublishedStory:
     """The published story at a permalink path such as /2014/02/24/slug/.
 
     Raises StoryMoved (an old permalink), StoryWithdrawn (a tombstone) or StoryNotFound.
@@ -182,7 +210,7 @@ def story_at(db: sqlite_utils.Database, path: str) -> Story:
     if found and is_tombstone(found[0]):
         raise StoryWithdrawn(found[0])  # archive.db.public makes its face
     if found and found[0].is_published:
-        return found[0]
+        return published(found)[0]
     if not found:
         moved = db.execute(
             f"""SELECT stories.path FROM redirects JOIN stories ON stories.id = redirects.story_id
@@ -203,7 +231,7 @@ def latest(
     tag: str | None = None,
     author: str | None = None,
     syndicated: bool = False,
-) -> list[Story]:
+) -> list[PublishedStory]:
     """Published stories, newest first, site-wide or for one section, tag or author slug.
 
     `syndicated` leaves out stories whose syndication policy is `none` (for feeds).
@@ -212,11 +240,13 @@ def latest(
     where.insert(0, LIVE)
     if syndicated:
         where.append(SYNDICATED)
-    return _select(
-        db,
-        " AND ".join(where),
-        [*params, limit, offset],
-        tail="ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+    return published(
+        _select(
+            db,
+            " AND ".join(where),
+            [*params, limit, offset],
+            tail="ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+        )
     )
 
 
@@ -246,7 +276,7 @@ def between(
     limit: int = 500,
     offset: int = 0,
     syndicated: bool = False,
-) -> list[Story]:
+) -> list[PublishedStory]:
     """Published stories whose local publication date is in [first_day, last_day] (YYYY-MM-DD).
 
     A negative limit means no limit; `syndicated` leaves out policy `none` (for feeds).
@@ -254,38 +284,15 @@ def between(
     where = f"{LIVE} AND local_date BETWEEN ? AND ?"
     if syndicated:
         where += f" AND {SYNDICATED}"
-    return _select(
-        db,
-        where,
-        [first_day, last_day, limit, offset],
-        # The same order as published_at DESC (a local date follows its time), in index order.
-        tail="ORDER BY local_date DESC, published_at DESC, id DESC LIMIT ? OFFSET ?",
+    return published(
+        _select(
+            db,
+            where,
+            [first_day, last_day, limit, offset],
+            # The same order as published_at DESC (a local date follows its time), in index order.
+            tail="ORDER BY local_date DESC, published_at DESC, id DESC LIMIT ? OFFSET ?",
+        )
     )
-
-
-def search(
-    db: sqlite_utils.Database, query: str, *, limit: int = 20, offset: int = 0
-) -> list[Story]:
-    """Published stories matching a full-text query, best first.
-
-    Free text is quoted word by word, so no input is an FTS syntax error.
-    """
-    match = fts_query(query)
-    if not match:
-        return []
-    rows = db.query(
-        f"""SELECT stories.* FROM stories_fts JOIN stories ON stories.rowid = stories_fts.rowid
-            WHERE stories_fts MATCH ? AND {LIVE}
-            ORDER BY stories_fts.rank LIMIT ? OFFSET ?""",
-        [match, limit, offset],
-    )
-    return stories_from_rows(db, rows)
-
-
-def fts_query(text: str) -> str:
-    """Turn what a person typed into a safe FTS5 query: every word quoted, all required."""
-    words = re.findall(r"\w+", text)
-    return " ".join(f'"{word}"' for word in words)
 
 
 def public_revision_times(db: sqlite_utils.Database, story_id: int) -> list[tuple[int, datetime]]:
@@ -321,7 +328,7 @@ def revisions(db: sqlite_utils.Database, story_id: int) -> list[dict]:
 
 def all_stories(
     db: sqlite_utils.Database, *, include_unpublished: bool = False, batch: int = 500
-) -> Iterator[Story]:
+) -> Iterator[SavedStory]:
     """Every public story (live and tombstones), or every story, in id order, a batch at a time."""
     where = "1 = 1" if include_unpublished else PUBLIC
     last = 0
@@ -343,7 +350,7 @@ def generation(db: sqlite_utils.Database) -> int:
     return db.execute("SELECT coalesce(max(rowid), 0) FROM revisions").fetchone()[0]
 
 
-def due_for_publication(db: sqlite_utils.Database, now: datetime) -> list[Story]:
+def due_for_publication(db: sqlite_utils.Database, now: datetime) -> list[SavedStory]:
     """Scheduled stories whose embargo has passed at `now`."""
     return _select(
         db, "status = 'scheduled' AND embargo_at <= ?", [to_text(now)], tail="ORDER BY embargo_at"
@@ -361,7 +368,7 @@ def changed_stories(
     author: str | None = None,
     limit: int = 50,
     public_only: bool = False,
-) -> list[tuple[int, Story]]:
+) -> list[tuple[int, SavedStory]]:
     """(change number, story) pairs in the order stories last changed, oldest change first.
 
     `public_only` keeps the stories the public may see (archive.story.visibility).

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from archive.db.queries import from_text, to_text
 from archive.db.transaction import write_transaction
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, NotFound
 from archive.story.models import Story
 from archive.story.names import MAX_SLUG_LENGTH
 from archive.story.visibility import LIVE, PUBLIC, is_public
@@ -33,7 +33,7 @@ log = logging.getLogger("masthead.feeds")
 SCOPES_PER_STATEMENT = 500
 
 
-class RenditionNotFound(ArchiveError):
+class RenditionNotFound(NotFound):
     """No rendition is stored under that key."""
 
 
@@ -457,7 +457,7 @@ def save_rendition(db: sqlite_utils.Database, rendition: Rendition) -> bool:
         "built_at": to_text(rendition.built_at),
     }
     with write_transaction(db):
-        db["renditions"].upsert(row, pk="key")
+        db.table("renditions").upsert(row, pk="key")
     return True
 
 

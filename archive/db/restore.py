@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlite_utils
 
@@ -22,7 +22,14 @@ from archive.errors import InvalidStory, SlugConflict, StoryNotFound
 from archive.story import names
 from archive.story.clock import Clock
 from archive.story.fields import CHANGE_KINDS, MAX_CHANGE_NOTE_LENGTH
-from archive.story.models import CONTROL_CHARACTERS, Story, validate, with_language
+from archive.story.models import (
+    CONTROL_CHARACTERS,
+    SavedStory,
+    Story,
+    as_saved,
+    validate,
+    with_language,
+)
 from archive.story.shape import parse_time, story_from_dict, story_to_dict
 
 # The archive's own fields an exported story carries besides the writable ones; `url` is
@@ -56,7 +63,7 @@ class Restorable:
     before it needs the archive (made by `restorable`, ahead of the write when that is worth
     it: an import reads a batch of stories before it takes the write lock)."""
 
-    story: Story
+    story: SavedStory
     history: list[dict] | None
     idempotency_keys: list[dict]
 
@@ -75,7 +82,7 @@ def restorable(shape: Any, *, clock: Clock, language: str = "en") -> Restorable:
 
 def restore_story(
     db: sqlite_utils.Database, shape: Any, *, clock: Clock, now: datetime, language: str = "en"
-) -> tuple[str, Story]:
+) -> tuple[str, SavedStory]:
     """Write an exported story as it was: ("created", story), or ("unchanged", stored story)
     when this archive holds the same story already. `shape` is the exported line, or what
     `restorable` made of it.
@@ -228,7 +235,7 @@ def _restored_values(shape: dict) -> tuple[dict, list[str]]:
     return values, problems
 
 
-def _is_count(value: Any) -> bool:
+def _is_count(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62
 
 
@@ -241,14 +248,16 @@ def _is_token(value: Any) -> bool:
     )
 
 
-def _with_identity(story: Story, clock: Clock) -> Story:
+def _with_identity(unsaved: Story, clock: Clock) -> SavedStory:
     """The story with what its publication gave it: an entry id and a permalink, as exported,
     minted here only when an export left them out; a published story's slug is its
     permalink's (one out of publication keeps the permalink it last had in public, whatever
     slug its draft has: archive.story.visibility)."""
+    story = as_saved(unsaved)  # its id is the exported one, checked by story_from_export
     problems = []
     is_live = story.status == "published"
-    if is_live and story.path and PERMALINK.fullmatch(story.path)["slug"] != story.slug:
+    permalink = PERMALINK.fullmatch(story.path) if is_live and story.path else None
+    if permalink and permalink["slug"] != story.slug:
         problems.append(f"path {story.path!r} does not end in the story's slug {story.slug!r}")
     if story.status == "withdrawn" and story.withdrawn_at is None:
         problems.append("a withdrawn story needs withdrawn_at (when it was withdrawn)")
@@ -257,17 +266,19 @@ def _with_identity(story: Story, clock: Clock) -> Story:
     if problems:
         raise InvalidStory(problems, story=story.slug or story.title)
     was_published = story.entry_id is not None or story.status == "published"
-    if was_published and story.published_at is None:
+    published_at = story.published_at
+    if was_published and published_at is None:
         raise InvalidStory(["a published story needs published_at"], story=story.slug)
     if not story.slug:
         story = story.replace(slug=names.slugify(story.title))
-    if was_published:
+    if was_published and published_at is not None:
         story = story.replace(
             was_published=True,
-            entry_id=story.entry_id or clock.entry_id(story.id, story.published_at),
+            entry_id=story.entry_id or clock.entry_id(story.id, published_at),
             path=story.path or clock.path(story),
         )
-    return story.replace(updated_at=story.updated_at or story.published_at)
+    # A published story's class: with its permalink and publication time (saved_story).
+    return as_saved(story.replace(updated_at=story.updated_at or story.published_at))
 
 
 def _check_identity(db: sqlite_utils.Database, story: Story) -> None:
@@ -360,7 +371,7 @@ def _write_history(
         store._record_revision(db, story, action, saved_at)
         return
     for revision in history:
-        db["revisions"].insert(
+        db.table("revisions").insert(
             {
                 "story_id": story.id,
                 "revision": revision["revision"],

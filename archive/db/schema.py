@@ -139,7 +139,7 @@ def m001_stories(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX stories_updated ON stories(updated_at)")
     db.execute("CREATE INDEX story_tags_tag ON story_tags(tag_slug, story_id)")
     db.execute("CREATE INDEX story_authors_author ON story_authors(author_slug, story_id)")
-    db["stories"].enable_fts(
+    db.table("stories").enable_fts(
         ["title", "dek", "body_text", "byline"],
         fts_version="FTS5",
         create_triggers=True,

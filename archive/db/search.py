@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import regex
 import sqlite_utils
 
-from archive.db.queries import scope_filter, stories_from_rows
+from archive.db.queries import published, scope_filter, stories_from_rows
 from archive.db.substrings import marked_snippet, marked_title, substring_filter
-from archive.story.models import Story
+from archive.story.models import PublishedStory
 from archive.story.visibility import LIVE
 
 # Most terms (words or phrases) one query may use; the rest are ignored, and the reader told.
@@ -62,7 +62,7 @@ class ParsedQuery:
 
 @dataclass(frozen=True)
 class Hit:
-    story: Story
+    story: PublishedStory
     title: tuple[tuple[str, bool], ...]
     snippet: tuple[tuple[str, bool], ...]
 
@@ -79,6 +79,11 @@ class SearchResults:
     @property
     def is_capped(self) -> bool:
         return self.total > self.max_counted
+
+    @property
+    def stories(self) -> list[PublishedStory]:
+        """The stories of the page's hits, best first."""
+        return [hit.story for hit in self.hits]
 
 
 def parse_query(text: str) -> ParsedQuery:
@@ -191,10 +196,10 @@ def _hits(db: sqlite_utils.Database, match: str, ranked: list[int]) -> list[Hit]
         [SNIPPET_TOKENS, match, *ranked],
     )
     by_id = {row["id"]: row for row in rows}
-    rows = [by_id[story_id] for story_id in ranked if story_id in by_id]
+    found = [by_id[story_id] for story_id in ranked if story_id in by_id]
     return [
         Hit(story, marked_pieces(row["marked_title"]), marked_pieces(row["marked_snippet"]))
-        for story, row in zip(stories_from_rows(db, rows), rows, strict=True)
+        for story, row in zip(published(stories_from_rows(db, found)), found, strict=True)
     ]
 
 
@@ -217,17 +222,17 @@ def _search_by_substring(db, query, where, params, limit, offset, max_counted) -
     if not page:
         return SearchResults(query, len(newest), max_counted=max_counted)
     marks = ",".join("?" * len(page))
-    rows = {
+    by_id = {
         row["id"]: row for row in db.query(f"SELECT * FROM stories WHERE id IN ({marks})", page)
     }
-    rows = [rows[story_id] for story_id in page]
+    rows = [by_id[story_id] for story_id in page]
     hits = [
         Hit(
             story,
             marked_title(story.title, query.terms),
             marked_snippet(row["body_text"], query.terms),
         )
-        for story, row in zip(stories_from_rows(db, rows), rows, strict=True)
+        for story, row in zip(published(stories_from_rows(db, rows)), rows, strict=True)
     ]
     return SearchResults(query, len(newest), hits, max_counted)
 

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from archive.db.queries import from_text, to_text
 from archive.db.transaction import write_transaction
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, NotFound
 from archive.story.names import slugify
 
 POLICIES = ("full", "summary", "link")
@@ -28,7 +28,7 @@ STATES = ("active", "paused", "stopped")
 MAX_ERROR_LENGTH = 2_000
 
 
-class SourceNotFound(ArchiveError):
+class SourceNotFound(NotFound):
     """No source has that slug."""
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar, overload
 
 import sqlite_utils
 
@@ -34,6 +35,7 @@ from archive.story.clock import Clock
 from archive.story.fields import REASON
 from archive.story.models import (
     ChangeNote,
+    SavedStory,
     Story,
     change_problems,
     field_problems,
@@ -43,7 +45,16 @@ from archive.story.models import (
 from archive.story.shape import story_to_dict
 from archive.story.visibility import is_live, is_public
 
+# A story of any class (Story, SavedStory, PublishedStory): writes keep the class they were given.
+StoryT = TypeVar("StoryT", bound=Story)
 
+
+@overload
+def _second(moment: datetime) -> datetime: ...
+@overload
+def _second(moment: None) -> None: ...
+@overload
+def _second(moment: datetime | None) -> datetime | None: ...
 def _second(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(microsecond=0) if moment else None
 
@@ -78,7 +89,7 @@ def save_story(
     idempotency: tuple[str, str] | None = None,
     change: ChangeNote | None = None,
     language: str = "en",
-) -> Story:
+) -> SavedStory:
     """Create or update a story (matched by id, else by origin) and write a revision.
 
     `story` goes through the gate (`check`, in `language` when it states none) first, unless it
@@ -97,6 +108,7 @@ def save_story(
     checked = story if isinstance(story, Checked) else check(story, change, language=language)
     story, change = checked.story, checked.change
     now = _second(now)
+    existing: SavedStory | None
     if story.id is not None:
         existing = queries.get_story(db, story.id)
     else:
@@ -114,19 +126,22 @@ def save_story(
             # (the API, the scheduler) cannot slip in between, whoever the caller is.
             _claim_revision(db, existing.id, existing.revision)
             before = public.scopes_of(db, clock, existing)
+            story_id = existing.id
         else:
             if idempotency is not None:
                 # Under the write lock: a retry that lost the race is told so before any check
                 # of its slug (the winner's story holds it now).
                 _check_request_unused(db, idempotency[0])
-            story = story.replace(id=_next_id(db))
+            story_id = _next_id(db)
+            story = story.replace(id=story_id)
         if not story.slug:
             story = story.replace(slug=_free_slug(db, story, clock=clock, now=now))
         if story.status == "published":
             # First publication: the story becomes public and gets its permanent ids.
             story = story.replace(
                 was_published=True,
-                entry_id=story.entry_id or clock.entry_id(story.id, story.published_at),
+                # Published means dated: _settle gave it its publication time.
+                entry_id=story.entry_id or clock.entry_id(story_id, story.published_at or now),
             )
         if is_live(story):
             # The permalink follows the story only while it is published: one taken out of
@@ -136,19 +151,19 @@ def save_story(
         story = story.replace(revision=(existing.revision if existing else 0) + 1)
         story = _write(db, story, clock, is_new=existing is None)
         if existing is None and idempotency is not None:
-            _remember_request(db, idempotency, story_id=story.id, now=now)
+            _remember_request(db, idempotency, story_id=story_id, now=now)
         if existing is not None and existing.path and existing.path != story.path:
             db.execute(
                 "INSERT OR REPLACE INTO redirects (path, story_id) VALUES (?, ?)",
-                [existing.path, story.id],
+                [existing.path, story_id],
             )
         action = "create" if existing is None else "update"
         _record_revision(db, story, action, now, change)
         renditions.record_changes(db, before | public.scopes_of(db, clock, story), now)
-        if is_public(story) and _has_corrections(db, story.id):
+        if is_public(story) and _has_corrections(db, story_id):
             # A new correction, or a corrected story's new title or address.
             renditions.record_changes(db, {renditions.CORRECTIONS}, now)
-    return queries.get_story(db, story.id)
+    return queries.get_story(db, story_id)
 
 
 def _has_corrections(db: sqlite_utils.Database, story_id: int) -> bool:
@@ -183,7 +198,7 @@ def _change_of(change: ChangeNote | None, existing: Story | None) -> ChangeNote:
     return ChangeNote(kind, change.note.strip(), change.is_import)
 
 
-def _check_revision(existing: Story, expected: int) -> None:
+def _check_revision(existing: SavedStory, expected: int) -> None:
     if existing.revision != expected:
         raise RevisionConflict(existing.id, expected=expected, actual=existing.revision)
 
@@ -227,6 +242,7 @@ def _remember_request(
     except sqlite3.IntegrityError:
         # Another request with this key won the race; the caller's transaction rolls back.
         first = queries.idempotent_request(db, key)
+        assert first is not None  # the row that refused this one
         raise DuplicateRequest(key, story_id=first["story_id"], digest=first["digest"]) from None
 
 
@@ -271,7 +287,7 @@ def _settle(
         # was first written with.
         if _second(story.published_at) == existing.published_at:
             story = story.replace(published_offset=existing.published_offset)
-    if story.status == "scheduled" and story.embargo_at <= now:
+    if story.status == "scheduled" and story.embargo_at is not None and story.embargo_at <= now:
         story = story.replace(
             status="published", published_at=story.published_at or story.embargo_at
         )
@@ -364,7 +380,9 @@ def _check_path(db: sqlite_utils.Database, story: Story) -> None:
         )
 
 
-def _write(db: sqlite_utils.Database, story: Story, clock: Clock, *, is_new: bool = False) -> Story:
+def _write(
+    db: sqlite_utils.Database, story: StoryT, clock: Clock, *, is_new: bool = False
+) -> StoryT:
     """Store the story's row and parts; returns it with the slugs its names were given.
 
     `is_new`: the story's id is in no row yet (a new story, or a restored one): its row is
@@ -476,7 +494,7 @@ def _insert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict]) ->
         )
 
 
-def _named(db: sqlite_utils.Database, story: Story) -> Story:
+def _named(db: sqlite_utils.Database, story: StoryT) -> StoryT:
     """The story with the slugs of its section, tags and authors, each claimed by name."""
     return story.replace(
         section_slug=name_store.claim(db, "section", story.section) if story.section else "",
@@ -541,7 +559,7 @@ def withdraw_story(
     clock: Clock,
     now: datetime,
     expected_revision: int | None = None,
-) -> Story:
+) -> SavedStory:
     """Withdraw a story: it leaves lists, search and feeds and its permalink answers 410.
 
     The row stays as a tombstone; a revision records who-knows-what was withdrawn and why.
@@ -574,22 +592,27 @@ def withdraw_story(
     return queries.get_story(db, story_id)
 
 
-def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> list[Story]:
+def publish_due(db: sqlite_utils.Database, *, clock: Clock, now: datetime) -> list[SavedStory]:
     """Publish every scheduled story whose embargo has passed; returns them as published.
 
     Each is read again inside its own transaction, so an edit that landed meanwhile wins and
     the story is looked at again next run.
     """
-    published = []
+    published: list[SavedStory] = []
     for due in queries.due_for_publication(db, now):
         with write_transaction(db):
             story = queries.get_story(db, due.id)
             if story.status != "scheduled" or story.revision != due.revision:
                 continue
-            moment = story.published_at or story.embargo_at
+            # A scheduled story has its embargo time (the gate refuses one without).
+            moment = story.published_at or story.embargo_at or _second(now)
             # A story published before comes back updated now (after its tombstone), never
             # dated back to its first publication.
-            updated = max(_second(now), story.updated_at) if story.was_published else moment
+            updated = (
+                max(_second(now), story.updated_at or _second(now))
+                if story.was_published
+                else moment
+            )
             live = story.replace(
                 status="published", published_at=moment, updated_at=updated, was_published=True
             )

@@ -41,7 +41,8 @@ def substring_filter(terms) -> tuple[str, list[str]]:
             groups[-1].append(folded(words))
         else:
             groups.append([folded(words)])
-    sql, params = [], []
+    sql: list[str] = []
+    params: list[str] = []
     for group in groups:
         conditions = [_holds(term, params) for term in group]
         sql.append("(" + " OR ".join(conditions) + ")")

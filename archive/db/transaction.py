@@ -1,7 +1,7 @@
 """The one way the archive opens a write transaction: SQLite's write lock first.
 
-Every write (stories, revisions, renditions, the rebuild queue) goes through `write_transaction`;
-nothing here reads or writes a table of its own.
+Every write (stories, revisions, renditions, the rebuild queue) goes through `write_transaction`
+(or `trial_transaction`, whose writes are undone); nothing here reads or writes a table of its own.
 """
 
 from __future__ import annotations
@@ -47,6 +47,26 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
             raise
         db.conn.rollback()
         raise busy_or(error, db) from None
+
+
+@contextmanager
+def trial_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction whose writes are all undone at its end, whatever happens inside
+    (a dry run that says exactly what the real run would do); writes inside become savepoints.
+    Raises RuntimeError inside another transaction, ArchiveBusy as write_transaction does."""
+    if db.conn.in_transaction:
+        raise RuntimeError("a trial cannot start inside a transaction")
+    begin_immediate(db)
+    try:
+        yield db
+    finally:
+        db.conn.rollback()
+
+
+def roll_back_unfinished(db: sqlite_utils.Database) -> None:
+    """Undo a transaction left open (by a write that failed halfway); nothing if none is."""
+    if db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def begin_immediate(db: sqlite_utils.Database) -> None:

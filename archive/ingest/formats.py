@@ -16,7 +16,7 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import frontmatter
 import lxml.html
@@ -243,7 +243,7 @@ def read_html(raw: str) -> list[dict]:
     )
     if document is None:
         raise IngestError(["no article text found in the HTML page"])
-    meta = document.as_dict()
+    meta = document if isinstance(document, dict) else document.as_dict()
     page = lxml.html.document_fromstring(raw)
     as_written = _texts_as_written(page)
     lines = (meta.get("text") or "").split("\n")
@@ -278,7 +278,7 @@ def _texts_as_written(page) -> dict[str, str]:
     trafilatura collapses every space, the ideographic space U+3000 too; the archive keeps text
     as the page wrote it, so each extracted line is looked up here.
     """
-    written = {}
+    written: dict[str, str] = {}
     for element in page.xpath(TEXT_BLOCKS):
         text = SPACES.sub(" ", element.text_content()).strip()
         written.setdefault(" ".join(text.split()), text)
@@ -421,7 +421,7 @@ def read_file(path: Path, *, defaults: dict[str, Any] | None = None) -> list[Sto
     return [story_of(item) for item in items_in(path, defaults=defaults) if _is_item(item)]
 
 
-def _is_item(item: Item | Unreadable) -> bool:
+def _is_item(item: Item | Unreadable) -> TypeGuard[Item]:
     if isinstance(item, Unreadable):
         raise item.error
     return True

@@ -138,9 +138,10 @@ def _times(item: dict, shape: dict) -> None:
 
 
 def _rights(item: dict) -> dict | None:
-    notice = item.get("copyrightNotice") if isinstance(item.get("copyrightNotice"), str) else ""
-    holder = item.get("copyrightHolder") if isinstance(item.get("copyrightHolder"), str) else ""
-    terms = item.get("usageTerms") if isinstance(item.get("usageTerms"), str) else ""
+    notice, holder, terms = (
+        value if isinstance(value := item.get(key), str) else ""
+        for key in ("copyrightNotice", "copyrightHolder", "usageTerms")
+    )
     linked = (item.get("rightsInfo") or {}).get("linkedRights")
     if not (notice or holder or terms or linked):
         return None
@@ -148,7 +149,7 @@ def _rights(item: dict) -> dict | None:
     statement = " ".join(part.strip() for part in (notice, terms) if part and part.strip())
     # "Copyright 2013 The News Agency, www.tna.org - all rights reserved.": the holder is what
     # stands before the dash of the reservation.
-    parsed_holder = rights.get("holder", "").rstrip(" -–—,;")
+    parsed_holder = (rights.get("holder") or "").rstrip(" -–—,;")
     found = {"holder": holder.strip() or parsed_holder, "statement": statement}
     license_url = linked if _is_web(linked) else rights.get("license_url")
     if license_url:

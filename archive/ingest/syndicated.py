@@ -216,7 +216,7 @@ def _media_of(entry: dict) -> list[dict]:
     """Media RSS pictures with their credits (media:credit) and descriptions."""
     credits = [c.get("content", "").strip() for c in entry.get("media_credit", [])]
     caption = _plain(entry.get("media_description", "") or "")
-    found = []
+    found: list[dict] = []
     for content in entry.get("media_content", []) + entry.get("media_thumbnail", [])[:1]:
         address = _web(content.get("url"))
         if not address or any(m["url"] == address for m in found):
@@ -273,7 +273,9 @@ def _ninjs_entry(item: dict, url: str) -> Entry:
 
 def _json_feed(feed: dict, *, url: str) -> Document:
     home = _web(feed.get("home_page_url"))
-    items = feed.get("items") if isinstance(feed.get("items"), list) else []
+    items = feed.get("items")
+    if not isinstance(items, list):
+        items = []
     entries = [
         _json_entry(item, feed, base=home or url) for item in items if isinstance(item, dict)
     ]
@@ -365,7 +367,7 @@ def _time(text: Any, parsed: Any) -> str | None:
         if moment is not None:
             return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
     if parsed:
-        return datetime(*parsed[:6], tzinfo=UTC).isoformat()
+        return datetime(*parsed[:6]).replace(tzinfo=UTC).isoformat()
     return None
 
 

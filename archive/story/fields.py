@@ -101,8 +101,23 @@ class Field:
     description: str = ""
 
 
-def text(max_length: int, **options) -> Field:
-    return Field("text", max_length=max_length, **options)
+def text(
+    max_length: int,
+    *,
+    required: bool = False,
+    nullable: bool = False,
+    pattern: re.Pattern | None = None,
+    description: str = "",
+) -> Field:
+    """A plain-text field of at most `max_length` characters (see Field)."""
+    return Field(
+        "text",
+        max_length=max_length,
+        required=required,
+        nullable=nullable,
+        pattern=pattern,
+        description=description,
+    )
 
 
 def url(description: str = "") -> Field:

@@ -9,7 +9,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from archive.errors import FieldProblem, InvalidStory
@@ -18,6 +18,7 @@ from archive.story.fields import (  # noqa: F401 (the rules other modules read f
     CONTROL_CHARACTERS,
     LANGUAGE_PATTERN,
     MAX_ATTRIBUTES,
+    MAX_BODY_DEPTH,
     MAX_ENTITIES,
     MAX_PARTS,
     SLUG_PATTERN,
@@ -170,8 +171,52 @@ class Story:
         pages list them as not reproduced, with their credits."""
         return tuple(m for m in self.media if not m.url and (m.caption or m.credit or m.copyright))
 
-    def replace(self, **changes: Any) -> Story:
+    def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
+
+    # Equal field by field whatever the class: a story read back (SavedStory) equals the same
+    # story built from its JSON shape (a revision's snapshot, an export).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Story):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in STORY_ATTRIBUTES)
+
+
+# Every field of a story, in order (for equality across the classes below).
+STORY_ATTRIBUTES = tuple(f.name for f in dataclasses.fields(Story))
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SavedStory(Story):
+    """A story as the archive stores it: it has its id (and a revision from 1)."""
+
+    # field(): no default (a bare annotation would inherit Story's None).
+    id: int = dataclasses.field()
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PublishedStory(SavedStory):
+    """A saved story that has been published: its permalink and publication time are set
+    (once set, the archive keeps them, even when the story leaves publication)."""
+
+    path: str = dataclasses.field()
+    published_at: datetime = dataclasses.field()
+
+
+def as_saved(story: Story) -> SavedStory:
+    """The same story as the class its values fit (saved_story). Raises ValueError when it has
+    no id (only the archive gives one)."""
+    if story.id is None:
+        raise ValueError(f"story {story.slug!r} has no id: it was never saved")
+    return saved_story(**{name: getattr(story, name) for name in STORY_ATTRIBUTES})
+
+
+def saved_story(**values: Any) -> SavedStory:
+    """The class a stored story's values fit: PublishedStory once it has a permalink and a
+    publication time, else SavedStory (a draft, or scheduled)."""
+    if values.get("path") and values.get("published_at"):
+        return PublishedStory(**values)
+    return SavedStory(**values)
 
 
 @dataclass(frozen=True)
@@ -323,7 +368,7 @@ def _text_problems(spec: Field, value: Any, name: str) -> list[str]:
 def _url_problems(spec: Field, value: Any, name: str) -> list[str]:
     if not isinstance(value, str):
         return [f"{name} must be a string, not {type(value).__name__}"]
-    if len(value) > spec.max_length:
+    if spec.max_length is not None and len(value) > spec.max_length:
         return [f"{name} is {len(value)} characters long (at most {spec.max_length})"]
     if not is_web_url(value):
         return [f"{name} {value!r} is not an absolute http(s) URL"]
@@ -333,10 +378,11 @@ def _url_problems(spec: Field, value: Any, name: str) -> list[str]:
 def _html_problems(spec: Field, value: Any, name: str) -> list[str]:
     if not isinstance(value, str):
         return [f"{name} must be a string, not {type(value).__name__}"]
-    if len(value) > spec.max_length:
+    if spec.max_length is not None and len(value) > spec.max_length:
         return [f"{name} is {len(value)} characters long (at most {spec.max_length})"]
-    if (depth := nesting_depth(value, stop_past=spec.max_depth)) > spec.max_depth:
-        return [f"{name} nests elements more than {spec.max_depth} deep ({depth} or more)"]
+    max_depth = spec.max_depth if spec.max_depth is not None else MAX_BODY_DEPTH
+    if (depth := nesting_depth(value, stop_past=max_depth)) > max_depth:
+        return [f"{name} nests elements more than {max_depth} deep ({depth} or more)"]
     return [f"{name} {problem}" for problem in markup_problems(value)]
 
 
@@ -385,7 +431,9 @@ def _integer_problems(spec: Field, value: Any, name: str) -> list[str]:
     # A bool is an int to Python, but true is no number of pixels.
     if isinstance(value, bool) or not isinstance(value, int):
         return [f"{name} must be a whole number, not {type(value).__name__}"]
-    if not spec.minimum <= value <= spec.maximum:
+    if (spec.minimum is not None and value < spec.minimum) or (
+        spec.maximum is not None and value > spec.maximum
+    ):
         return [f"{name} {value} is out of range ({spec.minimum} to {spec.maximum})"]
     return []
 
@@ -405,7 +453,7 @@ def _object_problems(spec: Field, value: Any, name: str) -> list[str]:
 
 
 def _nested_problems(spec: Field, value: Any, path: tuple) -> list[FieldProblem]:
-    if spec.kind == "list":
+    if spec.kind == "list" and spec.item is not None:
         if not isinstance(value, (list, tuple)) or len(value) > (spec.max_items or len(value)):
             return []
         return [
@@ -509,8 +557,9 @@ def as_written(moment: datetime, offset: str | None) -> datetime:
 
 def offset_of(moment: datetime | None) -> str | None:
     """The UTC offset a time was written with, as ISO 8601 writes it: "+04:00", "-05:30"."""
-    if moment is None or moment.utcoffset() is None:
+    offset = moment.utcoffset() if moment is not None else None
+    if offset is None:
         return None
-    minutes = int(moment.utcoffset().total_seconds()) // 60
+    minutes = int(offset.total_seconds()) // 60
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

@@ -187,7 +187,7 @@ def license_name(url: str) -> str:
 def asks_attribution(url: str | None) -> bool:
     """Whether a licence asks reusers to credit the licensor (every CC BY licence does; CC0
     and the Public Domain Mark do not)."""
-    return bool(url) and license_name(url).startswith("CC BY")
+    return bool(url) and license_name(url or "").startswith("CC BY")
 
 
 def licensor_in(line: str) -> str:

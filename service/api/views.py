@@ -27,7 +27,7 @@ from archive import (
 from archive.story.fields import REASON
 from archive.story.models import STATUSES, change_problems, field_problems, validate, with_language
 from archive.story.shape import change_from_dict
-from archive.story.visibility import is_public, is_public_revision
+from archive.story.visibility import is_public
 from service.api import openapi
 from service.api.openapi import MAX_ID, WRITABLE_STATUSES
 from service.api.payloads import QueryReader, read_json
@@ -161,16 +161,16 @@ def list_revisions(story_id: int):
     story, role = _readable(story_id, public=("published",))
     revisions = [
         {
-            "revision": r["revision"],
-            "action": r["action"],
-            "saved_at": r["saved_at"].isoformat(),
-            "change_kind": r.get("change_kind"),
-            "change_note": r.get("change_note") or "",
-            "imported": bool(r.get("is_import")),
-            "story": {**r["snapshot"], "url": _url(r["snapshot"].get("path"))},
+            "revision": r.number,
+            "action": r.action,
+            "saved_at": r.saved_at.isoformat(),
+            "change_kind": r.change_kind,
+            "change_note": r.change_note,
+            "imported": r.is_import,
+            "story": {**r.snapshot, "url": _url(r.snapshot.get("path"))},
         }
-        for r in get_archive().revisions(story.id)
-        if role or is_public_revision(r["snapshot"])
+        # Readers without a token see what was public only (archive.story.visibility).
+        for r in get_archive().history(story.id, published_only=not role)
     ]
     return _json({"revisions": revisions})
 

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from archive import story_to_dict
 from archive.db.storage import storage_failure
-from archive.story.visibility import is_public_revision, is_tombstone
+from archive.story.visibility import is_tombstone
 from service.archive_access import open_for
 
 if TYPE_CHECKING:
@@ -96,9 +96,10 @@ def export_command(
                 # Without --all, only what was public: drafts of a published story were not,
                 # and a tombstone keeps no text (archive.story.visibility).
                 shape["revisions"] = [
-                    {**r, "saved_at": r["saved_at"].isoformat()}
-                    for r in archive.revisions(story.id)
-                    if include_unpublished or is_public_revision(r["snapshot"])
+                    revision.exported()
+                    for revision in archive.history(
+                        story.id, published_only=not include_unpublished
+                    )
                 ]
             out.write(json.dumps(shape, ensure_ascii=False) + "\n")
             count += 1

@@ -22,7 +22,6 @@ from flask import Flask
 from lxml import etree, html
 
 from archive import Archive, Story
-from archive.story.visibility import is_public_revision
 from service.feeds import renditions
 from service.wsgi import ratelimit
 
@@ -120,14 +119,9 @@ def old_permalinks(archive: Archive, story: Story) -> list[str]:
     """The permalinks a story had while public before its slug or date changed (each answers
     301 to the current one)."""
     old = []
-    for revision in archive.revisions(story.id):
-        path = revision["snapshot"].get("path")
-        if (
-            path
-            and path != story.path
-            and path not in old
-            and is_public_revision(revision["snapshot"])
-        ):
+    for revision in archive.history(story.id, published_only=True):
+        path = revision.snapshot.get("path")
+        if path and path != story.path and path not in old:
             old.append(path)
     return old
 

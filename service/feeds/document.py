@@ -256,7 +256,7 @@ def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
     if scope.is_withdrawals:
         return f"{site_title}: Withdrawals"
     try:
-        name = archive.name_of(scope.kind, scope.slug)
+        name = archive.names.of_scope(scope.kind, scope.slug)
     except NameNotFound:  # the last story left this tag: its feed empties under its slug
         name = scope.slug
     return f"{site_title}: {name}"

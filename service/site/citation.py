@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect
+from flask import Blueprint, Response
 
 from archive import Clock, Story
 from archive.db.history import Revision
@@ -312,17 +312,13 @@ def citation_meta(citation: Citation) -> list[tuple[str, str]]:
 
 @bp.get(f"{STORY}cite.<any(json, bib, ris):fmt>")
 def download_story_citation(year: int, month: int, day: int, slug: str, fmt: str):
-    story = public_story(year, month, day, slug)
-    if isinstance(story, str):
-        return redirect(f"{story}cite.{fmt}", code=301)
+    story = public_story(year, month, day, slug, below=f"cite.{fmt}")
     return _download(citation_of(story), fmt, story.updated_at)
 
 
 @bp.get(f"{STORY}revisions/<int:number>/cite.<any(json, bib, ris):fmt>")
 def download_revision_citation(year: int, month: int, day: int, slug: str, number: int, fmt: str):
-    story = public_story(year, month, day, slug)
-    if isinstance(story, str):
-        return redirect(f"{story}revisions/{number}/cite.{fmt}", code=301)
+    story = public_story(year, month, day, slug, below=f"revisions/{number}/cite.{fmt}")
     revision = get_archive().revision(story.id, number, published_only=True)
     return _download(citation_of(revision.story, revision, story), fmt, revision.saved_at)
 

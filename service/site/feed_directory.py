@@ -72,7 +72,7 @@ def _scopes_with_pages(archive: Archive, scopes: set[FeedScope]) -> set[FeedScop
         or scope.is_corrections
         or scope.is_withdrawals
         or (scope.is_month and scope.month in months[scope.year])
-        or (scope.slug and archive.has_live_stories(scope.kind, scope.slug))
+        or (scope.slug and archive.names.has_live_stories(scope.kind, scope.slug))
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, redirect
+from flask import Blueprint
 
 from archive import Story
 from archive.ingest.syndicated import absolute_links
@@ -30,9 +30,7 @@ LATEST_ITEMS = 50
 
 @bp.get(f"{STORY}ninjs.json")
 def show_story_ninjs(year: int, month: int, day: int, slug: str):
-    story = public_story(year, month, day, slug)
-    if isinstance(story, str):
-        return redirect(f"{story}ninjs.json", code=301)
+    story = public_story(year, month, day, slug, below="ninjs.json")
     return _send(ninjs_item(story, settings()), story.updated_at)
 
 

@@ -121,24 +121,24 @@ def show_story(year: int, month: int, day: int, slug: str):
 @bp.app_template_global("display_name")
 def display_name(kind: str, slug: str, written: str) -> str:
     """For templates: the name a section, tag or author is shown by, else the story's spelling."""
-    return (get_archive().display_name(kind, slug) if slug else None) or written
+    return (get_archive().names.shown(kind, slug) if slug else None) or written
 
 
 @paged_routes(bp, "/sections/<slug>/")
 def list_section(slug: str):
-    name = get_archive().section_name(slug)
+    name = get_archive().names.section(slug)
     return _list_by(FeedScope.of("sections", slug), title=name)
 
 
 @paged_routes(bp, "/tags/<slug>/")
 def list_tag(slug: str):
-    name = get_archive().tag_name(slug)
+    name = get_archive().names.tag(slug)
     return _list_by(FeedScope.of("tags", slug), title=f"Tagged {name}")
 
 
 @paged_routes(bp, "/authors/<slug>/")
 def list_author(slug: str):
-    author = get_archive().author_named(slug)
+    author = get_archive().names.author(slug)
     return _list_by(FeedScope.of("authors", slug), title=f"Stories by {author.name}", author=author)
 
 
@@ -168,7 +168,7 @@ def list_authors():
 def _index(kind: str):
     title, view, lead = INDEXES[kind]
     return render_page(
-        "index.html", title=title, lead=lead, view=view, names=get_archive().name_index(kind)
+        "index.html", title=title, lead=lead, view=view, names=get_archive().names.index(kind)
     )
 
 

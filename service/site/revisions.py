@@ -9,8 +9,9 @@ Memento,
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
-from archive import Story, StoryMoved
+from archive import PublishedStory, StoryMoved
 from service.archive_access import get_archive, settings
 from service.site import memento
 from service.site.pages import DAY, MONTH, YEAR
@@ -26,9 +27,7 @@ PERMALINK_ENDPOINT = "pages.show_story"
 
 @bp.get(f"{STORY}revisions/")
 def list_revisions(year: int, month: int, day: int, slug: str):
-    story = public_story(year, month, day, slug)
-    if isinstance(story, str):
-        return redirect(f"{story}revisions/", code=301)
+    story = public_story(year, month, day, slug, below="revisions/")
     # Drafts and scheduled versions were never public: readers see published revisions only.
     history = get_archive().history(story.id, published_only=True)
     return render_page(
@@ -42,9 +41,7 @@ def list_revisions(year: int, month: int, day: int, slug: str):
 
 @bp.get(f"{STORY}revisions/<int:number>/")
 def show_revision(year: int, month: int, day: int, slug: str, number: int):
-    story = public_story(year, month, day, slug)
-    if isinstance(story, str):
-        return redirect(f"{story}revisions/{number}/", code=301)
+    story = public_story(year, month, day, slug, below=f"revisions/{number}/")
     revision = get_archive().revision(story.id, number, published_only=True)
     base_url = settings().site.base_url
     mementos = _mementos(story, base_url)
@@ -68,9 +65,7 @@ def show_revision(year: int, month: int, day: int, slug: str, number: int):
 
 @bp.get(f"{STORY}timemap/")
 def show_timemap(year: int, month: int, day: int, slug: str):
-    story = public_story(year, month, day, slug)
-    if isinstance(story, str):
-        return redirect(f"{story}timemap/", code=301)
+    story = public_story(year, month, day, slug, below="timemap/")
     base_url = settings().site.base_url
     text = memento.timemap(story.path, _mementos(story, base_url), base_url)
     # RFC 6690 7.1: link-format is UTF-8 and takes no charset parameter.
@@ -78,14 +73,15 @@ def show_timemap(year: int, month: int, day: int, slug: str):
 
 
 @bp.before_app_request
-def negotiate_datetime() -> Response | None:
+def negotiate_datetime() -> BaseResponse | None:
     """The permalink as TimeGate (RFC 7089 4.1.1, URI-R = URI-G): with Accept-Datetime, 302 to
     the revision in force then; a withdrawn story answers 410 as its permalink does."""
     value = request.headers.get(memento.ACCEPT_DATETIME)
     if request.endpoint != PERMALINK_ENDPOINT or value is None:
         return None
-    story = public_story(**request.view_args)
-    if isinstance(story, str):
+    try:
+        story = public_story(**(request.view_args or {}))
+    except StoryMoved:
         return None  # the permalink's own view answers 301 to where the story moved
     moment = memento.parse_accept_datetime(value)
     base_url = settings().site.base_url
@@ -106,22 +102,24 @@ def mark_original(response: Response) -> Response:
         return response
     response.vary.add(memento.VARY)
     if response.status_code in (200, 304) and "Link" not in response.headers:
-        path = "/{year:04d}/{month:02d}/{day:02d}/{slug}/".format(**request.view_args)
+        path = "/{year:04d}/{month:02d}/{day:02d}/{slug}/".format(**(request.view_args or {}))
         response.headers["Link"] = memento.original_links(path, settings().site.base_url)
     return response
 
 
-def _mementos(story: Story, base_url: str) -> list[memento.Memento]:
+def _mementos(story: PublishedStory, base_url: str) -> list[memento.Memento]:
     times = get_archive().public_revision_times(story.id)
     return memento.mementos_of(story.path, times, base_url)
 
 
-def public_story(year: int, month: int, day: int, slug: str) -> Story | str:
-    """The published story at this permalink, or the path it moved to (a str).
+def public_story(year: int, month: int, day: int, slug: str, *, below: str = "") -> PublishedStory:
+    """The published story at this permalink, for a page `below` it ("revisions/", say).
 
-    A withdrawn story's history is withdrawn with it: StoryWithdrawn answers 410.
+    Raises StoryMoved with that page's address under the story's new permalink when the story
+    moved (service/site/errors.py answers 301), StoryNotFound, or StoryWithdrawn: a withdrawn
+    story's history is withdrawn with it (410).
     """
     try:
         return get_archive().at(f"/{year:04d}/{month:02d}/{day:02d}/{slug}/")
     except StoryMoved as moved:
-        return moved.path
+        raise StoryMoved(moved.path + below) from None

@@ -32,7 +32,7 @@ def search_stories():
     if not form["q"]:
         return render_page("search.html", title="Search", form=form, results=None)
     number = page_number()
-    results = get_archive().search_stories(
+    results = get_archive().search(
         form["q"],
         section=_slug("section", form["section"]),
         author=_slug("author", form["author"]),
@@ -59,7 +59,7 @@ def _slug(kind: str, text: str) -> str | None:
     """The slug a section or author typed by name (or by slug) is known under."""
     if not text:
         return None
-    return get_archive().slug_of(kind, text) or slugify(text)
+    return get_archive().names.slug_of(kind, text) or slugify(text)
 
 
 def _date_problems(form: dict[str, str]) -> list[str]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -18,6 +19,7 @@ from archive import (
     ArchiveError,
     FieldProblem,
     InvalidStory,
+    NotFound,
     RevisionConflict,
     SlugConflict,
     StoryNotFound,
@@ -106,43 +108,66 @@ def top_level_key(problem: FieldProblem) -> str:
     return first.replace("~1", "/").replace("~0", "~")
 
 
+@dataclass(frozen=True)
+class ProblemKind:
+    """How one class of archive error answers: its status, problem type and title, any extra
+    headers, and what the answer says (`detail`) and lists (`errors`) of the error."""
+
+    status: int
+    kind: str
+    title: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    detail: Callable[[Any], str] = str
+    errors: Callable[[Any], list[dict[str, str]]] = lambda error: []
+
+
+# Each archive error class and its answer; an error answers as the nearest class of its MRO
+# listed here (ArchiveError, last, answers whatever else the archive refuses).
+ARCHIVE_PROBLEMS: dict[type[ArchiveError], ProblemKind] = {
+    ArchiveBusy: ProblemKind(
+        503,
+        "archive-busy",
+        "The archive is busy",
+        headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+    ),
+    InvalidStory: ProblemKind(
+        422,
+        "invalid-story",
+        "The story is not valid",
+        errors=lambda error: [problem_entry(problem) for problem in error.found],
+    ),
+    StoryNotFound: ProblemKind(404, "story-not-found", "No such story"),
+    NotFound: ProblemKind(404, "not-found", "Not found"),
+    SlugConflict: ProblemKind(
+        409,
+        "slug-conflict",
+        "The permalink is taken",
+        errors=lambda error: [field_error("slug", str(error))],
+    ),
+    RevisionConflict: ProblemKind(
+        412,
+        "revision-conflict",
+        "The story changed meanwhile",
+        detail=lambda error: (
+            f"{error}; GET the story again, reapply your change and send it with the new ETag"
+        ),
+        errors=lambda error: [field_error("If-Match", str(error), where="header")],
+    ),
+    ArchiveError: ProblemKind(409, "archive-refused", "The archive refused the change"),
+}
+
+
 def from_archive_error(error: ArchiveError) -> Problem:
-    """The problem an archive error means, with every bad field listed."""
-    if isinstance(error, ArchiveBusy):
-        return Problem(
-            503,
-            str(error),
-            kind="archive-busy",
-            title="The archive is busy",
-            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
-        )
-    if isinstance(error, InvalidStory):
-        return Problem(
-            422,
-            str(error),
-            kind="invalid-story",
-            title="The story is not valid",
-            errors=[problem_entry(problem) for problem in error.found],
-        )
-    if isinstance(error, StoryNotFound):
-        return Problem(404, str(error), kind="story-not-found", title="No such story")
-    if isinstance(error, SlugConflict):
-        return Problem(
-            409,
-            str(error),
-            kind="slug-conflict",
-            title="The permalink is taken",
-            errors=[field_error("slug", str(error))],
-        )
-    if isinstance(error, RevisionConflict):
-        return Problem(
-            412,
-            f"{error}; GET the story again, reapply your change and send it with the new ETag",
-            kind="revision-conflict",
-            title="The story changed meanwhile",
-            errors=[field_error("If-Match", str(error), where="header")],
-        )
-    return Problem(409, str(error), kind="archive-refused", title="The archive refused the change")
+    """The problem an archive error means, with every bad field listed (ARCHIVE_PROBLEMS)."""
+    answer = next(ARCHIVE_PROBLEMS[cls] for cls in type(error).__mro__ if cls in ARCHIVE_PROBLEMS)
+    return Problem(
+        answer.status,
+        answer.detail(error),
+        kind=answer.kind,
+        title=answer.title,
+        errors=answer.errors(error),
+        headers=answer.headers,
+    )
 
 
 def from_storage_failure(cause: str) -> Problem:
