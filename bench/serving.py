@@ -374,14 +374,16 @@ def measure_archive(total: int, work: Path, stack: ExitStack) -> list[dict]:
         ("Flask", "memory_app", {"BENCH_FEED": str(work / "www" / "feeds" / "latest.atom")}),
         ("uncached", "uncached_app", options["env"]),
     ):
+        if name not in SERVERS:
+            continue
         command, options = granian(app, ports[name], env)
         stack.enter_context(
             running(command, url=urls[name] + FEED, log=work / f"{name}.log", **options)
         )
-    if shutil.which("nginx") is None:
+    if "nginx" in SERVERS and shutil.which("nginx") is None:
         print("  nginx is not installed: no static comparison (`make bench` installs it)")
         del urls["nginx"]
-    else:
+    elif "nginx" in SERVERS:
         config = nginx_config(work, ports["nginx"])
         nginx = ["nginx", "-p", str(work), "-c", str(config), "-e", str(work / "nginx-error.log")]
         stack.enter_context(running(nginx, url=urls["nginx"] + FEED, log=work / "nginx.log"))
@@ -406,6 +408,13 @@ SERVERS = {
     "nginx": ("close",),
     "uncached": ("keep-alive",),
 }
+# BENCH_SERVERS=Masthead,nginx measures only those (a shorter run); every one by default.
+if os.environ.get("BENCH_SERVERS"):
+    SERVERS = {
+        name: connections
+        for name, connections in SERVERS.items()
+        if name in os.environ["BENCH_SERVERS"].split(",")
+    }
 
 
 # Report -------------------------------------------------------------------------------------
