@@ -29,6 +29,7 @@ import threading
 import time
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -122,10 +123,12 @@ def memory_app():
 def uncached_app():
     """Masthead's own pages rendered on every request: its app without the page cache (the
     Flask app under the feed layer and the page layer), the per-request Flask baseline."""
+    from flask import Flask
+
     from service import create_app
 
     app = create_app()
-    return AccessLog(app.wsgi_app.inner.inner)
+    return AccessLog(partial(Flask.wsgi_app, app))  # Flask's own entry, before the pipeline
 
 
 # Servers, each stopped in a finally block --------------------------------------------------

@@ -29,8 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.site import ninjs as ninjs_out
     from service.site import sources as source_views
     from service.sources import websub as source_websub
-    from service.wsgi import feed_server as feeds
-    from service.wsgi import http, page_cache, proxies, ratelimit
+    from service.wsgi import http, pipeline
 
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -40,7 +39,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     http.init_app(app)
     templating.init_app(app)
-    ratelimit.init_app(app, settings.http.rate_limit_per_minute)
     app.register_blueprint(pages.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(feed_directory.bp)
@@ -56,8 +54,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(source_websub.bp)
     app.register_blueprint(source_api.bp)
     api.init_app(app)
-    page_cache.init_app(app)
-    feeds.init_app(app)
-    proxies.init_app(app, settings.server.trusted_proxies)  # read by every layer
-    app.wsgi_app = http.ReadableHost(app.wsgi_app, settings.site.base_url)
+    pipeline.build(app, settings)  # every stage in front of Flask (service/wsgi/__init__.py)
     return app

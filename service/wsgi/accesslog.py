@@ -84,13 +84,18 @@ class LineWriter:
 
 
 class AccessLog:
-    """WSGI middleware writing one line per request to `fd` (standard output)."""
+    """WSGI middleware writing one line per request to `fd` (standard output); with no `fd`,
+    nothing until `write_to` names one (the production server does, for standard output)."""
 
-    def __init__(self, app: WSGIApp, fd: int = 1):
+    def __init__(self, app: WSGIApp, fd: int | None = 1):
         self.app = app
-        self.out = LineWriter(fd)
+        self.out = None if fd is None else LineWriter(fd)
         self._second = -1
         self._stamp = ""
+
+    def write_to(self, fd: int) -> None:
+        """Write a line per request to `fd` from now on."""
+        self.out = LineWriter(fd)
 
     def timestamp(self, now: float) -> str:
         second = int(now)
@@ -100,6 +105,8 @@ class AccessLog:
         return self._stamp
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if self.out is None:
+            return self.app(environ, start_response)
         started = time.perf_counter()
         seen: list = ["-", "-"]  # status, Content-Length
 
@@ -116,6 +123,8 @@ class AccessLog:
             self.write(environ, seen[0], seen[1], time.perf_counter() - started)
 
     def write(self, environ: dict, status: str, length: str, seconds: float) -> None:
+        if self.out is None:
+            return
         # WSGI hands the path over as Latin-1 text of the raw bytes; show it as the UTF-8 it was.
         path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
         request = (

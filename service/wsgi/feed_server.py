@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -27,9 +27,14 @@ from werkzeug.http import parse_accept_header
 from archive import Clock, FeedScope, InvalidScope, Rendition, RenditionNotFound
 from service.archive_access import clock_for, thread_archive
 from service.settings import Settings
-from service.wsgi import ratelimit
-from service.wsgi.answers import Answer
-from service.wsgi.http import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from service.wsgi.answers import (
+    CONTENT_SECURITY_POLICY,
+    SECURITY_HEADERS,
+    Answer,
+    StartResponse,
+    WSGIApp,
+    text_answer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +46,6 @@ FEED_TYPES = {
     "rss": "application/rss+xml",
     "json": "application/feed+json",
 }
-
-StartResponse = Callable[[str, list[tuple[str, str]]], object]
-WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
 class Prepared:
@@ -147,18 +149,6 @@ class RenditionCache:
         return {"size": self.size, "limit": self.limit, "unit": "bytes", "entries": len(self.kept)}
 
 
-def text_answer(start_response: StartResponse, status: str, text: str, extra=()) -> list[bytes]:
-    body = text.encode()
-    headers = [
-        ("Content-Type", "text/plain; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-        *SECURITY_HEADERS,
-        *extra,
-    ]
-    start_response(status, headers)
-    return [body]
-
-
 class FeedServer:
     """WSGI: answers GET and HEAD on /feeds/<key> from prepared renditions; the rest goes on to
     `inner` (the Flask app), /feeds/ itself included."""
@@ -194,10 +184,6 @@ class FeedServer:
             feed_type = None
         if feed_type and is_browser_view(environ.get("HTTP_ACCEPT"), feed_type):
             return self.inner(environ, start_response)  # the feed's page, rendered by Flask
-        refusal = ratelimit.refusal(self.app, environ)
-        if refusal is not None:
-            text, headers = refusal
-            return text_answer(start_response, "429 Too Many Requests", text, headers)
         try:
             prepared = self.cache.get(thread_archive(self.app), key)
         except RenditionNotFound as error:
@@ -207,8 +193,3 @@ class FeedServer:
                 f"No feed here: {error}. The list of feeds is at {PREFIX}.\n",
             )
         return prepared.feed.send(environ, start_response)
-
-
-def init_app(app: Flask) -> None:
-    app.wsgi_app = server = FeedServer(app, app.wsgi_app)
-    app.extensions["masthead.feed_cache"] = server.cache

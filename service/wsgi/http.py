@@ -17,21 +17,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect as werkzeug_redirect
 
-from service.wsgi.answers import Answer
-
-# Content-Security-Policy for every page: no inline scripts, nothing from other origins
-# except images (stories' lead images live on the publisher's image servers).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
-)
-
-# On every response; HTML also gets the CSP and X-Frame-Options.
-SECURITY_HEADERS = (
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "strict-origin-when-cross-origin"),
-)
-
+from service.wsgi.answers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, Answer
 
 # RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text
 # (a comma may be inside the quotes); list elements are separated by commas with optional white
