@@ -22,6 +22,7 @@ from archive.ingest.syndicated import UnreadableDocument, parse_document
 from service.archive_access import get_archive
 from service.settings import Settings
 from service.sources.fetch import Fetcher, FetchFailed
+from service.wsgi.answers import cache_control
 
 log = logging.getLogger("masthead.sources.websub")
 
@@ -147,5 +148,5 @@ def receive_push(slug: str):
 
 def _text(text: str, status: int = 200):
     response = current_app.response_class(text, status=status, mimetype="text/plain")
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = cache_control("no-store")
     return response

@@ -35,6 +35,39 @@ SECURITY_HEADERS = (
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 )
 
+# Cache-Control by kind of answer: the one place its values are written; every answer asks
+# `cache_control` for its kind.
+CACHE_CONTROL = {
+    # Pages, sitemaps, OPML, feeds' HTML pages, a TimeGate's redirect: [http] page_max_age.
+    "page": "public, max-age={max_age}",
+    # Feeds: until the next rebuild; a month closed in the site's zone, [http] archive_max_age.
+    "feed": "public, max-age={max_age}",
+    # A static file under a name that never changes meaning (the icon): a day.
+    "asset": "public, max-age=86400",
+    # A static file under a content-hashed name: a year, the longest RFC 9111 caches are asked
+    # to keep anything.
+    "immutable asset": "public, max-age=31536000, immutable",
+    # API answers depend on the token: shared caches must not keep them; clients revalidate.
+    "private": "private, no-cache",
+    # RFC 9457 problems: an error is about this request, never kept.
+    "error": "no-store",
+    # What is true at this moment only: /health, WebSub and partner sources' answers.
+    "no-store": "no-store",
+}
+
+
+def cache_control(kind: str, max_age: int | None = None) -> str:
+    """The Cache-Control value of an answer of `kind` (a key of CACHE_CONTROL); `max_age`, in
+    seconds, for the kinds whose age is a setting (page, feed). Raises KeyError for an unknown
+    kind, ValueError when a page or feed has no max_age."""
+    value = CACHE_CONTROL[kind]
+    if "{max_age}" not in value:
+        return value
+    if max_age is None:
+        raise ValueError(f"a {kind} answer needs its max_age")
+    return value.format(max_age=max_age)
+
+
 # Below this many bytes gzip saves too little to be worth a second variant.
 GZIP_MIN_BYTES = 256
 # Types sent compressed when the client accepts gzip.

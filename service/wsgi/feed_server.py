@@ -33,6 +33,7 @@ from service.wsgi.answers import (
     Answer,
     StartResponse,
     WSGIApp,
+    cache_control,
     text_answer,
 )
 
@@ -56,7 +57,7 @@ class Prepared:
     def __init__(self, rendition: Rendition, config: Settings, now: datetime, clock: Clock):
         seconds, self.good_until = max_age(rendition, config, now, clock)
         headers = [
-            ("Cache-Control", f"public, max-age={seconds}"),
+            ("Cache-Control", cache_control("feed", seconds)),
             # Feeds are public: web-based readers may fetch them from any origin.
             ("Access-Control-Allow-Origin", "*"),
             ("Content-Security-Policy", CONTENT_SECURITY_POLICY),

@@ -17,7 +17,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect as werkzeug_redirect
 
-from service.wsgi.answers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, Answer
+from service.wsgi.answers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, Answer, cache_control
 
 # RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text
 # (a comma may be inside the quotes); list elements are separated by commas with optional white
@@ -93,7 +93,7 @@ def send_bytes(
         content_type=content_type,
         etag=etag,
         last_modified=last_modified,
-        headers=[("Cache-Control", f"public, max-age={max_age}")],
+        headers=[("Cache-Control", cache_control("page", max_age))],
         gzip_body=gzip_body,
     )
     return respond(answer)
