@@ -115,6 +115,7 @@ class AccessLog:
             for name, value in headers:
                 if name.lower() == "content-length":
                     seen[1] = value
+                    break  # answers made here name it second, after Content-Type
             return start_response(status, headers, exc_info)
 
         try:
