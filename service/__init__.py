@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from service.settings import Settings, load_settings
 
@@ -34,7 +35,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["MASTHEAD"] = settings
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own, always: keep keys in order
+        app.json.sort_keys = False
     archive_access.init_app(app)
     errors.init_app(app)
     http.init_app(app)

@@ -126,7 +126,7 @@ class Backoff:
         return max(0.0, min(self.due.values()) - self.clock())
 
 
-class SupervisingServer(Server):
+class SupervisingServer(Server):  # type: ignore[valid-type,misc]  # chosen by Granian at import
     """Granian's server, except that dead workers are started again however often they die,
     and connections wait in one queue that outlives every worker.
 

@@ -48,6 +48,7 @@ def subscribe(
     archive, settings: Settings, source: store.Source, fetcher: Fetcher, *, now: datetime
 ) -> str:
     """Ask the source's hub for a subscription with a new secret; what the hub answered."""
+    assert source.hub_url is not None, "only a source naming a hub is subscribed"
     secret = secrets.token_hex(32)
     # The secret is stored first: the hub may verify (and push) before its answer arrives.
     store.record_subscription(

@@ -183,7 +183,7 @@ class FeedServer:
             log.exception("serving %s failed", path)
             return text_answer(start_response, "500 Internal Server Error", "Internal error.\n")
 
-    def answer(self, environ: dict, start_response: StartResponse, key: str) -> list[bytes]:
+    def answer(self, environ: dict, start_response: StartResponse, key: str) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
             return text_answer(

@@ -42,7 +42,7 @@ def strong_entity_tags(value: str) -> frozenset[str] | None:
         return None
     strong: set[str] = set()
     found = False
-    position = LIST_GAP.match(value).end()
+    position = _gap(value, 0).end()
     while position < len(value):
         match = ENTITY_TAG.match(value, position)
         if match is None:
@@ -50,7 +50,7 @@ def strong_entity_tags(value: str) -> frozenset[str] | None:
         found = True
         if match.group(1) is None:
             strong.add(match.group(2))
-        gap = LIST_GAP.match(value, match.end())
+        gap = _gap(value, match.end())
         if gap.end() < len(value) and "," not in gap.group():
             raise MalformedEntityTags(
                 f"{value[match.start() :].strip()[:40]!r} is not an entity tag"
@@ -59,6 +59,13 @@ def strong_entity_tags(value: str) -> frozenset[str] | None:
     if not found:
         raise MalformedEntityTags("it holds no entity tag")
     return frozenset(strong)
+
+
+def _gap(value: str, position: int) -> re.Match[str]:
+    """The list gap at `position`: it always matches, every part of it being optional."""
+    gap = LIST_GAP.match(value, position)
+    assert gap is not None
+    return gap
 
 
 class StoredResponse(Response):

@@ -135,7 +135,7 @@ class RateLimit:
             response = problems.problem_response(problems.Problem(429, text, headers=retry))
             for name, value in SECURITY_HEADERS:
                 response.headers.setdefault(name, value)
-            return response(environ, start_response)
+            return response(environ, start_response)  # type: ignore[arg-type]
         return text_answer(start_response, "429 Too Many Requests", text + "\n", retry.items())
 
     def wait(self, environ: dict) -> int:
