@@ -21,6 +21,7 @@ import select
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from multiprocessing.util import Finalize
 
 StartResponse = Callable[..., object]
@@ -126,18 +127,44 @@ class AccessLog:
     def write(self, environ: dict, status: str, length: str, seconds: float) -> None:
         if self.out is None:
             return
-        # WSGI hands the path over as Latin-1 text of the raw bytes; show it as the UTF-8 it was.
-        path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
-        request = (
-            f"{environ.get('REQUEST_METHOD', '-')} {path} {environ.get('SERVER_PROTOCOL', '-')}"
+        request = _request_field(
+            environ.get("REQUEST_METHOD", "-"),
+            environ.get("PATH_INFO", ""),
+            environ.get("SERVER_PROTOCOL", "-"),
         )
+        referer = environ.get("HTTP_REFERER", "-")
         line = (
             f"{environ.get('REMOTE_ADDR') or '-'} - - [{self.timestamp(time.time())}] "
-            f'"{_field(request)}" {status} {length} '
-            f'"{_field(_without_query(environ.get("HTTP_REFERER", "-")))}" '
-            f'"{_field(environ.get("HTTP_USER_AGENT", "-"))}" {seconds:.6f}\n'
+            f'"{request}" {status} {length} '
+            f'"{"-" if referer == "-" else _field(_without_query(referer))}" '
+            f'"{_agent_field(environ.get("HTTP_USER_AGENT", "-"))}" {seconds:.6f}\n'
         )
         self.out.write(line.encode("utf-8", "backslashreplace"))
+
+
+# Feed readers poll the same few addresses with the same few agents: their fields are made
+# once and remembered (bounded, and only for values no longer than MEMO_LENGTH).
+MEMO_LENGTH = 256
+
+
+def _request_field(method: str, path: str, protocol: str) -> str:
+    if len(path) <= MEMO_LENGTH:
+        return _remembered_request_field(method, path, protocol)
+    return _make_request_field(method, path, protocol)
+
+
+def _make_request_field(method: str, path: str, protocol: str) -> str:
+    # WSGI hands the path over as Latin-1 text of the raw bytes; show it as the UTF-8 it was.
+    path = path.encode("latin-1", "replace").decode("utf-8", "replace")
+    return _field(f"{method} {path} {protocol}")
+
+
+_remembered_request_field = lru_cache(maxsize=1024)(_make_request_field)
+_remembered_field = lru_cache(maxsize=512)(lambda value: _field(value))
+
+
+def _agent_field(agent: str) -> str:
+    return _remembered_field(agent) if len(agent) <= MEMO_LENGTH else _field(agent)
 
 
 def _without_query(url: str) -> str:
