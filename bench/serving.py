@@ -29,6 +29,7 @@ import threading
 import time
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -122,10 +123,12 @@ def memory_app():
 def uncached_app():
     """Masthead's own pages rendered on every request: its app without the page cache (the
     Flask app under the feed layer and the page layer), the per-request Flask baseline."""
+    from flask import Flask
+
     from service import create_app
 
     app = create_app()
-    return AccessLog(app.wsgi_app.inner.inner)
+    return AccessLog(partial(Flask.wsgi_app, app))  # Flask's own entry, before the pipeline
 
 
 # Servers, each stopped in a finally block --------------------------------------------------
@@ -374,14 +377,16 @@ def measure_archive(total: int, work: Path, stack: ExitStack) -> list[dict]:
         ("Flask", "memory_app", {"BENCH_FEED": str(work / "www" / "feeds" / "latest.atom")}),
         ("uncached", "uncached_app", options["env"]),
     ):
+        if name not in SERVERS:
+            continue
         command, options = granian(app, ports[name], env)
         stack.enter_context(
             running(command, url=urls[name] + FEED, log=work / f"{name}.log", **options)
         )
-    if shutil.which("nginx") is None:
+    if "nginx" in SERVERS and shutil.which("nginx") is None:
         print("  nginx is not installed: no static comparison (`make bench` installs it)")
         del urls["nginx"]
-    else:
+    elif "nginx" in SERVERS:
         config = nginx_config(work, ports["nginx"])
         nginx = ["nginx", "-p", str(work), "-c", str(config), "-e", str(work / "nginx-error.log")]
         stack.enter_context(running(nginx, url=urls["nginx"] + FEED, log=work / "nginx.log"))
@@ -406,6 +411,13 @@ SERVERS = {
     "nginx": ("close",),
     "uncached": ("keep-alive",),
 }
+# BENCH_SERVERS=Masthead,nginx measures only those (a shorter run); every one by default.
+if os.environ.get("BENCH_SERVERS"):
+    SERVERS = {
+        name: connections
+        for name, connections in SERVERS.items()
+        if name in os.environ["BENCH_SERVERS"].split(",")
+    }
 
 
 # Report -------------------------------------------------------------------------------------

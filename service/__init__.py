@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from service.settings import Settings, load_settings
 
@@ -29,18 +30,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.site import ninjs as ninjs_out
     from service.site import sources as source_views
     from service.sources import websub as source_websub
-    from service.wsgi import feed_server as feeds
-    from service.wsgi import http, page_cache, proxies, ratelimit
+    from service.wsgi import http, pipeline
 
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["MASTHEAD"] = settings
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own, always: keep keys in order
+        app.json.sort_keys = False
     archive_access.init_app(app)
     errors.init_app(app)
     http.init_app(app)
     templating.init_app(app)
-    ratelimit.init_app(app, settings.http.rate_limit_per_minute)
     app.register_blueprint(pages.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(feed_directory.bp)
@@ -56,8 +56,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(source_websub.bp)
     app.register_blueprint(source_api.bp)
     api.init_app(app)
-    page_cache.init_app(app)
-    feeds.init_app(app)
-    proxies.init_app(app, settings.server.trusted_proxies)  # read by every layer
-    app.wsgi_app = http.ReadableHost(app.wsgi_app, settings.site.base_url)
+    pipeline.build(app, settings)  # every stage in front of Flask (service/wsgi/__init__.py)
     return app

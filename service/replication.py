@@ -79,11 +79,9 @@ def shown_url(settings: Settings) -> str:
 def litestream_config(settings: Settings) -> str:
     """Litestream's configuration (YAML) for replicating this archive to [replication] url."""
     replication = settings.replication
-    replica: dict[str, object] = {
-        "url": replica_url(settings),
-        "sync-interval": f"{replication.sync_seconds}s",
-    }
-    if urlsplit(replica["url"]).scheme == "sftp":
+    url = replica_url(settings)
+    replica: dict[str, object] = {"url": url, "sync-interval": f"{replication.sync_seconds}s"}
+    if urlsplit(url).scheme == "sftp":
         if replication.sftp_key_path:
             replica["key-path"] = str(Path(replication.sftp_key_path).resolve())
         if replication.sftp_host_key:

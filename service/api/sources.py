@@ -20,6 +20,7 @@ from service.api.payloads import read_json
 from service.archive_access import get_archive
 from service.settings import Settings
 from service.wsgi import problems, tokens
+from service.wsgi.answers import cache_control
 from service.wsgi.problems import Problem, field_error
 
 bp = Blueprint("sources_api", __name__, url_prefix="/api/sources")
@@ -102,7 +103,7 @@ def source_json(source: store.Source) -> dict[str, Any]:
 def _answer(value: Any, status: int = 200):
     response = current_app.json.response(value)
     response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = cache_control("no-store")
     return response
 
 

@@ -33,7 +33,7 @@ from service.api.openapi import MAX_ID, WRITABLE_STATUSES
 from service.api.payloads import QueryReader, read_json
 from service.archive_access import get_archive, settings
 from service.wsgi import problems, tokens
-from service.wsgi.answers import Answer
+from service.wsgi.answers import Answer, cache_control
 from service.wsgi.http import MalformedEntityTags, respond, strong_entity_tags
 from service.wsgi.problems import Problem, field_error
 
@@ -374,7 +374,7 @@ def _shape(story: Story, role: str | None) -> dict[str, Any]:
 
 
 # Answers depend on the token: shared caches must not keep them; clients revalidate.
-PRIVATE = "private, no-cache"
+PRIVATE = cache_control("private")
 
 
 def _etag(story: Story, *, role: str | None = "write") -> str:

@@ -35,7 +35,7 @@ from service import create_app, demo
 from service.archive_access import open_for
 from service.feeds import scheduler
 from service.settings import Settings
-from service.wsgi import accesslog, bodies, memory, request_environ
+from service.wsgi import memory
 
 log = logging.getLogger("masthead.server")
 
@@ -126,7 +126,7 @@ class Backoff:
         return max(0.0, min(self.due.values()) - self.clock())
 
 
-class SupervisingServer(Server):
+class SupervisingServer(Server):  # type: ignore[valid-type,misc]  # chosen by Granian at import
     """Granian's server, except that dead workers are started again however often they die,
     and connections wait in one queue that outlives every worker.
 
@@ -274,18 +274,12 @@ def stop_when_orphaned(parent: int) -> None:
 def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve until SIGTERM or SIGINT; the caller has checked the port with check_port_free."""
     memory.limit_heaps()  # before any worker or thread: they all inherit it
+    # The app and its whole pipeline (service/wsgi/__init__.py), made before the workers fork.
     app = create_app(settings)
+    if settings.server.access_log:
+        app.extensions["masthead.access_log"].write_to(1)  # standard output
+    wsgi = app.wsgi_app  # the pipeline's first stage, without Flask.__call__ in between
     main_process = os.getpid()
-    # A stalled request body holds its thread; one thread of each worker is never given to one.
-    limits = bodies.BodyLimits(
-        max_bytes=settings.api.max_body_bytes,
-        timeout_seconds=settings.server.body_timeout_seconds,
-        min_bytes_per_second=settings.server.body_min_bytes_per_second,
-    )
-    wsgi = bodies.BodyReaders(app, readers=settings.server.threads - 1, limits=limits)
-    wsgi = accesslog.AccessLog(wsgi) if settings.server.access_log else wsgi
-    # Granian copies the process environment, tokens included, into every request's environ.
-    wsgi = request_environ.WithoutProcessEnvironment(wsgi)
 
     def worker_app(_target: str):
         """Runs in each worker as it starts: the app it serves, and the scheduler if it wins."""

@@ -115,7 +115,7 @@ def _listen_address(host: str, source: str) -> str:
         raise CommandFailed(f"{source} {host!r} is not an address to listen on: {reason}") from None
     # IPv4 first: `localhost` is 127.0.0.1, which every client tries.
     found.sort(key=lambda info: info[0] != socket.AF_INET)
-    return found[0][4][0]
+    return str(found[0][4][0])
 
 
 def _serve_dev(settings: Settings, host: str, port: int, *, reloaded: bool) -> None:
@@ -131,5 +131,5 @@ def _serve_dev(settings: Settings, host: str, port: int, *, reloaded: bool) -> N
     if reloaded:
         # The reloader serves from a child process it restarts; the scheduler belongs there.
         scheduler.start(settings)
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     run_simple(host, port, app, use_reloader=True, use_debugger=False, threaded=True)

@@ -14,14 +14,12 @@ from pathlib import Path, PurePosixPath
 
 from flask import Blueprint, abort, current_app
 
-from service.wsgi.answers import Answer
+from service.wsgi.answers import Answer, cache_control
 from service.wsgi.http import respond
 
 bp = Blueprint("assets", __name__)
 
 PREFIX = "/assets/"
-# A year, the longest RFC 9111 caches are asked to keep anything.
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class Asset:
@@ -61,7 +59,7 @@ def send_asset(name: str):
         content_type=asset.content_type,
         etag=asset.digest[:32],
         last_modified=None,
-        headers=[("Cache-Control", IMMUTABLE)],
+        headers=[("Cache-Control", cache_control("immutable asset"))],
     )
     return respond(answer)
 
@@ -76,6 +74,6 @@ def send_favicon():
         content_type=asset.content_type,
         etag=asset.digest[:32],
         last_modified=None,
-        headers=[("Cache-Control", "public, max-age=86400")],
+        headers=[("Cache-Control", cache_control("asset"))],
     )
     return respond(answer)

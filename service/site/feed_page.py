@@ -21,7 +21,7 @@ from service.archive_access import get_archive, settings
 from service.feeds.renditions import FORMATS, feed_url
 from service.site.templating import FORMAT_NAMES
 from service.wsgi import http
-from service.wsgi.answers import Answer
+from service.wsgi.answers import Answer, cache_control
 
 bp = Blueprint("feed_page", __name__)
 
@@ -85,7 +85,7 @@ def show_feed(key: str):
         content_type="text/html; charset=utf-8",
         etag=http.strong_etag(body),
         last_modified=rendition.last_modified,
-        headers=[("Cache-Control", f"public, max-age={config.http.page_max_age}")],
+        headers=[("Cache-Control", cache_control("page", config.http.page_max_age))],
         # The same address answers readers with the feed: caches keep both apart.
         vary=("Accept",),
     )

@@ -17,6 +17,7 @@ from flask import Blueprint, current_app
 from service.archive_access import get_archive
 from service.site import caches
 from service.site.sources import failing_sources
+from service.wsgi.answers import cache_control
 
 bp = Blueprint("health", __name__)
 
@@ -61,7 +62,7 @@ def _answer(report: dict, status: int):
     response = current_app.response_class(
         json.dumps(report, ensure_ascii=False), status=status, mimetype="application/json"
     )
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = cache_control("no-store")
     return response
 
 

@@ -16,6 +16,7 @@ from service.archive_access import get_archive, settings
 from service.site import memento
 from service.site.pages import DAY, MONTH, YEAR
 from service.site.templating import render_page, send_text
+from service.wsgi.answers import cache_control
 
 bp = Blueprint("revisions", __name__)
 
@@ -89,7 +90,7 @@ def negotiate_datetime() -> BaseResponse | None:
     chosen = memento.memento_at(mementos, moment)
     response = redirect(chosen.url, code=302)
     response.headers["Link"] = memento.timegate_links(story.path, mementos, chosen, base_url)
-    response.headers["Cache-Control"] = f"public, max-age={settings().http.page_max_age}"
+    response.headers["Cache-Control"] = cache_control("page", settings().http.page_max_age)
     response.vary.add(memento.VARY)
     return response
 

@@ -47,7 +47,7 @@ def system_resolver(host: str, port: int) -> list[str]:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise FetchFailed(f"the name {host} does not resolve ({error.strerror})") from None
-    return list(dict.fromkeys(info[4][0] for info in found))
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
 
 
 def system_connector(address: tuple[str, int], timeout: float) -> socket.socket:
@@ -170,6 +170,7 @@ class Fetcher:
     def _connection(
         self, scheme: str, host: str, port: int, address: str
     ) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection
         if scheme == "https":
             connection = http.client.HTTPSConnection(
                 host, port, timeout=self.timeout, context=self.tls
@@ -178,7 +179,7 @@ class Fetcher:
             connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
         # Connect to the address the guard checked, never to a fresh resolution of the name
         # (TLS still checks the certificate against the name).
-        connection._create_connection = lambda _address, timeout, *_rest: self.connector(
+        connection._create_connection = lambda _address, timeout, *_rest: self.connector(  # type: ignore[attr-defined]
             (address, port), timeout
         )
         return connection

@@ -158,7 +158,7 @@ def poll_source(
             what = "refused" if isinstance(error, AddressRefused) else "error"
             _failed(archive, source, settings, f"{what}: {error}", now=now)
             return None
-        moved = {"url": answer.moved_to} if answer.moved_to else {}
+        moved = answer.moved_to or None  # a permanent redirect's new address
         if answer.status == 304:
             recorded = _record(
                 archive,
@@ -168,7 +168,7 @@ def poll_source(
                 status="not modified",
                 changed=False,
                 max_age=_max_age(answer.headers),
-                **moved,
+                url=moved,
             )
             if websub.needs_subscription(recorded, now):
                 websub.subscribe(archive, settings, recorded, fetcher, now=now)
@@ -178,7 +178,7 @@ def poll_source(
                 status="gone (410): the source will not come back; stopped",
                 error="410 Gone",
                 state="stopped",
-                **moved,
+                url=moved,
             )
             store.record_fetch(archive.db, source, archive_state, now=now)
             return None
@@ -191,7 +191,7 @@ def poll_source(
                 f"error: answered {answer.status}",
                 now=now,
                 at_least=retry,
-                **moved,
+                url=moved,
             )
             return None
         try:
@@ -199,7 +199,7 @@ def poll_source(
                 answer.body, url=answer.url, max_entries=settings.sources.max_entries
             )
         except UnreadableDocument as error:
-            _failed(archive, source, settings, f"error: {error}", now=now, **moved)
+            _failed(archive, source, settings, f"error: {error}", now=now, url=moved)
             return None
         taken = take_entries(archive, source, document, settings, now=now)
         recorded = _record(
@@ -215,7 +215,7 @@ def poll_source(
             title=document.title,
             hub_url=document.hub_url,
             hub_topic=document.self_url,
-            **moved,
+            url=moved,
         )
         if websub.needs_subscription(recorded, now):
             websub.subscribe(archive, settings, recorded, fetcher, now=now)
@@ -293,7 +293,8 @@ def _poll_folder(
     if not folder.is_dir():
         _failed(archive, source, settings, f"error: {folder} is not a folder", now=now)
         return None
-    entries, problems = [], []
+    entries: list[Entry] = []
+    problems: list[str] = []
     for path in sorted(folder.glob("*.json"))[: settings.sources.max_entries]:
         try:
             if path.stat().st_size > settings.sources.max_bytes:

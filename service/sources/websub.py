@@ -22,6 +22,7 @@ from archive.ingest.syndicated import UnreadableDocument, parse_document
 from service.archive_access import get_archive
 from service.settings import Settings
 from service.sources.fetch import Fetcher, FetchFailed
+from service.wsgi.answers import cache_control
 
 log = logging.getLogger("masthead.sources.websub")
 
@@ -47,6 +48,7 @@ def subscribe(
     archive, settings: Settings, source: store.Source, fetcher: Fetcher, *, now: datetime
 ) -> str:
     """Ask the source's hub for a subscription with a new secret; what the hub answered."""
+    assert source.hub_url is not None, "only a source naming a hub is subscribed"
     secret = secrets.token_hex(32)
     # The secret is stored first: the hub may verify (and push) before its answer arrives.
     store.record_subscription(
@@ -147,5 +149,5 @@ def receive_push(slug: str):
 
 def _text(text: str, status: int = 200):
     response = current_app.response_class(text, status=status, mimetype="text/plain")
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = cache_control("no-store")
     return response

@@ -21,6 +21,7 @@ import select
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from multiprocessing.util import Finalize
 
 StartResponse = Callable[..., object]
@@ -84,13 +85,18 @@ class LineWriter:
 
 
 class AccessLog:
-    """WSGI middleware writing one line per request to `fd` (standard output)."""
+    """WSGI middleware writing one line per request to `fd` (standard output); with no `fd`,
+    nothing until `write_to` names one (the production server does, for standard output)."""
 
-    def __init__(self, app: WSGIApp, fd: int = 1):
+    def __init__(self, app: WSGIApp, fd: int | None = 1):
         self.app = app
-        self.out = LineWriter(fd)
+        self.out = None if fd is None else LineWriter(fd)
         self._second = -1
         self._stamp = ""
+
+    def write_to(self, fd: int) -> None:
+        """Write a line per request to `fd` from now on."""
+        self.out = LineWriter(fd)
 
     def timestamp(self, now: float) -> str:
         second = int(now)
@@ -100,6 +106,8 @@ class AccessLog:
         return self._stamp
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if self.out is None:
+            return self.app(environ, start_response)
         started = time.perf_counter()
         seen: list = ["-", "-"]  # status, Content-Length
 
@@ -108,6 +116,7 @@ class AccessLog:
             for name, value in headers:
                 if name.lower() == "content-length":
                     seen[1] = value
+                    break  # answers made here name it second, after Content-Type
             return start_response(status, headers, exc_info)
 
         try:
@@ -116,18 +125,46 @@ class AccessLog:
             self.write(environ, seen[0], seen[1], time.perf_counter() - started)
 
     def write(self, environ: dict, status: str, length: str, seconds: float) -> None:
-        # WSGI hands the path over as Latin-1 text of the raw bytes; show it as the UTF-8 it was.
-        path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
-        request = (
-            f"{environ.get('REQUEST_METHOD', '-')} {path} {environ.get('SERVER_PROTOCOL', '-')}"
+        if self.out is None:
+            return
+        request = _request_field(
+            environ.get("REQUEST_METHOD", "-"),
+            environ.get("PATH_INFO", ""),
+            environ.get("SERVER_PROTOCOL", "-"),
         )
+        referer = environ.get("HTTP_REFERER", "-")
         line = (
             f"{environ.get('REMOTE_ADDR') or '-'} - - [{self.timestamp(time.time())}] "
-            f'"{_field(request)}" {status} {length} '
-            f'"{_field(_without_query(environ.get("HTTP_REFERER", "-")))}" '
-            f'"{_field(environ.get("HTTP_USER_AGENT", "-"))}" {seconds:.6f}\n'
+            f'"{request}" {status} {length} '
+            f'"{"-" if referer == "-" else _field(_without_query(referer))}" '
+            f'"{_agent_field(environ.get("HTTP_USER_AGENT", "-"))}" {seconds:.6f}\n'
         )
         self.out.write(line.encode("utf-8", "backslashreplace"))
+
+
+# Feed readers poll the same few addresses with the same few agents: their fields are made
+# once and remembered (bounded, and only for values no longer than MEMO_LENGTH).
+MEMO_LENGTH = 256
+
+
+def _request_field(method: str, path: str, protocol: str) -> str:
+    if len(path) <= MEMO_LENGTH:
+        return _remembered_request_field(method, path, protocol)
+    return _make_request_field(method, path, protocol)
+
+
+def _make_request_field(method: str, path: str, protocol: str) -> str:
+    # WSGI hands the path over as Latin-1 text of the raw bytes; show it as the UTF-8 it was.
+    path = path.encode("latin-1", "replace").decode("utf-8", "replace")
+    return _field(f"{method} {path} {protocol}")
+
+
+_remembered_request_field = lru_cache(maxsize=1024)(_make_request_field)
+_remembered_field = lru_cache(maxsize=512)(lambda value: _field(value))
+
+
+def _agent_field(agent: str) -> str:
+    return _remembered_field(agent) if len(agent) <= MEMO_LENGTH else _field(agent)
 
 
 def _without_query(url: str) -> str:

@@ -18,8 +18,55 @@ from functools import lru_cache
 
 from werkzeug.http import http_date, parse_accept_header, parse_date, parse_etags
 
-StartResponse = Callable[[str, list[tuple[str, str]]], object]
+StartResponse = Callable[..., object]
+WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 Headers = list[tuple[str, str]]
+
+# Content-Security-Policy for every page: no inline scripts, nothing from other origins
+# except images (stories' lead images live on the publisher's image servers).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
+)
+
+# On every response; HTML also gets the CSP and X-Frame-Options.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
+# Cache-Control by kind of answer: the one place its values are written; every answer asks
+# `cache_control` for its kind.
+CACHE_CONTROL = {
+    # Pages, sitemaps, OPML, feeds' HTML pages, a TimeGate's redirect: [http] page_max_age.
+    "page": "public, max-age={max_age}",
+    # Feeds: until the next rebuild; a month closed in the site's zone, [http] archive_max_age.
+    "feed": "public, max-age={max_age}",
+    # A static file under a name that never changes meaning (the icon): a day.
+    "asset": "public, max-age=86400",
+    # A static file under a content-hashed name: a year, the longest RFC 9111 caches are asked
+    # to keep anything.
+    "immutable asset": "public, max-age=31536000, immutable",
+    # API answers depend on the token: shared caches must not keep them; clients revalidate.
+    "private": "private, no-cache",
+    # RFC 9457 problems: an error is about this request, never kept.
+    "error": "no-store",
+    # What is true at this moment only: /health, WebSub and partner sources' answers.
+    "no-store": "no-store",
+}
+
+
+def cache_control(kind: str, max_age: int | None = None) -> str:
+    """The Cache-Control value of an answer of `kind` (a key of CACHE_CONTROL); `max_age`, in
+    seconds, for the kinds whose age is a setting (page, feed). Raises KeyError for an unknown
+    kind, ValueError when a page or feed has no max_age."""
+    value = CACHE_CONTROL[kind]
+    if "{max_age}" not in value:
+        return value
+    if max_age is None:
+        raise ValueError(f"a {kind} answer needs its max_age")
+    return value.format(max_age=max_age)
+
 
 # Below this many bytes gzip saves too little to be worth a second variant.
 GZIP_MIN_BYTES = 256
@@ -130,3 +177,21 @@ def not_modified(environ: dict, variant: Variant, last_modified: datetime | None
         return False
     since = parse_date(if_modified_since)
     return since is not None and last_modified.replace(microsecond=0) <= since
+
+
+def text_answer(
+    start_response: StartResponse,
+    status: str,
+    text: str,
+    extra: Iterable[tuple[str, str]] = (),
+) -> list[bytes]:
+    """A short plain-text answer made in front of Flask (a 404 of a feed, a 429, a 500)."""
+    body = text.encode()
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        *SECURITY_HEADERS,
+        *extra,
+    ]
+    start_response(status, headers)
+    return [body]

@@ -72,7 +72,8 @@ class BodyReaders:
         self.changed = threading.Condition()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        environ["wsgi.input"] = WholeBody(environ["wsgi.input"], self, environ, self.clock())
+        if not is_bodiless_read(environ):
+            environ["wsgi.input"] = WholeBody(environ["wsgi.input"], self, environ, self.clock())
         return self.app(environ, start_response)
 
     def take_slot(self, client: str) -> None:
@@ -97,6 +98,17 @@ class BodyReaders:
             if self.waiting[client] <= 0:
                 del self.waiting[client]
             self.changed.notify_all()
+
+
+def is_bodiless_read(environ: dict) -> bool:
+    """Whether a request is a GET or HEAD with neither a length nor chunks: no body to guard
+    (RFC 9112 6.3), and no view reads one. Feed polls and pages, most requests, pass here
+    without a reader made for them."""
+    return (
+        environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+        and environ.get("CONTENT_LENGTH") in (None, "", "0")
+        and "HTTP_TRANSFER_ENCODING" not in environ
+    )
 
 
 def _busy(reason: str) -> ServiceUnavailable:

@@ -25,9 +25,7 @@ from flask import Flask
 from werkzeug.http import parse_date
 
 from service.archive_access import thread_archive
-from service.wsgi import ratelimit
 from service.wsgi.answers import Answer, StartResponse
-from service.wsgi.feed_server import text_answer
 from service.wsgi.http import strong_etag
 
 log = logging.getLogger(__name__)
@@ -99,11 +97,6 @@ class PageServer:
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if not is_kept_path(environ):
             return self.inner(environ, start_response)
-        refused = ratelimit.refusal(self.app, environ)
-        if refused is not None:
-            text, headers = refused
-            return text_answer(start_response, "429 Too Many Requests", text, headers)
-        environ[ratelimit.COUNTED] = True  # Flask must not count this request again
         key = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
         generation = thread_archive(self.app).generation()
         kept = self.kept.get(key)
@@ -174,8 +167,3 @@ class PageServer:
             vary=vary,
         )
         return Kept(answer, generation, time.time() + KEEP_SECONDS, varies)
-
-
-def init_app(app: Flask) -> None:
-    limit = app.config["MASTHEAD"].cache.pages_mib * MIB
-    app.wsgi_app = app.extensions["masthead.page_cache"] = PageServer(app, app.wsgi_app, limit)

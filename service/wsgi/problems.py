@@ -25,6 +25,7 @@ from archive import (
     StoryNotFound,
 )
 from archive.db.storage import storage_failure
+from service.wsgi.answers import cache_control
 
 PROBLEM_JSON = "application/problem+json"
 # Problem types of our own; plain HTTP errors use about:blank (RFC 9457 4.2.1).
@@ -92,7 +93,7 @@ def problem_response(problem: Problem) -> Response:
     response = Response(json.dumps(body, ensure_ascii=False), status=problem.status)
     response.mimetype = PROBLEM_JSON
     response.headers.update(problem.headers)
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = cache_control("error")
     return response
 
 

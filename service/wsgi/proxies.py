@@ -96,12 +96,3 @@ class ClientAddress:
             environ[PEER_KEY] = peer
             environ["REMOTE_ADDR"] = client
         return self.app(environ, start_response)
-
-
-def init_app(app, networks: Sequence[str]) -> None:
-    """Wrap the app's WSGI entry; called last, so every other layer sees the client's address.
-
-    Always, trusted proxies or none: every address is written one way (normal_address).
-    """
-    app.extensions["masthead.proxies"] = trusted = TrustedProxies(networks)
-    app.wsgi_app = ClientAddress(app.wsgi_app, trusted)

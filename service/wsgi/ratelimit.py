@@ -1,4 +1,5 @@
-"""A per-client request limit shared by every worker: one-minute windows in shared memory.
+"""A per-client request limit shared by every worker: one-minute windows in shared memory,
+checked in one place, the `RateLimit` layer of the pipeline (service/wsgi/__init__.py).
 
 The table is created with the app, and `masthead serve` creates the app before its workers
 fork, so every worker counts in the same table. A client's slot is found from a hash keyed with
@@ -13,12 +14,11 @@ import multiprocessing
 import os
 import secrets
 import time
-from collections.abc import Callable
-
-from flask import Flask, Response, current_app, request
+from collections.abc import Callable, Iterable
 
 from service.settings import ApiSettings
-from service.wsgi import tokens
+from service.wsgi import problems, tokens
+from service.wsgi.answers import SECURITY_HEADERS, StartResponse, WSGIApp, text_answer
 
 # Slots in the shared table (1.5 MiB), three 64-bit integers each: client hash, window start,
 # count. Far more than the clients of one minute, so that runs of taken slots stay short.
@@ -85,10 +85,10 @@ def has_valid_token(authorization: str, api: ApiSettings) -> bool:
     return tokens.role_of(token, tokens.configured_tokens(api, os.environ)) is not None
 
 
-# Set in a request's environ once the request was counted, so it is never counted twice.
-COUNTED = "masthead.ratelimit.counted"
 # The environ key an in-process caller (the exports) sets to INTERNAL_CALLER: not counted.
 INTERNAL = "masthead.ratelimit.internal"
+# Where refusals are RFC 9457 problems (service/wsgi/problems.py), as every error of the API is.
+API_PREFIX = "/api/"
 
 
 class InternalCaller:
@@ -109,32 +109,42 @@ def is_internal(environ: dict) -> bool:
     return environ.get(INTERNAL) is INTERNAL_CALLER
 
 
-def refusal(app: Flask, environ: dict) -> tuple[str, list[tuple[str, str]]] | None:
-    """Count this request against its client: None to serve it, else the 429's text and headers."""
-    limiter: RateLimiter = app.extensions["masthead.ratelimit"]
-    if limiter.per_minute <= 0 or is_internal(environ):
-        return None
-    # A newsroom's CMS pushing a batch through the API is not throttled like an anonymous poller.
-    authorization = environ.get("HTTP_AUTHORIZATION")
-    if authorization and has_valid_token(authorization, app.config["MASTHEAD"].api):
-        return None
-    wait = limiter.retry_after(environ.get("REMOTE_ADDR") or "unknown")
-    if not wait:
-        return None
-    text = f"Too many requests: at most {limiter.per_minute} a minute. Try again in {wait} seconds."
-    return text + "\n", [("Retry-After", str(wait))]
+class RateLimit:
+    """WSGI: the one place a request is counted against its client, before anything answers it
+    (feeds, kept pages and Flask alike); over the limit it answers 429 with Retry-After.
 
+    Sits after the client's address is known (service/wsgi/proxies.py), so a reader behind a
+    trusted proxy is counted as itself.
+    """
 
-def check_limit() -> Response | None:
-    if request.environ.get(COUNTED):
-        return None  # counted before Flask (service/wsgi/page_cache.py)
-    refused = refusal(current_app, request.environ)
-    if refused is None:
-        return None
-    text, headers = refused
-    return Response(text, status=429, headers=headers, content_type="text/plain; charset=utf-8")
+    def __init__(self, app: WSGIApp, limiter: RateLimiter, api: ApiSettings):
+        self.app = app
+        self.limiter = limiter
+        self.api = api
 
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        wait = self.wait(environ)
+        if not wait:
+            return self.app(environ, start_response)
+        text = (
+            f"Too many requests: at most {self.limiter.per_minute} a minute. "
+            f"Try again in {wait} seconds."
+        )
+        retry = {"Retry-After": str(wait)}
+        if environ.get("PATH_INFO", "").startswith(API_PREFIX):
+            response = problems.problem_response(problems.Problem(429, text, headers=retry))
+            for name, value in SECURITY_HEADERS:
+                response.headers.setdefault(name, value)
+            return response(environ, start_response)  # type: ignore[arg-type]
+        return text_answer(start_response, "429 Too Many Requests", text + "\n", retry.items())
 
-def init_app(app: Flask, per_minute: int) -> None:
-    app.extensions["masthead.ratelimit"] = RateLimiter(per_minute)
-    app.before_request(check_limit)
+    def wait(self, environ: dict) -> int:
+        """Count this request against its client: 0 to serve it, else seconds to wait."""
+        if self.limiter.per_minute <= 0 or is_internal(environ):
+            return 0
+        # A newsroom's CMS pushing a batch through the API is not throttled like an anonymous
+        # poller.
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        if authorization and has_valid_token(authorization, self.api):
+            return 0
+        return self.limiter.retry_after(environ.get("REMOTE_ADDR") or "unknown")
