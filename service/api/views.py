@@ -28,6 +28,7 @@ from archive.story.fields import REASON
 from archive.story.models import STATUSES, change_problems, field_problems, validate, with_language
 from archive.story.shape import change_from_dict
 from archive.story.visibility import is_public, is_public_revision
+from service import urls
 from service.api import openapi
 from service.api.openapi import MAX_ID, WRITABLE_STATUSES
 from service.api.payloads import QueryReader, read_json
@@ -402,7 +403,7 @@ def _json(value: Any, *, status: int = 200) -> Response:
 
 
 def _url(path: str | None) -> str | None:
-    return settings().site.base_url.rstrip("/") + path if path else None
+    return urls.site_url(settings().site, path) if path else None
 
 
 def _now() -> datetime:

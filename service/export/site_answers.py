@@ -23,6 +23,7 @@ from lxml import etree, html
 
 from archive import Archive, Story
 from archive.story.visibility import is_public_revision
+from service import urls
 from service.feeds import renditions
 from service.wsgi import ratelimit
 
@@ -79,7 +80,7 @@ class Site:
 
     def __init__(self, app: Flask):
         self.app = app
-        self.base_url = app.config["MASTHEAD"].site.base_url.rstrip("/")
+        self.settings = app.config["MASTHEAD"].site
         self.client = app.test_client()
 
     def ask(self, target: str, headers: dict[str, str] | None = None) -> Answer:
@@ -103,7 +104,7 @@ class Site:
             )
 
     def url(self, target: str) -> str:
-        return self.base_url + target
+        return urls.site_url(self.settings, target)
 
 
 def build_feeds(app: Flask, archive: Archive, *, now: datetime) -> list[str]:
@@ -155,7 +156,7 @@ def crawl(
         yield answer
         if answer.status != 200:
             continue
-        for link in _links(answer.body, answer.mimetype, site.base_url):
+        for link in _links(answer.body, answer.mimetype, site.url("/")):
             if link not in seen and not link.startswith(DYNAMIC):
                 seen.add(link)
                 queue.append(link)
@@ -188,8 +189,9 @@ def _static_files(app: Flask) -> Iterator[str]:
             yield path.relative_to(folder).as_posix()
 
 
-def _links(body: bytes, mimetype: str, base_url: str) -> Iterator[str]:
-    """The site's own paths (with their query) a page, sitemap, feed or OPML links to."""
+def _links(body: bytes, mimetype: str, home_url: str) -> Iterator[str]:
+    """The site's own paths (with their query) a page, sitemap, feed or OPML links to, the
+    absolute links among them those under `home_url` (the site's /)."""
     if mimetype == "text/html":
         tree = html.fromstring(body)
         found = tree.xpath("//a/@href | //link/@href | //img/@src | //script/@src")
@@ -210,7 +212,7 @@ def _links(body: bytes, mimetype: str, base_url: str) -> Iterator[str]:
         return
     for link in found:
         link = safe_url(str(link))
-        if link.startswith(base_url + "/"):
-            link = link[len(base_url) :]
+        if link.startswith(home_url):
+            link = link[len(home_url) - 1 :]
         if link.startswith("/") and not link.startswith("//"):
             yield link.split("#", 1)[0]

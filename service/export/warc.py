@@ -86,7 +86,7 @@ def export_warc(app: Flask, archive: Archive, destination: Path, *, now: datetim
     site = Site(app)
     settings = app.config["MASTHEAD"].site
     failures = build_feeds(app, archive, now=now)
-    timelines, extra = _stories(archive, site.base_url)
+    timelines, extra = _stories(archive, settings.base_url)
     done = WarcExport(stories=len(timelines))
     with _replaced(destination) as out:
         writer = Writer(out, destination, site, now=now)
@@ -148,7 +148,7 @@ class Writer:
         self.name = destination.name
         self.site = site
         self.now = warc_date(now)
-        self.host = urlsplit(site.base_url).netloc
+        self.host = urlsplit(site.url("/")).netloc
         self.first: dict[str, tuple[str, str]] = {}  # payload digest -> (URI, date) written
         self.captures = 0
         self.statuses: dict[int, int] = {}
@@ -160,7 +160,7 @@ class Writer:
             "format": "WARC File Format 1.1",
             "conformsTo": CONFORMS_TO,
             "isPartOf": clean(title),
-            "description": clean(f"The public site of {title} at {self.site.base_url}/"),
+            "description": clean(f"The public site of {title} at {self.site.url('/')}"),
         }
         record = self.writer.create_warcinfo_record(clean(self.name), info)
         record.rec_headers.replace_header("WARC-Date", self.now)

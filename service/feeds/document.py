@@ -12,7 +12,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urljoin
 
 import lxml.html
 from markupsafe import escape
@@ -21,8 +20,9 @@ from archive import LATEST, Archive, FeedScope, NameNotFound, Story, rights_hold
 from archive.db.history import Note
 from archive.story.html import sanitise, strip_forbidden
 from archive.story.models import MAX_PARTS
+from service import urls
 from service.feeds.stopping import between_stories
-from service.settings import Settings
+from service.settings import Settings, SiteSettings
 
 # RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
 DELETED_ENTRY_DAYS = 30
@@ -176,7 +176,7 @@ class FeedSource:
             scope=self.scope,
             title=clean(self.title),
             subtitle=clean(settings.site.description),
-            page_url=absolute(settings, self.page),
+            page_url=urls.site_url(settings.site, self.page),
             updated_at=max(times, default=EPOCH),
             language=settings.site.language,
             entries=entries,
@@ -209,7 +209,7 @@ def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
     return DeletedEntry(
         story_id=story.id,
         id=story.entry_id,
-        url=absolute(settings, story.path),
+        url=urls.story_url(settings.site, story),
         withdrawn_at=story.withdrawn_at,
         reason=clean(story.withdrawn_reason),
     )
@@ -349,7 +349,7 @@ def _rights_statement(story: Story, holder: str, settings: Settings) -> str:
 
 def entry_of(story: Story, settings: Settings) -> Entry:
     """A story as a feed entry: what its syndication policy allows, with its attribution."""
-    base = settings.site.base_url.rstrip("/")
+    site = settings.site
     rights = story.rights
     image = story.lead_image
     # archive.rights_holder: the site holds only its own copy; else "" (not stated).
@@ -360,20 +360,22 @@ def entry_of(story: Story, settings: Settings) -> Entry:
         story_id=story.id,
         # RFC 4287 4.2.6: the entry id is minted once and never derived from the slug.
         id=story.entry_id,
-        url=absolute(settings, story.path),
+        url=urls.story_url(site, story),
         title=clean(story.title),
         summary=clean(story.summary or story.dek),
         content_html=body_html(story.body_html, settings) if story.syndication == "full" else None,
         language=story.language,
-        authors=tuple((clean(a.name), f"{base}/authors/{a.slug}/") for a in story.authors),
-        categories=_categories(story, base),
+        authors=tuple(
+            (clean(a.name), urls.name_url(site, "author", a.slug)) for a in story.authors
+        ),
+        categories=_categories(story, site),
         published_at=story.published_at,
         updated_at=story.updated_at or story.published_at,
         rights_holder=clean(holder),
         rights_statement=clean(_rights_statement(story, holder, settings)),
         license_url=clean(rights.license_url) or None if rights else None,
         image=Image(
-            url=absolute(settings, clean(image.url)) if image.url else None,
+            url=urls.resolve(site, clean(image.url)) if image.url else None,
             caption=clean(image.caption),
             credit=clean(image.credit),
             copyright=clean(image.copyright),
@@ -466,21 +468,16 @@ def withdrawal_entry(story: Story, settings: Settings) -> Entry:
     )
 
 
-def _categories(story: Story, base: str) -> tuple[tuple[str, str, str], ...]:
+def _categories(story: Story, site: SiteSettings) -> tuple[tuple[str, str, str], ...]:
     found = []
     if story.section_slug:
-        found.append((story.section_slug, clean(story.section), f"{base}/sections/"))
+        found.append((story.section_slug, clean(story.section), urls.names_url(site, "section")))
     found += [
-        (slug, clean(tag), f"{base}/tags/")
+        (slug, clean(tag), urls.names_url(site, "tag"))
         for tag, slug in zip(story.tags, story.tag_slugs, strict=True)
     ]
     # No more than the gate lets a story have, whatever an older archive holds.
     return tuple(found[: MAX_PARTS["tags"] + 1])
-
-
-def absolute(settings: Settings, url: str) -> str:
-    """A link made absolute against the site's base URL (never the request's host)."""
-    return urljoin(settings.site.base_url.rstrip("/") + "/", url)
 
 
 def body_html(body: str, settings: Settings) -> str:
@@ -489,7 +486,7 @@ def body_html(body: str, settings: Settings) -> str:
     if not clean_body:
         return ""
     tree = lxml.html.fragment_fromstring(clean_body, create_parent="div")
-    tree.make_links_absolute(settings.site.base_url.rstrip("/") + "/")
+    tree.make_links_absolute(urls.site_url(settings.site))
     wrapped = lxml.html.tostring(tree, encoding="unicode")
     return strip_forbidden(wrapped.removeprefix("<div>").removesuffix("</div>"))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive import Archive, FeedScope, Rendition
+from service import urls
 from service.feeds.atom_rss import FeedLinks, build_atom, build_rss
 from service.feeds.document import FeedDocument, describe, gather
 from service.feeds.jsonfeed import build_json
@@ -42,11 +43,6 @@ FORMATS = {
     "rss": Format("application/rss+xml; charset=utf-8", build_rss),
     "json": Format("application/feed+json; charset=utf-8", build_json),
 }
-
-
-def feed_url(settings: Settings, scope: FeedScope, fmt: str) -> str:
-    """The absolute URL of a feed, from the site's base URL (never the request's host)."""
-    return f"{settings.site.base_url.rstrip('/')}{scope.feed_path(fmt)}"
 
 
 def rebuild(
@@ -159,10 +155,11 @@ def _buildable(document: FeedDocument, fmt: str, settings: Settings) -> tuple[Fe
 
 def _links(settings: Settings, document: FeedDocument, fmt: str) -> FeedLinks:
     return FeedLinks(
-        self_url=feed_url(settings, document.scope, fmt),
+        self_url=urls.feed_url(settings.site, document.scope, fmt),
         hub_url=settings.feeds.hub_url,
         archive_urls={
-            rel: feed_url(settings, target, fmt) for rel, target in document.archive_links.items()
+            rel: urls.feed_url(settings.site, target, fmt)
+            for rel, target in document.archive_links.items()
         },
     )
 

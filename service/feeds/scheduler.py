@@ -25,6 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from archive import FeedScope
 from archive.db.storage import storage_failure
+from service import urls
 from service.archive_access import open_for
 from service.feeds import renditions, websub
 from service.feeds.document import ENTRIES
@@ -246,7 +247,7 @@ def guarded(
 def subscription_urls(settings: Settings, keys: list[str]) -> list[str]:
     """The URLs of the changed subscription feeds (archive months are not subscribed to)."""
     feeds = [FeedScope.from_feed_key(key) for key in keys]
-    return [renditions.feed_url(settings, scope, fmt) for scope, fmt in feeds if not scope.is_month]
+    return [urls.feed_url(settings.site, scope, fmt) for scope, fmt in feeds if not scope.is_month]
 
 
 class Scheduler:

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, redirect
 
 from archive import Clock, Story
 from archive.db.history import Revision
+from service import urls
 from service.archive_access import get_archive, settings, site_clock
 from service.settings import SiteSettings
 from service.site.revisions import STORY, public_story
@@ -127,7 +128,7 @@ def citation_for(
     """The citation of a story as it reads now (its latest revision was `saved_at`), or of one
     revision of it (`revision`, with the `current` story whose permalink it lives under)."""
     current = current or story
-    permalink = site.base_url.rstrip("/") + current.path
+    permalink = urls.story_url(site, current)
     revised_at = revision.saved_at if revision else saved_at or story.updated_at
     return Citation(
         title=story.title,

@@ -12,9 +12,10 @@ from flask import Blueprint
 from lxml import etree
 
 from archive import Archive, FeedScope
+from service import urls
 from service.archive_access import get_archive, settings
 from service.feeds.document import clean, scope_title
-from service.feeds.renditions import FORMATS, feed_url
+from service.feeds.renditions import FORMATS
 from service.settings import Settings
 from service.site.templating import render_page, send_text
 
@@ -41,7 +42,6 @@ class Listing:
 
 def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listing]], list]:
     """Subscription feeds grouped as in GROUPS, and the monthly archives newest first."""
-    base = config.site.base_url.rstrip("/")
     stored = {FeedScope.parse(info.scope) for info in archive.renditions()}
     offered = _scopes_with_pages(archive, stored)
     scopes = sorted((s for s in stored if s in offered), key=lambda s: (not s.is_latest, s.key))
@@ -51,8 +51,8 @@ def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listin
         listing = Listing(
             scope=scope,
             title=clean(scope_title(archive, config, scope)),
-            page_url=f"{base}{scope.page_path}",
-            urls={fmt: feed_url(config, scope, fmt) for fmt in FORMATS},
+            page_url=urls.feed_home_url(config.site, scope),
+            urls={fmt: urls.feed_url(config.site, scope, fmt) for fmt in FORMATS},
         )
         if scope.is_month:
             months.append(listing)

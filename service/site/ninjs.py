@@ -16,6 +16,7 @@ from flask import Blueprint, redirect
 
 from archive import Story
 from archive.ingest.syndicated import absolute_links
+from service import urls
 from service.archive_access import get_archive, settings
 from service.settings import Settings
 from service.site.revisions import STORY, public_story
@@ -51,7 +52,7 @@ def _send(value: Any, last_modified):
 def ninjs_item(story: Story, config: Settings) -> dict[str, Any]:
     """A public story as a ninjs 3.1 item (valid against IPTC's schema)."""
     site = config.site
-    permalink = site.base_url.rstrip("/") + (story.path or "/")
+    permalink = urls.story_url(site, story)
     item: dict[str, Any] = {
         "uri": story.entry_id or permalink,
         "type": "text",
@@ -136,7 +137,7 @@ def _origin(story: Story, config: Settings) -> list[dict[str, str]]:
         {
             "name": config.site.title,
             "role": "distributor" if story.publisher else "originator",
-            "uri": config.site.base_url,
+            "uri": urls.home_url(config.site),
         }
     )
     return sources

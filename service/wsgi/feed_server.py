@@ -25,6 +25,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from archive import Clock, FeedScope, InvalidScope, Rendition, RenditionNotFound
+from service import urls
 from service.archive_access import clock_for, thread_archive
 from service.settings import Settings
 from service.wsgi import ratelimit
@@ -62,7 +63,7 @@ class Prepared:
         ]
         if config.feeds.hub_url:
             # WebSub 4: discovery through Link headers as well as inside the feed.
-            self_url = f"{config.site.base_url.rstrip('/')}{PREFIX}{rendition.key}"
+            self_url = urls.site_url(config.site, PREFIX + rendition.key)
             links = f'<{config.feeds.hub_url}>; rel="hub", <{self_url}>; rel="self"'
             headers.append(("Link", links))
 
