@@ -45,11 +45,6 @@ def story_url(site: SiteSettings, story: Story) -> str:
     return site_url(site, story.path or "/")
 
 
-def day_url(site: SiteSettings, local_date: str) -> str:
-    """The page of one day's stories, from a local date 'YYYY-MM-DD': /2014/02/24/."""
-    return site_url(site, "/" + local_date.replace("-", "/") + "/")
-
-
 def name_url(site: SiteSettings, kind: str, slug: str) -> str:
     """The page of a section's, tag's or author's stories: name_url(site, "tag", "sochi")."""
     return site_url(site, f"/{NAME_PAGES[kind]}/{slug}/")
