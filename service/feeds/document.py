@@ -1,33 +1,28 @@
-"""What a feed is built from, whatever its format: a FeedDocument of plain, feed-safe values.
+"""What a feed is built from, whatever its format: a FeedDocument of plain, feed-safe values,
+and the entries it is made of.
 
-Gathering reads the archive; everything after it is a pure function of the document, so equal
-documents give equal bytes. Text here is already cleaned for XML and links are absolute.
+Gathering (service.feeds.kinds) reads the archive; everything after it is a pure function of the
+document, so equal documents give equal bytes. Text here is already cleaned for XML and links
+are absolute.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import lxml.html
 from markupsafe import escape
 
-from archive import LATEST, Archive, FeedScope, NameNotFound, Story, rights_holder
+from archive import FeedScope, Story, rights_holder
 from archive.db.history import Note
 from archive.story.html import sanitise, strip_forbidden
 from archive.story.models import MAX_PARTS
 from service import urls
-from service.feeds.stopping import between_stories
 from service.settings import Settings, SiteSettings
 
-# RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
-DELETED_ENTRY_DAYS = 30
-# A local date after every story's: the newest month is the neighbour before it.
-END_OF_TIME = "9999-12-31"
 # Bump when the builders change what they write, so stored renditions are rebuilt.
 BUILD_VERSION = "4"
 # Atom requires an updated time even for a feed with no entries.
@@ -120,82 +115,6 @@ class FeedDocument:
         return [e.story_id for e in self.entries] + [d.story_id for d in self.deleted]
 
 
-@dataclass(frozen=True)
-class FeedSource:
-    """What a feed is made of, as read from the archive, before any entry is built."""
-
-    scope: FeedScope
-    title: str
-    page: str  # the site path of the HTML page this feed follows
-    stories: tuple[Story, ...]
-    deleted: tuple[Story, ...] = ()
-    is_archive: bool = False
-    archive_links: dict[str, FeedScope] = field(default_factory=dict)
-    # The corrections feed: each correction with its story, newest first.
-    corrections: tuple[tuple[Note, Story], ...] = ()
-
-    def inputs(self, settings: Settings) -> str:
-        """A digest of everything the bytes depend on: equal digests, equal bytes.
-
-        A story's id and revision stand for its content: every change writes a new revision.
-        """
-        facts = [
-            BUILD_VERSION,
-            asdict(settings.site),
-            asdict(settings.feeds),
-            [
-                self.scope.key,
-                self.title,
-                self.page,
-                self.is_archive,
-                {rel: scope.key for rel, scope in self.archive_links.items()},
-            ],
-            [(story.id, story.revision) for story in self.stories],
-            [(story.id, story.revision) for story in self.deleted],
-            [(note.story_id, note.revision, story.revision) for note, story in self.corrections],
-        ]
-        text = json.dumps(facts, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def document(self, settings: Settings) -> FeedDocument:
-        """The feed-safe document: entries built, text cleaned, links absolute.
-
-        A story that cannot be made into an entry is left out and named in `left_out`.
-        """
-        left_out: dict[int, str] = {}
-        build = entry_of if self.scope.is_month else ENTRIES.entry
-        if self.scope.is_withdrawals:
-            build = withdrawal_entry
-        entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
-        tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
-        entries += tuple(
-            _each(self.corrections, lambda found: correction_entry(*found, settings), left_out)
-        )
-        times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
-        return FeedDocument(
-            scope=self.scope,
-            title=clean(self.title),
-            subtitle=clean(settings.site.description),
-            page_url=urls.site_url(settings.site, self.page),
-            updated_at=max(times, default=EPOCH),
-            language=settings.site.language,
-            entries=entries,
-            deleted=tombstones,
-            is_archive=self.is_archive,
-            archive_links=self.archive_links,
-            left_out=left_out,
-        )
-
-
-def _each(stories, build, left_out: dict[int, str]):
-    """build(story) for each story; one that fails is noted in `left_out`, the rest go on."""
-    for story in between_stories(stories):
-        try:
-            yield build(story)
-        except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
-            left_out[story[1].id if isinstance(story, tuple) else story.id] = describe(error)
-
-
 def describe(error: BaseException) -> str:
     """An error as one line for logs, `masthead feeds list` and /health."""
     text = " ".join(str(error).split())[:300]
@@ -212,81 +131,6 @@ def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
         url=urls.story_url(settings.site, story),
         withdrawn_at=story.withdrawn_at,
         reason=clean(story.withdrawn_reason),
-    )
-
-
-def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
-    """What one feed scope is made of, read from the archive at `now`."""
-    if scope.is_month:
-        return _month(archive, settings, scope, now=now)
-    if scope.is_corrections:
-        found = archive.corrections(limit=settings.feeds.size)
-        title = scope_title(archive, settings, scope)
-        return FeedSource(scope, title, scope.page_path, (), corrections=tuple(found))
-    if scope.is_withdrawals:
-        gone = archive.withdrawals(limit=settings.feeds.size)
-        title = scope_title(archive, settings, scope)
-        return FeedSource(scope, title, scope.page_path, tuple(gone))
-    filters = scope.filters
-    stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
-    deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
-    title = scope_title(archive, settings, scope)
-    links = {}
-    if scope.is_latest:
-        # RFC 5005 4: the site feed's prev-archive is the newest archive document, the newest
-        # closed month (the month in progress still changes: it is no archive document yet).
-        local = archive.clock.local(now)
-        newest, _after = archive.month_neighbours(f"{local:%Y-%m}-01", END_OF_TIME)
-        if newest:
-            links["prev-archive"] = FeedScope.for_local_date(newest)
-    return FeedSource(
-        scope, title, scope.page_path, tuple(stories), deleted=tuple(deleted), archive_links=links
-    )
-
-
-def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
-    """A feed's title: the site's, with the section, tag, author or month it follows."""
-    site_title = settings.site.title
-    if scope.is_month:
-        return f"{site_title}: {datetime(scope.year, scope.month, 1):%B %Y}"
-    if scope.is_latest:
-        return site_title
-    if scope.is_corrections:
-        return f"{site_title}: Corrections"
-    if scope.is_withdrawals:
-        return f"{site_title}: Withdrawals"
-    try:
-        name = archive.name_of(scope.kind, scope.slug)
-    except NameNotFound:  # the last story left this tag: its feed empties under its slug
-        name = scope.slug
-    return f"{site_title}: {name}"
-
-
-def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
-    """A month's feed: its stories, and a tombstone (RFC 6721) of each of its stories that is
-    no longer published, for good (an aggregator that paged the month earlier learns of it).
-
-    RFC 5005 4.2: an archive document must not change once published, so the month in
-    progress (in the site's zone) is not one yet; it becomes one when it closes. Every link of
-    the archive walk (`prev-archive`, `next-archive`) leads to a closed month only: the month
-    in progress links back into the walk, but nothing in the walk links to it.
-    """
-    first, last = f"{scope.year:04d}-{scope.month:02d}-01", f"{scope.year:04d}-{scope.month:02d}-31"
-    stories = archive.between(first, last, limit=-1, syndicated=True)
-    links = {"current": LATEST}
-    before, after = archive.month_neighbours(first, last)
-    if before:
-        links["prev-archive"] = FeedScope.for_local_date(before)
-    if after and archive.clock.is_month_closed(int(after[:4]), int(after[5:7]), now):
-        links["next-archive"] = FeedScope.for_local_date(after)
-    return FeedSource(
-        scope,
-        scope_title(archive, settings, scope),
-        scope.page_path,
-        tuple(stories),
-        deleted=tuple(archive.tombstones_between(first, last)),
-        is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
-        archive_links=links,
     )
 
 

@@ -29,6 +29,7 @@ from service import urls
 from service.archive_access import open_for
 from service.feeds import renditions, websub
 from service.feeds.document import ENTRIES
+from service.feeds.kinds import kind_of
 from service.feeds.month_builder import MonthBuilder, builder_stop
 from service.settings import Settings
 
@@ -247,7 +248,11 @@ def guarded(
 def subscription_urls(settings: Settings, keys: list[str]) -> list[str]:
     """The URLs of the changed subscription feeds (archive months are not subscribed to)."""
     feeds = [FeedScope.from_feed_key(key) for key in keys]
-    return [urls.feed_url(settings.site, scope, fmt) for scope, fmt in feeds if not scope.is_month]
+    return [
+        urls.feed_url(settings.site, scope, fmt)
+        for scope, fmt in feeds
+        if kind_of(scope).is_subscription
+    ]
 
 
 class Scheduler:

@@ -19,6 +19,7 @@ from archive import FeedScope, InvalidScope, RenditionNotFound
 from archive.story.models import direction_of
 from service import urls
 from service.archive_access import get_archive, settings
+from service.feeds.kinds import kind_of
 from service.feeds.renditions import FORMATS
 from service.site.templating import FORMAT_NAMES
 from service.wsgi import http
@@ -72,7 +73,7 @@ def show_feed(key: str):
         "feed_page.html",
         title=feed.get("title", config.site.title),
         feed=feed,
-        scope=scope,
+        entries_heading=kind_of(scope).entries_heading,
         format_name=FORMAT_NAMES[fmt],
         address=urls.feed_url(config.site, scope, fmt),
         others=[

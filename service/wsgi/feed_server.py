@@ -100,7 +100,7 @@ def max_age(
     it for long; the current month and every other feed only until the next rebuild.
     """
     scope = FeedScope.parse(rendition.scope)
-    if scope.is_month and clock.is_month_closed(scope.year, scope.month, now):
+    if scope.is_archive_document(clock, now):
         return config.http.archive_max_age, float("inf")
     seconds = config.feeds.rebuild_minutes * 60
     # Prepared headers hold until the month ends: then an archive month's max-age changes.
