@@ -18,7 +18,7 @@ from markupsafe import escape
 
 from archive import FeedScope, Story, rights_holder
 from archive.db.history import Note
-from archive.story.html import sanitise, strip_forbidden
+from archive.story.html import strip_forbidden
 from archive.story.models import MAX_PARTS
 from service import urls
 from service.settings import Settings, SiteSettings
@@ -325,11 +325,10 @@ def _categories(story: Story, site: SiteSettings) -> tuple[tuple[str, str, str],
 
 
 def body_html(body: str, settings: Settings) -> str:
-    """A stored body made safe for any reader: sanitised again, every link absolute."""
-    clean_body = sanitise(body)
-    if not clean_body:
+    """A stored body (sanitised when it was saved) with every link absolute, for any reader."""
+    if not body:
         return ""
-    tree = lxml.html.fragment_fromstring(clean_body, create_parent="div")
+    tree = lxml.html.fragment_fromstring(body, create_parent="div")
     tree.make_links_absolute(urls.site_url(settings.site))
     wrapped = lxml.html.tostring(tree, encoding="unicode")
     return strip_forbidden(wrapped.removeprefix("<div>").removesuffix("</div>"))
