@@ -94,7 +94,7 @@ class Site:
                     target,
                     response.status_code,
                     list(response.headers.items()),
-                    response.mimetype,
+                    response.mimetype or "",
                     response.get_data(),
                 )
         except Exception as error:
@@ -183,6 +183,8 @@ def failure_line(site: Site, answer: Answer) -> str:
 
 
 def _static_files(app: Flask) -> Iterator[str]:
+    if app.static_folder is None:
+        return
     folder = Path(app.static_folder)
     for path in sorted(folder.rglob("*")):
         if path.is_file():

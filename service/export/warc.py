@@ -27,7 +27,7 @@ from http import HTTPStatus
 from importlib.metadata import version
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -35,6 +35,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive import Archive, Story
+from service import urls
 from service.export.site_answers import (
     Answer,
     ExportFailed,
@@ -141,7 +142,7 @@ def _write_timeline(writer: Writer, site: Site, timeline: Timeline, current: Ans
 class Writer:
     """Records of one WARC file: request/response pairs, revisits, metadata."""
 
-    def __init__(self, out: BinaryIO, destination: Path, site: Site, *, now: datetime):
+    def __init__(self, out: IO[bytes], destination: Path, site: Site, *, now: datetime):
         self.writer = WARCWriter(
             out, gzip=not destination.name.endswith(".warc"), warc_version="1.1"
         )
@@ -214,7 +215,8 @@ class Writer:
         """A metadata record (application/warc-fields) about a story: entry id, revisions,
         rights, under the permalink's URI."""
         story = timeline.story
-        fields = [("entry-id", story.entry_id or ""), ("permalink", self.site.url(story.path))]
+        permalink = urls.story_url(self.site.settings, story)
+        fields = [("entry-id", story.entry_id or ""), ("permalink", permalink)]
         for moment in timeline.mementos:
             fields.append(
                 ("revision", f"{moment.number} {warc_date(moment.saved_at)} {moment.url}")
@@ -230,7 +232,7 @@ class Writer:
         text = "".join(f"{name}: {clean(value)}\r\n" for name, value in fields if value)
         when = warc_date(timeline.mementos[-1].saved_at) if timeline.mementos else self.now
         record = self.writer.create_warc_record(
-            safe_url(self.site.url(story.path)),
+            safe_url(urls.story_url(self.site.settings, story)),
             "metadata",
             payload=BytesIO(text.encode()),
             length=len(text.encode()),
@@ -255,7 +257,7 @@ def _clean_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 @contextmanager
-def _replaced(destination: Path) -> Iterator[BinaryIO]:
+def _replaced(destination: Path) -> Iterator[IO[bytes]]:
     """A temporary file beside `destination`, given its name only when the block succeeds."""
     with tempfile.NamedTemporaryFile(
         dir=destination.parent, prefix=".warc-", delete=False

@@ -123,7 +123,7 @@ def describe(error: BaseException) -> str:
 
 def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
     """RFC 6721 deleted-entry of a withdrawn story; only a story once public has one."""
-    if not (story.entry_id and story.path and story.withdrawn_at):
+    if story.id is None or not story.entry_id or not story.path or not story.withdrawn_at:
         raise ValueError(f"story {story.id} was never public: it has no tombstone")
     return DeletedEntry(
         story_id=story.id,
@@ -198,7 +198,7 @@ def entry_of(story: Story, settings: Settings) -> Entry:
     image = story.lead_image
     # archive.rights_holder: the site holds only its own copy; else "" (not stated).
     holder = rights_holder(story, own_holder=settings.site.rights_holder)
-    if not (story.entry_id and story.path and story.published_at):
+    if story.id is None or not story.entry_id or not story.path or not story.published_at:
         raise ValueError(f"story {story.id} has no entry id, permalink or publication time")
     return Entry(
         story_id=story.id,
@@ -334,6 +334,6 @@ def body_html(body: str, settings: Settings) -> str:
     return strip_forbidden(wrapped.removeprefix("<div>").removesuffix("</div>"))
 
 
-def clean(text: str) -> str:
+def clean(text: str | None) -> str:
     """Text with the characters XML 1.0 forbids removed (a feed must stay well-formed)."""
     return strip_forbidden(text or "")

@@ -116,8 +116,10 @@ def _each(
     for item in between_stories(items):
         try:
             yield build(item)
-        except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
+        except Exception as error:
             story = item[1] if isinstance(item, tuple) else item
+            if not isinstance(story, Story) or story.id is None:
+                raise  # no story read from the archive lacks an id
             left_out[story.id] = describe(error)
 
 

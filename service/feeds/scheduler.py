@@ -107,7 +107,8 @@ def publish_due(settings: Settings, *, now: datetime | None = None) -> list[str]
     """Publish every scheduled story whose embargo has passed. Returns their permalinks; their
     feeds are queued, for the next pending rebuild."""
     with open_for(settings) as archive:
-        return [story.path for story in archive.publish_due(now=now or datetime.now(UTC))]
+        published = archive.publish_due(now=now or datetime.now(UTC))
+        return [story.path for story in published if story.path]
 
 
 def poll_sources(settings: Settings, *, stop: threading.Event | None = None) -> list[str]:
@@ -285,7 +286,6 @@ class Scheduler:
                 "misfire_grace_time": MISFIRE_GRACE_SECONDS,
             },
         )
-        subscriptions = {"which": renditions.is_subscription}
         # Months are built in processes of their own, which give their memory back.
         self.months = MonthBuilder()
         self.add(
@@ -297,7 +297,7 @@ class Scheduler:
         )
         self.add(
             "rebuild-pending",
-            partial(rebuild_pending, stop=self.stopping, **subscriptions),
+            partial(rebuild_pending, stop=self.stopping, which=renditions.is_subscription),
             seconds=PENDING_SECONDS,
         )
         self.add(

@@ -37,7 +37,7 @@ def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listin
     stored = {FeedScope.parse(info.scope) for info in archive.renditions()}
     offered = (s for s in stored if kind_of(s).is_offered(archive, s))
     groups: dict[str, list[Listing]] = {kind.group: [] for kind in KINDS.values() if kind.group}
-    months = []
+    months: list[Listing] = []
     for scope in sorted(offered, key=build_order):
         kind = kind_of(scope)
         listing = Listing(

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
 from archive import Media, Story, rights_holder
+from archive.story.models import as_written
 from service import urls
 from service.settings import SiteSettings
 
@@ -34,6 +36,13 @@ ICON_SIZE = 64
 REGION = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?-([A-Za-z]{2}|[0-9]{3})(?:-|$)")
 
 
+def first_published(story: Story) -> datetime:
+    """When a story was first published: every story with a page was. Raises ValueError."""
+    if story.published_at is None:
+        raise ValueError(f"story {story.id} was never published: it has no page")
+    return story.published_at
+
+
 def og_locale(language: str) -> str:
     """Open Graph's language_TERRITORY form of a BCP 47 tag: en-GB -> en_GB, zh-Hant-TW ->
     zh_TW. A tag without a region keeps its bare language (ru -> ru): guessing a territory
@@ -52,6 +61,7 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
         notice = rights.statement
     else:
         notice = site.rights if holder == site.rights_holder else "Rights holder not stated."
+    published = first_published(story)
     article = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -64,8 +74,8 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
         "description": story.dek or story.summary,
         "inLanguage": story.language,
         # In the offset the story was published with (where it was filed).
-        "datePublished": story.published_as_written.isoformat(),
-        "dateModified": (story.updated_at or story.published_at).isoformat(),
+        "datePublished": as_written(published, story.published_offset).isoformat(),
+        "dateModified": (story.updated_at or published).isoformat(),
         "author": authors(story, site),
         # The site publishes the page; the originating publisher is the article's source.
         "publisher": _site_organization(site),
@@ -172,6 +182,7 @@ def script_json(data: dict[str, Any]) -> Markup:
 
 def open_graph(story: Story, site: SiteSettings) -> list[tuple[str, str]]:
     """Open Graph (ogp.me) properties for the story, as (property, content) pairs."""
+    published = first_published(story)
     properties = [
         ("og:type", "article"),
         ("og:site_name", site.title),
@@ -179,8 +190,8 @@ def open_graph(story: Story, site: SiteSettings) -> list[tuple[str, str]]:
         ("og:description", story.dek or story.summary),
         ("og:url", story.canonical_elsewhere or urls.story_url(site, story)),
         ("og:locale", og_locale(story.language)),
-        ("article:published_time", story.published_at.isoformat()),
-        ("article:modified_time", (story.updated_at or story.published_at).isoformat()),
+        ("article:published_time", published.isoformat()),
+        ("article:modified_time", (story.updated_at or published).isoformat()),
         ("article:section", story.section),
     ]
     properties += [("article:author", a.name) for a in story.authors]
