@@ -40,13 +40,12 @@ def test_every_kind_parses_and_stores_as_the_same_string(
 
 def test_the_site_feed_is_one_value():
     assert FeedScope.parse("latest") is LATEST
-    assert LATEST.is_latest
-    assert not LATEST.is_month
+    assert LATEST.kind == "latest"
 
 
 def test_a_month_comes_from_a_local_date():
     assert FeedScope.for_local_date("2014-02-24") == FeedScope.parse("archive/2014/02")
-    assert FeedScope.for_month(2014, 2).is_month
+    assert FeedScope.for_month(2014, 2).kind == "archive"
 
 
 def test_scopes_sort_as_their_stored_strings():

@@ -22,7 +22,6 @@ from archive.db import names as name_store
 from archive.db import queries
 from archive.db.queries import from_text
 from archive.errors import StoryNotFound
-from archive.story import html
 from archive.story.models import Story, as_written
 from archive.story.shape import story_from_dict
 from archive.story.visibility import LIVE, PUBLIC_REVISION, SYNDICATED, is_public_revision
@@ -246,7 +245,6 @@ def snapshot_story(snapshot: dict[str, Any], slug_of: Callable[[str, str], str |
         entry_id=snapshot["entry_id"],
         path=snapshot["path"],
         revision=snapshot["revision"],
-        body_html=html.sanitise(story.body_html),
         body_text=snapshot.get("body_text") or "",
         withdrawn_at=from_text(snapshot.get("withdrawn_at")),
         withdrawn_reason=snapshot.get("withdrawn_reason") or "",

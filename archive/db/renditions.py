@@ -23,6 +23,7 @@ import sqlite_utils
 from archive.db.queries import from_text, to_text
 from archive.db.transaction import write_transaction
 from archive.errors import ArchiveError, NotFound
+from archive.story.clock import Clock
 from archive.story.models import Story
 from archive.story.names import MAX_SLUG_LENGTH
 from archive.story.visibility import LIVE, PUBLIC, is_public
@@ -140,21 +141,10 @@ class FeedScope:
             return f"archive/{self.year:04d}/{self.month:02d}"
         return f"{self.kind}/{self.slug}" if self.slug else self.kind
 
-    @property
-    def is_latest(self) -> bool:
-        return self.kind == "latest"
-
-    @property
-    def is_month(self) -> bool:
-        return self.kind == "archive"
-
-    @property
-    def is_corrections(self) -> bool:
-        return self.kind == "corrections"
-
-    @property
-    def is_withdrawals(self) -> bool:
-        return self.kind == "withdrawals"
+    def is_archive_document(self, clock: Clock, now: datetime) -> bool:
+        """RFC 5005 4.2: whether its feed is an archive document, a month closed in the site's
+        zone, which changes only when one of its stories does (never by a new story)."""
+        return self.kind == "archive" and clock.is_month_closed(self.year, self.month, now)
 
     @property
     def filters(self) -> dict[str, str]:
@@ -176,9 +166,9 @@ class FeedScope:
     @property
     def page_path(self) -> str:
         """The site path of the HTML page it follows: /, /tags/x/, /2014/02/, /corrections/."""
-        if self.is_month:
+        if self.kind == "archive":
             return f"/{self.year:04d}/{self.month:02d}/"
-        return f"/{self.key}/" if self.slug or self.is_corrections else "/"
+        return "/" if self.kind in ("latest", "withdrawals") else f"/{self.key}/"
 
     @classmethod
     def from_feed_key(cls, key: str) -> tuple[FeedScope, str]:

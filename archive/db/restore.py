@@ -19,7 +19,7 @@ from archive.db import public, queries, renditions, store
 from archive.db.queries import to_text
 from archive.db.transaction import write_transaction
 from archive.errors import InvalidStory, SlugConflict, StoryNotFound
-from archive.story import names
+from archive.story import html, names
 from archive.story.clock import Clock
 from archive.story.fields import CHANGE_KINDS, MAX_CHANGE_NOTE_LENGTH
 from archive.story.models import (
@@ -329,6 +329,7 @@ def _revisions(history: list, story: Story) -> list[dict]:
         if not isinstance(snapshot, dict):
             problems.append(f"{where}.snapshot must be an object (the story as saved)")
             continue
+        snapshot = _with_clean_body(snapshot)
         text = json.dumps(snapshot, ensure_ascii=False, sort_keys=True)
         if found_control := CONTROL_CHARACTERS.search(text):
             problems.append(
@@ -358,6 +359,17 @@ def _revisions(history: list, story: Story) -> list[dict]:
     if problems:
         raise InvalidStory(problems, story=story.slug)
     return sorted(found, key=lambda revision: revision["revision"])
+
+
+def _with_clean_body(snapshot: dict) -> dict:
+    """A revision's snapshot with its body cleaned as a save cleans it: revision pages trust
+    the stored body. An exported body that is clean already (any this archive exported) and
+    its plain text stay as they are."""
+    body = snapshot.get("body")
+    if not isinstance(body, str) or (clean := html.sanitise(body)) == body:
+        return snapshot
+    text = {"body_text": html.to_text(clean)} if "body_text" in snapshot else {}
+    return {**snapshot, "body": clean, **text}
 
 
 def _write_history(

@@ -12,6 +12,8 @@ import unicodedata
 import sqlite_utils
 from anyascii import anyascii
 
+from archive.db import bodies_m013
+
 migrations = sqlite_utils.Migrations("masthead")
 
 
@@ -494,6 +496,14 @@ def m012_display_names(db: sqlite_utils.Database) -> None:
     # an author may also have a short bio and a home page. updated_at records the last edit.
     for column in ("display_name", "bio", "url", "updated_at"):
         db.execute(f"ALTER TABLE names ADD COLUMN {column} TEXT")
+
+
+@migrations()
+def m013_bodies_cleaned_once(db: sqlite_utils.Database) -> None:
+    # A body is cleaned when it is saved and trusted after: pages, revision pages and feeds no
+    # longer clean it again. Bodies stored under older rules, the current story's and each
+    # revision's, are cleaned once more here, with the rules as they were when m013 shipped.
+    bodies_m013.clean_stored_bodies(db)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

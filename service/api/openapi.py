@@ -226,8 +226,8 @@ IF_MATCH = {
     "description": "The ETag of the story as last read; 412 if it changed since.",
     "schema": TEXT,
 }
-READ_SECURITY = [{}, {"bearer": []}]
-WRITE_SECURITY = [{"bearer": []}]
+READ_SECURITY: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+WRITE_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from flask import request
 
@@ -65,7 +65,7 @@ def read_json(*, max_bytes: int, accept_header: str | None = "Accept-Post") -> A
     return value
 
 
-def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
+def _read_at_most(stream: IO[bytes], limit: int) -> bytes:
     chunks, size = [], 0
     while size < limit:
         chunk = stream.read(min(READ_CHUNK, limit - size))

@@ -99,7 +99,7 @@ def _body(schema: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": ref}}}
 
 
-SECURITY = [{"bearer": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": TEXT}
 PATHS: dict[str, Any] = {
     "/api/sources": {

@@ -6,6 +6,7 @@ characters, patterns and URL rule; what the API answers (Story) carries its type
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from archive.story.fields import (
@@ -48,7 +49,7 @@ TIME_IN = {
 TIME_OUT = nullable("string", format="date-time")
 
 
-def object_of(properties: dict[str, Any], required: list[str] = ()) -> dict[str, Any]:
+def object_of(properties: dict[str, Any], required: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": properties,
@@ -99,7 +100,14 @@ def _url_in(spec: Field) -> dict[str, Any]:
 
 
 def _list_in(spec: Field) -> dict[str, Any]:
-    return {"type": "array", "items": input_schema(spec.item), "maxItems": spec.max_items}
+    return {"type": "array", "items": input_schema(item_of(spec)), "maxItems": spec.max_items}
+
+
+def item_of(spec: Field) -> Field:
+    """What a list field holds. Raises ValueError for a list field that says nothing of it."""
+    if spec.item is None:
+        raise ValueError(f"a {spec.kind} field without an item: {spec!r}")
+    return spec.item
 
 
 def _object_in(spec: Field) -> dict[str, Any]:
@@ -147,7 +155,7 @@ def output_schema(spec: Field) -> dict[str, Any]:
     """The JSON Schema of a field as the API answers it: the same types, without the limits
     (a story stored before a limit was tightened is answered as it is)."""
     if spec.kind == "list":
-        return {"type": "array", "items": output_schema(spec.item)}
+        return {"type": "array", "items": output_schema(item_of(spec))}
     if spec.kind == "object":
         properties = {key: output_schema(part) for key, part in spec.parts.items()}
         schema = object_of(properties, [k for k, part in spec.parts.items() if part.required])
@@ -170,7 +178,7 @@ def writable_schemas() -> dict[str, Any]:
     properties = {name: input_schema(spec) for name, spec in STORY_FIELDS.items()}
     # The API takes a byline as a bare name too, and writes no withdrawal (DELETE does that).
     author = properties["authors"]["items"]
-    name = input_schema(STORY_FIELDS["authors"].item.parts["name"])
+    name = input_schema(item_of(STORY_FIELDS["authors"]).parts["name"])
     properties["authors"]["items"] = {"oneOf": [name, author]}
     properties["status"] = {"enum": list(WRITABLE_STATUSES)}
     for key, names in TOGETHER.items():

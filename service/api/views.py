@@ -28,6 +28,7 @@ from archive.story.fields import REASON
 from archive.story.models import STATUSES, change_problems, field_problems, validate, with_language
 from archive.story.shape import change_from_dict
 from archive.story.visibility import is_public
+from service import urls
 from service.api import openapi
 from service.api.openapi import MAX_ID, WRITABLE_STATUSES
 from service.api.payloads import QueryReader, read_json
@@ -37,7 +38,9 @@ from service.wsgi.answers import Answer, cache_control
 from service.wsgi.http import MalformedEntityTags, respond, strong_entity_tags
 from service.wsgi.problems import Problem, field_error
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+# Where the API lives: every path under it answers problems as JSON (RFC 9457).
+PREFIX = "/api"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 problems.init_blueprint(bp)
 
 # Stories per page of GET /api/stories unless limit= asks otherwise, and the most it may ask.
@@ -175,7 +178,9 @@ def list_revisions(story_id: int):
     return _json({"revisions": revisions})
 
 
-def _update(story_id: int, build: Callable[[Any, Story], tuple[Story, ChangeNote]]) -> Response:
+def _update(
+    story_id: int, build: Callable[[Any, Story], tuple[Story, ChangeNote | None]]
+) -> Response:
     """PUT and PATCH: check the token, the precondition and the body, then save atomically."""
     api = settings().api
     tokens.require_role(api, tokens.WRITE)
@@ -341,7 +346,9 @@ def _replay(key: str, digest: str, story_id: int, first_digest: str) -> Response
     return response
 
 
-def _readable(story_id: int, *, public: tuple[str, ...] = PUBLIC_STATUSES) -> tuple[Story, str]:
+def _readable(
+    story_id: int, *, public: tuple[str, ...] = PUBLIC_STATUSES
+) -> tuple[Story, str | None]:
     """The story and the caller's role; what was never public needs a token (401)."""
     role = tokens.caller_role(settings().api)
     story = get_archive().get(story_id)
@@ -402,7 +409,7 @@ def _json(value: Any, *, status: int = 200) -> Response:
 
 
 def _url(path: str | None) -> str | None:
-    return settings().site.base_url.rstrip("/") + path if path else None
+    return urls.site_url(settings().site, path) if path else None
 
 
 def _now() -> datetime:
@@ -411,7 +418,7 @@ def _now() -> datetime:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    problems.init_app(app, prefix=bp.url_prefix + "/")
+    problems.init_app(app, prefix=PREFIX + "/")
     for name in tokens.short_token_variables(app.config["MASTHEAD"].api, os.environ):
         app.logger.warning(
             "%s holds a token shorter than %d characters; it is ignored",

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urljoin
 
 from archive import Archive, story_from_dict
+from service import urls
 
 STORIES = Path(__file__).with_name("stories.json")
 
@@ -23,6 +23,6 @@ def seed(archive: Archive, *, now: datetime, base_url: str = "http://127.0.0.1:8
     items = json.loads(STORIES.read_text(encoding="utf-8"))
     for item in items:
         for media in item.get("media", []):
-            media["url"] = urljoin(base_url.rstrip("/") + "/", media["url"].lstrip("/"))
+            media["url"] = urls.on_base(base_url, "/" + media["url"].lstrip("/"))
         archive.save(story_from_dict(item).replace(origin=f"demo:{item['slug']}"), now=now)
     return len(items)

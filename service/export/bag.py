@@ -14,6 +14,7 @@ from pathlib import Path
 
 import bagit
 
+from service import urls
 from service.settings import Settings
 
 # The payload's files, as the README names them.
@@ -25,7 +26,7 @@ CHECKSUMS = ["sha256", "sha512"]
 
 def readme(settings: Settings, *, now: datetime, stories: int, captures: int) -> str:
     site = settings.site
-    return f"""{site.title}: the public archive of {site.base_url}, as deposited on
+    return f"""{site.title}: the public archive of {urls.home_url(site)}, as deposited on
 {now:%Y-%m-%d} by Masthead {version("masthead")}.
 
 {WARC_NAME}
@@ -48,10 +49,11 @@ def make_package(folder: Path, settings: Settings, *, now: datetime) -> bagit.Ba
     """Make `folder` (holding the payload) a bag, and check it as a depositor would.
 
     Raises bagit.BagError (or BagValidationError) naming what is wrong."""
+    home = urls.home_url(settings.site)
     info = {
         "Source-Organization": settings.site.title,
-        "External-Identifier": settings.site.base_url,
-        "External-Description": f"The public archive of {settings.site.base_url}: site (WARC) "
+        "External-Identifier": home,
+        "External-Description": f"The public archive of {home}: site (WARC) "
         "and stories with their revisions (JSON Lines).",
         "Bagging-Date": now.date().isoformat(),
         "Bag-Software-Agent": f"Masthead {version('masthead')} (bagit {version('bagit')})",

@@ -22,6 +22,7 @@ from flask import Flask
 from lxml import etree, html
 
 from archive import Archive, Story
+from service import urls
 from service.feeds import renditions
 from service.wsgi import ratelimit
 
@@ -78,7 +79,7 @@ class Site:
 
     def __init__(self, app: Flask):
         self.app = app
-        self.base_url = app.config["MASTHEAD"].site.base_url.rstrip("/")
+        self.settings = app.config["MASTHEAD"].site
         self.client = app.test_client()
 
     def ask(self, target: str, headers: dict[str, str] | None = None) -> Answer:
@@ -92,7 +93,7 @@ class Site:
                     target,
                     response.status_code,
                     list(response.headers.items()),
-                    response.mimetype,
+                    response.mimetype or "",
                     response.get_data(),
                 )
         except Exception as error:
@@ -102,7 +103,7 @@ class Site:
             )
 
     def url(self, target: str) -> str:
-        return self.base_url + target
+        return urls.site_url(self.settings, target)
 
 
 def build_feeds(app: Flask, archive: Archive, *, now: datetime) -> list[str]:
@@ -149,7 +150,7 @@ def crawl(
         yield answer
         if answer.status != 200:
             continue
-        for link in _links(answer.body, answer.mimetype, site.base_url):
+        for link in _links(answer.body, answer.mimetype, site.url("/")):
             if link not in seen and not link.startswith(DYNAMIC):
                 seen.add(link)
                 queue.append(link)
@@ -176,14 +177,17 @@ def failure_line(site: Site, answer: Answer) -> str:
 
 
 def _static_files(app: Flask) -> Iterator[str]:
+    if app.static_folder is None:
+        return
     folder = Path(app.static_folder)
     for path in sorted(folder.rglob("*")):
         if path.is_file():
             yield path.relative_to(folder).as_posix()
 
 
-def _links(body: bytes, mimetype: str, base_url: str) -> Iterator[str]:
-    """The site's own paths (with their query) a page, sitemap, feed or OPML links to."""
+def _links(body: bytes, mimetype: str, home_url: str) -> Iterator[str]:
+    """The site's own paths (with their query) a page, sitemap, feed or OPML links to, the
+    absolute links among them those under `home_url` (the site's /)."""
     if mimetype == "text/html":
         tree = html.fromstring(body)
         found = tree.xpath("//a/@href | //link/@href | //img/@src | //script/@src")
@@ -204,7 +208,7 @@ def _links(body: bytes, mimetype: str, base_url: str) -> Iterator[str]:
         return
     for link in found:
         link = safe_url(str(link))
-        if link.startswith(base_url + "/"):
-            link = link[len(base_url) :]
+        if link.startswith(home_url):
+            link = link[len(home_url) - 1 :]
         if link.startswith("/") and not link.startswith("//"):
             yield link.split("#", 1)[0]

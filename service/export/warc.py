@@ -27,7 +27,7 @@ from http import HTTPStatus
 from importlib.metadata import version
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -35,6 +35,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive import Archive, Story
+from service import urls
 from service.export.site_answers import (
     Answer,
     ExportFailed,
@@ -86,7 +87,7 @@ def export_warc(app: Flask, archive: Archive, destination: Path, *, now: datetim
     site = Site(app)
     settings = app.config["MASTHEAD"].site
     failures = build_feeds(app, archive, now=now)
-    timelines, extra = _stories(archive, site.base_url)
+    timelines, extra = _stories(archive, settings.base_url)
     done = WarcExport(stories=len(timelines))
     with _replaced(destination) as out:
         writer = Writer(out, destination, site, now=now)
@@ -141,14 +142,14 @@ def _write_timeline(writer: Writer, site: Site, timeline: Timeline, current: Ans
 class Writer:
     """Records of one WARC file: request/response pairs, revisits, metadata."""
 
-    def __init__(self, out: BinaryIO, destination: Path, site: Site, *, now: datetime):
+    def __init__(self, out: IO[bytes], destination: Path, site: Site, *, now: datetime):
         self.writer = WARCWriter(
             out, gzip=not destination.name.endswith(".warc"), warc_version="1.1"
         )
         self.name = destination.name
         self.site = site
         self.now = warc_date(now)
-        self.host = urlsplit(site.base_url).netloc
+        self.host = urlsplit(site.url("/")).netloc
         self.first: dict[str, tuple[str, str]] = {}  # payload digest -> (URI, date) written
         self.captures = 0
         self.statuses: dict[int, int] = {}
@@ -160,7 +161,7 @@ class Writer:
             "format": "WARC File Format 1.1",
             "conformsTo": CONFORMS_TO,
             "isPartOf": clean(title),
-            "description": clean(f"The public site of {title} at {self.site.base_url}/"),
+            "description": clean(f"The public site of {title} at {self.site.url('/')}"),
         }
         record = self.writer.create_warcinfo_record(clean(self.name), info)
         record.rec_headers.replace_header("WARC-Date", self.now)
@@ -214,7 +215,8 @@ class Writer:
         """A metadata record (application/warc-fields) about a story: entry id, revisions,
         rights, under the permalink's URI."""
         story = timeline.story
-        fields = [("entry-id", story.entry_id or ""), ("permalink", self.site.url(story.path))]
+        permalink = urls.story_url(self.site.settings, story)
+        fields = [("entry-id", story.entry_id or ""), ("permalink", permalink)]
         for moment in timeline.mementos:
             fields.append(
                 ("revision", f"{moment.number} {warc_date(moment.saved_at)} {moment.url}")
@@ -230,7 +232,7 @@ class Writer:
         text = "".join(f"{name}: {clean(value)}\r\n" for name, value in fields if value)
         when = warc_date(timeline.mementos[-1].saved_at) if timeline.mementos else self.now
         record = self.writer.create_warc_record(
-            safe_url(self.site.url(story.path)),
+            safe_url(urls.story_url(self.site.settings, story)),
             "metadata",
             payload=BytesIO(text.encode()),
             length=len(text.encode()),
@@ -255,7 +257,7 @@ def _clean_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 @contextmanager
-def _replaced(destination: Path) -> Iterator[BinaryIO]:
+def _replaced(destination: Path) -> Iterator[IO[bytes]]:
     """A temporary file beside `destination`, given its name only when the block succeeds."""
     with tempfile.NamedTemporaryFile(
         dir=destination.parent, prefix=".warc-", delete=False

@@ -18,6 +18,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
+from service import urls
 from service.feeds.document import Entry, FeedDocument
 from service.feeds.stopping import between_stories
 from service.settings import Settings, SiteSettings
@@ -209,7 +210,7 @@ def _feed(document: FeedDocument, links: FeedLinks, site: SiteSettings, *, fmt: 
     feed.generator(*GENERATOR)
     feed.rights(site.rights)
     feed.language(document.language)
-    icon = f"{site.base_url.rstrip('/')}/static/icon.png"
+    icon = urls.icon_url(site)
     feed.icon(icon)
     feed.image(url=icon, title=text(document.title), link=document.page_url)  # also the Atom logo
     # Stable bytes: the feed is as new as its newest entry, never "now".

@@ -1,33 +1,28 @@
-"""What a feed is built from, whatever its format: a FeedDocument of plain, feed-safe values.
+"""What a feed is built from, whatever its format: a FeedDocument of plain, feed-safe values,
+and the entries it is made of.
 
-Gathering reads the archive; everything after it is a pure function of the document, so equal
-documents give equal bytes. Text here is already cleaned for XML and links are absolute.
+Gathering (service.feeds.kinds) reads the archive; everything after it is a pure function of the
+document, so equal documents give equal bytes. Text here is already cleaned for XML and links
+are absolute.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urljoin
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import lxml.html
 from cachetools import LRUCache
 from markupsafe import escape
 
-from archive import LATEST, Archive, FeedScope, NameNotFound, Story, rights_holder
+from archive import FeedScope, Story, rights_holder
 from archive.db.history import Note
-from archive.story.html import sanitise, strip_forbidden
+from archive.story.html import strip_forbidden
 from archive.story.models import MAX_PARTS
-from service.feeds.stopping import between_stories
-from service.settings import Settings
+from service import urls
+from service.settings import Settings, SiteSettings
 
-# RFC 6721 tombstones stay in subscription feeds this long after a withdrawal.
-DELETED_ENTRY_DAYS = 30
-# A local date after every story's: the newest month is the neighbour before it.
-END_OF_TIME = "9999-12-31"
 # Bump when the builders change what they write, so stored renditions are rebuilt.
 BUILD_VERSION = "4"
 # Atom requires an updated time even for a feed with no entries.
@@ -120,82 +115,6 @@ class FeedDocument:
         return [e.story_id for e in self.entries] + [d.story_id for d in self.deleted]
 
 
-@dataclass(frozen=True)
-class FeedSource:
-    """What a feed is made of, as read from the archive, before any entry is built."""
-
-    scope: FeedScope
-    title: str
-    page: str  # the site path of the HTML page this feed follows
-    stories: tuple[Story, ...]
-    deleted: tuple[Story, ...] = ()
-    is_archive: bool = False
-    archive_links: dict[str, FeedScope] = field(default_factory=dict)
-    # The corrections feed: each correction with its story, newest first.
-    corrections: tuple[tuple[Note, Story], ...] = ()
-
-    def inputs(self, settings: Settings) -> str:
-        """A digest of everything the bytes depend on: equal digests, equal bytes.
-
-        A story's id and revision stand for its content: every change writes a new revision.
-        """
-        facts = [
-            BUILD_VERSION,
-            asdict(settings.site),
-            asdict(settings.feeds),
-            [
-                self.scope.key,
-                self.title,
-                self.page,
-                self.is_archive,
-                {rel: scope.key for rel, scope in self.archive_links.items()},
-            ],
-            [(story.id, story.revision) for story in self.stories],
-            [(story.id, story.revision) for story in self.deleted],
-            [(note.story_id, note.revision, story.revision) for note, story in self.corrections],
-        ]
-        text = json.dumps(facts, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def document(self, settings: Settings) -> FeedDocument:
-        """The feed-safe document: entries built, text cleaned, links absolute.
-
-        A story that cannot be made into an entry is left out and named in `left_out`.
-        """
-        left_out: dict[int, str] = {}
-        build = entry_of if self.scope.is_month else ENTRIES.entry
-        if self.scope.is_withdrawals:
-            build = withdrawal_entry
-        entries = tuple(_each(self.stories, lambda s: build(s, settings), left_out))
-        tombstones = tuple(_each(self.deleted, lambda s: tombstone_of(s, settings), left_out))
-        entries += tuple(
-            _each(self.corrections, lambda found: correction_entry(*found, settings), left_out)
-        )
-        times = [e.updated_at for e in entries] + [d.withdrawn_at for d in tombstones]
-        return FeedDocument(
-            scope=self.scope,
-            title=clean(self.title),
-            subtitle=clean(settings.site.description),
-            page_url=absolute(settings, self.page),
-            updated_at=max(times, default=EPOCH),
-            language=settings.site.language,
-            entries=entries,
-            deleted=tombstones,
-            is_archive=self.is_archive,
-            archive_links=self.archive_links,
-            left_out=left_out,
-        )
-
-
-def _each(stories, build, left_out: dict[int, str]):
-    """build(story) for each story; one that fails is noted in `left_out`, the rest go on."""
-    for story in between_stories(stories):
-        try:
-            yield build(story)
-        except Exception as error:  # noqa: BLE001 (a boundary: one story never stops its feed)
-            left_out[story[1].id if isinstance(story, tuple) else story.id] = describe(error)
-
-
 def describe(error: BaseException) -> str:
     """An error as one line for logs, `masthead feeds list` and /health."""
     text = " ".join(str(error).split())[:300]
@@ -204,89 +123,14 @@ def describe(error: BaseException) -> str:
 
 def tombstone_of(story: Story, settings: Settings) -> DeletedEntry:
     """RFC 6721 deleted-entry of a withdrawn story; only a story once public has one."""
-    if not (story.entry_id and story.path and story.withdrawn_at):
+    if story.id is None or not story.entry_id or not story.path or not story.withdrawn_at:
         raise ValueError(f"story {story.id} was never public: it has no tombstone")
     return DeletedEntry(
         story_id=story.id,
         id=story.entry_id,
-        url=absolute(settings, story.path),
+        url=urls.story_url(settings.site, story),
         withdrawn_at=story.withdrawn_at,
         reason=clean(story.withdrawn_reason),
-    )
-
-
-def gather(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
-    """What one feed scope is made of, read from the archive at `now`."""
-    if scope.is_month:
-        return _month(archive, settings, scope, now=now)
-    if scope.is_corrections:
-        found = archive.corrections(limit=settings.feeds.size)
-        title = scope_title(archive, settings, scope)
-        return FeedSource(scope, title, scope.page_path, (), corrections=tuple(found))
-    if scope.is_withdrawals:
-        gone = archive.withdrawals(limit=settings.feeds.size)
-        title = scope_title(archive, settings, scope)
-        return FeedSource(scope, title, scope.page_path, tuple(gone))
-    filters = scope.filters
-    stories = archive.latest(limit=settings.feeds.size, syndicated=True, **filters)
-    deleted = archive.withdrawn_since(now - timedelta(days=DELETED_ENTRY_DAYS), **filters)
-    title = scope_title(archive, settings, scope)
-    links = {}
-    if scope.is_latest:
-        # RFC 5005 4: the site feed's prev-archive is the newest archive document, the newest
-        # closed month (the month in progress still changes: it is no archive document yet).
-        local = archive.clock.local(now)
-        newest, _after = archive.month_neighbours(f"{local:%Y-%m}-01", END_OF_TIME)
-        if newest:
-            links["prev-archive"] = FeedScope.for_local_date(newest)
-    return FeedSource(
-        scope, title, scope.page_path, tuple(stories), deleted=tuple(deleted), archive_links=links
-    )
-
-
-def scope_title(archive: Archive, settings: Settings, scope: FeedScope) -> str:
-    """A feed's title: the site's, with the section, tag, author or month it follows."""
-    site_title = settings.site.title
-    if scope.is_month:
-        return f"{site_title}: {datetime(scope.year, scope.month, 1):%B %Y}"
-    if scope.is_latest:
-        return site_title
-    if scope.is_corrections:
-        return f"{site_title}: Corrections"
-    if scope.is_withdrawals:
-        return f"{site_title}: Withdrawals"
-    try:
-        name = archive.names.of_scope(scope.kind, scope.slug)
-    except NameNotFound:  # the last story left this tag: its feed empties under its slug
-        name = scope.slug
-    return f"{site_title}: {name}"
-
-
-def _month(archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime) -> FeedSource:
-    """A month's feed: its stories, and a tombstone (RFC 6721) of each of its stories that is
-    no longer published, for good (an aggregator that paged the month earlier learns of it).
-
-    RFC 5005 4.2: an archive document must not change once published, so the month in
-    progress (in the site's zone) is not one yet; it becomes one when it closes. Every link of
-    the archive walk (`prev-archive`, `next-archive`) leads to a closed month only: the month
-    in progress links back into the walk, but nothing in the walk links to it.
-    """
-    first, last = f"{scope.year:04d}-{scope.month:02d}-01", f"{scope.year:04d}-{scope.month:02d}-31"
-    stories = archive.between(first, last, limit=-1, syndicated=True)
-    links = {"current": LATEST}
-    before, after = archive.month_neighbours(first, last)
-    if before:
-        links["prev-archive"] = FeedScope.for_local_date(before)
-    if after and archive.clock.is_month_closed(int(after[:4]), int(after[5:7]), now):
-        links["next-archive"] = FeedScope.for_local_date(after)
-    return FeedSource(
-        scope,
-        scope_title(archive, settings, scope),
-        scope.page_path,
-        tuple(stories),
-        deleted=tuple(archive.tombstones_between(first, last)),
-        is_archive=archive.clock.is_month_closed(scope.year, scope.month, now),
-        archive_links=links,
     )
 
 
@@ -352,31 +196,33 @@ def _rights_statement(story: Story, holder: str, settings: Settings) -> str:
 
 def entry_of(story: Story, settings: Settings) -> Entry:
     """A story as a feed entry: what its syndication policy allows, with its attribution."""
-    base = settings.site.base_url.rstrip("/")
+    site = settings.site
     rights = story.rights
     image = story.lead_image
     # archive.rights_holder: the site holds only its own copy; else "" (not stated).
     holder = rights_holder(story, own_holder=settings.site.rights_holder)
-    if not (story.entry_id and story.path and story.published_at):
+    if story.id is None or not story.entry_id or not story.path or not story.published_at:
         raise ValueError(f"story {story.id} has no entry id, permalink or publication time")
     return Entry(
         story_id=story.id,
         # RFC 4287 4.2.6: the entry id is minted once and never derived from the slug.
         id=story.entry_id,
-        url=absolute(settings, story.path),
+        url=urls.story_url(site, story),
         title=clean(story.title),
         summary=clean(story.summary or story.dek),
         content_html=body_html(story.body_html, settings) if story.syndication == "full" else None,
         language=story.language,
-        authors=tuple((clean(a.name), f"{base}/authors/{a.slug}/") for a in story.authors),
-        categories=_categories(story, base),
+        authors=tuple(
+            (clean(a.name), urls.name_url(site, "author", a.slug)) for a in story.authors
+        ),
+        categories=_categories(story, site),
         published_at=story.published_at,
         updated_at=story.updated_at or story.published_at,
         rights_holder=clean(holder),
         rights_statement=clean(_rights_statement(story, holder, settings)),
         license_url=clean(rights.license_url) or None if rights else None,
         image=Image(
-            url=absolute(settings, clean(image.url)) if image.url else None,
+            url=urls.resolve(site, clean(image.url)) if image.url else None,
             caption=clean(image.caption),
             credit=clean(image.credit),
             copyright=clean(image.copyright),
@@ -469,34 +315,28 @@ def withdrawal_entry(story: Story, settings: Settings) -> Entry:
     )
 
 
-def _categories(story: Story, base: str) -> tuple[tuple[str, str, str], ...]:
+def _categories(story: Story, site: SiteSettings) -> tuple[tuple[str, str, str], ...]:
     found = []
     if story.section_slug:
-        found.append((story.section_slug, clean(story.section), f"{base}/sections/"))
+        found.append((story.section_slug, clean(story.section), urls.names_url(site, "section")))
     found += [
-        (slug, clean(tag), f"{base}/tags/")
+        (slug, clean(tag), urls.names_url(site, "tag"))
         for tag, slug in zip(story.tags, story.tag_slugs, strict=True)
     ]
     # No more than the gate lets a story have, whatever an older archive holds.
     return tuple(found[: MAX_PARTS["tags"] + 1])
 
 
-def absolute(settings: Settings, url: str) -> str:
-    """A link made absolute against the site's base URL (never the request's host)."""
-    return urljoin(settings.site.base_url.rstrip("/") + "/", url)
-
-
 def body_html(body: str, settings: Settings) -> str:
-    """A stored body made safe for any reader: sanitised again, every link absolute."""
-    clean_body = sanitise(body)
-    if not clean_body:
+    """A stored body (sanitised when it was saved) with every link absolute, for any reader."""
+    if not body:
         return ""
-    tree = lxml.html.fragment_fromstring(clean_body, create_parent="div")
-    tree.make_links_absolute(settings.site.base_url.rstrip("/") + "/")
+    tree = lxml.html.fragment_fromstring(body, create_parent="div")
+    tree.make_links_absolute(urls.site_url(settings.site))
     wrapped = lxml.html.tostring(tree, encoding="unicode")
     return strip_forbidden(wrapped.removeprefix("<div>").removesuffix("</div>"))
 
 
-def clean(text: str) -> str:
+def clean(text: str | None) -> str:
     """Text with the characters XML 1.0 forbids removed (a feed must stay well-formed)."""
     return strip_forbidden(text or "")

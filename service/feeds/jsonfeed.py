@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from service import urls
 from service.feeds.atom_rss import FeedLinks
 from service.feeds.document import Entry, FeedDocument
 from service.feeds.stopping import between_stories
@@ -26,10 +27,10 @@ def build_json(document: FeedDocument, links: FeedLinks, settings: Settings) -> 
         "home_page_url": document.page_url,
         "feed_url": links.self_url,
         "description": document.subtitle,
-        "icon": f"{site.base_url.rstrip('/')}/static/icon.png",
-        "favicon": f"{site.base_url.rstrip('/')}/static/icon.png",
+        "icon": urls.icon_url(site),
+        "favicon": urls.icon_url(site),
         "language": document.language,
-        "authors": [{"name": site.title, "url": site.base_url}],
+        "authors": [{"name": site.title, "url": urls.home_url(site)}],
     }
     # JSON Feed pagination: next_url leads to older items, the previous month's archive.
     if older := links.archive_urls.get("prev-archive"):

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive import Archive, FeedScope, Rendition
+from service import urls
 from service.feeds.atom_rss import FeedLinks, build_atom, build_rss
-from service.feeds.document import FeedDocument, describe, gather
+from service.feeds.document import FeedDocument, describe
 from service.feeds.jsonfeed import build_json
+from service.feeds.kinds import build_order, gather, kind_of
 from service.feeds.stopping import RebuildStopped, between_stories, stop_on
 from service.settings import Settings
 from service.wsgi.http import strong_etag
@@ -42,11 +44,6 @@ FORMATS = {
     "rss": Format("application/rss+xml; charset=utf-8", build_rss),
     "json": Format("application/feed+json; charset=utf-8", build_json),
 }
-
-
-def feed_url(settings: Settings, scope: FeedScope, fmt: str) -> str:
-    """The absolute URL of a feed, from the site's base URL (never the request's host)."""
-    return f"{settings.site.base_url.rstrip('/')}{scope.feed_path(fmt)}"
 
 
 def rebuild(
@@ -159,10 +156,11 @@ def _buildable(document: FeedDocument, fmt: str, settings: Settings) -> tuple[Fe
 
 def _links(settings: Settings, document: FeedDocument, fmt: str) -> FeedLinks:
     return FeedLinks(
-        self_url=feed_url(settings, document.scope, fmt),
+        self_url=urls.feed_url(settings.site, document.scope, fmt),
         hub_url=settings.feeds.hub_url,
         archive_urls={
-            rel: feed_url(settings, target, fmt) for rel, target in document.archive_links.items()
+            rel: urls.feed_url(settings.site, target, fmt)
+            for rel, target in document.archive_links.items()
         },
     )
 
@@ -198,18 +196,13 @@ def every_scope(scope: FeedScope) -> bool:
 
 def is_subscription(scope: FeedScope) -> bool:
     """The feeds readers poll: the site's and each section's, tag's and author's."""
-    return not scope.is_month
+    return kind_of(scope).is_subscription
 
 
 def is_archive_month(scope: FeedScope) -> bool:
     """RFC 5005 monthly archives: each holds every story of its month, so one can be long to
     build; they are built apart from the feeds readers poll."""
-    return scope.is_month
-
-
-def build_order(scope: FeedScope) -> tuple[bool, bool, str]:
-    """The site feed first, then the other subscription feeds, archive months last."""
-    return (not scope.is_latest, scope.is_month, scope.key)
+    return not kind_of(scope).is_subscription
 
 
 def rebuild_pending(

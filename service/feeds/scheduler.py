@@ -25,9 +25,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from archive import FeedScope
 from archive.db.storage import storage_failure
+from service import urls
 from service.archive_access import open_for
 from service.feeds import renditions, websub
 from service.feeds.document import ENTRIES
+from service.feeds.kinds import kind_of
 from service.feeds.month_builder import MonthBuilder, builder_stop
 from service.settings import Settings
 
@@ -105,7 +107,8 @@ def publish_due(settings: Settings, *, now: datetime | None = None) -> list[str]
     """Publish every scheduled story whose embargo has passed. Returns their permalinks; their
     feeds are queued, for the next pending rebuild."""
     with open_for(settings) as archive:
-        return [story.path for story in archive.publish_due(now=now or datetime.now(UTC))]
+        published = archive.publish_due(now=now or datetime.now(UTC))
+        return [story.path for story in published if story.path]
 
 
 def poll_sources(settings: Settings, *, stop: threading.Event | None = None) -> list[str]:
@@ -246,7 +249,11 @@ def guarded(
 def subscription_urls(settings: Settings, keys: list[str]) -> list[str]:
     """The URLs of the changed subscription feeds (archive months are not subscribed to)."""
     feeds = [FeedScope.from_feed_key(key) for key in keys]
-    return [renditions.feed_url(settings, scope, fmt) for scope, fmt in feeds if not scope.is_month]
+    return [
+        urls.feed_url(settings.site, scope, fmt)
+        for scope, fmt in feeds
+        if kind_of(scope).is_subscription
+    ]
 
 
 class Scheduler:
@@ -279,7 +286,6 @@ class Scheduler:
                 "misfire_grace_time": MISFIRE_GRACE_SECONDS,
             },
         )
-        subscriptions = {"which": renditions.is_subscription}
         # Months are built in processes of their own, which give their memory back.
         self.months = MonthBuilder()
         self.add(
@@ -291,7 +297,7 @@ class Scheduler:
         )
         self.add(
             "rebuild-pending",
-            partial(rebuild_pending, stop=self.stopping, **subscriptions),
+            partial(rebuild_pending, stop=self.stopping, which=renditions.is_subscription),
             seconds=PENDING_SECONDS,
         )
         self.add(

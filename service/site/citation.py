@@ -16,14 +16,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response
 
 from archive import Clock, Story
 from archive.db.history import Revision
+from service import urls
 from service.archive_access import get_archive, settings, site_clock
 from service.settings import SiteSettings
+from service.site.linked_data import first_published
 from service.site.revisions import STORY, public_story
 from service.site.templating import send_text
 
@@ -127,15 +130,18 @@ def citation_for(
     """The citation of a story as it reads now (its latest revision was `saved_at`), or of one
     revision of it (`revision`, with the `current` story whose permalink it lives under)."""
     current = current or story
-    permalink = site.base_url.rstrip("/") + current.path
-    revised_at = revision.saved_at if revision else saved_at or story.updated_at
+    if not current.entry_id:
+        raise ValueError(f"story {current.id} has no entry id: it was never published")
+    permalink = urls.story_url(site, current)
+    published = first_published(story)
+    revised_at = revision.saved_at if revision else saved_at or story.updated_at or published
     return Citation(
         title=story.title,
         authors=tuple(author.name for author in story.authors),
         publisher=story.publisher.name if story.publisher else "",
         site=site.title,
         language=story.language,
-        published_on=date.fromisoformat(clock.local_date(story.published_at)),
+        published_on=date.fromisoformat(clock.local_date(published)),
         permalink=permalink,
         entry_id=current.entry_id,
         revision=revision.number if revision else story.revision,
@@ -171,7 +177,7 @@ def csl_item(citation: Citation, *, accessed: date | None = None) -> dict:
     cited, published by the originating publisher. No `original-publisher`: styles print it as
     the date of an original work ("Original work published Agence Demo").
     """
-    item = {
+    item: dict[str, Any] = {
         "id": citation.entry_id
         + (f"#revision-{citation.revision}" if citation.revision_url else ""),
         "type": "article-newspaper",
@@ -249,7 +255,7 @@ def meta_tags(citation: Citation) -> list[tuple[str, str]]:
         ("DC.identifier", citation.url),
         ("DC.type", "Text"),
     ]
-    if citation.is_syndicated_copy:
+    if citation.is_syndicated_copy and citation.original_url:
         tags.append(("DC.source", citation.original_url))
     return tags
 
@@ -286,7 +292,7 @@ def bibtex(citation: Citation) -> str:
 def citation_of(story: Story, revision: Revision | None = None, current: Story | None = None):
     """For templates: the citation of the story on the page, or of the revision shown."""
     saved_at = None
-    if revision is None:
+    if revision is None and story.id is not None:
         # The story as it reads now is its latest revision: cited with the time it was saved,
         # as its revision page and Memento-Datetime give it.
         saved_at = get_archive().revision_saved_at(story.id, story.revision)
@@ -323,7 +329,7 @@ def download_revision_citation(year: int, month: int, day: int, slug: str, numbe
     return _download(citation_of(revision.story, revision, story), fmt, revision.saved_at)
 
 
-def _download(citation: Citation, fmt: str, last_modified: datetime) -> Response:
+def _download(citation: Citation, fmt: str, last_modified: datetime | None) -> Response:
     # The day the reader took the citation, in the site's calendar (CSL `accessed`, RIS `Y2`).
     accessed = site_clock().local(datetime.now(UTC)).date()
     if fmt == "json":

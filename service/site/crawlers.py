@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from service import urls
 from service.archive_access import get_archive, settings
 from service.site.templating import render_page, send_text
 
@@ -20,7 +21,6 @@ XML = "application/xml; charset=utf-8"
 
 @bp.get("/robots.txt")
 def show_robots():
-    base = settings().site.base_url.rstrip("/")
     # RFC 9309: search results and the API are not for crawling. Revision pages and TimeMaps
     # are open: archival crawlers that honour robots.txt keep every Memento and revision
     # citation (search engines are asked not to index revision pages, by their own meta tag).
@@ -30,7 +30,7 @@ def show_robots():
         "Disallow: /api/",
         "Allow: /",
         "",
-        f"Sitemap: {base}/sitemap.xml",
+        f"Sitemap: {urls.site_url(settings().site, '/sitemap.xml')}",
     ]
     return send_text("\n".join(lines) + "\n", "text/plain; charset=utf-8")
 
@@ -38,12 +38,10 @@ def show_robots():
 @bp.get("/sitemap.xml")
 def show_sitemap_index():
     chunks = get_archive().sitemap_chunks(size=SITEMAP_SIZE)
-    base = settings().site.base_url.rstrip("/")
-    return render_page("sitemap_index.xml", content_type=XML, chunks=chunks, base=base)
+    return render_page("sitemap_index.xml", content_type=XML, chunks=chunks)
 
 
 @bp.get(f"/sitemaps/<int(max={MAX_SITEMAPS}):number>.xml")
 def show_sitemap(number: int):
     entries = get_archive().sitemap_entries(number, size=SITEMAP_SIZE)
-    base = settings().site.base_url.rstrip("/")
-    return render_page("sitemap.xml", content_type=XML, entries=entries, base=base)
+    return render_page("sitemap.xml", content_type=XML, entries=entries)

@@ -12,23 +12,15 @@ from flask import Blueprint
 from lxml import etree
 
 from archive import Archive, FeedScope
+from service import urls
 from service.archive_access import get_archive, settings
-from service.feeds.document import clean, scope_title
-from service.feeds.renditions import FORMATS, feed_url
+from service.feeds.document import clean
+from service.feeds.kinds import KINDS, build_order, kind_of
+from service.feeds.renditions import FORMATS
 from service.settings import Settings
 from service.site.templating import render_page, send_text
 
 bp = Blueprint("feed_directory", __name__)
-
-# Subscription feeds by scope kind; archive months are listed on their own.
-GROUPS = {
-    "latest": "Site",
-    "corrections": "Site",
-    "withdrawals": "Site",
-    "sections": "Sections",
-    "tags": "Tags",
-    "authors": "Authors",
-}
 
 
 @dataclass(frozen=True)
@@ -40,40 +32,22 @@ class Listing:
 
 
 def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listing]], list]:
-    """Subscription feeds grouped as in GROUPS, and the monthly archives newest first."""
-    base = config.site.base_url.rstrip("/")
+    """Subscription feeds grouped under their kinds' headings (in KINDS order), and the
+    monthly archives newest first: the feeds stored whose kind offers them."""
     stored = {FeedScope.parse(info.scope) for info in archive.renditions()}
-    offered = _scopes_with_pages(archive, stored)
-    scopes = sorted((s for s in stored if s in offered), key=lambda s: (not s.is_latest, s.key))
-    groups: dict[str, list[Listing]] = {name: [] for name in GROUPS.values()}
-    months = []
-    for scope in scopes:
+    offered = (s for s in stored if kind_of(s).is_offered(archive, s))
+    groups: dict[str, list[Listing]] = {kind.group: [] for kind in KINDS.values() if kind.group}
+    months: list[Listing] = []
+    for scope in sorted(offered, key=build_order):
+        kind = kind_of(scope)
         listing = Listing(
             scope=scope,
-            title=clean(scope_title(archive, config, scope)),
-            page_url=f"{base}{scope.page_path}",
-            urls={fmt: feed_url(config, scope, fmt) for fmt in FORMATS},
+            title=clean(kind.title(archive, config, scope)),
+            page_url=urls.feed_home_url(config.site, scope),
+            urls={fmt: urls.feed_url(config.site, scope, fmt) for fmt in FORMATS},
         )
-        if scope.is_month:
-            months.append(listing)
-        else:
-            groups[GROUPS[scope.kind]].append(listing)
+        (groups[kind.group] if kind.group else months).append(listing)
     return {name: found for name, found in groups.items() if found}, months[::-1]
-
-
-def _scopes_with_pages(archive: Archive, scopes: set[FeedScope]) -> set[FeedScope]:
-    """The scopes whose page lists live stories: the site, each name a live story carries and
-    each month that has one (the reads the pages themselves answer 404 from)."""
-    months = {scope.year: archive.month_counts(scope.year) for scope in scopes if scope.is_month}
-    return {
-        scope
-        for scope in scopes
-        if scope.is_latest
-        or scope.is_corrections
-        or scope.is_withdrawals
-        or (scope.is_month and scope.month in months[scope.year])
-        or (scope.slug and archive.names.has_live_stories(scope.kind, scope.slug))
-    }
 
 
 @bp.get("/feeds/")

@@ -17,8 +17,10 @@ from flask import Blueprint, abort, render_template
 
 from archive import FeedScope, InvalidScope, RenditionNotFound
 from archive.story.models import direction_of
+from service import urls
 from service.archive_access import get_archive, settings
-from service.feeds.renditions import FORMATS, feed_url
+from service.feeds.kinds import kind_of
+from service.feeds.renditions import FORMATS
 from service.site.templating import FORMAT_NAMES
 from service.wsgi import http
 from service.wsgi.answers import Answer, cache_control
@@ -71,10 +73,12 @@ def show_feed(key: str):
         "feed_page.html",
         title=feed.get("title", config.site.title),
         feed=feed,
-        scope=scope,
+        entries_heading=kind_of(scope).entries_heading,
         format_name=FORMAT_NAMES[fmt],
-        address=feed_url(config, scope, fmt),
-        others=[(FORMAT_NAMES[f], feed_url(config, scope, f)) for f in FORMATS if f != fmt],
+        address=urls.feed_url(config.site, scope, fmt),
+        others=[
+            (FORMAT_NAMES[f], urls.feed_url(config.site, scope, f)) for f in FORMATS if f != fmt
+        ],
         entries=entries_of(feed),
         total=len(feed.get("items", [])),
         readers=READERS,

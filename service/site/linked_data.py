@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
 from archive import Media, Story, rights_holder
+from archive.story.models import as_written
+from service import urls
 from service.settings import SiteSettings
 
 # Characters that could end a <script> data block or open a comment inside it, as JSON escapes
@@ -26,16 +29,18 @@ SCRIPT_ESCAPES = {
 }
 
 
-# The site's icon, served from service/static: the publisher's logo in JSON-LD (64x64 pixels).
-ICON_PATH = "/static/icon.png"
+# The site's icon (urls.icon_url): the publisher's logo in JSON-LD, 64x64 pixels.
 ICON_SIZE = 64
 # BCP 47 subtags: a two-letter or three-digit region ("en-GB", "es-419"), after the language
 # and an optional script ("zh-Hant-TW").
 REGION = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?-([A-Za-z]{2}|[0-9]{3})(?:-|$)")
 
 
-def icon_url(site: SiteSettings) -> str:
-    return site.base_url.rstrip("/") + ICON_PATH
+def first_published(story: Story) -> datetime:
+    """When a story was first published: every story with a page was. Raises ValueError."""
+    if story.published_at is None:
+        raise ValueError(f"story {story.id} was never published: it has no page")
+    return story.published_at
 
 
 def og_locale(language: str) -> str:
@@ -47,10 +52,6 @@ def og_locale(language: str) -> str:
     return f"{primary}_{region[1].upper()}" if region else primary
 
 
-def story_url(story: Story, site: SiteSettings) -> str:
-    return site.base_url.rstrip("/") + story.path
-
-
 def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
     """schema.org NewsArticle with authors, dates, publisher, rights, credits and lead image."""
     rights = story.rights
@@ -60,20 +61,21 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
         notice = rights.statement
     else:
         notice = site.rights if holder == site.rights_holder else "Rights holder not stated."
+    published = first_published(story)
     article = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "@id": story_url(story, site),
-        "mainEntityOfPage": story_url(story, site),
-        "url": story_url(story, site),
+        "@id": urls.story_url(site, story),
+        "mainEntityOfPage": urls.story_url(site, story),
+        "url": urls.story_url(site, story),
         # The entry id: the story's one stable name, which no edit or new slug changes.
         "identifier": story.entry_id,
         "headline": story.title,
         "description": story.dek or story.summary,
         "inLanguage": story.language,
         # In the offset the story was published with (where it was filed).
-        "datePublished": story.published_as_written.isoformat(),
-        "dateModified": (story.updated_at or story.published_at).isoformat(),
+        "datePublished": as_written(published, story.published_offset).isoformat(),
+        "dateModified": (story.updated_at or published).isoformat(),
         "author": authors(story, site),
         # The site publishes the page; the originating publisher is the article's source.
         "publisher": _site_organization(site),
@@ -96,18 +98,18 @@ def news_article(story: Story, site: SiteSettings) -> dict[str, Any]:
 def authors(story: Story, site: SiteSettings) -> list[dict[str, Any]]:
     """Who wrote the story, never left out: its bylines (people, and agencies as
     organisations), else the originating publisher, else the site itself."""
-    base = site.base_url.rstrip("/")
     found = [
         {
             "@type": "Person" if a.is_person else "Organization",
             "name": a.name,
-            "url": f"{base}/authors/{a.slug}/" if a.slug else a.url,
+            "url": urls.name_url(site, "author", a.slug) if a.slug else a.url,
         }
         for a in story.authors
     ]
     if found:
         return found
-    return [_origin(story) or {"@type": "Organization", "name": site.title, "url": site.base_url}]
+    home = {"@type": "Organization", "name": site.title, "url": urls.home_url(site)}
+    return [_origin(story) or home]
 
 
 def _kind_of(holder: str, story: Story) -> str:
@@ -121,10 +123,10 @@ def _site_organization(site: SiteSettings) -> dict[str, Any]:
     return {
         "@type": "Organization",
         "name": site.title,
-        "url": site.base_url,
+        "url": urls.home_url(site),
         "logo": {
             "@type": "ImageObject",
-            "url": icon_url(site),
+            "url": urls.icon_url(site),
             "width": ICON_SIZE,
             "height": ICON_SIZE,
         },
@@ -180,15 +182,16 @@ def script_json(data: dict[str, Any]) -> Markup:
 
 def open_graph(story: Story, site: SiteSettings) -> list[tuple[str, str]]:
     """Open Graph (ogp.me) properties for the story, as (property, content) pairs."""
+    published = first_published(story)
     properties = [
         ("og:type", "article"),
         ("og:site_name", site.title),
         ("og:title", story.title),
         ("og:description", story.dek or story.summary),
-        ("og:url", story.canonical_elsewhere or story_url(story, site)),
+        ("og:url", story.canonical_elsewhere or urls.story_url(site, story)),
         ("og:locale", og_locale(story.language)),
-        ("article:published_time", story.published_at.isoformat()),
-        ("article:modified_time", (story.updated_at or story.published_at).isoformat()),
+        ("article:published_time", published.isoformat()),
+        ("article:modified_time", (story.updated_at or published).isoformat()),
         ("article:section", story.section),
     ]
     properties += [("article:author", a.name) for a in story.authors]

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from werkzeug.exceptions import BadRequest
 from werkzeug.http import http_date, parse_date
 
+from service.urls import on_base
+
 # RFC 7089 5: the TimeMap's media type.
 LINK_FORMAT = "application/link-format"
 # The request header a client names a past moment with, and the one responses vary on.
@@ -53,7 +55,7 @@ class Memento:
 def story_urls(path: str, base_url: str) -> dict[str, str]:
     """The absolute URLs of a story's Original Resource, TimeGate and TimeMap, from its
     permalink path."""
-    original = base_url.rstrip("/") + path
+    original = on_base(base_url, path)
     return {"original": original, "timegate": original, "timemap": f"{original}timemap/"}
 
 

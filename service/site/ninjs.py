@@ -16,8 +16,11 @@ from flask import Blueprint
 
 from archive import Story
 from archive.ingest.syndicated import absolute_links
+from archive.story.models import as_written
+from service import urls
 from service.archive_access import get_archive, settings
 from service.settings import Settings
+from service.site.linked_data import first_published
 from service.site.revisions import STORY, public_story
 from service.site.templating import send_text
 
@@ -49,13 +52,14 @@ def _send(value: Any, last_modified):
 def ninjs_item(story: Story, config: Settings) -> dict[str, Any]:
     """A public story as a ninjs 3.1 item (valid against IPTC's schema)."""
     site = config.site
-    permalink = site.base_url.rstrip("/") + (story.path or "/")
+    permalink = urls.story_url(site, story)
+    published = first_published(story)
     item: dict[str, Any] = {
         "uri": story.entry_id or permalink,
         "type": "text",
         "version": str(story.revision),
-        "firstCreated": story.published_as_written.isoformat(),
-        "versionCreated": story.updated_at.isoformat(),
+        "firstCreated": as_written(published, story.published_offset).isoformat(),
+        "versionCreated": (story.updated_at or published).isoformat(),
         "pubStatus": "usable",
         "language": story.language,
         "headlines": [{"role": "main", "contentType": "text/plain", "value": story.title}],
@@ -127,14 +131,14 @@ def _origin(story: Story, config: Settings) -> list[dict[str, str]]:
     sources = []
     if story.publisher:
         origin = {"name": story.publisher.name, "role": "originator"}
-        if story.original_url or story.publisher.url:
-            origin["uri"] = story.original_url or story.publisher.url
+        if uri := story.original_url or story.publisher.url:
+            origin["uri"] = uri
         sources.append(origin)
     sources.append(
         {
             "name": config.site.title,
             "role": "distributor" if story.publisher else "originator",
-            "uri": config.site.base_url,
+            "uri": urls.home_url(config.site),
         }
     )
     return sources

@@ -15,7 +15,13 @@ from markupsafe import Markup
 from archive import Clock, FeedScope, Media, Rights, Story
 from archive.db.calendar import Neighbours
 from service.archive_access import get_archive, settings, site_clock
-from service.site.linked_data import news_article, open_graph, script_json, twitter_card
+from service.site.linked_data import (
+    first_published,
+    news_article,
+    open_graph,
+    script_json,
+    twitter_card,
+)
 from service.site.pagination import paged_routes, paginate, take_path_page
 from service.site.templating import feed_links, own, render_page
 
@@ -110,7 +116,7 @@ def show_story(year: int, month: int, day: int, slug: str):
         "story.html",
         story=story,
         notes=get_archive().notes(story.id),
-        from_month=from_month(story.published_at, site_clock()),
+        from_month=from_month(first_published(story), site_clock()),
         json_ld=script_json(news_article(story, site)),
         open_graph=open_graph(story, site),
         twitter_card=twitter_card(story),

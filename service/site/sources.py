@@ -30,7 +30,7 @@ def show_source(slug: str):
         title=f"From {source.name}",
         source=source,
         stories=stories,
-        last_modified=max((s.updated_at for s in stories), default=None),
+        last_modified=max((s.updated_at for s in stories if s.updated_at), default=None),
     )
 
 

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from archive import LATEST, FeedScope, Story, rights_holder
 from archive.story.models import as_written, direction_of
+from service import urls
 from service.archive_access import settings, site_clock
 from service.feeds import renditions
 from service.site.assets import asset_url
@@ -27,7 +28,7 @@ def feed_links(scope: FeedScope, title: str) -> list[dict[str, str]]:
     """The discovery links of one feed family, e.g. feed_links(FeedScope.of("tags", "x"), "x")."""
     return [
         {
-            "href": renditions.feed_url(settings(), scope, fmt),
+            "href": urls.feed_url(settings().site, scope, fmt),
             "type": feed_format.content_type.partition(";")[0],
             "title": f"{title} ({FORMAT_NAMES[fmt]})",
             "name": FORMAT_NAMES[fmt],
@@ -128,6 +129,11 @@ def own(story: Story) -> Markup:
     return Markup(' lang="{}" dir="{}"').format(story.language, direction_of(story.language))
 
 
+def site_url(path: str) -> str:
+    """The absolute URL of a site path, for templates: canonical links, permalinks, sitemaps."""
+    return urls.site_url(settings().site, path)
+
+
 def site_context() -> dict:
     site = settings().site
     return {"site": site, "site_feeds": feed_links(LATEST, site.title)}
@@ -147,4 +153,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(chrome, "chrome")
     app.add_template_filter(own, "own")
     app.add_template_global(asset_url, "asset_url")
+    app.add_template_global(site_url, "site_url")
     app.context_processor(site_context)

@@ -19,6 +19,7 @@ from flask import Blueprint, abort, current_app, request
 
 from archive.db import sources as store
 from archive.ingest.syndicated import UnreadableDocument, parse_document
+from service import urls
 from service.archive_access import get_archive
 from service.settings import Settings
 from service.sources.fetch import Fetcher, FetchFailed
@@ -34,7 +35,7 @@ RENEW_BEFORE = timedelta(days=1)
 
 
 def callback_url(settings: Settings, source: store.Source) -> str:
-    return f"{settings.site.base_url.rstrip('/')}/sources/{source.slug}/websub"
+    return urls.site_url(settings.site, f"/sources/{source.slug}/websub")
 
 
 def needs_subscription(source: store.Source, now: datetime) -> bool:

@@ -25,6 +25,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from archive import Clock, FeedScope, InvalidScope, Rendition, RenditionNotFound
+from service import urls
 from service.archive_access import clock_for, thread_archive
 from service.settings import Settings
 from service.wsgi.answers import (
@@ -65,7 +66,7 @@ class Prepared:
         ]
         if config.feeds.hub_url:
             # WebSub 4: discovery through Link headers as well as inside the feed.
-            self_url = f"{config.site.base_url.rstrip('/')}{PREFIX}{rendition.key}"
+            self_url = urls.site_url(config.site, PREFIX + rendition.key)
             links = f'<{config.feeds.hub_url}>; rel="hub", <{self_url}>; rel="self"'
             headers.append(("Link", links))
 
@@ -115,7 +116,7 @@ def max_age(
     it for long; the current month and every other feed only until the next rebuild.
     """
     scope = FeedScope.parse(rendition.scope)
-    if scope.is_month and clock.is_month_closed(scope.year, scope.month, now):
+    if scope.is_archive_document(clock, now):
         return config.http.archive_max_age, float("inf")
     seconds = config.feeds.rebuild_minutes * 60
     # Prepared headers hold until the month ends: then an archive month's max-age changes.
