@@ -258,7 +258,7 @@ class Archive:
         with the story's tombstone (archive.story.visibility)."""
         return public.story_at(self.db, path)
 
-    def public_face(self, story: Story) -> Story:
+    def public_face(self, story: SavedStory) -> SavedStory:
         """The story as the public sees it: itself while live, else its tombstone."""
         return public.face(self.db, story)
 
@@ -347,7 +347,7 @@ class Archive:
         author: str | None = None,
         limit: int = 50,
         public_only: bool = False,
-    ) -> list[tuple[int, Story]]:
+    ) -> list[tuple[int, SavedStory]]:
         """(change number, story) pairs in the order stories last changed, oldest change first
         (for sync): those after change number `after`, changed at or after `since`, with one of
         `statuses`, of a section, tag or author slug; with `public_only`, each as the public
@@ -436,7 +436,7 @@ class Archive:
 
     def all_stories(
         self, *, include_unpublished: bool = False, batch: int = 500
-    ) -> Iterator[Story]:
+    ) -> Iterator[SavedStory]:
         """Every public story (live, and tombstones as tombstones) in id order, loaded `batch`
         at a time (for export); with `include_unpublished`, every story as it is stored."""
         return public.all_stories(self.db, include_unpublished=include_unpublished, batch=batch)
@@ -448,16 +448,16 @@ class Archive:
         section: str | None = None,
         tag: str | None = None,
         author: str | None = None,
-    ) -> list[Story]:
+    ) -> list[SavedStory]:
         """Tombstones of stories that left publication at or after `since`, newest first, of
         one section, tag or author slug as their last published revision had it."""
         return public.withdrawn_since(self.db, since, section=section, tag=tag, author=author)
 
-    def tombstones_between(self, first_day: str, last_day: str) -> list[Story]:
+    def tombstones_between(self, first_day: str, last_day: str) -> list[SavedStory]:
         """Tombstones of the stories first published between two local dates, newest first."""
         return public.tombstones_between(self.db, first_day, last_day)
 
-    def withdrawals(self, *, limit: int) -> list[Story]:
+    def withdrawals(self, *, limit: int) -> list[SavedStory]:
         """The newest tombstones, by when each story left publication, newest first."""
         return public.withdrawals(self.db, limit=limit)
 

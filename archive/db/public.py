@@ -17,11 +17,11 @@ from archive.db.history import snapshot_story
 from archive.db.queries import from_text, to_text
 from archive.errors import StoryWithdrawn
 from archive.story.clock import Clock
-from archive.story.models import STATUSES, PublishedStory, Story
+from archive.story.models import STATUSES, PublishedStory, SavedStory, Story, as_saved
 from archive.story.visibility import PUBLIC_REVISION, TOMBSTONE, is_tombstone, tombstone
 
 
-def face(db: sqlite_utils.Database, story: Story) -> Story:
+def face(db: sqlite_utils.Database, story: SavedStory) -> SavedStory:
     """The story as the public sees it: itself while live, else its tombstone (made from its
     last published revision; see archive.story.visibility). Call only for a public story."""
     if not is_tombstone(story):
@@ -59,7 +59,7 @@ def face(db: sqlite_utils.Database, story: Story) -> Story:
     return tombstone(story, published, from_text(left))
 
 
-def faces(db: sqlite_utils.Database, stories: Iterable[Story]) -> list[Story]:
+def faces(db: sqlite_utils.Database, stories: Iterable[SavedStory]) -> list[SavedStory]:
     return [face(db, story) for story in stories]
 
 
@@ -79,7 +79,7 @@ def withdrawn_since(
     section: str | None = None,
     tag: str | None = None,
     author: str | None = None,
-) -> list[Story]:
+) -> list[SavedStory]:
     """Tombstones of stories that left publication at or after `since`, newest first, of one
     section, tag or author slug as their last published revision had it (RFC 6721)."""
     # Every story that left since then has a withdrawal or a revision saved since: the rows
@@ -102,7 +102,9 @@ def withdrawn_since(
     return sorted(found, key=lambda gone: (gone.withdrawn_at, gone.id), reverse=True)
 
 
-def tombstones_between(db: sqlite_utils.Database, first_day: str, last_day: str) -> list[Story]:
+def tombstones_between(
+    db: sqlite_utils.Database, first_day: str, last_day: str
+) -> list[SavedStory]:
     """Tombstones of the stories first published between two local dates (YYYY-MM-DD), as
     their permalinks date them, newest first."""
     rows = queries.rows_of(
@@ -125,7 +127,7 @@ def is_in_scope(story: Story, section: str | None, tag: str | None, author: str 
 
 def all_stories(
     db: sqlite_utils.Database, *, include_unpublished: bool = False, batch: int = 500
-) -> Iterator[Story]:
+) -> Iterator[SavedStory]:
     """Every public story (live, and tombstones as tombstones) in id order; or, with
     `include_unpublished`, every story as it is stored (a complete backup)."""
     stories = queries.all_stories(db, include_unpublished=include_unpublished, batch=batch)
@@ -147,7 +149,7 @@ def changes(
     author: str | None = None,
     limit: int = 50,
     public_only: bool = False,
-) -> list[tuple[int, Story]]:
+) -> list[tuple[int, SavedStory]]:
     """queries.changed_stories; with `public_only`, each story as the public sees it, and a
     tombstone kept only when its face is of the section, tag and author asked for."""
     found = queries.changed_stories(
@@ -172,7 +174,7 @@ def scopes_of(db: sqlite_utils.Database, clock: Clock, story: Story | None) -> s
     """Every feed scope the story is in as the public sees it (none when it was never public)."""
     if story is None or story.published_at is None:
         return set()
-    shown = face(db, story)
+    shown = face(db, as_saved(story)) if is_tombstone(story) else story
     if shown.published_at is None:
         return set()
     found = renditions.scopes_of(shown, clock.local_date(shown.published_at))
@@ -190,7 +192,7 @@ def tombstone_scopes(db: sqlite_utils.Database) -> set:
     return found
 
 
-def withdrawals(db: sqlite_utils.Database, *, limit: int) -> list[Story]:
+def withdrawals(db: sqlite_utils.Database, *, limit: int) -> list[SavedStory]:
     """The newest `limit` tombstones by when each story left publication, newest first."""
     rows = queries.rows_of(db, f"SELECT * FROM stories WHERE {TOMBSTONE}")
     found = faces(db, queries.stories_from_rows(db, rows))

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 import sqlite_utils
 
@@ -70,6 +71,16 @@ class InvalidScope(ArchiveError, ValueError):
 
 # Scope kinds that follow one name, and the archive filter (and name kind) each stands for.
 SUBJECT_KINDS = {"sections": "section", "tags": "tag", "authors": "author"}
+
+
+class ScopeFilter(TypedDict, total=False):
+    """The keyword a scope's reads filter by (`Archive.latest`, `Archive.withdrawn_since`)."""
+
+    section: str
+    tag: str
+    author: str
+
+
 # RFC 3986 unreserved characters: a slug goes into URL paths as it is. Slugs the archive mints
 # are narrower (lower-case words and hyphens); this accepts any slug a path can carry.
 SCOPE_SLUG = re.compile(r"[A-Za-z0-9._~-]+")
@@ -147,10 +158,16 @@ class FeedScope:
         return self.kind == "archive" and clock.is_month_closed(self.year, self.month, now)
 
     @property
-    def filters(self) -> dict[str, str]:
+    def filters(self) -> ScopeFilter:
         """The archive filter it stands for (`tag=...` for latest / withdrawn_since); {} when
         it follows every story."""
-        return {SUBJECT_KINDS[self.kind]: self.slug} if self.kind in SUBJECT_KINDS else {}
+        if self.kind == "sections":
+            return {"section": self.slug}
+        if self.kind == "tags":
+            return {"tag": self.slug}
+        if self.kind == "authors":
+            return {"author": self.slug}
+        return {}
 
     def feed_key(self, fmt: str) -> str:
         """Where its feed in `fmt` lives under /feeds/: latest.atom, tags/x/latest.rss,

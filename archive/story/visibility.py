@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from archive.story.models import Story
+from archive.story.models import SavedStory, Story, as_saved
 
 # SQL conditions on `stories`, qualified so that joins can use them.
 LIVE = "stories.status = 'published'"
@@ -61,7 +61,7 @@ def is_public_revision(snapshot: dict[str, Any]) -> bool:
     return snapshot.get("status") == "published"
 
 
-def tombstone(story: Story, published: Story, left_at: datetime | None) -> Story:
+def tombstone(story: SavedStory, published: Story, left_at: datetime | None) -> SavedStory:
     """The public face of a story that is no longer live: what its last published revision
     (`published`) said of it, no text, marked withdrawn when it left (`left_at`: when it was
     withdrawn or first saved out of publication).
@@ -72,7 +72,7 @@ def tombstone(story: Story, published: Story, left_at: datetime | None) -> Story
         raise ValueError(f"story {story.id} is {story.status}: it has no tombstone")
     withdrawn = story.status == "withdrawn"
     when = (story.withdrawn_at if withdrawn else None) or left_at or story.updated_at
-    return published.replace(
+    face = published.replace(
         id=story.id,
         revision=story.revision,
         status=TOMBSTONE_STATUS,
@@ -89,3 +89,4 @@ def tombstone(story: Story, published: Story, left_at: datetime | None) -> Story
         embargo_at=None,
         origin=None,
     )
+    return as_saved(face)

@@ -20,6 +20,7 @@ from archive import (
     DuplicateRequest,
     FieldProblem,
     InvalidStory,
+    SavedStory,
     Story,
     story_from_dict,
     story_to_dict,
@@ -348,7 +349,7 @@ def _replay(key: str, digest: str, story_id: int, first_digest: str) -> Response
 
 def _readable(
     story_id: int, *, public: tuple[str, ...] = PUBLIC_STATUSES
-) -> tuple[Story, str | None]:
+) -> tuple[SavedStory, str | None]:
     """The story and the caller's role; what was never public needs a token (401)."""
     role = tokens.caller_role(settings().api)
     story = get_archive().get(story_id)

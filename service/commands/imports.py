@@ -237,7 +237,8 @@ def _line_step(
             raise line.error
         if line.restore:
             return partial(_restored, archive, line, archive.restorable(line.item.shape))
-        return partial(_saved, archive, *_ready(archive, line, change), change)
+        prepared, story, before = _ready(archive, line, change)
+        return partial(_saved, archive, prepared, story, before, change)
     except (ArchiveError, *reading.UNREADABLE) as error:
         return partial(_raise, error)
 

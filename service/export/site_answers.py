@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import Flask
 from lxml import etree, html
 
-from archive import Archive, Story
+from archive import Archive, SavedStory
 from service import urls
 from service.feeds import renditions
 from service.wsgi import ratelimit
@@ -116,7 +116,7 @@ def build_feeds(app: Flask, archive: Archive, *, now: datetime) -> list[str]:
     ]
 
 
-def old_permalinks(archive: Archive, story: Story) -> list[str]:
+def old_permalinks(archive: Archive, story: SavedStory) -> list[str]:
     """The permalinks a story had while public before its slug or date changed (each answers
     301 to the current one)."""
     old = []

@@ -34,7 +34,7 @@ from flask import Flask
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive import Archive, Story
+from archive import Archive, PublishedStory, Story
 from service import urls
 from service.export.site_answers import (
     Answer,
@@ -115,6 +115,10 @@ def _stories(archive: Archive, base_url: str) -> tuple[dict[str, Timeline], list
     timelines: dict[str, Timeline] = {}
     extra: list[str] = []
     for story in archive.all_stories():
+        # A public story has a permalink and a publication time (a live one, and the tombstone
+        # of one that left); a row damaged out of them has no address to crawl.
+        if not isinstance(story, PublishedStory):
+            continue
         if story.status == "withdrawn" or story.withdrawn_at is not None:
             extra.append(story.path)
             continue
