@@ -10,8 +10,8 @@ import pytest
 from werkzeug.test import Client
 
 from service.wsgi.accesslog import BATCH_BYTES, FLUSH_SECONDS, AccessLog, LineWriter
-from tests.conftest import NOW
-from tests.test_feeds import build, make_story
+from tests.support.feeds import build
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 # host ident user [time] "request" status bytes "referer" "agent" seconds
 LINE = re.compile(
@@ -44,7 +44,7 @@ def fields(line: str) -> dict:
 
 def test_each_request_is_one_line_with_status_and_size(logged, archive, settings):
     client, lines = logged
-    archive.save(make_story(), now=NOW)
+    archive.save(make_story(SYNDICATED), now=NOW)
     build(archive, settings)
     feed = client.get(
         "/feeds/latest.atom",

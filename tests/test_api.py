@@ -8,59 +8,7 @@ import pytest
 
 from archive import open_archive
 from service import create_app
-from tests.conftest import READ_TOKEN, WRITE_TOKEN
-
-PROBLEM = "application/problem+json"
-
-
-def story_json(**fields):
-    shape = {
-        "title": "Harbour bridge reopens",
-        "slug": "harbour-bridge-reopens",
-        "body": "<p>The first bus crossed at dawn.</p>",
-        "section": "City",
-        "tags": ["transport"],
-        "authors": [{"name": "Helen Marsh", "url": "https://news.example/staff/helen"}],
-        "media": [{"caption": "The bridge at dawn.", "credit": "Lena Ortiz / Masthead"}],
-        "sources": [{"name": "Mara Quinn", "role": "chief engineer"}],
-        "rights": {"holder": "Gazette", "statement": "© 2026 Gazette. All rights reserved."},
-        "status": "published",
-        "published_at": "2026-11-23T07:15:00+00:00",
-    }
-    shape.update(fields)
-    return shape
-
-
-def snapshot(settings):
-    """Every row of every table the API writes: proof that a failed request changed nothing."""
-    tables = ["stories", "story_authors", "story_tags", "media", "sources", "revisions"]
-    with open_archive(settings.archive_path) as archive:
-        return {
-            t: list(archive.db.query(f"SELECT * FROM {t} ORDER BY rowid"))
-            for t in [*tables, "api_idempotency", "redirects"]
-        }
-
-
-def create(client, headers, **fields):
-    response = client.post("/api/stories", json=story_json(**fields), headers=headers["write"])
-    assert response.status_code == 201, response.get_json()
-    return response
-
-
-def assert_problem(response, status, *fields):
-    """A problem details answer with this status, naming each of `fields` in its errors."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    problem = response.get_json()
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["detail"]
-    assert problem["type"]
-    named = {error["field"] for error in problem["errors"]}
-    for field in fields:
-        assert field in named, problem
-    return problem
-
+from tests.support.api import READ_TOKEN, WRITE_TOKEN, assert_problem, create, snapshot, story_json
 
 # Creating and reading
 
@@ -411,7 +359,7 @@ def test_list_pages_follow_next_links_in_order_of_last_change(client, api_tokens
 def test_since_lists_stories_changed_at_or_after_a_time(client, api_tokens, settings):
     from datetime import timedelta
 
-    from tests.conftest import NOW
+    from tests.support.stories import NOW
 
     write = api_tokens["write"]
     old = create(client, api_tokens, slug="old").get_json()
@@ -536,7 +484,7 @@ def test_api_writes_reach_the_feeds_when_the_scheduler_rebuilds(client, api_toke
     import feedparser
 
     from service.feeds.scheduler import rebuild_pending
-    from tests.conftest import NOW
+    from tests.support.stories import NOW
 
     story = create(client, api_tokens).get_json()
     rebuild_pending(settings, now=NOW)

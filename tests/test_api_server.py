@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from tests.conftest import READ_TOKEN, WRITE_TOKEN, LiveServer, settings_mapping
-from tests.test_api import story_json
+from tests.support.api import READ_TOKEN, WRITE_TOKEN, story_json
+from tests.support.archives import settings_mapping
+from tests.support.live import LiveServer
 
 # The largest body the server under test accepts ([api] max_body_bytes).
 MAX_BODY = 4096

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from archive import DuplicateRequest, RevisionConflict, open_archive, story_from_dict
-from tests.conftest import NOW
-from tests.test_api import assert_problem, create, snapshot, story_json
+from tests.support.api import assert_problem, create, snapshot, story_json
+from tests.support.stories import NOW
 
 
 def test_put_replaces_the_writable_fields_and_writes_a_revision(client, api_tokens):
@@ -286,7 +286,7 @@ def test_withdrawal_racing_another_write_raises_and_changes_nothing_more(archive
 def test_sync_listing_reads_only_revisions_after_the_cursor_and_never_scans_stories(
     archive, options
 ):
-    from tests.test_query_plans import plans_of
+    from tests.support.archives import plans_of
 
     for slug in ("one", "two", "three"):
         archive.save(draft(slug=slug), now=NOW)

@@ -15,25 +15,8 @@ from archive import (
     StoryNotFound,
     StoryWithdrawn,
     open_archive,
-    story_from_dict,
 )
-from tests.conftest import NOW
-
-
-def make_story(**fields):
-    shape = {
-        "title": "Harbour bridge reopens",
-        "body": "<p>The first bus crossed at dawn.</p>",
-        "section": "City",
-        "tags": ["transport"],
-        "authors": ["Helen Marsh", "Ravi Patel"],
-        "media": [{"caption": "The bridge at dawn.", "credit": "Lena Ortiz / Masthead"}],
-        "sources": [{"name": "Mara Quinn", "role": "chief engineer"}],
-        "rights": {"holder": "Gazette", "statement": "© 2026 Gazette. All rights reserved."},
-        "published_at": "2014-02-24T20:00:00+04:00",
-    }
-    shape.update(fields)
-    return story_from_dict(shape)
+from tests.support.stories import NOW, make_story
 
 
 def snapshot(archive):

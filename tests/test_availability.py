@@ -16,8 +16,9 @@ import pytest
 from archive import FeedScope, open_archive, story_from_dict
 from service.commands import server as production
 from service.feeds import scheduler
-from tests.conftest import NOW, LiveServer, settings_mapping, write_config
-from tests.test_serve import alive, children
+from tests.support.archives import settings_mapping
+from tests.support.live import LiveServer, alive, children, write_config
+from tests.support.stories import NOW
 
 
 def get(port: int, path: str = "/robots.txt") -> int:

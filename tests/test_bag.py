@@ -13,8 +13,7 @@ import bagit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import NOW
-from tests.test_feeds import make_story
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 BAGIT = Path(sys.executable).with_name("bagit.py")
 
@@ -23,12 +22,14 @@ BAGIT = Path(sys.executable).with_name("bagit.py")
 def stories(archive):
     """A story edited once, then sent back to draft; one in Cyrillic edited once; a draft never
     published."""
-    story = archive.save(make_story(slug="bridge"), now=NOW)
+    story = archive.save(make_story(SYNDICATED, slug="bridge"), now=NOW)
     story = archive.save(story.replace(dek="Edited."), now=NOW + timedelta(1))
     archive.save(story.replace(status="draft", dek="Draft."), now=NOW + timedelta(2))
-    most = archive.save(make_story(title="Мост открыт", slug="most", language="ru"), now=NOW)
+    most = archive.save(
+        make_story(SYNDICATED, title="Мост открыт", slug="most", language="ru"), now=NOW
+    )
     archive.save(most.replace(dek="Исправлено."), now=NOW + timedelta(1))
-    archive.save(make_story(title="Secret", slug="secret", status="draft"), now=NOW)
+    archive.save(make_story(SYNDICATED, title="Secret", slug="secret", status="draft"), now=NOW)
     return story
 
 

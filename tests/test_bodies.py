@@ -18,8 +18,9 @@ import h2.config
 import h2.connection
 import pytest
 
-from tests.conftest import WRITE_TOKEN, LiveServer, settings_mapping
-from tests.test_api import story_json
+from tests.support.api import WRITE_TOKEN, story_json
+from tests.support.archives import settings_mapping
+from tests.support.live import LiveServer
 
 # The other write token of the `api_tokens` fixture: a second client of the write API.
 OTHER_TOKEN = "other-writer-token-0000"

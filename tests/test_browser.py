@@ -8,25 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from archive import open_archive
-from tests.conftest import NOW, ROOT, LiveServer, settings_mapping
-from tests.test_pages import full_story
+from tests.support.archives import settings_mapping
+from tests.support.browser import open_page, screenshot
+from tests.support.live import LiveServer
+from tests.support.stories import NOW, full_story
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 STORY_TITLE = "Harbour bridge reopens"
 INJECTION_BODY = (
     "<p>Before the script.</p>"
@@ -56,38 +47,6 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
         )
     with LiveServer(tmp_path, mapping) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def open_page(browser: Browser, server: LiveServer, **options) -> tuple[Page, list[str]]:
-    """A fresh page that only reaches the test server, and a list collecting dialogs/errors."""
-    context = browser.new_context(**options)
-    # Stay on 127.0.0.1: lead images on other hosts are refused rather than fetched.
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(server.url) else route.abort()
-        ),
-    )
-    page = context.new_page()
-    events: list[str] = []
-    page.on("dialog", lambda dialog: (events.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    page.on("pageerror", lambda error: events.append(f"page error: {error}"))
-    return page, events
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def assert_on_screen(page: Page, selector: str, text: str) -> None:

@@ -15,8 +15,8 @@ import pytest
 from archive import open_archive
 from archive.ingest import formats as ingest
 from service import create_app
-from tests.conftest import MastheadRunner
-from tests.test_api import story_json
+from tests.support.api import story_json
+from tests.support.commands import MastheadRunner
 
 # Short enough that a test waits for it in a blink, long enough to be a real wait.
 BUSY_TIMEOUT_MS = 150

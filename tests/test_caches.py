@@ -9,8 +9,8 @@ from service import create_app
 from service.feeds import renditions
 from service.feeds.document import ENTRIES
 from service.settings import SettingsError, settings_from_mapping
-from tests.conftest import NOW, settings_mapping
-from tests.test_pages import full_story
+from tests.support.archives import settings_mapping
+from tests.support.stories import NOW, full_story
 
 MIB = 1024 * 1024
 

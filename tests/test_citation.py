@@ -5,23 +5,19 @@ downloads, read back with a JSON Schema validator and a BibTeX parser.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import bibtexparser
 import jsonschema
 import pytest
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 
-from tests.conftest import NOW
-from tests.test_archive import make_story
-from tests.test_pages import html_of, texts
+from tests.support.citations import EDITED, PERMALINK, SAVED, cited_story, today
+from tests.support.pages import html_of, texts
+from tests.support.stories import NOW, make_story
 
 STORY = "/2014/02/24/harbour-bridge-reopens/"
-PERMALINK = "https://news.example" + STORY
 ENTRY_ID = "tag:news.example,2014-02-24:/stories/1"
-SAVED = datetime(2014, 2, 24, 16, 5, tzinfo=UTC)
-EDITED = datetime(2014, 3, 2, 9, 30, tzinfo=UTC)
 
 # The parts of the CSL-JSON schema (citation-style-language/schema, csl-data.json) that our
 # items use: an array of items, each with an id and a known type; names as objects with
@@ -79,17 +75,6 @@ CSL_DATA_SCHEMA = {
         },
     },
 }
-
-
-def today() -> tuple[int, int, int]:
-    """Today in the site's zone (Europe/London): the day a citation is taken."""
-    moment = datetime.now(ZoneInfo("Europe/London"))
-    return moment.year, moment.month, moment.day
-
-
-def cited_story(**fields):
-    shape = {"publisher": {"name": "Agence Demo", "url": "https://agence.example/"}}
-    return make_story(**{**shape, **fields})
 
 
 def bib_entries(text: str) -> list:

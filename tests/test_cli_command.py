@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SERVER_START_TIMEOUT, free_port, settings_mapping, write_config
+from tests.support.archives import settings_mapping
+from tests.support.live import SERVER_START_TIMEOUT, free_port, write_config
 
 MASTHEAD = Path(sys.executable).parent / "masthead"
 

@@ -8,34 +8,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from archive import open_archive
-from tests.conftest import CORPUS, ROOT, SERVER_START_TIMEOUT, free_port, write_config
+from tests.support.commands import MASTHEAD, masthead
+from tests.support.live import free_port, wait_for_json, write_config
+from tests.support.paths import ROOT
 
-MASTHEAD = Path(sys.executable).parent / "masthead"
 DEMO_COUNT = len(json.loads((ROOT / "service" / "demo" / "stories.json").read_text("utf-8")))
 
-BRIDGE_MD = """---
-title: Harbour bridge reopens
-section: City
-status: published
-published_at: "2026-11-23T07:15:00+00:00"
----
-The first bus crossed at **dawn**.
-"""
-FERRY_JSON = {
-    "title": "Ferry strike ends",
-    "status": "published",
-    "tags": ["transport"],
-    "published_at": "2026-11-20T10:00:00+00:00",
-}
 TITLES = [
     "Behind the scenes at the Closing Ceremony",
     "Ferry strike ends",
@@ -56,23 +39,6 @@ def env(tmp_path) -> dict[str, str]:
     )
     variables = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
     return {**variables, "MASTHEAD_CONFIG": str(config)}
-
-
-def masthead(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(MASTHEAD), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.fixture
-def articles(tmp_path) -> Path:
-    """A small folder of stories, one in each of three formats."""
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    (folder / "closing-ceremony.txt").write_bytes((CORPUS / "closing-ceremony.txt").read_bytes())
-    (folder / "bridge.md").write_text(BRIDGE_MD, encoding="utf-8")
-    (folder / "ferry.json").write_text(json.dumps(FERRY_JSON), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture
@@ -200,17 +166,3 @@ def test_serve_answers_health_until_stopped(tmp_path, env, imported):
             server.kill()
             server.wait()
     assert "GET /health HTTP/1.1" in log.read_text()
-
-
-def wait_for_json(url: str, server: subprocess.Popen, log: Path) -> dict:
-    """The JSON the server answers at `url` once it is up; fails if it exits or never answers."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"masthead serve exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return json.load(response)
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    pytest.fail(f"masthead serve did not answer within {SERVER_START_TIMEOUT}s")

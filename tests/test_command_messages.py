@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from archive import open_archive
 from service.commands.cli import main
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 
 
 def test_version_is_masthead_s_own():

@@ -18,10 +18,10 @@ from lxml import etree
 from archive import ChangeNote, InvalidStory
 from archive.story.fields import MAX_CHANGE_NOTE_LENGTH
 from service.feeds import renditions
-from tests.conftest import NOW, SCHEMAS
-from tests.test_api import assert_problem, create, story_json
-from tests.test_archive import make_story
-from tests.test_pages import STORY, html_of, texts
+from tests.support.api import assert_problem, create, story_json
+from tests.support.pages import STORY, html_of, texts
+from tests.support.paths import SCHEMAS
+from tests.support.stories import NOW, make_story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 # A correction in Cyrillic, with a pound sign: notes are plain text in any script.

@@ -8,8 +8,8 @@ from lxml import html
 
 from archive import ChangeNote
 from service.site.pagination import PAGE_SIZE
-from tests.conftest import NOW
-from tests.test_feeds import build, make_story
+from tests.support.feeds import build
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 RUSSIAN_NOTE = "В предыдущей версии статьи неверно указана цена билета: £4.80, а не £4.50."
 ARABIC_TITLE = "افتتاح جسر الميناء"
@@ -22,9 +22,11 @@ def page_of(client, path: str):
 
 
 def test_every_correction_is_listed_with_its_note_story_and_revision(client, archive, settings):
-    tram = archive.save(make_story(title="Tram line opens", slug="tram"), now=NOW)
-    arabic = archive.save(make_story(title=ARABIC_TITLE, slug="jisr", language="ar"), now=NOW)
-    ferry = archive.save(make_story(title="Ferry sails", slug="ferry"), now=NOW)
+    tram = archive.save(make_story(SYNDICATED, title="Tram line opens", slug="tram"), now=NOW)
+    arabic = archive.save(
+        make_story(SYNDICATED, title=ARABIC_TITLE, slug="jisr", language="ar"), now=NOW
+    )
+    ferry = archive.save(make_story(SYNDICATED, title="Ferry sails", slug="ferry"), now=NOW)
     tram2 = archive.save(
         tram.replace(body_html="<p>Tickets cost £4.80.</p>"),
         now=NOW + timedelta(hours=1),
@@ -68,7 +70,7 @@ def test_every_correction_is_listed_with_its_note_story_and_revision(client, arc
 
 
 def test_corrections_are_paged_by_path(client, archive):
-    story = archive.save(make_story(title="Budget", slug="budget"), now=NOW)
+    story = archive.save(make_story(SYNDICATED, title="Budget", slug="budget"), now=NOW)
     for number in range(PAGE_SIZE + 1):
         story = archive.save(
             story.replace(dek=f"Figure {number}."),
@@ -94,7 +96,7 @@ def test_an_empty_archive_says_so(client):
 
 
 def test_the_feeds_page_links_the_corrections_page(client, archive, settings):
-    story = archive.save(make_story(), now=NOW)
+    story = archive.save(make_story(SYNDICATED), now=NOW)
     archive.save(
         story.replace(dek="Fixed."),
         now=NOW + timedelta(hours=1),

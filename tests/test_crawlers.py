@@ -7,9 +7,7 @@ import urllib.robotparser
 import lxml.etree
 
 from service.site import crawlers
-from tests.conftest import NOW
-from tests.test_archive import make_story
-from tests.test_pages import add_days
+from tests.support.stories import NOW, add_days, make_story
 
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 

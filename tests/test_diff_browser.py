@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 
 from archive import ChangeNote, open_archive
-from tests.conftest import NOW, LiveServer, settings_mapping
-from tests.test_browser import browser, open_page, screenshot  # noqa: F401 (a fixture)
-from tests.test_feeds import make_story
+from tests.support.archives import settings_mapping
+from tests.support.browser import open_page, screenshot
+from tests.support.live import LiveServer
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 
@@ -23,7 +24,8 @@ def revisions_path(tmp_path_factory) -> Iterator[tuple[LiveServer, str]]:
     mapping = settings_mapping(tmp_path)
     with open_archive(mapping["archive"]["path"], domain="news.example") as archive:
         story = archive.save(
-            make_story(body="<p>The last ferry leaves at 22:10 from pier 4.</p>"), now=NOW
+            make_story(SYNDICATED, body="<p>The last ferry leaves at 22:10 from pier 4.</p>"),
+            now=NOW,
         )
         archive.save(
             story.replace(body_html="<p>The last ferry leaves at 22:15 from pier 4.</p>"),
@@ -47,7 +49,7 @@ def style_of(page, selector: str) -> dict:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 375])
-def test_changed_words_are_visible_and_named(browser, revisions_path, width):  # noqa: F811
+def test_changed_words_are_visible_and_named(browser, revisions_path, width):
     server, path = revisions_path
     page, events = open_page(browser, server, viewport={"width": width, "height": 800})
     try:

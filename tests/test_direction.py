@@ -12,9 +12,11 @@ import pytest
 
 from archive import open_archive, story_from_dict
 from service.feeds import renditions
-from tests.conftest import NOW, LiveServer, settings_mapping
-from tests.test_browser import browser, open_page  # noqa: F401 (a fixture)
-from tests.test_pages import html_of
+from tests.support.archives import settings_mapping
+from tests.support.browser import open_page
+from tests.support.live import LiveServer
+from tests.support.pages import html_of
+from tests.support.stories import NOW
 
 ARABIC = {
     "title": "مهرجان الشتاء في عمّان",
@@ -107,7 +109,7 @@ SIDES = """(selector) => {
 }"""
 
 
-def test_an_arabic_story_reads_right_to_left_with_its_labels_in_order(browser, server, tmp_path):  # noqa: F811
+def test_an_arabic_story_reads_right_to_left_with_its_labels_in_order(browser, server, tmp_path):
     page, events = open_page(browser, server, viewport={"width": 900, "height": 1400})
     page.goto(server.url + PATH)
     # The quote bar and the list's indent stand on the right of a right-to-left story.

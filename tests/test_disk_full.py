@@ -19,8 +19,11 @@ import pytest
 from archive import open_archive, slugify, story_from_dict
 from service.feeds import scheduler
 from service.settings import settings_from_mapping
-from tests.conftest import CORPUS, NOW, WRITE_TOKEN, LiveServer, settings_mapping
-from tests.test_api import story_json
+from tests.support.api import WRITE_TOKEN, story_json
+from tests.support.archives import settings_mapping
+from tests.support.live import LiveServer
+from tests.support.paths import CORPUS
+from tests.support.stories import NOW
 
 # Room for a small archive, its write-ahead log and a backup.
 DISK_SIZE = "16m"

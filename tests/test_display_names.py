@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from archive.story.names import slugify
-from tests.conftest import NOW
-from tests.test_archive import make_story
-from tests.test_pages import html_of, texts
+from tests.support.pages import html_of, texts
+from tests.support.stories import NOW, make_story
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,10 @@ import pytest
 from archive import open_archive
 from service.commands.cli import main
 from service.settings import Settings, load_settings
-from tests.conftest import CORPUS, ROOT, free_port, write_config
+from tests.support.docs import README, code_blocks, section
+from tests.support.live import free_port, write_config
+from tests.support.paths import CORPUS, ROOT
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
 CONFIG = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
 BIN = Path(sys.executable).parent
 DEMO_STORIES = json.loads((ROOT / "service" / "demo" / "stories.json").read_text(encoding="utf-8"))
@@ -32,15 +33,6 @@ DEMO_STORIES = json.loads((ROOT / "service" / "demo" / "stories.json").read_text
 FLASK_GROUP_OPTIONS = {"--env-file", "--app", "--debug", "--version", "--help"}
 # Commands whose options are described in a section of their own rather than in the table.
 OPTIONS_DESCRIBED_IN = {"import": "Importing stories"}
-
-
-def section(title: str) -> str:
-    """The README's `## title` section, up to the next `## ` heading."""
-    return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
-
-
-def code_blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
 
 
 def table_rows(text: str) -> list[list[str]]:

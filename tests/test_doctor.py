@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from archive import open_archive
 from service.commands.cli import main
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 # What a complete production configuration holds, each item of the checklist in place.
 COMPLETE = {

@@ -18,9 +18,10 @@ from service.settings import SettingsError, settings_from_mapping
 from service.wsgi.accesslog import AccessLog
 from service.wsgi.proxies import TrustedProxies
 from service.wsgi.ratelimit import RateLimiter
-from tests.conftest import WRITE_TOKEN, LiveServer, settings_mapping
-from tests.test_api import assert_problem, create, snapshot, story_json
-from tests.test_feeds import build
+from tests.support.api import WRITE_TOKEN, assert_problem, create, snapshot, story_json
+from tests.support.archives import settings_mapping
+from tests.support.feeds import build
+from tests.support.live import LiveServer
 
 # --- If-Match ---------------------------------------------------------------------------------
 

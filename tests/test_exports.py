@@ -26,8 +26,9 @@ from service import create_app
 from service.export.static_site import MANIFEST
 from service.settings import HttpSettings, settings_from_mapping
 from service.wsgi import ratelimit
-from tests.conftest import NOW, MastheadRunner, settings_mapping
-from tests.test_feeds import make_story
+from tests.support.archives import settings_mapping
+from tests.support.commands import MastheadRunner
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 BASE = "https://news.example"
 STORIES = 160
@@ -50,10 +51,11 @@ def default_limit_mapping(tmp_path: Path) -> dict:
 
 def add_stories(archive, number: int) -> None:
     """`number` stories over half a year, in four scripts, sections and tags, saved directly."""
-    first = make_story().published_at
+    first = make_story(SYNDICATED).published_at
     for n in range(number):
         archive.save(
             make_story(
+                SYNDICATED,
                 title=f"{TITLES[n % 4]} {n}",
                 slug=f"story-{n}",
                 language=LANGUAGES[n % 4],
@@ -359,7 +361,7 @@ def test_an_archive_without_stories_exports_a_site_with_its_search_page(tmp_path
 def test_an_old_permalink_is_a_page_leading_to_the_new_one(tmp_path):
     settings = settings_from_mapping(default_limit_mapping(tmp_path))
     with open_archive(settings.archive_path, domain="news.example") as archive:
-        story = archive.save(make_story(slug="bridge"), now=NOW)
+        story = archive.save(make_story(SYNDICATED, slug="bridge"), now=NOW)
         story = archive.save(story.replace(slug="bridge-reopens"), now=NOW + timedelta(1))
     runner = MastheadRunner(create_app(settings))
     assert runner.invoke(args=["export-site", str(tmp_path / "public")]).exit_code == 0

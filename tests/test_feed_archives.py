@@ -11,8 +11,8 @@ from lxml import etree
 
 from archive import story_from_dict
 from service.feeds import renditions
-from tests.conftest import NOW
-from tests.test_feeds import ATOM, links_of
+from tests.support.feeds import ATOM, links_of
+from tests.support.stories import NOW
 
 HISTORY = "{http://purl.org/syndication/history/1.0}"
 # Story publication months, with a gap (no story in 2026-08) the walk must step over.

@@ -23,9 +23,11 @@ from archive import ChangeNote, open_archive
 from service.feeds.atom_rss import CC_NS, TOMBSTONES_NS
 from service.site import feed_page
 from service.wsgi.http import CONTENT_SECURITY_POLICY
-from tests.conftest import NOW, LiveServer, settings_mapping
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, screenshot
-from tests.test_feeds import body, build, make_story
+from tests.support.archives import settings_mapping
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
+from tests.support.feeds import body, build
+from tests.support.live import LiveServer
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FORMATS = ("atom", "rss", "json")
@@ -37,10 +39,10 @@ ARABIC_TITLE = "افتتاح جسر الميناء"
 
 def fill(archive) -> None:
     """Stories in English and Arabic, a withdrawn one and a correction."""
-    archive.save(make_story(slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW)
-    archive.save(make_story(title=ARABIC_TITLE, slug="jisr", language="ar"), now=NOW)
-    tram = archive.save(make_story(title="Tram line opens", slug="tram"), now=NOW)
-    withdrawn = archive.save(make_story(title="Ferry cancelled", slug="ferry"), now=NOW)
+    archive.save(make_story(SYNDICATED, slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW)
+    archive.save(make_story(SYNDICATED, title=ARABIC_TITLE, slug="jisr", language="ar"), now=NOW)
+    tram = archive.save(make_story(SYNDICATED, title="Tram line opens", slug="tram"), now=NOW)
+    withdrawn = archive.save(make_story(SYNDICATED, title="Ferry cancelled", slug="ferry"), now=NOW)
     archive.withdraw(withdrawn.id, reason="Published in error.", now=NOW)
     archive.save(
         tram.replace(title="Tram line opens to riders"),

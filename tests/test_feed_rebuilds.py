@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from archive import LATEST, FeedScope, open_archive, story_from_dict
 from service.feeds import renditions
-from tests.conftest import NOW
+from tests.support.stories import NOW
 
 STORY = {
     "title": "Harbour bridge reopens",

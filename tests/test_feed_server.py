@@ -13,13 +13,13 @@ from archive import Rendition
 from service import create_app
 from service.archive_access import clock_for, thread_archive
 from service.wsgi import feed_server as feeds
-from tests.conftest import NOW
-from tests.test_feeds import build, make_story
+from tests.support.feeds import build
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 
 @pytest.fixture
 def stored(archive, settings):
-    archive.save(make_story(), now=NOW)
+    archive.save(make_story(SYNDICATED), now=NOW)
     build(archive, settings)
     return archive.rendition("latest.atom")
 
@@ -190,7 +190,7 @@ def test_a_broken_archive_is_a_500_not_a_crash(app, client, stored, archive, cap
 
 
 def test_feed_polls_count_against_the_client_limit(make_settings, archive):
-    archive.save(make_story(), now=NOW)
+    archive.save(make_story(SYNDICATED), now=NOW)
     app_settings = make_settings(http={"rate_limit_per_minute": 2})
     build(archive, app_settings)
     client = create_app(app_settings).test_client()
@@ -203,7 +203,7 @@ def test_feed_polls_count_against_the_client_limit(make_settings, archive):
 
 def test_the_cache_is_safe_to_share_between_a_workers_threads(app, archive, settings):
     for n in range(6):
-        archive.save(make_story(slug=f"story-{n}", section=f"Section {n}"), now=NOW)
+        archive.save(make_story(SYNDICATED, slug=f"story-{n}", section=f"Section {n}"), now=NOW)
     build(archive, settings)
     keys = [info.key for info in archive.renditions()]
     # Room for about two feeds: threads keep evicting and preparing while others read.

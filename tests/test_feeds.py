@@ -6,90 +6,41 @@ import gzip
 import json
 from datetime import timedelta, timezone
 
-import feedparser
 import jsonschema
 import pytest
 from lxml import etree
 
-from archive import InvalidStory, story_from_dict
+from archive import InvalidStory
 from archive.ingest import formats as ingest
 from service.feeds import renditions
-from tests.conftest import CORPUS, NOW, SCHEMAS
-
-ATOM = "{http://www.w3.org/2005/Atom}"
-MEDIA = "{http://search.yahoo.com/mrss/}"
-TOMBSTONES = "{http://purl.org/atompub/tombstones/1.0}"
-CEREMONY = CORPUS / "closing-ceremony.txt"
-needs_schemas = pytest.mark.skipif(
-    not (SCHEMAS / "atom.rng").exists(), reason="../shared/schemas is not beside this checkout"
+from tests.support.feeds import (
+    ATOM,
+    TOMBSTONES,
+    atom_tree,
+    body,
+    build,
+    json_feed,
+    links_of,
+    needs_schemas,
+    parsed,
 )
+from tests.support.paths import CORPUS, SCHEMAS
+from tests.support.stories import NOW, SYNDICATED, make_story
+
+MEDIA = "{http://search.yahoo.com/mrss/}"
+CEREMONY = CORPUS / "closing-ceremony.txt"
 needs_corpus = pytest.mark.skipif(
     not CEREMONY.exists(), reason="../shared/corpus is not beside this checkout"
 )
 FORMATS = ["atom", "rss", "json"]
 
 
-def make_story(**fields):
-    shape = {
-        "title": "Harbour bridge reopens",
-        "summary": "The bridge reopened after two years.",
-        "body": '<p>The first bus crossed at dawn. <a href="/2014/01/01/earlier/">Earlier</a></p>',
-        "section": "City",
-        "tags": ["transport"],
-        "authors": [{"name": "Helen Marsh"}, {"name": "Ravi Patel"}],
-        "media": [
-            {
-                "url": "https://images.example/bridge.jpg",
-                "caption": "The bridge at dawn.",
-                "credit": "Lena Ortiz / Masthead",
-                "copyright": "© 2026 Masthead",
-            }
-        ],
-        "publisher": {"name": "Agence Demo", "url": "https://agence.example/"},
-        "rights": {
-            "holder": "Masthead",
-            "statement": "This work is licensed under CC BY 4.0.",
-            "license_url": "https://creativecommons.org/licenses/by/4.0/",
-        },
-        "published_at": "2026-11-20T09:00:00+00:00",
-    }
-    shape.update(fields)
-    return story_from_dict(shape)
-
-
-def build(archive, settings, now=NOW):
-    """What the scheduler does: publish what is due, then rebuild queued and all feeds once."""
-    archive.publish_due(now=now)
-    return renditions.rebuild_pending(archive, settings, now=now, everything=True)
-
-
-def links_of(tree) -> dict[str, str]:
-    """An Atom element's links, by relation."""
-    return {link.get("rel"): link.get("href") for link in tree.findall(f"{ATOM}link")}
-
-
-def body(archive, key):
-    return archive.rendition(key).body
-
-
-def parsed(archive, key):
-    feed = feedparser.parse(body(archive, key))
-    assert feed.bozo == 0, feed.get("bozo_exception")
-    return feed
-
-
-def json_feed(archive, key):
-    return json.loads(body(archive, key))
-
-
-def atom_tree(archive, key):
-    return etree.fromstring(body(archive, key))
-
-
 @pytest.fixture
 def two_stories(archive, settings):
-    older = archive.save(make_story(slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW)
-    newer = archive.save(make_story(title="Tram line opens", slug="tram"), now=NOW)
+    older = archive.save(
+        make_story(SYNDICATED, slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW
+    )
+    newer = archive.save(make_story(SYNDICATED, title="Tram line opens", slug="tram"), now=NOW)
     build(archive, settings)
     return older, newer
 
@@ -214,7 +165,7 @@ def test_corpus_credit_caption_and_rights_reach_every_format(archive, settings):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_edited_story_keeps_its_id_when_slug_and_title_change(archive, settings, fmt):
-    saved = archive.save(make_story(), now=NOW)
+    saved = archive.save(make_story(SYNDICATED), now=NOW)
     build(archive, settings)
     archive.save(saved.replace(slug="bridge-open", title="Bridge open"), now=NOW + timedelta(1))
     build(archive, settings, now=NOW + timedelta(1))
@@ -250,7 +201,9 @@ def test_changed_story_changes_the_etag(archive, settings, two_stories):
 
 def test_a_write_rebuilds_only_the_feeds_its_story_belongs_to(archive, settings, two_stories):
     other = archive.save(
-        make_story(slug="concert", section="Culture", tags=["music"], authors=["Priya Nair"]),
+        make_story(
+            SYNDICATED, slug="concert", section="Culture", tags=["music"], authors=["Priya Nair"]
+        ),
         now=NOW,
     )
     changed = renditions.rebuild_pending(archive, settings, now=NOW)
@@ -267,7 +220,7 @@ def test_a_write_rebuilds_only_the_feeds_its_story_belongs_to(archive, settings,
 
 
 def test_moving_a_story_to_another_section_rebuilds_the_old_one_too(archive, settings):
-    saved = archive.save(make_story(), now=NOW)
+    saved = archive.save(make_story(SYNDICATED), now=NOW)
     build(archive, settings)
     archive.save(saved.replace(section="Transport"), now=NOW)
     build(archive, settings)
@@ -278,9 +231,12 @@ def test_moving_a_story_to_another_section_rebuilds_the_old_one_too(archive, set
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_policy_none_never_appears_and_summary_has_no_body(archive, settings, fmt):
     archive.save(
-        make_story(slug="secret", title="Not for syndication", syndication="none"), now=NOW
+        make_story(SYNDICATED, slug="secret", title="Not for syndication", syndication="none"),
+        now=NOW,
     )
-    archive.save(make_story(slug="teaser", title="Summary only", syndication="summary"), now=NOW)
+    archive.save(
+        make_story(SYNDICATED, slug="teaser", title="Summary only", syndication="summary"), now=NOW
+    )
     build(archive, settings)
     text = body(archive, f"latest.{fmt}").decode()
     assert "Not for syndication" not in text
@@ -299,7 +255,9 @@ def test_policy_none_never_appears_and_summary_has_no_body(archive, settings, fm
 def test_embargoed_story_appears_exactly_when_its_time_comes(archive, settings):
     embargo = NOW + timedelta(hours=2)
     story = archive.save(
-        make_story(status="scheduled", embargo_at=embargo.isoformat(), published_at=None),
+        make_story(
+            SYNDICATED, status="scheduled", embargo_at=embargo.isoformat(), published_at=None
+        ),
         now=NOW,
     )
     build(archive, settings, now=NOW)
@@ -339,9 +297,10 @@ def _entry_ids(archive, key):
 
 def test_forbidden_characters_and_scripts_never_reach_a_feed(archive, settings):
     with pytest.raises(InvalidStory, match=r"title contains the control character U\+0007"):
-        archive.save(make_story(title="Bell\x07 rings\x0b twice"), now=NOW)
+        archive.save(make_story(SYNDICATED, title="Bell\x07 rings\x0b twice"), now=NOW)
     saved = archive.save(
         make_story(
+            SYNDICATED,
             title="Bell rings twice",
             body='<p onclick="steal()">Hi<script>alert(1)</script>'
             '<a href="javascript:alert(2)">x</a> <img src="/pics/a.jpg"></p>',
@@ -403,7 +362,7 @@ def test_unknown_feed_is_a_short_404(client):
 
 def test_a_worker_serves_a_rebuilt_feed_at_once(archive, settings, client, two_stories):
     before = client.get("/feeds/latest.json")
-    archive.save(make_story(slug="ferry", title="Ferry returns"), now=NOW)
+    archive.save(make_story(SYNDICATED, slug="ferry", title="Ferry returns"), now=NOW)
     build(archive, settings)
     after = client.get("/feeds/latest.json")
     assert after.headers["ETag"] != before.headers["ETag"]

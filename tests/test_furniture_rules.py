@@ -16,7 +16,7 @@ import pytest
 
 from archive.ingest.extract import extract
 from archive.ingest.furniture import is_furniture, without_furniture_lines
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 SITES = sorted((FIXTURES / "furniture").glob("*.txt"))
 MARK = "✂ "

@@ -19,8 +19,8 @@ from archive import FieldProblem, InvalidStory, open_archive, story_from_dict
 from archive.story.fields import MAX_BODY_DEPTH, MAX_REASON_LENGTH, STORY_FIELDS, Field
 from archive.story.models import nesting_depth
 from service.feeds import renditions
-from tests.conftest import NOW
-from tests.test_api import story_json
+from tests.support.api import story_json
+from tests.support.stories import NOW
 
 PUBLISHED = "2026-11-20T09:00:00+00:00"
 # Worst case for an HTML parser: elements nested this deep took nh3 minutes.

@@ -17,13 +17,12 @@ from archive.db.schema import migrations
 from archive.story.fields import MAX_PIXELS
 from service import demo
 from service.api.openapi import SCHEMAS
-from tests.conftest import NOW
-from tests.conftest import SCHEMAS as ATOM_SCHEMAS
-from tests.test_api import assert_problem, create, snapshot
-from tests.test_archive import make_story
-from tests.test_feeds import ATOM, build, needs_schemas
-from tests.test_pages import html_of
-from tests.test_roundtrip import everything, fresh
+from tests.support.api import assert_problem, create, snapshot
+from tests.support.archives import everything, fresh
+from tests.support.feeds import ATOM, build, needs_schemas
+from tests.support.pages import html_of
+from tests.support.paths import SCHEMAS as ATOM_SCHEMAS
+from tests.support.stories import NOW, make_story
 
 BRIDGE = {
     "url": "https://images.example/bridge.jpg",

@@ -13,9 +13,8 @@ import sqlite_utils
 from archive import open_archive
 from archive.db.schema import migrations
 from service.feeds.scheduler import rebuild_all
-from tests.conftest import NOW
-from tests.test_archive import make_story
-from tests.test_pages import html_of, texts
+from tests.support.pages import html_of, texts
+from tests.support.stories import NOW, make_story
 
 
 def listed(client, url: str) -> list[tuple[str, str]]:

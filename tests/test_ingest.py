@@ -11,7 +11,8 @@ from archive.ingest.formats import IngestError, read_file, stories_from
 from archive.ingest.furniture import is_furniture
 from archive.ingest.language import detected_language
 from archive.story.rights import creative_commons_url, parse_rights
-from tests.conftest import CORPUS, FIXTURES, NOW
+from tests.support.paths import CORPUS, FIXTURES
+from tests.support.stories import NOW
 
 CEREMONY = CORPUS / "closing-ceremony.txt"
 needs_corpus = pytest.mark.skipif(

@@ -20,9 +20,11 @@ from archive import open_archive, story_from_dict
 from archive.db.renditions import FeedScope
 from archive.db.schema import migrations
 from service.feeds import renditions, scheduler
-from tests.conftest import NOW, LiveServer, settings_mapping
-from tests.test_api import assert_problem, story_json
-from tests.test_feeds import ATOM, TOMBSTONES, atom_tree, build, parsed
+from tests.support.api import assert_problem, story_json
+from tests.support.archives import settings_mapping
+from tests.support.feeds import ATOM, TOMBSTONES, atom_tree, build, parsed
+from tests.support.live import LiveServer
+from tests.support.stories import NOW
 
 HISTORY = "{http://purl.org/syndication/history/1.0}"
 # An embargo that has not passed whenever the tests run (the API reads the real clock).

@@ -12,9 +12,9 @@ import pytest
 from archive import rights_holder, story_from_dict
 from archive.ingest import formats as ingest
 from archive.story.rights import asks_attribution, creative_commons_url, license_name, parse_rights
-from tests.conftest import NOW
-from tests.test_feeds import body, build, json_feed
-from tests.test_pages import html_of, texts
+from tests.support.feeds import body, build, json_feed
+from tests.support.pages import html_of, texts
+from tests.support.stories import NOW
 
 CODES = ["by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd"]
 LONG = {

@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug.http import http_date, parse_date
 
-from tests.conftest import NOW
-from tests.test_archive import make_story
-from tests.test_pages import html_of
+from tests.support.pages import html_of
+from tests.support.stories import NOW, make_story
 
 STORY = "/2014/02/24/harbour-bridge-reopens/"
 BASE = "https://news.example"

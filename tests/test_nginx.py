@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import shutil
-import signal
-import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,72 +23,15 @@ from service.commands.proxy_config import nginx_config
 from service.export.static_site import MANIFEST, export_site, nginx_static_location
 from service.settings import settings_from_mapping
 from service.wsgi import accesslog
-from tests.conftest import NOW, WRITE_TOKEN, LiveServer, free_port, settings_mapping
-from tests.test_feeds import build, make_story
+from tests.support.api import WRITE_TOKEN
+from tests.support.archives import settings_mapping
+from tests.support.feeds import build
+from tests.support.live import LiveServer
+from tests.support.nginx import Nginx
+from tests.support.stories import NOW, SYNDICATED, make_story
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # Seconds a page may be kept by the proxy in these tests: short, so expiry can be waited for.
 PAGE_MAX_AGE = 2
-
-
-class Nginx:
-    """nginx on 127.0.0.1 and a free port, with `http_config` inside its http block."""
-
-    def __init__(self, tmp_path: Path, http_config: str):
-        self.prefix = tmp_path / "nginx"
-        self.prefix.mkdir()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        http_config = http_config.replace("listen 80;", f"listen 127.0.0.1:{self.port};")
-        user = "user root;" if os.getuid() == 0 else ""
-        temp = {name: self.prefix / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
-        (self.prefix / "nginx.conf").write_text(
-            f"""{user}
-daemon off;
-worker_processes 1;
-pid {self.prefix}/nginx.pid;
-error_log {self.prefix}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {self.prefix}/access.log;
-    client_body_temp_path {temp["body"]};
-    proxy_temp_path {temp["proxy"]};
-    fastcgi_temp_path {temp["fastcgi"]};
-    uwsgi_temp_path {temp["uwsgi"]};
-    scgi_temp_path {temp["scgi"]};
-{http_config}
-}}
-"""
-        )
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> Nginx:
-        self.process = subprocess.Popen(
-            [NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf"), "-e", "stderr"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.process.stderr.read().decode()}")
-            try:
-                urllib.request.urlopen(self.url + "/robots.txt", timeout=1).close()
-                return self
-            except urllib.error.HTTPError:
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not answer")
-
-    def __exit__(self, *_exc) -> None:
-        self.process.send_signal(signal.SIGQUIT)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process.stderr.close()
 
 
 def get(url: str, headers: dict | None = None, data: bytes | None = None, method: str = "GET"):
@@ -131,7 +69,9 @@ def proxied(tmp_path, monkeypatch) -> Iterator[tuple[LiveServer, Nginx]]:
     monkeypatch.setenv("MASTHEAD_API_WRITE_TOKENS", WRITE_TOKEN)
     mapping = settings_mapping(tmp_path, http={"page_max_age": PAGE_MAX_AGE})
     with open_archive(mapping["archive"]["path"], domain="news.example") as archive:
-        archive.save(make_story(slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW)
+        archive.save(
+            make_story(SYNDICATED, slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW
+        )
     with LiveServer(tmp_path, mapping) as server:
         settings = settings_from_mapping(
             {**mapping, "server": {"host": "127.0.0.1", "port": server.port}}
@@ -229,13 +169,14 @@ def test_the_exported_site_served_by_nginx_answers_what_masthead_answers(tmp_pat
         for day in range(1, 24):
             archive.save(
                 make_story(
+                    SYNDICATED,
                     title=f"Story {day}",
                     slug=f"story-{day}",
                     published_at=f"2026-10-{day:02}T09:00Z",
                 ),
                 now=NOW,
             )
-        gone = archive.save(make_story(title="Ferry", slug="ferry"), now=NOW)
+        gone = archive.save(make_story(SYNDICATED, title="Ferry", slug="ferry"), now=NOW)
         build(archive, settings)
         app = create_app(settings)
         export = export_site(app, archive, tmp_path / "site", now=NOW)

@@ -10,7 +10,8 @@ import pytest
 
 from archive.ingest import formats as ingest
 from service import demo
-from tests.conftest import NOW, SCHEMAS
+from tests.support.paths import SCHEMAS
+from tests.support.stories import NOW
 
 NINJS = SCHEMAS / "ninjs"
 EXAMPLES = sorted((NINJS / "examples").glob("*.json"))

@@ -9,7 +9,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator, FormatChecker
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -24,7 +23,7 @@ from archive.story.fields import CONTROL_CHARACTERS as CONTROL
 from archive.story.models import is_web_url
 from service import create_app
 from service.api.openapi import DOCUMENT, SCHEMAS, WRITABLE_STATUSES
-from tests.test_api import create, story_json
+from tests.support.api import create, story_json, validate
 
 METHODS = {"get", "put", "post", "patch", "delete"}
 # Generated requests per schemathesis run: enough to reach every operation and status,
@@ -65,27 +64,6 @@ def test_openapi_document_is_served_as_json(client):
     assert response.status_code == 200
     assert response.get_json() == DOCUMENT
     assert response.get_json()["openapi"] == "3.1.0"
-
-
-def validate(response, path: str, method: str) -> None:
-    """The answer's status is described for this operation and its body matches the schema."""
-    described = DOCUMENT["paths"][path][method]["responses"]
-    assert str(response.status_code) in described, (path, method, response.status_code)
-    answer = described[str(response.status_code)]
-    for name, header in answer.get("headers", {}).items():
-        if header.get("required"):
-            assert name in response.headers, (path, method, name)
-    content = answer.get("content")
-    if not content:
-        assert not response.get_data()
-        return
-    assert response.mimetype in content
-    schema = content[response.mimetype].get("schema")
-    if schema:
-        validator = Draft202012Validator(
-            {**schema, "components": DOCUMENT["components"]}, format_checker=FormatChecker()
-        )
-        validator.validate(response.get_json())
 
 
 def test_answers_of_a_whole_session_match_the_description(client, api_tokens):

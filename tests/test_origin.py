@@ -16,7 +16,7 @@ from archive.ingest.extract import extract
 from archive.ingest.formats import read_file, stories_from
 from archive.ingest.origin import parse_origin, unless_own
 from service.feeds import renditions
-from tests.conftest import CORPUS, FIXTURES
+from tests.support.paths import CORPUS, FIXTURES
 
 CEREMONY = CORPUS / "closing-ceremony.txt"
 needs_corpus = pytest.mark.skipif(

@@ -11,9 +11,10 @@ import pytest
 from playwright.sync_api import Page
 
 from archive import open_archive
-from tests.conftest import NOW, LiveServer, settings_mapping
-from tests.test_browser import browser, open_page, screenshot  # noqa: F401 (a fixture)
-from tests.test_pages import full_story
+from tests.support.archives import settings_mapping
+from tests.support.browser import open_page, screenshot
+from tests.support.live import LiveServer
+from tests.support.stories import NOW, full_story
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,7 @@ def is_shown(page: Page, selector: str) -> bool:
     return page.locator(selector).first.is_visible()
 
 
-def test_on_a_phone_the_first_search_result_is_on_the_first_screen(browser, server):  # noqa: F811
+def test_on_a_phone_the_first_search_result_is_on_the_first_screen(browser, server):
     page, events = open_page(browser, server, viewport=PHONE)
     page.goto(server.url + "/search?q=bridge")
     first = page.locator(".hit").first
@@ -58,7 +59,7 @@ def test_on_a_phone_the_first_search_result_is_on_the_first_screen(browser, serv
     page.context.close()
 
 
-def test_a_printed_story_has_credits_rights_and_permalink_but_no_navigation(browser, server):  # noqa: F811
+def test_a_printed_story_has_credits_rights_and_permalink_but_no_navigation(browser, server):
     page, events = open_page(browser, server)
     page.goto(server.url + STORY)
     assert is_shown(page, "header nav")

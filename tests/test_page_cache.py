@@ -11,8 +11,8 @@ import pytest
 from lxml import html
 
 from service.wsgi import page_cache
-from tests.conftest import NOW, ROOT
-from tests.test_pages import full_story
+from tests.support.paths import ROOT
+from tests.support.stories import NOW, full_story
 
 STATIC = ROOT / "service" / "static"
 

@@ -13,9 +13,9 @@ from archive import Clock
 from archive.ingest.formats import read_file
 from service import create_app
 from service.site.linked_data import og_locale
-from tests.conftest import CORPUS, NOW, ROOT
-from tests.test_archive import make_story
-from tests.test_pages import STORY, full_story, html_of, texts
+from tests.support.pages import STORY, html_of, texts
+from tests.support.paths import CORPUS, ROOT
+from tests.support.stories import NOW, full_story, make_story
 
 SEED = CORPUS / "closing-ceremony.txt"
 

@@ -13,8 +13,7 @@ import pytest
 from archive import Clock, open_archive
 from service import create_app, demo
 from service.feeds.scheduler import rebuild_all
-from tests.conftest import NOW
-from tests.test_archive import make_story
+from tests.support.stories import NOW, make_story
 
 BASE = "https://news.example"
 # Pages of every kind the crawl starts from (it finds the stories, revisions and feeds itself).

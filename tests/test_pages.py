@@ -7,54 +7,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import lxml.html
 import pytest
 
-from tests.conftest import NOW
-from tests.test_archive import make_story
-
-STORY = "/2014/02/24/harbour-bridge-reopens/"
-
-
-def html_of(response) -> lxml.html.HtmlElement:
-    return lxml.html.fromstring(response.get_data(as_text=True))
-
-
-def texts(tree, selector: str) -> list[str]:
-    return [" ".join(e.text_content().split()) for e in tree.cssselect(selector)]
-
-
-def full_story(**fields):
-    return make_story(
-        dek="Commuters crossed at dawn.",
-        media=[
-            {
-                "url": "https://images.example/bridge.jpg",
-                "caption": "The bridge at dawn.",
-                "credit": "Lena Ortiz / Masthead",
-                "copyright": "© 2014 Masthead",
-            }
-        ],
-        publisher={"name": "Agence Demo", "url": "https://agence.example/"},
-        rights={
-            "holder": "Gazette",
-            "statement": "© 2014 Gazette. Some rights reserved.",
-            "license_url": "https://creativecommons.org/licenses/by/4.0/",
-        },
-        **fields,
-    )
-
-
-def add_days(archive, count: int, *, start="2014-02-01T09:00:00+00:00", step_hours=24, **fields):
-    """`count` stories, one every `step_hours` from `start`, with slugs story-0, story-1 ..."""
-    saved = []
-    first = make_story(published_at=start).published_at
-    for n in range(count):
-        when = (first + timedelta(hours=step_hours * n)).isoformat()
-        shape = {"title": f"Story number {n}", "slug": f"story-{n}", "published_at": when}
-        saved.append(archive.save(make_story(**{**shape, **fields}), now=NOW))
-    return saved
-
+from tests.support.pages import STORY, html_of, texts
+from tests.support.stories import NOW, add_days, full_story, make_story
 
 # The story page
 

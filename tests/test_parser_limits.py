@@ -16,8 +16,8 @@ from archive.ingest.formats import (
 )
 from archive.story.fields import MAX_ATTRIBUTES, MAX_ENTITIES
 from archive.story.models import most_attributes
-from tests.conftest import NOW
-from tests.test_api import story_json
+from tests.support.api import story_json
+from tests.support.stories import NOW
 
 
 def attributes(count: int, tag: str = "p") -> str:

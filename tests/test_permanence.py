@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.conftest import NOW
-from tests.test_archive import make_story
-from tests.test_pages import STORY, full_story, html_of, texts
+from tests.support.pages import STORY, html_of, texts
+from tests.support.stories import NOW, full_story, make_story
 
 
 def test_changed_slug_answers_301_at_the_old_permalink(archive, client):

@@ -11,9 +11,11 @@ import urllib.request
 from pathlib import Path
 
 from archive import open_archive
-from tests.conftest import NOW, LiveServer, settings_mapping, write_config
-from tests.test_feeds import build, make_story
-from tests.test_nginx import NGINX, Nginx
+from tests.support.archives import settings_mapping
+from tests.support.feeds import build
+from tests.support.live import LiveServer, write_config
+from tests.support.nginx import NGINX, Nginx
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 MASTHEAD = Path(sys.executable).parent / "masthead"
 
@@ -32,8 +34,10 @@ def fetch(url: str) -> bytes:
 
 def test_a_restored_backup_is_served_as_it_was(tmp_path, settings):
     with open_archive(settings.archive_path, domain="news.example") as archive:
-        archive.save(make_story(slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW)
-        kept = archive.save(make_story(title="Tram line opens", slug="tram"), now=NOW)
+        archive.save(
+            make_story(SYNDICATED, slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW
+        )
+        kept = archive.save(make_story(SYNDICATED, title="Tram line opens", slug="tram"), now=NOW)
         build(archive, settings)
     original = tmp_path / "original"
     original.mkdir()

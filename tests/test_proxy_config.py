@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from service.commands.cli import main
 from service.commands.proxy_config import CACHE_DIR
-from tests.test_nginx import NGINX
+from tests.support.nginx import NGINX
 
 DEBIAN_CONFIG = Path("/etc/nginx/nginx.conf")
 # Where Debian's nginx.conf takes the files of /etc/nginx/conf.d/ into its http block.

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import NOW
-from tests.test_archive import make_story
+from tests.support.archives import plans_of
+from tests.support.stories import NOW, make_story
 
 PAGE_READS = {
     "permalink": lambda a: a.at("/2014/02/24/harbour-bridge-reopens/"),
@@ -35,22 +35,6 @@ PAGE_READS = {
         for kind, slug in (("sections", "city"), ("tags", "transport"), ("authors", "ravi-patel"))
     ],
 }
-
-
-def plans_of(archive, read) -> dict[str, list[str]]:
-    """Every statement `read` runs on the stories table, with its query plan."""
-    statements: list[str] = []
-    archive.db.conn.set_trace_callback(statements.append)
-    try:
-        read(archive)
-    finally:
-        archive.db.conn.set_trace_callback(None)
-    # Statements starting "--" are SQLite's own, run inside FTS5; they cannot be explained.
-    return {
-        sql: [row[3] for row in archive.db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()]
-        for sql in statements
-        if not sql.startswith("--") and "stories" in sql
-    }
 
 
 @pytest.mark.parametrize("name", PAGE_READS)

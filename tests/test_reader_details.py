@@ -10,10 +10,11 @@ from axe_playwright_python.sync_playwright import Axe
 from lxml import html
 
 from archive import open_archive
-from tests.conftest import NOW, ROOT, LiveServer, settings_mapping
-from tests.test_accessibility import site  # noqa: F401 (a fixture)
-from tests.test_browser import browser, open_page, screenshot  # noqa: F401 (a fixture)
-from tests.test_feeds import make_story
+from tests.support.archives import settings_mapping
+from tests.support.browser import open_page, screenshot
+from tests.support.live import LiveServer
+from tests.support.paths import ROOT
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 
 def test_favicon_is_the_sites_icon(client):
@@ -36,7 +37,7 @@ def test_the_search_page_has_one_search_box(client):
 
 
 @pytest.mark.browser
-def test_dark_scheme_pages_have_no_axe_violation(site, browser):  # noqa: F811
+def test_dark_scheme_pages_have_no_axe_violation(site, browser):
     server, pages = site
     axe = Axe()
     found = {}
@@ -71,14 +72,15 @@ def cjk_story(tmp_path_factory) -> Iterator[tuple[LiveServer, str]]:
     media = [{"credit": "撮影：山田太郎", "copyright": "© 2026 朝日"}]  # a credit, no picture
     with open_archive(mapping["archive"]["path"], domain="news.example") as archive:
         story = archive.save(
-            make_story(title="港の橋が再開", slug="hashi", language="ja", media=media), now=NOW
+            make_story(SYNDICATED, title="港の橋が再開", slug="hashi", language="ja", media=media),
+            now=NOW,
         )
     with LiveServer(tmp_path, mapping) as live:
         yield live, story.path
 
 
 @pytest.mark.browser
-def test_cjk_credits_are_not_slanted(browser, cjk_story):  # noqa: F811
+def test_cjk_credits_are_not_slanted(browser, cjk_story):
     server, path = cjk_story
     page, events = open_page(browser, server)
     try:

@@ -17,7 +17,7 @@ from archive import reading
 from archive.ingest import formats as ingest
 from service import create_app
 from service.settings import SettingsError
-from tests.conftest import MastheadRunner
+from tests.support.commands import MastheadRunner
 
 # What a test file holds to make its reader misbehave (see `misbehaving_reader`).
 KILLED, SLOW, GREEDY, STUCK = "KILL-MY-READER", "READ-ME-SLOWLY", "EAT-MEMORY", "SPIN-IN-C"

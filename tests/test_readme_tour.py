@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import ROOT, LiveServer
-from tests.test_docs import code_blocks, section
+from tests.support.docs import code_blocks, section
+from tests.support.live import LiveServer
+from tests.support.paths import ROOT
 
 BIN = Path(sys.executable).parent
 

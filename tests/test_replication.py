@@ -27,8 +27,10 @@ from archive import open_archive, slugify
 from service import replication
 from service.commands.cli import main
 from service.settings import settings_from_mapping
-from tests.conftest import WRITE_TOKEN, LiveServer, free_port, settings_mapping, write_config
-from tests.test_feeds import make_story
+from tests.support.api import WRITE_TOKEN
+from tests.support.archives import settings_mapping
+from tests.support.live import LiveServer, free_port, write_config
+from tests.support.stories import SYNDICATED, make_story
 
 # Stories the drill writes through the API while Litestream replicates.
 DRILL_STORIES = 500
@@ -206,7 +208,7 @@ def test_restore_to_a_time_brings_back_the_archive_as_it_was_then(tmp_path):
 
 
 def _story(title: str):
-    return make_story(title=title, slug=slugify(title))
+    return make_story(SYNDICATED, title=title, slug=slugify(title))
 
 
 def uploaded(replica: Path) -> set[str]:

@@ -14,7 +14,7 @@ from service import create_app
 from service.wsgi.accesslog import AccessLog
 from service.wsgi.proxies import TrustedProxies
 from service.wsgi.request_environ import WithoutProcessEnvironment
-from tests.conftest import WRITE_TOKEN
+from tests.support.api import WRITE_TOKEN
 
 # --- Host -------------------------------------------------------------------------------------
 

@@ -11,18 +11,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from archive import Story, open_archive, story_to_dict
+from archive import Story, open_archive
 from service import create_app
-from tests.conftest import NOW, MastheadRunner
+from tests.support.archives import everything, fresh
+from tests.support.commands import MastheadRunner
+from tests.support.stories import NOW
 
 PUBLISHED = "2014-02-24T20:00:00+04:00"
-
-
-def fresh(make_settings, tmp_path, name="fresh.db"):
-    """Settings, a CLI runner and a client for another, empty archive."""
-    settings = make_settings(archive={"path": str(tmp_path / name), "demo": False})
-    app = create_app(settings)
-    return settings, MastheadRunner(app), app.test_client()
 
 
 def build_archive(archive) -> None:
@@ -79,16 +74,6 @@ def build_archive(archive) -> None:
         Story(title="Later a draft", slug="later-a-draft"), now=NOW - timedelta(days=3)
     )
     archive.save(published.replace(status="draft", title="Reworked"), now=NOW - timedelta(days=2))
-
-
-def everything(settings, *, public: bool = False) -> dict[int, tuple[dict, list[dict]]]:
-    """Every story with its revisions; `public`: every public story as the public sees it (a
-    tombstone as its tombstone)."""
-    with open_archive(settings.archive_path) as archive:
-        return {
-            story.id: (story_to_dict(story), archive.revisions(story.id))
-            for story in archive.all_stories(include_unpublished=not public)
-        }
 
 
 @pytest.mark.parametrize(

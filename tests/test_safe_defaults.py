@@ -14,8 +14,8 @@ import feedparser
 import pytest
 
 from archive import open_archive
-from tests.conftest import free_port, write_config
-from tests.test_command import MASTHEAD, articles, masthead, wait_for_json  # noqa: F401
+from tests.support.commands import MASTHEAD, masthead
+from tests.support.live import free_port, wait_for_json, write_config
 
 WARNING = "warning: [site] base_url is still the default"
 
@@ -98,7 +98,7 @@ def test_a_local_base_url_on_another_port_is_pointed_out(tmp_path):
 
 
 @pytest.mark.parametrize(("base_url", "warned"), [(None, True), ("https://news.example", False)])
-def test_import_warns_while_base_url_is_the_default(tmp_path, articles, base_url, warned):  # noqa: F811
+def test_import_warns_while_base_url_is_the_default(tmp_path, articles, base_url, warned):
     env = user_env(tmp_path, **({"site": {"base_url": base_url}} if base_url else {}))
     done = masthead("import", str(articles), env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -14,7 +14,10 @@ from datetime import timedelta
 
 from archive import story_from_dict
 from service.feeds import scheduler
-from tests.conftest import NOW, ROOT, LiveServer, settings_mapping, write_config
+from tests.support.archives import settings_mapping
+from tests.support.live import LiveServer, write_config
+from tests.support.paths import ROOT
+from tests.support.stories import NOW
 
 # Each contender tries to start the scheduler, says whether it leads, then waits for stdin.
 CONTENDER = """

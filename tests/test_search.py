@@ -11,9 +11,8 @@ import pytest
 
 from archive import open_archive
 from archive.db.search import MAX_TERMS, parse_query
-from tests.conftest import NOW
-from tests.test_archive import make_story
-from tests.test_pages import html_of, texts
+from tests.support.pages import html_of, texts
+from tests.support.stories import NOW, make_story
 
 
 @pytest.fixture

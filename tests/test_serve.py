@@ -16,7 +16,8 @@ import pytest
 from service.commands import server as production
 from service.feeds import scheduler
 from service.settings import settings_from_mapping
-from tests.conftest import LiveServer, settings_mapping
+from tests.support.archives import settings_mapping
+from tests.support.live import LiveServer, alive, children
 
 
 def test_serve_fills_an_empty_archive_with_demo_stories_and_serves_them(tmp_path):
@@ -118,25 +119,3 @@ def processes_of(config: Path) -> set[int]:
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue  # ended while we looked, or not ours
     return found
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is `pid`, from /proc/*/stat (field 4 is the parent)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue  # ended while we looked
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, reaped by init soon, does not count)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "\nState:\tZ" not in status

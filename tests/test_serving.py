@@ -21,8 +21,10 @@ from lxml import etree
 from archive import open_archive, story_from_dict
 from service import create_app
 from service.feeds import websub
-from tests.conftest import NOW, LiveServer, settings_mapping
-from tests.test_feeds import ATOM, links_of
+from tests.support.archives import settings_mapping
+from tests.support.feeds import ATOM, links_of
+from tests.support.live import LiveServer
+from tests.support.stories import NOW
 
 
 def seed(tmp_path, count: int = 6) -> None:

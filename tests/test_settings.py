@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.settings import Settings, SettingsError, load_settings
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def test_shipped_config_loads_and_matches_the_defaults():

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from archive import open_archive, story_from_dict
-from tests.conftest import NOW
+from tests.support.stories import NOW
 
 SHORT_TEXT = "Kurz\n\nEin Satz.\n"
 MARKDOWN = "---\ntitle: Hafen\npublished_at: 2026-11-20T09:00:00+01:00\n---\n\nDer Hafen.\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_openapi import validate
+from tests.support.api import validate
 
 SOURCES_TOKEN = "sources-scope-token-0123456789"
 

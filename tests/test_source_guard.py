@@ -15,8 +15,8 @@ from archive.db import sources as store
 from service.archive_access import open_for
 from service.sources import poller
 from service.sources.fetch import AddressRefused, Fetcher, public_only
-from tests.conftest import NOW
-from tests.source_server import Page, SourceServer
+from tests.support.source_server import Page, SourceServer
+from tests.support.stories import NOW
 
 
 class Connections:

@@ -11,8 +11,8 @@ import pytest
 from archive.db import sources as store
 from service.archive_access import open_for
 from service.sources import poller
-from tests.conftest import NOW
-from tests.source_server import Page, SourceServer, endless, trickle
+from tests.support.source_server import Page, SourceServer, endless, trickle
+from tests.support.stories import NOW
 
 GOOD = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Good Paper</title>
 <link>https://good.example/</link><description>d</description>

@@ -14,8 +14,8 @@ from archive.db import sources as store
 from service import create_app
 from service.archive_access import open_for
 from service.sources import poller, websub
-from tests.conftest import NOW
-from tests.source_server import Page, SourceServer
+from tests.support.source_server import Page, SourceServer
+from tests.support.stories import NOW
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">

@@ -12,8 +12,8 @@ import pytest
 
 from archive.db import sources as store
 from service.sources import poller
-from tests.conftest import NOW
-from tests.source_server import Page, SourceServer
+from tests.support.source_server import Page, SourceServer
+from tests.support.stories import NOW
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"

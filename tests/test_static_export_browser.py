@@ -20,9 +20,10 @@ from archive import open_archive
 from service import create_app
 from service.export.static_site import export_site
 from service.settings import HttpSettings, settings_from_mapping
-from tests.conftest import NOW, free_port, settings_mapping
-from tests.test_browser import browser, open_page, screenshot  # noqa: F401 (a fixture)
-from tests.test_feeds import make_story
+from tests.support.archives import settings_mapping
+from tests.support.browser import open_page, screenshot
+from tests.support.live import free_port
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 pytestmark = pytest.mark.browser
 
@@ -68,10 +69,11 @@ def exported(tmp_path_factory) -> Iterator[StaticServer]:
     )
     settings = settings_from_mapping(mapping)
     with open_archive(settings.archive_path, domain="news.example") as archive:
-        first = make_story().published_at
+        first = make_story(SYNDICATED).published_at
         for n in range(SPORT):
             archive.save(
                 make_story(
+                    SYNDICATED,
                     title=f"Match report {n}",
                     slug=f"match-{n}",
                     section="Sport",
@@ -81,6 +83,7 @@ def exported(tmp_path_factory) -> Iterator[StaticServer]:
             )
         archive.save(
             make_story(
+                SYNDICATED,
                 title="Lighthouse keeper retires",
                 slug="lighthouse",
                 body="<p>The keeper of the Zanzibar lighthouse retired after forty years.</p>",
@@ -89,6 +92,7 @@ def exported(tmp_path_factory) -> Iterator[StaticServer]:
         )
         archive.save(
             make_story(
+                SYNDICATED,
                 title="Мост через Неву открыт",
                 slug="most",
                 language="ru",
@@ -101,7 +105,7 @@ def exported(tmp_path_factory) -> Iterator[StaticServer]:
         yield server
 
 
-def test_a_section_pages_through_by_path_on_a_plain_static_server(browser, exported):  # noqa: F811
+def test_a_section_pages_through_by_path_on_a_plain_static_server(browser, exported):
     page, events = open_page(browser, exported)
     page.goto(exported.url + "/sections/sport/")
     seen = []
@@ -126,7 +130,7 @@ def test_a_section_pages_through_by_path_on_a_plain_static_server(browser, expor
     ("words", "found"),
     [("Zanzibar", "/lighthouse/"), ("пешеходов", "/most/"), ("Match report 7", "/match-7/")],
 )
-def test_the_search_form_finds_stories_without_a_server(browser, exported, words, found):  # noqa: F811
+def test_the_search_form_finds_stories_without_a_server(browser, exported, words, found):
     page, events = open_page(browser, exported)
     page.goto(exported.url + "/")
     page.fill("#site-search-q", words)

@@ -33,7 +33,10 @@ from archive.story.shape import PART_FIELDS, WRITABLE_FIELDS
 from service import create_app
 from service.feeds import scheduler
 from service.settings import settings_from_mapping
-from tests.conftest import NOW, SCHEMAS, WRITE_TOKEN, settings_mapping
+from tests.support.api import WRITE_TOKEN
+from tests.support.archives import settings_mapping
+from tests.support.paths import SCHEMAS
+from tests.support.stories import NOW
 
 # Examples per property: the whole file stays under a minute on two cores.
 PROFILE = settings(

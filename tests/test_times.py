@@ -13,10 +13,10 @@ import pytest
 
 from archive import InvalidStory
 from archive.story.fields import MAX_DATELINE_LENGTH
-from tests.conftest import FIXTURES, NOW
-from tests.test_api import assert_problem, create
-from tests.test_archive import make_story
-from tests.test_pages import STORY, html_of, texts
+from tests.support.api import assert_problem, create
+from tests.support.pages import STORY, html_of, texts
+from tests.support.paths import FIXTURES
+from tests.support.stories import NOW, make_story
 
 # 01:00 in Sochi is still the 24th in the site's zone (Europe/London, 21:00).
 SOCHI_TIME = "2014-02-25T01:00:00+04:00"

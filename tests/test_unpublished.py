@@ -18,7 +18,8 @@ from lxml import etree
 from archive import story_from_dict
 from service import create_app
 from service.feeds import renditions
-from tests.conftest import NOW, MastheadRunner
+from tests.support.commands import MastheadRunner
+from tests.support.stories import NOW
 
 TOMBSTONES = "{http://purl.org/atompub/tombstones/1.0}"
 PERMALINK = "/2026/11/20/harbour-bridge-reopens/"

@@ -17,9 +17,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from service.export.static_site import export_site
-from tests.conftest import NOW
-from tests.test_feeds import build
-from tests.test_pages import full_story
+from tests.support.feeds import build
+from tests.support.stories import NOW, full_story
 
 BASE = "https://news.example"
 STORY = "/2014/02/24/harbour-bridge-reopens/"

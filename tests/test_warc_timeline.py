@@ -21,8 +21,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 from werkzeug.http import http_date
 
-from tests.conftest import NOW, free_port
-from tests.test_feeds import build, make_story
+from tests.support.feeds import build
+from tests.support.live import free_port
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 BIN = Path(sys.executable).parent
 BASE = "https://news.example"
@@ -33,13 +34,13 @@ DEKS = ["First dek.", "Second dek.", "Third dek."]
 def timeline(archive, settings):
     """A story published, edited, drafted, edited with a new slug; and one withdrawn."""
     times = [NOW, NOW + timedelta(days=1), NOW + timedelta(days=3)]
-    story = archive.save(make_story(slug="bridge", dek=DEKS[0]), now=times[0])
+    story = archive.save(make_story(SYNDICATED, slug="bridge", dek=DEKS[0]), now=times[0])
     story = archive.save(story.replace(dek=DEKS[1]), now=times[1])
     story = archive.save(story.replace(status="draft", dek="Never public."), now=NOW + timedelta(2))
     story = archive.save(
         story.replace(status="published", dek=DEKS[2], slug="bridge-reopens"), now=times[2]
     )
-    gone = archive.save(make_story(slug="ferry", title="Ferry sinks"), now=NOW)
+    gone = archive.save(make_story(SYNDICATED, slug="ferry", title="Ferry sinks"), now=NOW)
     archive.withdraw(gone.id, reason="Published in error.", now=NOW + timedelta(days=1))
     build(archive, settings, now=NOW + timedelta(days=4))
     return story, times, gone

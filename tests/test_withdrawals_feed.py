@@ -14,8 +14,9 @@ import pytest
 from lxml import etree
 
 from service.feeds import renditions
-from tests.conftest import NOW, SCHEMAS
-from tests.test_feeds import ATOM, build, make_story, needs_schemas
+from tests.support.feeds import ATOM, build, needs_schemas
+from tests.support.paths import SCHEMAS
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
@@ -28,14 +29,18 @@ CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 def gone(archive, settings):
     """Three stories: one withdrawn, one sent back to draft (both later), one live."""
     withdrawn = archive.save(
-        make_story(title="Quarry plan", slug="quarry", published_at="2026-10-02T09:00:00Z"),
+        make_story(
+            SYNDICATED, title="Quarry plan", slug="quarry", published_at="2026-10-02T09:00:00Z"
+        ),
         now=NOW - timedelta(days=60),
     )
     unpublished = archive.save(
-        make_story(title="Ферма на берегу", slug="ferma", language="ru", tags=["Ферма"]),
+        make_story(
+            SYNDICATED, title="Ферма на берегу", slug="ferma", language="ru", tags=["Ферма"]
+        ),
         now=NOW - timedelta(days=3),
     )
-    live = archive.save(make_story(title="Tram line opens", slug="tram"), now=NOW)
+    live = archive.save(make_story(SYNDICATED, title="Tram line opens", slug="tram"), now=NOW)
     archive.withdraw(withdrawn.id, reason="Legal request <b>", now=NOW + timedelta(hours=1))
     archive.save(
         unpublished.replace(status="draft", title="Secret rework"), now=NOW + timedelta(hours=2)

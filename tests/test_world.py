@@ -21,7 +21,8 @@ from lxml import etree
 
 from archive import open_archive
 from service.feeds import scheduler
-from tests.conftest import FIXTURES, NOW, SCHEMAS
+from tests.support.paths import FIXTURES, SCHEMAS
+from tests.support.stories import NOW
 
 WORLD = FIXTURES / "world"
 FORMATS = ["txt", "md", "html", "json"]
