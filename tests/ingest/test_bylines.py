@@ -5,15 +5,14 @@ languages with the byline under the title, after a caption, after the standfirst
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from archive.ingest import formats as ingest
 from archive.ingest.byline import byline_authors
 from archive.ingest.extract import blocks_of
+from tests.support import paths
 
-FIXTURES = Path(__file__).parent / "fixtures" / "bylines"
+FIXTURES = paths.FIXTURES / "bylines"
 ORG = "organization"
 
 # (line, [(name, kind)]): every form is read wherever it stands (no label is guessed).
