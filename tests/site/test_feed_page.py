@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -21,6 +23,7 @@ from playwright.sync_api import sync_playwright
 
 from archive import ChangeNote, open_archive
 from service.feeds.atom_rss import CC_NS, TOMBSTONES_NS
+from service.settings import Settings, settings_from_mapping
 from service.site import feed_page
 from service.wsgi.http import CONTENT_SECURITY_POLICY
 from tests.support.archives import settings_mapping
@@ -51,10 +54,27 @@ def fill(archive) -> None:
     )
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """An archive holding `fill`'s stories with every feed built, made once for the module."""
+    settings = settings_from_mapping(settings_mapping(tmp_path_factory.mktemp("built")))
+    with open_archive(
+        settings.archive_path, domain=settings.site.domain, timezone=settings.site.timezone
+    ) as archive:
+        fill(archive)
+        build(archive, settings, now=NOW + timedelta(hours=2))
+    return settings.archive_path
+
+
 @pytest.fixture
-def feeds(archive, settings) -> dict[str, bytes]:
-    fill(archive)
-    build(archive, settings, now=NOW + timedelta(hours=2))
+def settings(make_settings, built, tmp_path) -> Settings:
+    """Each test's own copy of the built archive (building it is most of a test's time)."""
+    shutil.copyfile(built, tmp_path / "archive.db")
+    return make_settings()
+
+
+@pytest.fixture
+def feeds(archive) -> dict[str, bytes]:
     return {fmt: body(archive, f"latest.{fmt}") for fmt in FORMATS}
 
 
