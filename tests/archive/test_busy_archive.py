@@ -16,6 +16,7 @@ from archive import open_archive
 from archive.ingest import formats as ingest
 from service import create_app
 from tests.support.api import story_json
+from tests.support.archives import copy_template_archive
 from tests.support.commands import MastheadRunner
 
 # Short enough that a test waits for it in a blink, long enough to be a real wait.
@@ -155,6 +156,6 @@ def test_an_import_holds_no_write_lock_while_its_files_are_read(
 
 def test_an_archive_opened_with_a_busy_timeout_waits_that_long(tmp_path):
     path = tmp_path / "archive.db"
-    open_archive(path).close()
+    copy_template_archive(path)
     with open_archive(path, busy_timeout_ms=BUSY_TIMEOUT_MS) as archive:
         assert archive.db.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from archive import LATEST, FeedScope, open_archive, story_from_dict
 from service.feeds import renditions
+from tests.support.archives import copy_template_archive
 from tests.support.stories import NOW
 
 STORY = {
@@ -72,6 +73,7 @@ def test_the_same_story_in_another_archive_is_built_from_that_archive(settings, 
     archive.save(story_from_dict(STORY), now=NOW)
     renditions.rebuild_pending(archive, settings, now=NOW)
 
+    copy_template_archive(tmp_path / "other.db")
     with open_archive(tmp_path / "other.db", domain="news.example") as other:
         other.save(story_from_dict({**STORY, "title": "Another title"}), now=NOW)
         renditions.rebuild_pending(other, settings, now=NOW)

@@ -13,6 +13,7 @@ import pytest
 from archive import open_archive, reading
 from archive.ingest import formats as ingest
 from archive.story.models import ChangeNote
+from tests.support.archives import copy_template_archive
 
 SITE = reading.Site(("Masthead",), "https://news.example.org/")
 
@@ -86,6 +87,7 @@ def test_workers_are_forked_before_the_archive_is_opened(tmp_path):
     path = tmp_path / "archive.db"
     change = ChangeNote(None, "", is_import=True)
     options = {"defaults": {}, "change": change, "site": SITE, "workers": 2}
+    copy_template_archive(path)
     with reading.read_ahead(found, **options) as reads, open_archive(path) as archive:
         archive.count()
         children = [child.pid for child in multiprocessing.active_children()]

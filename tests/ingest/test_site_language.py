@@ -8,6 +8,7 @@ import json
 import pytest
 
 from archive import open_archive, story_from_dict
+from tests.support.archives import copy_template_archive
 from tests.support.stories import NOW
 
 SHORT_TEXT = "Kurz\n\nEin Satz.\n"
@@ -60,6 +61,7 @@ def test_a_story_sent_to_the_api_without_a_language_is_in_the_sites(client, api_
 
 
 def test_a_script_saving_a_story_gets_the_archives_language(tmp_path):
+    copy_template_archive(tmp_path / "a.db")
     with open_archive(tmp_path / "a.db", language="pt-BR") as archive:
         story = archive.save(story_from_dict({**STORY, "published_at": NOW.isoformat()}), now=NOW)
     assert story.language == "pt-BR"

@@ -65,6 +65,7 @@ def plans_of(archive, read) -> dict[str, list[str]]:
 
 def fresh(make_settings, tmp_path, name="fresh.db"):
     """Settings, a CLI runner and a client for another, empty archive."""
+    copy_template_archive(tmp_path / name)
     settings = make_settings(archive={"path": str(tmp_path / name), "demo": False})
     app = create_app(settings)
     return settings, MastheadRunner(app), app.test_client()

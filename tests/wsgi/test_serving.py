@@ -21,13 +21,14 @@ from lxml import etree
 from archive import open_archive, story_from_dict
 from service import create_app
 from service.feeds import websub
-from tests.support.archives import settings_mapping
+from tests.support.archives import copy_template_archive, settings_mapping
 from tests.support.feeds import ATOM, links_of
 from tests.support.live import LiveServer
 from tests.support.stories import NOW
 
 
 def seed(tmp_path, count: int = 6) -> None:
+    copy_template_archive(tmp_path / "archive.db")
     with open_archive(tmp_path / "archive.db", domain="news.example") as archive:
         for n in range(count):
             month = 6 + n % 6
