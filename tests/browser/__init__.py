@@ -1,0 +1,3 @@
+"""Pages in Debian's Chromium through Playwright (marker `browser`): accessibility, direction,
+diffs, exports.
+"""

@@ -1,0 +1,3 @@
+"""Tests of service/commands/: the masthead command line, settings, doctor, serve, proxy config,
+production.
+"""

@@ -1,0 +1,1 @@
+"""The README kept honest: every setting and command named, its tour run as written."""

@@ -1,0 +1,3 @@
+"""Tests of service/site/: story and archive pages, indexes, search, permanence, Memento,
+citations, crawlers.
+"""

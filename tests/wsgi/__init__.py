@@ -1,0 +1,3 @@
+"""Tests of service/wsgi/: the pipeline in front of Flask over real HTTP, caches, limits, logs,
+nginx in front.
+"""

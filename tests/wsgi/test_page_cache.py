@@ -1,0 +1,142 @@
+"""Pages answered like feeds: kept once rendered, answered from memory until a write, sent
+compressed, with the same validators and headers as a rendered page; assets under hashed names."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import sqlite3
+
+import pytest
+from lxml import html
+
+from service.wsgi import page_cache
+from tests.support.paths import ROOT
+from tests.support.stories import NOW, full_story
+
+STATIC = ROOT / "service" / "static"
+
+
+@pytest.fixture
+def story(archive):
+    return archive.save(full_story(), now=NOW)
+
+
+def title_of(response) -> str:
+    return html.fromstring(response.data).findtext(".//h1")
+
+
+def change_behind_the_archives_back(settings, story_id: int, title: str) -> None:
+    """A write that records no revision: a kept page cannot know of it (no story write does
+    this; it shows which answers come from memory)."""
+    with sqlite3.connect(settings.archive_path) as db:
+        db.execute("UPDATE stories SET title = ? WHERE id = ?", [title, story_id])
+
+
+def test_a_page_is_answered_from_memory_until_a_write(archive, client, settings, story):
+    first = client.get(story.path)
+    assert title_of(first) == story.title
+    change_behind_the_archives_back(settings, story.id, "Not from memory")
+    kept = client.get(story.path)
+    assert kept.data == first.data
+    assert kept.headers["ETag"] == first.headers["ETag"]
+    # A write through the archive makes every kept page stale: the next request renders.
+    archive.save(full_story(title="Another story", slug="another"), now=NOW)
+    assert title_of(client.get(story.path)) == "Not from memory"
+
+
+def test_kept_pages_revalidate_and_are_sent_compressed(client, story):
+    plain = client.get(story.path)
+    packed = client.get(story.path, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    # The permalink varies on Accept-Datetime too (Memento); both variants say so.
+    assert set(packed.vary) == set(plain.vary) == {"Accept-Encoding", "accept-datetime"}
+    for answer, headers in ((plain, {}), (packed, {"Accept-Encoding": "gzip"})):
+        again = client.get(story.path, headers={**headers, "If-None-Match": answer.headers["ETag"]})
+        assert (again.status_code, again.data) == (304, b"")
+        assert again.headers["ETag"] == answer.headers["ETag"]
+        assert again.headers["Cache-Control"] == answer.headers["Cache-Control"]
+    head = client.head(story.path)
+    assert head.data == b""
+    assert head.headers["Content-Length"] == str(len(plain.data))
+    # A kept answer carries every header the rendered page had.
+    for name in ("Content-Security-Policy", "X-Frame-Options", "Cache-Control", "Last-Modified"):
+        assert packed.headers[name] == plain.headers[name], name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/search?q=bridge",  # depends on the query
+        "/?utm_source=x",  # a query that is not a page number
+        "/2099/01/01/nothing/",  # a 404 is never kept
+    ],
+)
+def test_what_is_never_kept(client, settings, story, path):
+    first = client.get(path)
+    change_behind_the_archives_back(settings, story.id, "Seen at once")
+    again = client.get(path)
+    assert again.status_code == first.status_code
+    if first.status_code == 200:
+        assert again.data != first.data
+
+
+def test_each_page_of_a_list_is_kept_on_its_own(archive, client):
+    for day in range(1, 23):
+        archive.save(
+            full_story(slug=f"day-{day}", published_at=f"2026-10-{day:02}T09:00:00+00:00"),
+            now=NOW,
+        )
+    first, second = client.get("/2026/10/"), client.get("/2026/10/page/2/")
+    assert first.status_code == second.status_code == 200
+    assert first.data != second.data
+    assert client.get("/2026/10/page/2/").data == second.data
+
+
+def test_a_kept_page_is_counted_by_the_rate_limit_once(make_settings, tmp_path):
+    from service import create_app
+
+    app = create_app(make_settings(http={"rate_limit_per_minute": 3}))
+    client = app.test_client()
+    statuses = [client.get("/").status_code for _ in range(4)]
+    # The first request renders (through Flask, which must not count it again), two are kept.
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_a_page_that_varies_on_another_header_is_never_answered_for_it(client, story):
+    """A header a page varies on (besides Accept-Encoding) is answered by rendering."""
+    kept = page_cache.Kept(None, 0, 0, ["HTTP_ACCEPT_DATETIME"])
+    assert any({"HTTP_ACCEPT_DATETIME": "x"}.get(name) for name in kept.varies)
+    captured = page_cache.Captured()
+    captured.start_response(
+        "200 OK", [("Cache-Control", "public, max-age=60"), ("Vary", "Accept-Datetime")]
+    )
+    environ = {"HTTP_ACCEPT_DATETIME": "Mon, 24 Feb 2014 16:00:00 GMT"}
+    assert page_cache.PageServer.keep(captured, b"page", 1, environ) is None
+    without = page_cache.PageServer.keep(captured, b"page", 1, {})
+    assert without.varies == ["HTTP_ACCEPT_DATETIME"]
+    assert ("Vary", "Accept-Datetime") in without.answer.plain.ok_headers
+
+
+def test_a_kept_permalink_still_answers_a_memento_request(client, story):
+    kept = client.get(story.path)
+    assert client.get(story.path).data == kept.data  # answered from memory
+    asked = client.get(story.path, headers={"Accept-Datetime": "Wed, 26 Feb 2014 12:00:00 GMT"})
+    assert asked.status_code == 302
+    assert asked.headers["Location"].endswith(f"{story.path}revisions/1/")
+    assert client.get(story.path).data == kept.data
+
+
+def test_assets_have_hashed_names_kept_for_a_year(client, story):
+    page = html.fromstring(client.get(story.path).data)
+    [stylesheet] = page.cssselect("link[rel=stylesheet]")
+    href = stylesheet.get("href")
+    css = (STATIC / "style.css").read_bytes()
+    assert href == f"/assets/style.{hashlib.sha256(css).hexdigest()[:12]}.css"
+    answer = client.get(href, headers={"Accept-Encoding": "gzip"})
+    assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert answer.mimetype == "text/css"
+    assert gzip.decompress(answer.data) == css
+    assert client.get("/assets/style.000000000000.css").status_code == 404
