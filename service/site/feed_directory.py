@@ -1,4 +1,5 @@
-"""The directory of feeds: /feeds/ for people, /feeds.opml for feed readers.
+"""The directory of feeds: /feeds/ for people, /feeds.opml for feed readers (a page listing
+the same feeds when a browser opens it).
 
 Lists what the archive has stored whose page exists too: a feed whose section, tag, author or
 month has no live story left (all withdrawn) keeps serving its tombstones, but is not offered.
@@ -8,17 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from lxml import etree
 
 from archive import Archive, FeedScope
 from service.archive_access import get_archive, settings
-from service.feeds.document import clean, scope_title
+from service.feeds.document import absolute, clean, scope_title
 from service.feeds.renditions import FORMATS, feed_url
 from service.settings import Settings
+from service.site.feed_page import READERS
+from service.site.negotiation import varying_on_accept, wants_page
 from service.site.templating import render_page, send_text
 
 bp = Blueprint("feed_directory", __name__)
+
+# The OPML list's media type: readers importing it ask for this, `*/*` or nothing.
+OPML_TYPE = "text/x-opml"
 
 # Subscription feeds by scope kind; archive months are listed on their own.
 GROUPS = {
@@ -84,9 +90,22 @@ def list_feeds():
 
 @bp.get("/feeds.opml")
 def feeds_opml():
+    """The OPML list for feed readers; a browser opening it gets a page listing the same feeds
+    at the same address (service/site/negotiation.py)."""
     config = settings()
     groups, _months = directory(get_archive(), config)
-    return send_text(opml(groups, config).decode("utf-8"), "text/x-opml; charset=utf-8")
+    if wants_page(OPML_TYPE):
+        return varying_on_accept(
+            render_page(
+                "feeds_opml.html",
+                title=f"{config.site.title} feeds",
+                groups=groups,
+                address=absolute(config, url_for("feed_directory.feeds_opml")),
+                readers=READERS,
+            )
+        )
+    text = opml(groups, config).decode("utf-8")
+    return varying_on_accept(send_text(text, f"{OPML_TYPE}; charset=utf-8"))
 
 
 def opml(groups: dict[str, list[Listing]], config: Settings) -> bytes:
