@@ -1,4 +1,5 @@
-"""The directory of feeds: /feeds/ for people, /feeds.opml for feed readers.
+"""The directory of feeds: /feeds/ for people, /feeds.opml for feed readers (a page listing
+the same feeds when a browser opens it).
 
 Lists what the archive has stored whose page exists too: a feed whose section, tag, author or
 month has no live story left (all withdrawn) keeps serving its tombstones, but is not offered.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from lxml import etree
 
 from archive import Archive, FeedScope
@@ -18,9 +19,14 @@ from service.feeds.document import clean
 from service.feeds.kinds import KINDS, build_order, kind_of
 from service.feeds.renditions import FORMATS
 from service.settings import Settings
+from service.site.feed_page import READERS
+from service.site.negotiation import varying_on_accept, wants_page
 from service.site.templating import render_page, send_text
 
 bp = Blueprint("feed_directory", __name__)
+
+# The OPML list's media type: readers importing it ask for this, `*/*` or nothing.
+OPML_TYPE = "text/x-opml"
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,22 @@ def list_feeds():
 
 @bp.get("/feeds.opml")
 def feeds_opml():
+    """The OPML list for feed readers; a browser opening it gets a page listing the same feeds
+    at the same address (service/site/negotiation.py)."""
     config = settings()
     groups, _months = directory(get_archive(), config)
-    return send_text(opml(groups, config).decode("utf-8"), "text/x-opml; charset=utf-8")
+    if wants_page(OPML_TYPE):
+        return varying_on_accept(
+            render_page(
+                "feeds_opml.html",
+                title=f"{config.site.title} feeds",
+                groups=groups,
+                address=urls.site_url(config.site, url_for("feed_directory.feeds_opml")),
+                readers=READERS,
+            )
+        )
+    text = opml(groups, config).decode("utf-8")
+    return varying_on_accept(send_text(text, f"{OPML_TYPE}; charset=utf-8"))
 
 
 def opml(groups: dict[str, list[Listing]], config: Settings) -> bytes:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from archive import PublishedStory, StoryMoved
 from service.archive_access import get_archive, settings
 from service.site import memento
+from service.site.negotiation import varying_on_accept, wants_page
 from service.site.pages import DAY, MONTH, YEAR
 from service.site.templating import render_page, send_text
 from service.wsgi.answers import cache_control
@@ -68,9 +69,21 @@ def show_revision(year: int, month: int, day: int, slug: str, number: int):
 def show_timemap(year: int, month: int, day: int, slug: str):
     story = public_story(year, month, day, slug, below="timemap/")
     base_url = settings().site.base_url
-    text = memento.timemap(story.path, _mementos(story, base_url), base_url)
+    mementos = _mementos(story, base_url)
+    if wants_page(memento.LINK_FORMAT):
+        # A browser gets the TimeMap as a page at the same address (service/site/negotiation.py).
+        page = render_page(
+            "timemap.html",
+            title=f"Past versions of “{story.title}”",
+            last_modified=story.updated_at,
+            story=story,
+            mementos=mementos,
+            urls=memento.story_urls(story.path, base_url),
+        )
+        return varying_on_accept(page)
+    text = memento.timemap(story.path, mementos, base_url)
     # RFC 6690 7.1: link-format is UTF-8 and takes no charset parameter.
-    return send_text(text, memento.LINK_FORMAT, story.updated_at)
+    return varying_on_accept(send_text(text, memento.LINK_FORMAT, story.updated_at))
 
 
 @bp.before_app_request

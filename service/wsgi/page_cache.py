@@ -121,6 +121,11 @@ class PageServer:
             getattr(chunks, "close", lambda: None)()
         kept = self.keep(captured, body, generation, environ)
         if kept is None:
+            # Chosen by this request's own header (a browser's Accept): not kept for everyone,
+            # yet answered as a kept page is, 304 included.
+            chosen = self.keep(captured, body, generation, {})
+            if chosen is not None:
+                return chosen.answer.send(environ, start_response)
             start_response(captured.status, captured.headers)
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
         if kept.answer.size > self.limit:

@@ -21,37 +21,19 @@ import pytest
 from lxml import etree, html
 from playwright.sync_api import sync_playwright
 
-from archive import ChangeNote, open_archive
+from archive import open_archive
 from service.feeds.atom_rss import CC_NS, TOMBSTONES_NS
 from service.settings import Settings, settings_from_mapping
 from service.site import feed_page
 from service.wsgi.http import CONTENT_SECURITY_POLICY
 from tests.support.archives import settings_mapping
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
-from tests.support.feeds import body, build
+from tests.support.feeds import ARABIC_TITLE, BROWSER_ACCEPT, body, build, fill
 from tests.support.live import LiveServer
-from tests.support.stories import NOW, SYNDICATED, make_story
+from tests.support.stories import NOW
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FORMATS = ("atom", "rss", "json")
-BROWSER_ACCEPT = (
-    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
-)
-ARABIC_TITLE = "افتتاح جسر الميناء"
-
-
-def fill(archive) -> None:
-    """Stories in English and Arabic, a withdrawn one and a correction."""
-    archive.save(make_story(SYNDICATED, slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW)
-    archive.save(make_story(SYNDICATED, title=ARABIC_TITLE, slug="jisr", language="ar"), now=NOW)
-    tram = archive.save(make_story(SYNDICATED, title="Tram line opens", slug="tram"), now=NOW)
-    withdrawn = archive.save(make_story(SYNDICATED, title="Ferry cancelled", slug="ferry"), now=NOW)
-    archive.withdraw(withdrawn.id, reason="Published in error.", now=NOW)
-    archive.save(
-        tram.replace(title="Tram line opens to riders"),
-        now=NOW + timedelta(hours=1),
-        change=ChangeNote("correction", "An earlier version gave the wrong opening hour."),
-    )
 
 
 @pytest.fixture(scope="module")

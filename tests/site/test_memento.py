@@ -4,7 +4,6 @@ Mementos, and the TimeMap in link-format; only revisions saved while the story w
 
 from __future__ import annotations
 
-import re
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug.http import http_date, parse_date
 
+from tests.support.links import by_rel, parse_links
 from tests.support.pages import html_of
 from tests.support.stories import NOW, make_story
 
@@ -29,29 +29,6 @@ SAVED = {
     5: datetime(2014, 2, 27, 10, 0, 30, 500_000, tzinfo=UTC),
 }
 PUBLISHED = [2, 4, 5]
-
-# A link-value of RFC 8288 (the Link header) and RFC 6690 (link-format): <url> then params.
-LINK = r'<([^>]*)>((?:\s*;\s*[\w-]+\s*=\s*(?:"[^"]*"|[^;,\s"]+))*)'
-PARAM = re.compile(r';\s*([\w-]+)\s*=\s*(?:"([^"]*)"|([^;,\s"]+))')
-
-
-def parse_links(value: str) -> list[dict[str, str]]:
-    """Every link in a Link header or a link-format document, as {"url": ..., param: value};
-    fails on anything that is not a comma-separated list of link-values."""
-    assert re.fullmatch(rf"\s*(?:{LINK}\s*,\s*)*{LINK}\s*", value), value
-    return [
-        {"url": url, **{name: quoted or token for name, quoted, token in PARAM.findall(params)}}
-        for url, params in re.findall(LINK, value)
-    ]
-
-
-def by_rel(links: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
-    """Links under each of their relation types (rel="first memento" is under both)."""
-    found: dict[str, list[dict[str, str]]] = {}
-    for link in links:
-        for rel in link["rel"].split():
-            found.setdefault(rel, []).append(link)
-    return found
 
 
 def memento_url(number: int) -> str:

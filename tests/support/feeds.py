@@ -4,14 +4,16 @@ feedparser, lxml or json."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import feedparser
 import pytest
 from lxml import etree
 
+from archive import ChangeNote
 from service.feeds import renditions
 from tests.support.paths import SCHEMAS
-from tests.support.stories import NOW
+from tests.support.stories import NOW, SYNDICATED, make_story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -51,3 +53,24 @@ def json_feed(archive, key):
 
 def atom_tree(archive, key):
     return etree.fromstring(body(archive, key))
+
+
+# What a browser's navigation asks for (Chromium's Accept).
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
+ARABIC_TITLE = "افتتاح جسر الميناء"
+
+
+def fill(archive) -> None:
+    """Stories in English and Arabic, a withdrawn one and a correction."""
+    archive.save(make_story(SYNDICATED, slug="older", published_at="2026-11-19T09:00:00Z"), now=NOW)
+    archive.save(make_story(SYNDICATED, title=ARABIC_TITLE, slug="jisr", language="ar"), now=NOW)
+    tram = archive.save(make_story(SYNDICATED, title="Tram line opens", slug="tram"), now=NOW)
+    withdrawn = archive.save(make_story(SYNDICATED, title="Ferry cancelled", slug="ferry"), now=NOW)
+    archive.withdraw(withdrawn.id, reason="Published in error.", now=NOW)
+    archive.save(
+        tram.replace(title="Tram line opens to riders"),
+        now=NOW + timedelta(hours=1),
+        change=ChangeNote("correction", "An earlier version gave the wrong opening hour."),
+    )
