@@ -5,8 +5,10 @@ and revision pages, lists, indexes, sitemaps, assets; never /api/, /search or /h
 rendered by Flask once, as a plain GET, and kept as an `Answer` (service/wsgi/answers.py: both
 encodings, every header Flask gave it). Later requests are answered from it, 304s included, as
 long as nothing was written to the archive since (`Archive.generation`, one indexed read), for
-at most KEEP_SECONDS (pages say how old a story is), and the request carries none of the
-headers the page varies on besides Accept-Encoding (a Memento `Accept-Datetime`, say).
+at most KEEP_SECONDS (pages say how old a story is). A page that varies on a request header
+besides Accept-Encoding (/feeds.opml and TimeMaps on Accept: a page for a browser, the document
+for a reader) is kept once per value of that header, as a shared cache keys on Vary, up to
+MAX_VARIANTS values a path; past them, such a request is rendered and not kept.
 
 What Flask answers with anything but a public 200 (a redirect, a 404, a 410 tombstone) is
 passed on as it is and never kept. Each worker keeps at most `[cache] pages_mib` of pages;
@@ -35,6 +37,9 @@ NOT_KEPT = ("/api/", "/feeds/", "/search", "/health")
 MIB = 1024 * 1024
 # Longest a page is kept without a write: pages that say "this story is from ..." age.
 KEEP_SECONDS = 3600
+# Values of a varied header (Accept, say) kept per path; more are rendered and not kept, so no
+# client can fill the cache with made-up values.
+MAX_VARIANTS = 8
 # Request headers a kept page is rendered without: the answer is chosen from it per request.
 CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_ACCEPT_ENCODING")
 # Headers an Answer makes itself, per variant.
@@ -91,25 +96,25 @@ class PageServer:
         self.inner = inner
         self.limit = limit
         self.kept: dict[str, Kept] = {}
+        # Per path: the WSGI names of the request headers its answer varies on, and how many
+        # of their values are kept.
+        self.varies: dict[str, list[str]] = {}
+        self.variants: dict[str, int] = {}
         self.size = 0
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if not is_kept_path(environ):
             return self.inner(environ, start_response)
-        key = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        path = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        key = variant_key(path, self.varies.get(path, ()), environ)
         generation = thread_archive(self.app).generation()
         kept = self.kept.get(key)
-        if (
-            kept is not None
-            and kept.generation == generation
-            and time.time() < kept.good_until
-            and not any(environ.get(name) for name in kept.varies)
-        ):
+        if kept is not None and kept.generation == generation and time.time() < kept.good_until:
             return kept.answer.send(environ, start_response)
-        return self.render(key, generation, environ, start_response)
+        return self.render(path, generation, environ, start_response)
 
-    def render(self, key: str, generation: int, environ: dict, start_response: StartResponse):
+    def render(self, path: str, generation: int, environ: dict, start_response: StartResponse):
         """Flask renders the page as a plain GET; a public 200 is kept and answered from."""
         plain = {name: value for name, value in environ.items() if name not in CONDITIONAL}
         plain["REQUEST_METHOD"] = "GET"
@@ -119,25 +124,29 @@ class PageServer:
             body = b"".join(chunks)
         finally:
             getattr(chunks, "close", lambda: None)()
-        kept = self.keep(captured, body, generation, environ)
+        kept = self.keep(captured, body, generation)
         if kept is None:
-            # Chosen by this request's own header (a browser's Accept): not kept for everyone,
-            # yet answered as a kept page is, 304 included.
-            chosen = self.keep(captured, body, generation, {})
-            if chosen is not None:
-                return chosen.answer.send(environ, start_response)
             start_response(captured.status, captured.headers)
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
-        if kept.answer.size > self.limit:
-            return kept.answer.send(environ, start_response)  # bigger than the whole cache
+        key = variant_key(path, kept.varies, environ)
         with self.lock:
+            self.varies[path] = kept.varies
+            is_new_variant = key != path and key not in self.kept
+            if kept.answer.size > self.limit or (
+                is_new_variant and self.variants.get(path, 0) >= MAX_VARIANTS
+            ):
+                return kept.answer.send(environ, start_response)  # answered, not kept
             replaced = self.kept.pop(key, None)
             self.size -= replaced.answer.size if replaced is not None else 0
             if self.size + kept.answer.size > self.limit:
                 self.kept.clear()
+                self.variants.clear()
                 self.size = 0
+                is_new_variant = key != path
             self.kept[key] = kept
             self.size += kept.answer.size
+            if is_new_variant:
+                self.variants[path] = self.variants.get(path, 0) + 1
         return kept.answer.send(environ, start_response)
 
     def report(self) -> dict:
@@ -145,7 +154,7 @@ class PageServer:
         return {"size": self.size, "limit": self.limit, "unit": "bytes", "entries": len(self.kept)}
 
     @staticmethod
-    def keep(captured: Captured, body: bytes, generation: int, environ: dict) -> Kept | None:
+    def keep(captured: Captured, body: bytes, generation: int) -> Kept | None:
         """The answer to keep of what Flask answered, or None when it must not be kept."""
         headers = {name.lower(): value for name, value in captured.headers}
         cache_control = headers.get("cache-control", "")
@@ -159,8 +168,6 @@ class PageServer:
             if name.strip() and name.strip().lower() != "accept-encoding"
         ]
         varies = ["HTTP_" + name.upper().replace("-", "_") for name in vary]
-        if any(environ.get(name) for name in varies):
-            return None  # rendered for this request's own header: not for everyone
         etag = headers.get("etag", "").removeprefix("W/").strip('"') or strong_etag(body)
         last_modified = parse_date(headers["last-modified"]) if "last-modified" in headers else None
         answer = Answer(
@@ -172,3 +179,10 @@ class PageServer:
             vary=vary,
         )
         return Kept(answer, generation, time.time() + KEEP_SECONDS, varies)
+
+
+def variant_key(path: str, varies: Iterable[str], environ: dict) -> str:
+    """Where the answer to this request is kept: the path, with the values of the headers its
+    answer varies on when the request sends any."""
+    asked = [environ.get(name, "") for name in varies]
+    return "\n".join([path, *asked]) if any(asked) else path

@@ -105,19 +105,47 @@ def test_a_kept_page_is_counted_by_the_rate_limit_once(make_settings, tmp_path):
     assert statuses == [200, 200, 200, 429]
 
 
-def test_a_page_that_varies_on_another_header_is_never_answered_for_it(client, story):
-    """A header a page varies on (besides Accept-Encoding) is answered by rendering."""
-    kept = page_cache.Kept(None, 0, 0, ["HTTP_ACCEPT_DATETIME"])
-    assert any({"HTTP_ACCEPT_DATETIME": "x"}.get(name) for name in kept.varies)
+def test_a_page_that_varies_on_another_header_is_kept_per_value_of_it():
+    """A header a page varies on (besides Accept-Encoding) picks the kept answer, as a shared
+    cache keys on Vary: the path alone when the request does not send it."""
     captured = page_cache.Captured()
     captured.start_response(
         "200 OK", [("Cache-Control", "public, max-age=60"), ("Vary", "Accept-Datetime")]
     )
-    environ = {"HTTP_ACCEPT_DATETIME": "Mon, 24 Feb 2014 16:00:00 GMT"}
-    assert page_cache.PageServer.keep(captured, b"page", 1, environ) is None
-    without = page_cache.PageServer.keep(captured, b"page", 1, {})
-    assert without.varies == ["HTTP_ACCEPT_DATETIME"]
-    assert ("Vary", "Accept-Datetime") in without.answer.plain.ok_headers
+    kept = page_cache.PageServer.keep(captured, b"page", 1)
+    assert kept.varies == ["HTTP_ACCEPT_DATETIME"]
+    assert ("Vary", "Accept-Datetime") in kept.answer.plain.ok_headers
+    asked = {"HTTP_ACCEPT_DATETIME": "Mon, 24 Feb 2014 16:00:00 GMT"}
+    other = {"HTTP_ACCEPT_DATETIME": "Tue, 25 Feb 2014 16:00:00 GMT"}
+    keys = {page_cache.variant_key("/x?", kept.varies, e) for e in ({}, asked, other)}
+    assert len(keys) == 3
+    assert page_cache.variant_key("/x?", kept.varies, {"HTTP_ACCEPT": "*/*"}) == "/x?"
+
+
+def test_a_page_chosen_by_accept_is_kept_per_accept_and_apart(archive, client, settings):
+    """A story's TimeMap is a page for a browser and link-format for a Memento client: each
+    Accept value gets its own kept answer (a title changed behind the archive's back shows
+    which come from memory); a new value is rendered; past MAX_VARIANTS none is kept."""
+    story = archive.save(full_story(), now=NOW)
+    path = f"{story.path}timemap/"
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    reader = {"Accept": "*/*"}
+    page, document = client.get(path, headers=browser), client.get(path, headers=reader)
+    assert page.mimetype == "text/html"
+    assert document.mimetype == "application/link-format"
+    change_behind_the_archives_back(settings, story.id, "Renamed behind its back")
+    assert client.get(path, headers=browser).data == page.data  # kept
+    assert client.get(path, headers=reader).data == document.data  # kept, apart
+    fresh = client.get(path, headers={"Accept": "text/html"})
+    assert "Renamed behind its back" in fresh.get_data(as_text=True)
+    for number in range(page_cache.MAX_VARIANTS):
+        client.get(path, headers={"Accept": f"text/html, text/x-made-up-{number}"})
+    made_up = {"Accept": "text/html, text/x-one-too-many"}
+    change_behind_the_archives_back(settings, story.id, "Renamed again")
+    client.get(path, headers=made_up)
+    change_behind_the_archives_back(settings, story.id, "Renamed once more")
+    assert "Renamed once more" in client.get(path, headers=made_up).get_data(as_text=True)
+    assert client.get(path, headers=browser).data == page.data
 
 
 def test_a_kept_permalink_still_answers_a_memento_request(client, story):
