@@ -26,7 +26,6 @@ from service.wsgi.problems import Problem, field_error
 bp = Blueprint("sources_api", __name__, url_prefix="/api/sources")
 problems.init_blueprint(bp)
 
-SCOPE = "sources"
 # Fields a new source may be given, and the type of each.
 FIELDS = {
     "url": str,
