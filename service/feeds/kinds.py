@@ -137,8 +137,15 @@ class FeedKind:
     # What the feed's HTML page calls its entries.
     entries_heading: ClassVar[str] = "Entries"
 
+    def name(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
+        """What the feed follows, in a few words: its line on /feeds/, under its heading (the
+        site's name is on the page once, not on every line)."""
+        raise NotImplementedError
+
     def title(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
-        return settings.site.title
+        """The feed's own title, for readers that show many sites' feeds side by side: the
+        site's name, then what the feed follows."""
+        return f"{settings.site.title}: {self.name(archive, settings, scope)}"
 
     def gather(
         self, archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime
@@ -176,6 +183,12 @@ class LatestFeed(FeedKind):
     kind = "latest"
     rank = 0
 
+    def name(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
+        return "Latest stories"
+
+    def title(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
+        return settings.site.title
+
     def archive_links(self, archive: Archive, now: datetime) -> dict[str, FeedScope]:
         # RFC 5005 4: the site feed's prev-archive is the newest archive document, the newest
         # closed month (the month in progress still changes: it is no archive document yet).
@@ -187,12 +200,11 @@ class LatestFeed(FeedKind):
 class NameFeed(FeedKind):
     """The feed of one section, tag or author, titled with its name."""
 
-    def title(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
+    def name(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
         try:
-            name = archive.names.of_scope(scope.kind, scope.slug)
+            return archive.names.of_scope(scope.kind, scope.slug)
         except NameNotFound:  # the last story left this tag: its feed empties under its slug
-            name = scope.slug
-        return f"{settings.site.title}: {name}"
+            return scope.slug
 
     def is_offered(self, archive: Archive, scope: FeedScope) -> bool:
         return archive.names.has_live_stories(scope.kind, scope.slug)
@@ -223,8 +235,8 @@ class MonthFeed(FeedKind):
     is_subscription = False
     rank = 2
 
-    def title(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
-        return f"{settings.site.title}: {datetime(scope.year, scope.month, 1):%B %Y}"
+    def name(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
+        return f"{datetime(scope.year, scope.month, 1):%B %Y}"
 
     def gather(
         self, archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime
@@ -272,8 +284,8 @@ class CorrectionsFeed(FeedKind):
     kind = "corrections"
     entries_heading = "Corrections"
 
-    def title(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
-        return f"{settings.site.title}: Corrections"
+    def name(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
+        return "Corrections"
 
     def gather(
         self, archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime
@@ -287,9 +299,10 @@ class WithdrawalsFeed(FeedKind):
     """The site's withdrawals: one entry per story that was published and is not now."""
 
     kind = "withdrawals"
+    entries_heading = "Withdrawals"
 
-    def title(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
-        return f"{settings.site.title}: Withdrawals"
+    def name(self, archive: Archive, settings: Settings, scope: FeedScope) -> str:
+        return "Withdrawals"
 
     def gather(
         self, archive: Archive, settings: Settings, scope: FeedScope, *, now: datetime

@@ -32,7 +32,8 @@ OPML_TYPE = "text/x-opml"
 @dataclass(frozen=True)
 class Listing:
     scope: FeedScope
-    title: str
+    title: str  # the feed's own title (the site's name, then what it follows)
+    name: str  # what it follows, as a line under its heading says it
     page_url: str
     urls: dict[str, str]  # format -> absolute feed URL
 
@@ -49,6 +50,7 @@ def directory(archive: Archive, config: Settings) -> tuple[dict[str, list[Listin
         listing = Listing(
             scope=scope,
             title=clean(kind.title(archive, config, scope)),
+            name=clean(kind.name(archive, config, scope)),
             page_url=urls.feed_home_url(config.site, scope),
             urls={fmt: urls.feed_url(config.site, scope, fmt) for fmt in FORMATS},
         )

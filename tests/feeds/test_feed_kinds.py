@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import feedparser
 import pytest
-from lxml import etree
+from lxml import etree, html
 
 from archive import LATEST, ChangeNote, Clock, FeedScope, story_from_dict
 from service.feeds import renditions
@@ -103,6 +104,34 @@ def test_the_directory_lists_each_kind_under_its_heading(archive, settings, clie
     # Months are listed on the page, apart from the subscription feeds.
     page = client.get("/feeds/").get_data(as_text=True)
     assert f"{feeds}archive/2026/10.atom" in page
+
+
+def test_the_directory_names_each_feed_once_and_each_feed_titles_itself(archive, settings, client):
+    """/feeds/ says the site's name once (its heading): each line names what its feed follows.
+    The feeds keep the site's name in their own titles, for readers listing many sites."""
+    archive.save(_story(), now=NOW)
+    renditions.rebuild_pending(archive, settings, now=NOW, everything=True)
+    page = html.fromstring(client.get("/feeds/").data)
+    lines = [" ".join(li.text_content().split()) for li in page.cssselect("ul.feeds li")]
+    site = settings.site.title
+    assert lines[:4] == [
+        "Latest stories: Atom, RSS, JSON Feed",
+        "Corrections: Atom, RSS, JSON Feed",
+        "Withdrawals: Atom, RSS, JSON Feed",
+        "City: Atom, RSS, JSON Feed",
+    ]
+    assert "October 2026: Atom, RSS, JSON Feed" in lines
+    assert not [line for line in lines if site in line]
+    titles = {
+        key: feedparser.parse(archive.rendition(f"{key}.atom").body).feed.title
+        for key in ("latest", "corrections", "sections/city/latest", "archive/2026/10")
+    }
+    assert titles == {
+        "latest": site,
+        "corrections": f"{site}: Corrections",
+        "sections/city/latest": f"{site}: City",
+        "archive/2026/10": f"{site}: October 2026",
+    }
 
 
 def test_a_withdrawn_name_keeps_its_feed_but_is_not_offered(archive, settings, client):
