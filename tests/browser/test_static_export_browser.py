@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +19,7 @@ from service.export.static_site import export_site
 from service.settings import HttpSettings, settings_from_mapping
 from tests.support.archives import settings_mapping
 from tests.support.browser import open_page, screenshot
-from tests.support.live import free_port
+from tests.support.live import free_port, wait_until_answering
 from tests.support.stories import NOW, SYNDICATED, make_story
 
 pytestmark = pytest.mark.browser
@@ -45,16 +42,9 @@ class StaticServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/robots.txt", timeout=1).close()
-                return self
-            except urllib.error.HTTPError:
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("http.server did not answer")
+        url = self.url + "/robots.txt"
+        wait_until_answering(url, self.process, seconds=20, name="http.server")
+        return self
 
     def __exit__(self, *_exc) -> None:
         self.process.terminate()

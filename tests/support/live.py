@@ -96,6 +96,24 @@ class LiveServer:
                 self.process.wait()
 
 
+def wait_until_answering(url: str, process: subprocess.Popen, *, seconds: float, name: str):
+    """Return once `url` answers (any HTTP status) from a server just started; fails when the
+    process exits first or nothing answers within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"{name} exited {process.returncode}: {stderr}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not answer {url} within {seconds} s")
+
+
 def wait_for_json(url: str, server: subprocess.Popen, log: Path) -> dict:
     """The JSON the server answers at `url` once it is up; fails if it exits or never answers."""
     deadline = time.monotonic() + SERVER_START_TIMEOUT

@@ -6,12 +6,9 @@ import os
 import shutil
 import signal
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from tests.support.live import free_port
+from tests.support.live import free_port, wait_until_answering
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -53,18 +50,8 @@ http {{
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.process.stderr.read().decode()}")
-            try:
-                urllib.request.urlopen(self.url + "/robots.txt", timeout=1).close()
-                return self
-            except urllib.error.HTTPError:
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not answer")
+        wait_until_answering(self.url + "/robots.txt", self.process, seconds=10, name="nginx")
+        return self
 
     def __exit__(self, *_exc) -> None:
         self.process.send_signal(signal.SIGQUIT)
