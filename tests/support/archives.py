@@ -18,8 +18,6 @@ def settings_mapping(tmp_path: Path, **sections: dict) -> dict:
     mapping: dict[str, dict] = {
         "site": {"base_url": "https://news.example", "timezone": "Europe/London"},
         "archive": {"path": str(tmp_path / "archive.db"), "demo": False},
-        # No request limit unless a test sets one: suites make many requests from one address.
-        "http": {"rate_limit_per_minute": 0},
     }
     for name, values in sections.items():
         mapping.setdefault(name, {}).update(values)

@@ -201,11 +201,13 @@ def test_ten_worker_kills_in_ten_seconds_never_leave_the_port_refusing(tmp_path)
             stopping.set()
             prober.join()
         assert "refused" not in outcomes
-        failed = [outcome for outcome in outcomes if outcome != 200]
+        # The probe asks as fast as it can from one address, past the default rate limit (on,
+        # as users meet it): a 429 is the living server's answer too.
+        failed = [outcome for outcome in outcomes if outcome not in (200, 429)]
         # A kill can cut short at most the one request its worker was answering.
         assert len(failed) <= KILLS, failed
         assert outcomes.count(200) >= KILLS, outcomes
-        assert get(server.port) == 200
+        assert get(server.port) in (200, 429)  # still answering, the probe's limit still counted
         assert server.process.poll() is None
         assert "crash loop" not in server.log.read_text()
     assert server.process.returncode == 0
