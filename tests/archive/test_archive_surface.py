@@ -110,7 +110,8 @@ def test_a_trial_undoes_its_writes_and_cannot_start_inside_a_transaction(archive
         assert archive.count() == 1
     assert archive.count() == 0
     with archive.batch(), pytest.raises(RuntimeError), archive.trial():
-        pass
+        archive.save(story(), now=SAVED_AT)  # not reached: the trial refuses to start
+    assert archive.count() == 0
 
 
 def test_a_write_left_open_is_rolled_back(archive):
@@ -148,7 +149,7 @@ def test_each_archive_error_answers_from_the_table(error, status, kind):
 
 def test_an_error_answers_as_the_nearest_class_of_its_mro():
     class StaleSlug(SlugConflict):
-        pass
+        """A refusal the table does not name: answered as its nearest named ancestor."""
 
     problem = problems.from_archive_error(StaleSlug("taken"))
     assert (problem.status, problem.kind) == (409, "slug-conflict")
@@ -192,7 +193,7 @@ def test_a_locked_archive_is_busy_not_broken(archive, settings):
     try:
         archive.db.execute("PRAGMA busy_timeout = 10")
         with pytest.raises(ArchiveBusy), archive.trial():
-            pass
+            archive.save(story(), now=SAVED_AT)  # not reached: the lock is not had
     finally:
         other.rollback()
         other.close()
