@@ -128,26 +128,32 @@ class PageServer:
         if kept is None:
             start_response(captured.status, captured.headers)
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
-        key = variant_key(path, kept.varies, environ)
         with self.lock:
-            self.varies[path] = kept.varies
-            is_new_variant = key != path and key not in self.kept
-            if kept.answer.size > self.limit or (
-                is_new_variant and self.variants.get(path, 0) >= MAX_VARIANTS
-            ):
-                return kept.answer.send(environ, start_response)  # answered, not kept
-            replaced = self.kept.pop(key, None)
-            self.size -= replaced.answer.size if replaced is not None else 0
-            if self.size + kept.answer.size > self.limit:
-                self.kept.clear()
-                self.variants.clear()
-                self.size = 0
-                is_new_variant = key != path
-            self.kept[key] = kept
-            self.size += kept.answer.size
-            if is_new_variant:
-                self.variants[path] = self.variants.get(path, 0) + 1
+            self.store(path, variant_key(path, kept.varies, environ), kept)
         return kept.answer.send(environ, start_response)
+
+    def store(self, path: str, key: str, kept: Kept) -> None:
+        """Keep an answer under `key`, unless it is bigger than the whole cache or one value too
+        many of a header its page varies on; when full, start again from empty. Under the lock.
+        Every path with an answer kept has its varied headers recorded, and loses them with it."""
+        is_new_variant = key != path and key not in self.kept
+        if kept.answer.size > self.limit:
+            return
+        if is_new_variant and self.variants.get(path, 0) >= MAX_VARIANTS:
+            return
+        replaced = self.kept.pop(key, None)
+        self.size -= replaced.answer.size if replaced is not None else 0
+        if self.size + kept.answer.size > self.limit:
+            self.kept.clear()
+            self.varies.clear()
+            self.variants.clear()
+            self.size = 0
+            is_new_variant = key != path
+        self.kept[key] = kept
+        self.varies[path] = kept.varies
+        self.size += kept.answer.size
+        if is_new_variant:
+            self.variants[path] = self.variants.get(path, 0) + 1
 
     def report(self) -> dict:
         """Its size and limit, for /health."""

@@ -168,3 +168,21 @@ def test_assets_have_hashed_names_kept_for_a_year(client, story):
     assert answer.mimetype == "text/css"
     assert gzip.decompress(answer.data) == css
     assert client.get("/assets/style.000000000000.css").status_code == 404
+
+
+def test_what_a_page_varies_on_is_kept_only_while_the_page_is(archive, client):
+    """The record of which headers each kept path varies on goes with the pages when the cache
+    starts again from empty: it never grows with every path ever asked."""
+    pages = client.application.extensions["masthead.page_cache"]
+    stories = [archive.save(full_story(slug=f"story-{n}"), now=NOW) for n in range(3)]
+    for story in stories:
+        client.get(story.path)
+        client.get(f"{story.path}timemap/", headers={"Accept": "*/*"})
+    assert set(pages.varies) == {key.partition("\n")[0] for key in pages.kept}
+    assert len(pages.kept) == 6
+    one = pages.kept[f"{stories[0].path}?"]
+    pages.limit = one.answer.size  # room for one page: the next one kept empties the cache
+    pages.store("/another/?", "/another/?", one)
+    assert list(pages.kept) == ["/another/?"]
+    assert pages.varies == {"/another/?": one.varies}
+    assert pages.variants == {}
