@@ -275,7 +275,8 @@ class MonthFeed(FeedKind):
         return entry_of(story, settings)
 
     def is_offered(self, archive: Archive, scope: FeedScope) -> bool:
-        return scope.month in archive.month_counts(scope.year)
+        # The month page's own read (a month of rows, not the whole year's for each month).
+        return bool(archive.day_counts(scope.year, scope.month))
 
 
 class CorrectionsFeed(FeedKind):
