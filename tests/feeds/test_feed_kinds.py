@@ -110,6 +110,8 @@ def test_the_directory_names_each_feed_once_and_each_feed_titles_itself(archive,
     """/feeds/ says the site's name once (its heading): each line names what its feed follows.
     The feeds keep the site's name in their own titles, for readers listing many sites."""
     archive.save(_story(), now=NOW)
+    foreign = _story(title="Мост", section="Город", tags=["東京", "الميناء"], authors=[])
+    archive.save(foreign.replace(slug="most"), now=NOW)
     renditions.rebuild_pending(archive, settings, now=NOW, everything=True)
     page = html.fromstring(client.get("/feeds/").data)
     lines = [" ".join(li.text_content().split()) for li in page.cssselect("ul.feeds li")]
@@ -121,6 +123,8 @@ def test_the_directory_names_each_feed_once_and_each_feed_titles_itself(archive,
         "City: Atom, RSS, JSON Feed",
     ]
     assert "October 2026: Atom, RSS, JSON Feed" in lines
+    for name in ("Город", "東京", "الميناء"):
+        assert f"{name}: Atom, RSS, JSON Feed" in lines
     assert not [line for line in lines if site in line]
     titles = {
         key: feedparser.parse(archive.rendition(f"{key}.atom").body).feed.title
